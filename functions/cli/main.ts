@@ -1,0 +1,31 @@
+// The CLI runtime: one commander program; each command lives in its own module under commands/.
+import { Command, CommanderError } from 'commander';
+import { registerAll } from './commands/index.ts';
+import { UserError } from './errors.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('nexus')
+    .description('Nexus: landing zones as code, run continuously, and the catalog around them')
+    .showHelpAfterError()
+    .exitOverride();
+  registerAll(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`nexus: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`nexus: unexpected error: ${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Nexus needs on a fresh machine: npm packages, the Pulumi CLI (built from Go
+# modules) and, when asked, Debian's chromium for browser tests. Safe to run again: each step
+# is skipped when its result is already there. Prints `export` lines for the tool paths.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+log() { echo "[setup] $*" >&2; }
+
+# npm packages, reinstalled only when the lockfile changed since the last install.
+stamp="node_modules/.nexus-lock-hash"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$want" > "$stamp"
+fi
+
+PULUMI_DIR="$(bash scripts/build-pulumi.sh)"
+echo "export NEXUS_PULUMI_DIR='$PULUMI_DIR'"
+
+if [ "${NEXUS_NEED_CHROMIUM:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium from Debian's packages"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >&2
+fi
