@@ -1,0 +1,52 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as pulumi from '@pulumi/pulumi';
+
+interface Registered { type: string; name: string; inputs: Record<string, any> }
+const registered: Registered[] = [];
+
+pulumi.runtime.setMocks({
+  newResource: (args) => {
+    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+    const outputs: Record<string, unknown> = { ...args.inputs, name: args.inputs.name ?? args.name };
+    if (args.type === 'azure-native:managedidentity:UserAssignedIdentity') {
+      Object.assign(outputs, { principalId: 'pid-1', clientId: 'cid-1' });
+    }
+    if (args.type === 'azure-native:keyvault:Vault') outputs.properties = { ...args.inputs.properties, vaultUri: 'https://kv.vault.azure.net/' };
+    if (args.type === 'azure-native:web:WebApp') outputs.defaultHostName = 'nexus-func.azurewebsites.net';
+    return { id: `/subscriptions/s/resourceGroups/rg/${args.name}`, state: outputs };
+  },
+  call: () => ({ tenantId: '00000000-0000-0000-0000-00000000aaaa', subscriptionId: 's', clientId: 'c', objectId: 'o' }),
+}, 'nexus-platform', 'test', false);
+
+const { NexusPlatform } = await import('../../infra/nexus-platform.ts');
+const settle = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+
+test('deploys storage, vault, identity and a function app with identity-based settings only', async () => {
+  const platform = new NexusPlatform('nexus', { location: 'westeurope', prefix: 'nexus', managedRootMg: 'contoso' });
+  assert.is(await settle(platform.functionAppUrl), 'https://nexus-func.azurewebsites.net');
+  const types = registered.map((r) => r.type);
+  for (const t of ['azure-native:storage:StorageAccount', 'azure-native:keyvault:Vault', 'azure-native:web:WebApp',
+    'azure-native:managedidentity:UserAssignedIdentity']) assert.ok(types.includes(t), t);
+
+  const account = registered.find((r) => r.type === 'azure-native:storage:StorageAccount')!;
+  assert.is(account.inputs.allowSharedKeyAccess, false);
+  assert.is(account.inputs.allowBlobPublicAccess, false);
+
+  const app = registered.find((r) => r.type === 'azure-native:web:WebApp')!;
+  const settings = Object.fromEntries(app.inputs.siteConfig.appSettings.map((s: any) => [s.name, s.value]));
+  assert.match(settings.NEXUS_GITHUB_WEBHOOK_SECRET, /^@Microsoft\.KeyVault\(SecretUri=/);
+  assert.not.ok(Object.keys(settings).some((k) => /KEY|CONNECTION_STRING|PASSWORD/.test(k)), 'no keys in app settings');
+  assert.is(app.inputs.httpsOnly, true);
+
+  const mgGrants = registered.filter((r) => r.type === 'azure-native:authorization:RoleAssignment'
+    && r.inputs.scope === '/providers/Microsoft.Management/managementGroups/contoso');
+  assert.is(mgGrants.length, 3);
+});
+
+test('refuses the tenant root group and bad prefixes', () => {
+  assert.throws(() => new NexusPlatform('x', { location: 'l', prefix: 'nexus', managedRootMg: 'AAA', tenantId: 'aaa' }), /tenant root/);
+  assert.throws(() => new NexusPlatform('y', { location: 'l', prefix: 'Nexus-Prod', managedRootMg: 'mg' }), /prefix/);
+});
+
+test.run();
