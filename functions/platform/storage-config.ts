@@ -1,0 +1,100 @@
+// Where Nexus's tables and blobs live. Locally (and in tests) a connection string to Azurite;
+// in Azure the storage account name plus the managed identity, so no key ever exists there.
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/core-auth';
+import { StorageConfigError } from './errors.ts';
+
+export interface StorageConfig {
+  /** 'connection-string' (Azurite or a keyed account) or 'account' (Entra ID via DefaultAzureCredential). */
+  readonly mode: 'connection-string' | 'account';
+  tableService(): TableServiceClient;
+  blobService(): BlobServiceClient;
+  tableClient(table: string): TableClient;
+  /** One line for logs and `nexus doctor`: where storage is, never a key. */
+  describe(): string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const cache = new Map<string, StorageConfig>();
+
+/**
+ * Reads NEXUS_STORAGE_CONNECTION_STRING (wins when set) or NEXUS_STORAGE_ACCOUNT
+ * (+ optional NEXUS_STORAGE_ENDPOINT_SUFFIX, default core.windows.net).
+ * The same settings give the same instance, so clients and tokens are shared.
+ */
+export function storageConfig(env: Env = process.env): StorageConfig {
+  const connectionString = env.NEXUS_STORAGE_CONNECTION_STRING?.trim();
+  const account = env.NEXUS_STORAGE_ACCOUNT?.trim();
+  const suffix = env.NEXUS_STORAGE_ENDPOINT_SUFFIX?.trim() || 'core.windows.net';
+  const key = connectionString ? `cs:${connectionString}` : account ? `acct:${account}:${suffix}` : '';
+  if (!key) {
+    throw new StorageConfigError(
+      'storage is not configured: set NEXUS_STORAGE_CONNECTION_STRING (local, e.g. Azurite from `npm run up`) ' +
+        'or NEXUS_STORAGE_ACCOUNT (Azure, signed in through DefaultAzureCredential)',
+    );
+  }
+  let cfg = cache.get(key);
+  if (!cfg) {
+    cfg = connectionString ? fromConnectionString(connectionString) : fromAccount(account!, suffix);
+    cache.set(key, cfg);
+  }
+  return cfg;
+}
+
+function fromConnectionString(cs: string): StorageConfig {
+  const parts = parseConnectionString(cs);
+  const devStorage = /^true$/i.test(parts.usedevelopmentstorage ?? '');
+  if (!devStorage && !parts.accountname && !parts.tableendpoint && !parts.blobendpoint) {
+    throw new StorageConfigError(
+      'NEXUS_STORAGE_CONNECTION_STRING is not a storage connection string: it has no AccountName, TableEndpoint or BlobEndpoint',
+    );
+  }
+  // Azurite speaks plain http on loopback; the Tables SDK refuses http unless told.
+  const options = { allowInsecureConnection: true };
+  let tables: TableServiceClient | undefined;
+  let blobs: BlobServiceClient | undefined;
+  const where = devStorage
+    ? 'the local development storage (UseDevelopmentStorage=true)'
+    : `account ${parts.accountname ?? '?'} (tables ${parts.tableendpoint ?? 'default endpoint'}, blobs ${parts.blobendpoint ?? 'default endpoint'})`;
+  return {
+    mode: 'connection-string',
+    tableService: () => (tables ??= TableServiceClient.fromConnectionString(cs, options)),
+    blobService: () => (blobs ??= BlobServiceClient.fromConnectionString(cs)),
+    tableClient: (table) => TableClient.fromConnectionString(cs, table, options),
+    describe: () => `connection string: ${where}`,
+  };
+}
+
+function fromAccount(account: string, suffix: string): StorageConfig {
+  if (!/^[a-z0-9]{3,24}$/.test(account)) {
+    throw new StorageConfigError(
+      `NEXUS_STORAGE_ACCOUNT '${account}' is not a storage account name (3-24 lowercase letters and digits)`,
+    );
+  }
+  const tableUrl = `https://${account}.table.${suffix}`;
+  const blobUrl = `https://${account}.blob.${suffix}`;
+  let credential: TokenCredential | undefined;
+  const cred = () => (credential ??= new DefaultAzureCredential());
+  let tables: TableServiceClient | undefined;
+  let blobs: BlobServiceClient | undefined;
+  return {
+    mode: 'account',
+    tableService: () => (tables ??= new TableServiceClient(tableUrl, cred())),
+    blobService: () => (blobs ??= new BlobServiceClient(blobUrl, cred())),
+    tableClient: (table) => new TableClient(tableUrl, table, cred()),
+    describe: () => `account ${account} with DefaultAzureCredential (${tableUrl}, ${blobUrl})`,
+  };
+}
+
+/** Key=Value;... with lower-cased keys. Values may contain '=' (account keys end in '=='). */
+function parseConnectionString(cs: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of cs.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim().toLowerCase()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
