@@ -1,0 +1,78 @@
+// The Nexus REST API as one Hono app: the same app serves locally (@hono/node-server, see
+// functions/server.ts) and in Azure Functions (functions/platform/functions-http.ts).
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { authenticate, type AuthEnv } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { fieldErrors, problem, ProblemError, validationProblem } from './problem.ts';
+import { registerRoutes } from './routes/index.ts';
+import { AuthError } from '../platform/identity.ts';
+
+export type ApiApp = OpenAPIHono<AuthEnv>;
+export type { ApiDeps } from './deps.ts';
+
+/**
+ * Paths that answer without a bearer token: health, the local issuer's public keys, and the
+ * webhooks (each verifies its sender's signature or secret instead). Everything else is authenticated.
+ */
+export const PUBLIC_PATHS: ReadonlyArray<string | RegExp> = ['/healthz', '/.well-known/jwks.json', /^\/webhooks\//];
+
+export function isPublicPath(path: string): boolean {
+  return PUBLIC_PATHS.some((p) => (typeof p === 'string' ? p === path : p.test(path)));
+}
+
+export function createApp(deps: ApiDeps): ApiApp {
+  const app = new OpenAPIHono<AuthEnv>({
+    // Request validation failures become problem responses naming the field and where it came from.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const target = (result as { target?: string }).target ?? 'body';
+        const where = target === 'json' ? 'body' : target === 'param' ? 'path' : target;
+        const errors = fieldErrors(result.error.issues, where);
+        const p = validationProblem(errors);
+        return problem(c, 400, p.message, p.extra);
+      }
+    },
+  });
+
+  const auth = authenticate(deps.verify);
+  app.use('*', async (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
+
+  app.onError((err, c) => {
+    if (err instanceof ProblemError) return problem(c, err.status, err.message, err.extra);
+    if (err instanceof AuthError) return problem(c, 401, err.reason);
+    const issues = (err as { issues?: unknown }).issues;
+    if (Array.isArray(issues) && issues.length > 0 && issues.every((i) => i && (Array.isArray(i.path) || typeof i.path === 'string'))) {
+      // A validation error from the domain (the catalog's kind schemas): the body is at fault.
+      const normalized = issues.map((i: { path: string | PropertyKey[]; message: string }) => ({
+        path: typeof i.path === 'string' ? i.path.split('.').filter(Boolean) : i.path,
+        message: i.message,
+      }));
+      const p = validationProblem(fieldErrors(normalized, 'body'));
+      return problem(c, 400, p.message, p.extra);
+    }
+    const status = (err as { status?: unknown }).status;
+    const field = (err as { field?: unknown }).field;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return problem(c, status as 400, err.message, typeof field === 'string' ? { field } : {});
+    }
+    console.error(`[api] ${c.req.method} ${c.req.path}:`, err);
+    return problem(c, 500, 'internal error; the server log has the details');
+  });
+  app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${c.req.path}`));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/.well-known/jwks.json', (c) => {
+    if (!deps.localIssuer) return problem(c, 404, 'the local issuer is off; tokens come from Entra ID');
+    return c.json(deps.localIssuer.jwks(), 200, { 'cache-control': 'public, max-age=300' });
+  });
+
+  registerRoutes(app, deps);
+
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Nexus API', version: '1.0.0', description: 'The Nexus catalog and control plane.' },
+    security: [{ bearer: [] }],
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  return app;
+}

@@ -1,0 +1,88 @@
+// Authentication and authorisation for the API: who is calling, and may they do this.
+import type { MiddlewareHandler } from 'hono';
+import { AuthError, verifyToken, type Principal, type Role, type TokenVerifier } from '../platform/identity.ts';
+import { ProblemError } from './problem.ts';
+import { normalizeRef } from '../catalog/refs.ts';
+
+export type { Principal, Role } from '../platform/identity.ts';
+
+export type AuthEnv = { Variables: { principal: Principal } };
+
+const CHALLENGE = 'Bearer realm="nexus"';
+
+/** Verifies the bearer token and sets `c.get('principal')`; 401 problem otherwise. */
+export function authenticate(verify: TokenVerifier = verifyToken): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) {
+      throw new ProblemError(401, 'a bearer token is required (Authorization: Bearer <token>)', {
+        headers: { 'www-authenticate': CHALLENGE },
+      });
+    }
+    try {
+      c.set('principal', await verify(m[1]));
+    } catch (err) {
+      const reason = err instanceof AuthError ? err.reason : 'the token could not be verified';
+      throw new ProblemError(401, reason, {
+        headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${reason.replace(/"/g, "'")}"` },
+      });
+    }
+    await next();
+  };
+}
+
+export function hasRole(principal: Principal, ...roles: Role[]): boolean {
+  return principal.roles.includes('Admin') || roles.some((r) => principal.roles.includes(r));
+}
+
+/** 403 unless the principal holds one of the roles (Admin holds all). */
+export function requireRole(...roles: Role[]): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const principal = c.get('principal');
+    if (!principal) throw new ProblemError(401, 'not signed in');
+    if (!hasRole(principal, ...roles)) {
+      throw new ProblemError(403, `this needs one of the roles ${roles.join(', ')}; you have ${principal.roles.join(', ') || 'none'}`);
+    }
+    await next();
+  };
+}
+
+export interface Rights {
+  read: boolean;
+  write: boolean;
+  /** Delete, or hand the entity to another owner. */
+  admin: boolean;
+}
+
+/** An owner reference in canonical form (`team:default/payments`); an owner without a kind is a team. */
+export function ownerKey(owner: string): string | undefined {
+  try {
+    return normalizeRef(owner, { kind: 'team' });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the principal answers for `owner`: a user owner must be the principal itself; a team
+ * owner must be one of its teams (as the catalog reports them) or one of its Entra groups.
+ */
+export function ownedBy(owner: string | undefined, principal: Principal, teams: string[] = []): boolean {
+  const key = owner ? ownerKey(owner) : undefined;
+  if (!key) return false;
+  if (key.startsWith('user:')) {
+    const mine = [principal.name, principal.email, principal.email?.split('@')[0], principal.id]
+      .filter((v): v is string => Boolean(v))
+      .map((v) => `user:default/${v.toLowerCase()}`);
+    return mine.includes(key);
+  }
+  return [...teams, ...principal.groups].some((t) => ownerKey(t) === key);
+}
+
+/** Everyone signed in reads; owners (and their team leads) write; Admin does everything. */
+export function rightsFor(principal: Principal, owner: string | undefined, teams: string[] = []): Rights {
+  if (principal.roles.includes('Admin')) return { read: true, write: true, admin: true };
+  const owns = ownedBy(owner, principal, teams);
+  return { read: true, write: owns, admin: owns && principal.roles.includes('TeamLead') };
+}

@@ -1,0 +1,232 @@
+// The catalog's REST resources: entities, relations, search, teams and the signed-in user's view.
+// The schemas here validate requests and generate /api/v1/openapi.json.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ApiApp } from '../app.ts';
+import { rightsFor, type AuthEnv } from '../auth.ts';
+import type { ApiDeps, CatalogEntity, EntityRef } from '../deps.ts';
+import { ProblemError } from '../problem.ts';
+
+// Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
+const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+const name = (what: string) => z.string().max(63).regex(NAME, `${what} must be 1-63 letters or digits, separated by - _ or .`);
+
+const ProblemSchema = z
+  .object({
+    type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(),
+    instance: z.string().optional(), field: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: 'problem', content: { 'application/problem+json': { schema: ProblemSchema } } }]));
+
+export const RelationSchema = z.looseObject({ type: z.string(), targetRef: z.string() }).openapi('Relation');
+
+export const EntitySchema = z
+  .object({
+    apiVersion: z.string().min(1),
+    kind: z.string().min(1),
+    metadata: z.looseObject({
+      name: name('metadata.name'),
+      namespace: name('metadata.namespace').optional(),
+      title: z.string().optional(),
+      description: z.string().optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+      tags: z.array(z.string()).optional(),
+    }),
+    spec: z.record(z.string(), z.unknown()).optional(),
+    relations: z.array(RelationSchema).optional(),
+  })
+  .loose()
+  .openapi('Entity');
+
+const RefParams = z.object({
+  kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'kind must be letters and digits').openapi({ param: { name: 'kind', in: 'path' }, example: 'service' }),
+  namespace: name('namespace').openapi({ param: { name: 'namespace', in: 'path' }, example: 'default' }),
+  name: name('name').openapi({ param: { name: 'name', in: 'path' }, example: 'payments' }),
+});
+
+const ListQuerySchema = z.object({
+  kind: z.string().optional(),
+  owner: z.string().optional(),
+  tag: z.string().optional(),
+  filter: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({ description: 'field=value on any dotted field path, e.g. spec.lifecycle=production; repeatable' }),
+  fields: z.string().optional().openapi({ description: 'comma-separated dotted field paths to return' }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+
+const SearchQuerySchema = z.object({
+  q: z.string().min(1, 'q must not be empty').max(200),
+  kind: z.string().optional(),
+  owner: z.string().optional(),
+  tag: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const listRoute = createRoute({
+  method: 'get', path: '/api/v1/entities', tags: ['catalog'], summary: 'List entities, filtered and paged',
+  request: { query: ListQuerySchema },
+  responses: { 200: json(z.object({ items: z.array(z.looseObject({})), cursor: z.string().optional() }).openapi('EntityPage'), 'a page of entities'), ...problems(400, 401) },
+});
+const getRoute = createRoute({
+  method: 'get', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'One entity',
+  request: { params: RefParams },
+  responses: { 200: json(EntitySchema, 'the entity'), ...problems(400, 401, 404) },
+});
+const putRoute = createRoute({
+  method: 'put', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'Create or replace an entity',
+  request: { params: RefParams, body: { required: true, content: { 'application/json': { schema: EntitySchema } } } },
+  responses: { 200: json(EntitySchema, 'replaced'), 201: json(EntitySchema, 'created'), ...problems(400, 401, 403) },
+});
+const deleteRoute = createRoute({
+  method: 'delete', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'Delete an entity',
+  request: { params: RefParams },
+  responses: { 204: { description: 'deleted' }, ...problems(400, 401, 403, 404) },
+});
+const relationsRoute = createRoute({
+  method: 'get', path: '/api/v1/entities/{kind}/{namespace}/{name}/relations', tags: ['catalog'], summary: "An entity's relations, both directions",
+  request: { params: RefParams },
+  responses: { 200: json(z.object({ items: z.array(RelationSchema) }), 'relations'), ...problems(400, 401, 404) },
+});
+const searchRoute = createRoute({
+  method: 'get', path: '/api/v1/search', tags: ['catalog'], summary: 'Ranked search across every kind, with facets',
+  request: { query: SearchQuerySchema },
+  responses: {
+    200: json(z.object({ items: z.array(z.looseObject({})), facets: z.record(z.string(), z.record(z.string(), z.number())), total: z.number().optional() }).openapi('SearchResult'), 'hits and facets'),
+    ...problems(400, 401),
+  },
+});
+const teamRoute = createRoute({
+  method: 'get', path: '/api/v1/teams/{name}', tags: ['catalog'], summary: 'A team: members, owned entities, on-call',
+  request: { params: z.object({ name: name('name').openapi({ param: { name: 'name', in: 'path' } }) }) },
+  responses: { 200: json(z.looseObject({}), 'the team'), ...problems(400, 401, 404) },
+});
+const meRoute = createRoute({
+  method: 'get', path: '/api/v1/me', tags: ['catalog'], summary: "The signed-in user's dashboard data",
+  responses: { 200: json(z.looseObject({}), 'teams, owned entities, recent runs, open pull requests, environments'), ...problems(401) },
+});
+
+function refOf(p: { kind: string; namespace: string; name: string }): EntityRef {
+  return { kind: p.kind, namespace: p.namespace, name: p.name };
+}
+
+export function ownerOf(entity: CatalogEntity | undefined): string | undefined {
+  const owner = entity?.spec?.owner;
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+/** `?filter=spec.lifecycle=production&filter=metadata.tags=x` → { 'spec.lifecycle': 'production', ... } */
+function parseFilters(filter: string | string[] | undefined): Record<string, string> | undefined {
+  if (filter === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const f of Array.isArray(filter) ? filter : [filter]) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw new ProblemError(400, `query.filter: "${f}" is not field=value`, { field: 'query.filter' });
+    out[f.slice(0, eq).trim()] = f.slice(eq + 1);
+  }
+  return out;
+}
+
+async function rights(c: Context<AuthEnv>, deps: ApiDeps, owner: string | undefined) {
+  const principal = c.get('principal');
+  const teams = principal.roles.includes('Admin') ? [] : await deps.catalog.teamsOf(principal);
+  return rightsFor(principal, owner, teams);
+}
+
+export function register(app: ApiApp, deps: ApiDeps): void {
+  const { catalog } = deps;
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const page = await catalog.list({
+      kind: q.kind, owner: q.owner, tag: q.tag, filters: parseFilters(q.filter),
+      fields: q.fields?.split(',').map((f) => f.trim()).filter(Boolean), limit: q.limit, cursor: q.cursor,
+    });
+    return c.json(page as { items: Record<string, unknown>[]; cursor?: string }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const ref = refOf(c.req.valid('param'));
+    const entity = await catalog.get(ref);
+    if (!entity) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
+    return c.json(entity as z.infer<typeof EntitySchema>, 200);
+  });
+
+  app.openapi(putRoute, async (c) => {
+    const ref = refOf(c.req.valid('param'));
+    const body = c.req.valid('json');
+    const namespace = body.metadata.namespace ?? 'default';
+    if (body.kind.toLowerCase() !== ref.kind.toLowerCase()) {
+      throw new ProblemError(400, `body.kind "${body.kind}" does not match the path's kind "${ref.kind}"`, { field: 'body.kind' });
+    }
+    if (body.metadata.name.toLowerCase() !== ref.name.toLowerCase()) {
+      throw new ProblemError(400, `body.metadata.name "${body.metadata.name}" does not match the path's name "${ref.name}"`, { field: 'body.metadata.name' });
+    }
+    if (namespace.toLowerCase() !== ref.namespace.toLowerCase()) {
+      throw new ProblemError(400, `body.metadata.namespace "${namespace}" does not match the path's namespace "${ref.namespace}"`, { field: 'body.metadata.namespace' });
+    }
+    const existing = await catalog.get(ref);
+    const principal = c.get('principal');
+    // Writing needs rights over the entity as it is and as it will be, so nobody hands
+    // themselves someone else's entity or gives theirs away without admin rights.
+    if (existing) {
+      const r = await rights(c, deps, ownerOf(existing));
+      if (!r.write) throw new ProblemError(403, `${principal.name} may not change ${ref.kind}:${ref.namespace}/${ref.name} (owned by ${ownerOf(existing) ?? 'nobody'})`);
+      if (ownerOf(existing) !== ownerOf(body as CatalogEntity) && !r.admin) {
+        throw new ProblemError(403, `changing the owner of ${ref.kind}:${ref.namespace}/${ref.name} needs admin rights on it`, { field: 'body.spec.owner' });
+      }
+    } else {
+      const r = await rights(c, deps, ownerOf(body as CatalogEntity));
+      if (!r.write) {
+        throw new ProblemError(403, `${principal.name} may only create entities owned by themselves or their teams (spec.owner is ${ownerOf(body as CatalogEntity) ?? 'missing'})`, { field: 'body.spec.owner' });
+      }
+    }
+    const stored = await catalog.upsert(body, { source: 'api', principal: principal.id });
+    return c.json(stored as z.infer<typeof EntitySchema>, existing ? 200 : 201);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    const ref = refOf(c.req.valid('param'));
+    const existing = await catalog.get(ref);
+    if (!existing) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
+    const r = await rights(c, deps, ownerOf(existing));
+    if (!r.admin) throw new ProblemError(403, `deleting ${ref.kind}:${ref.namespace}/${ref.name} needs Admin, or TeamLead of its owner`);
+    await catalog.delete(ref);
+    return c.body(null, 204);
+  });
+
+  app.openapi(relationsRoute, async (c) => {
+    const ref = refOf(c.req.valid('param'));
+    if (!(await catalog.get(ref))) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
+    const items = await catalog.relations(ref);
+    return c.json({ items: items as z.infer<typeof RelationSchema>[] }, 200);
+  });
+
+  app.openapi(searchRoute, async (c) => {
+    const q = c.req.valid('query');
+    const result = await catalog.search(q);
+    return c.json(result as { items: Record<string, unknown>[]; facets: Record<string, Record<string, number>> }, 200);
+  });
+
+  app.openapi(teamRoute, async (c) => {
+    const { name: team } = c.req.valid('param');
+    const found = await catalog.team(team);
+    if (!found) throw new ProblemError(404, `no team ${team}`);
+    return c.json(found as Record<string, unknown>, 200);
+  });
+
+  app.openapi(meRoute, async (c) => {
+    const principal = c.get('principal');
+    const data = await catalog.me(principal);
+    return c.json({ principal, ...(data as Record<string, unknown>) }, 200);
+  });
+}

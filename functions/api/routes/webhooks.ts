@@ -1,0 +1,115 @@
+// Webhook receivers. Each verifies its sender (signature or shared secret) before anything is
+// parsed or stored, queues the delivery durably in the inbox (de-duplicated by delivery id) and
+// answers 202 at once; the inbox is drained in the background.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhooks } from '@octokit/webhooks';
+import type { Context } from 'hono';
+import type { ApiApp } from '../app.ts';
+import type { ApiDeps, InboxItem } from '../deps.ts';
+import { problem, ProblemError } from '../problem.ts';
+
+/** Constant-time string comparison that does not leak the length through an early exit. */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+function unauthorized(c: Context, why: string): Response {
+  return problem(c, 401, why);
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new ProblemError(400, `body: not JSON (${(err as Error).message})`, { field: 'body' });
+  }
+}
+
+const sha = (raw: string) => createHash('sha256').update(raw).digest('hex');
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : undefined);
+const at = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
+
+async function accept(c: Context, deps: ApiDeps, item: Omit<InboxItem, 'receivedAt'>): Promise<Response> {
+  const { duplicate } = await deps.inbox.enqueue({ ...item, receivedAt: new Date().toISOString() });
+  return c.json({ accepted: true, duplicate, deliveryId: item.deliveryId }, 202);
+}
+
+/** A shared secret sent as `?token=` or in the X-Nexus-Webhook-Secret header (senders that cannot sign). */
+function sharedSecretOk(c: Context, secret: string): boolean {
+  const given = c.req.header('x-nexus-webhook-secret') ?? c.req.query('token');
+  return given !== undefined && safeEqual(given, secret);
+}
+
+export function register(app: ApiApp, deps: ApiDeps): void {
+  const secrets = deps.webhookSecrets;
+  const github = secrets.github ? new Webhooks({ secret: secrets.github }) : undefined;
+
+  app.post('/webhooks/github', async (c) => {
+    if (!github) return unauthorized(c, 'GitHub webhooks are not configured (NEXUS_GITHUB_WEBHOOK_SECRET)');
+    const signature = c.req.header('x-hub-signature-256');
+    if (!signature) return unauthorized(c, 'X-Hub-Signature-256 is missing');
+    const raw = await c.req.text();
+    if (!(await github.verify(raw, signature).catch(() => false))) return unauthorized(c, 'X-Hub-Signature-256 does not match the body');
+    const event = c.req.header('x-github-event');
+    const deliveryId = c.req.header('x-github-delivery');
+    if (!event) throw new ProblemError(400, 'header X-GitHub-Event is missing', { field: 'header.x-github-event' });
+    if (!deliveryId) throw new ProblemError(400, 'header X-GitHub-Delivery is missing', { field: 'header.x-github-delivery' });
+    return accept(c, deps, { source: 'github', deliveryId, event, payload: parseJson(raw) });
+  });
+
+  app.post('/webhooks/azure-devops', async (c) => {
+    if (!secrets.azureDevOps) return unauthorized(c, 'Azure DevOps webhooks are not configured (NEXUS_ADO_WEBHOOK_SECRET)');
+    const m = /^Basic\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    const password = m ? Buffer.from(m[1], 'base64').toString('utf8').split(':').slice(1).join(':') : undefined;
+    if (password === undefined || !safeEqual(password, secrets.azureDevOps)) return unauthorized(c, 'basic authentication failed');
+    const raw = await c.req.text();
+    const payload = parseJson(raw);
+    const event = str(at(payload, 'eventType'));
+    if (!event) throw new ProblemError(400, 'body.eventType is missing', { field: 'body.eventType' });
+    // Service hooks give each event an id; a retried notification repeats it.
+    const deliveryId = str(at(payload, 'id')) ?? sha(raw);
+    return accept(c, deps, { source: 'azure-devops', deliveryId, event, payload });
+  });
+
+  app.post('/webhooks/alerts/azure-monitor', async (c) => {
+    if (!secrets.azureMonitor) return unauthorized(c, 'Azure Monitor webhooks are not configured (NEXUS_AZURE_MONITOR_WEBHOOK_SECRET)');
+    if (!sharedSecretOk(c, secrets.azureMonitor)) return unauthorized(c, 'the webhook secret is missing or wrong');
+    const raw = await c.req.text();
+    const payload = parseJson(raw);
+    if (at(payload, 'schemaId') !== 'azureMonitorCommonAlertSchema') {
+      throw new ProblemError(400, 'body.schemaId must be "azureMonitorCommonAlertSchema" (enable the common alert schema on the action group)', { field: 'body.schemaId' });
+    }
+    const alertId = str(at(payload, 'data', 'essentials', 'alertId'));
+    if (!alertId) throw new ProblemError(400, 'body.data.essentials.alertId is missing', { field: 'body.data.essentials.alertId' });
+    const condition = str(at(payload, 'data', 'essentials', 'monitorCondition')) ?? 'Fired';
+    return accept(c, deps, { source: 'azure-monitor', deliveryId: `${alertId}:${condition}`, event: `alert.${condition.toLowerCase()}`, payload });
+  });
+
+  app.post('/webhooks/alerts/pagerduty', async (c) => {
+    if (!secrets.pagerDuty) return unauthorized(c, 'PagerDuty webhooks are not configured (NEXUS_PAGERDUTY_WEBHOOK_SECRET)');
+    const raw = await c.req.text();
+    // PagerDuty v3 signs the body: X-PagerDuty-Signature: v1=<hex hmac-sha256>[,v1=<...>] (several during secret rotation).
+    const expected = createHmac('sha256', secrets.pagerDuty).update(raw).digest('hex');
+    const given = (c.req.header('x-pagerduty-signature') ?? '').split(',').map((s) => s.trim()).filter((s) => s.startsWith('v1='));
+    if (!given.some((s) => safeEqual(s.slice(3), expected))) return unauthorized(c, 'X-PagerDuty-Signature is missing or does not match the body');
+    const payload = parseJson(raw);
+    const id = str(at(payload, 'event', 'id'));
+    const event = str(at(payload, 'event', 'event_type'));
+    if (!id || !event) throw new ProblemError(400, 'body.event.id and body.event.event_type are required', { field: id ? 'body.event.event_type' : 'body.event.id' });
+    return accept(c, deps, { source: 'pagerduty', deliveryId: id, event, payload });
+  });
+
+  app.post('/webhooks/alerts/opsgenie', async (c) => {
+    if (!secrets.opsgenie) return unauthorized(c, 'Opsgenie webhooks are not configured (NEXUS_OPSGENIE_WEBHOOK_SECRET)');
+    if (!sharedSecretOk(c, secrets.opsgenie)) return unauthorized(c, 'the webhook secret is missing or wrong');
+    const raw = await c.req.text();
+    const payload = parseJson(raw);
+    const action = str(at(payload, 'action'));
+    const alertId = str(at(payload, 'alert', 'alertId'));
+    if (!action || !alertId) throw new ProblemError(400, 'body.action and body.alert.alertId are required', { field: action ? 'body.alert.alertId' : 'body.action' });
+    return accept(c, deps, { source: 'opsgenie', deliveryId: `${alertId}:${action}:${sha(raw).slice(0, 16)}`, event: action, payload });
+  });
+}

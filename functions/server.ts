@@ -1,0 +1,89 @@
+// The local API server: the Hono app on @hono/node-server, plus the background work that Azure
+// Functions would run on timers (draining the webhook inbox). `close()` stops everything it started.
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp, type ApiApp } from './api/app.ts';
+import { webhookSecrets, type ApiDeps } from './api/deps.ts';
+import { openWiring, type Wiring } from './api/wiring.ts';
+import { identityConfig, localIssuer, tokenVerifier } from './platform/identity.ts';
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+  /** How often the webhook inbox is drained (ms). */
+  drainIntervalMs?: number;
+  /** Replaces the default wiring (storage, catalog, inbox) – for callers that already hold one. */
+  wiring?: Wiring;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: ApiApp;
+  deps: ApiDeps;
+  /** Drains the inbox once now (the timer does this on its own); resolves to the number handled. */
+  drainNow(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  const port = opts.port ?? Number(env.PORT ?? 7070);
+  const host = opts.host ?? '127.0.0.1';
+  const idCfg = identityConfig(env);
+  const issuer = idCfg.localIssuer ? await localIssuer(idCfg) : undefined;
+  const wiring = opts.wiring ?? (await openWiring(env));
+
+  const deps: ApiDeps = {
+    ...wiring.extra,
+    catalog: wiring.catalog,
+    inbox: wiring.inbox,
+    verify: tokenVerifier(idCfg),
+    localIssuer: issuer,
+    webhookSecrets: webhookSecrets(env),
+  };
+  const app = createApp(deps);
+
+  // One drain at a time: a slow drain is never overlapped by the next tick.
+  let draining: Promise<number> | undefined;
+  const drainNow = () => {
+    draining ??= wiring.drain().finally(() => { draining = undefined; });
+    return draining;
+  };
+  const interval = opts.drainIntervalMs ?? Number(env.NEXUS_INBOX_DRAIN_MS ?? 1000);
+  const timer = setInterval(() => {
+    drainNow().catch((err) => console.error('[server] inbox drain failed:', (err as Error).message));
+  }, interval);
+  timer.unref();
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actual}`,
+    port: actual,
+    app,
+    deps,
+    drainNow,
+    async close() {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await draining?.catch(() => undefined);
+      if (!opts.wiring) await wiring.close();
+    },
+  };
+}
+
+// `node --import tsx functions/server.ts` runs the server on its own.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const s = await startServer();
+  console.log(`[server] Nexus API on ${s.url}`);
+  const stop = () => void s.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
