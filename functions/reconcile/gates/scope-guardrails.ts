@@ -1,0 +1,90 @@
+// Gate 2: every change must fall inside the allowed scopes and outside the denied ones; the
+// tenant root is denied unless explicitly allowed. Checked per resource, never by stack name.
+import type { ResourceChange } from '../../../stacks/engine/changeset.ts';
+import type { Guardrails } from '../guardrails.ts';
+import { changeTargets, globMatch, isMutating, type ScopeTarget } from '../scope.ts';
+import type { Gate } from './types.ts';
+
+export interface ScopeViolation {
+  urn: string;
+  armId?: string;
+  scope?: string;
+  code: 'TENANT_ROOT' | 'SCOPE_DENIED' | 'SCOPE_NOT_ALLOWED' | 'SCOPE_UNKNOWN';
+  target?: string;
+}
+
+const any = (list: string[] | undefined, value: string | undefined) =>
+  !!value && !!list && list.some((p) => globMatch(p, value));
+
+function describe(t: ScopeTarget): string {
+  if (t.level === 'tenant') return 'tenant /';
+  if (t.level === 'managementGroup') return `management group ${t.managementGroup}`;
+  if (t.level === 'subscription') return `subscription ${t.subscription}`;
+  return `resource group ${t.subscription}/${t.resourceGroup}`;
+}
+
+/** The first rule a target breaks, or undefined. */
+export function checkTarget(t: ScopeTarget, g: Guardrails, tenantRootId: string): ScopeViolation['code'] | undefined {
+  const { allow, deny, allowTenantRoot } = g.scopes;
+  const isRoot = t.level === 'tenant' || (t.level === 'managementGroup' && !!tenantRootId &&
+    t.managementGroup!.toLowerCase() === tenantRootId.toLowerCase());
+  if (isRoot) {
+    if (!allowTenantRoot) return 'TENANT_ROOT';
+    if (t.level === 'tenant') return undefined;
+  }
+  const rgPath = t.resourceGroup ? `${t.subscription}/${t.resourceGroup}` : undefined;
+  if (t.level === 'managementGroup') {
+    if (any(deny.managementGroups, t.managementGroup)) return 'SCOPE_DENIED';
+    if (allow.managementGroups && !any(allow.managementGroups, t.managementGroup)) return 'SCOPE_NOT_ALLOWED';
+    return undefined;
+  }
+  // Subscriptions and resource groups: a denied subscription denies everything in it.
+  if (any(deny.subscriptions, t.subscription)) return 'SCOPE_DENIED';
+  if (t.level === 'resourceGroup' && (any(deny.resourceGroups, t.resourceGroup) || any(deny.resourceGroups, rgPath))) return 'SCOPE_DENIED';
+  const subAllowed = !allow.subscriptions || any(allow.subscriptions, t.subscription);
+  if (t.level === 'subscription') return subAllowed ? undefined : 'SCOPE_NOT_ALLOWED';
+  // A resource group is allowed by its own entry or by its subscription's, when lists exist.
+  const rgListed = any(allow.resourceGroups, t.resourceGroup) || any(allow.resourceGroups, rgPath);
+  if (!allow.subscriptions && !allow.resourceGroups) return undefined;
+  if (rgListed) return undefined;
+  if (allow.subscriptions && any(allow.subscriptions, t.subscription)) return undefined;
+  return 'SCOPE_NOT_ALLOWED';
+}
+
+export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenantRootId: string): ScopeViolation[] {
+  const out: ScopeViolation[] = [];
+  for (const c of changes) {
+    if (!isMutating(c.op)) continue;
+    const targets = changeTargets(c);
+    if (!targets) {
+      // Fail closed: a change we cannot place cannot be shown to be inside the guardrails.
+      out.push({ urn: c.urn, armId: c.armId, scope: c.scope, code: 'SCOPE_UNKNOWN' });
+      continue;
+    }
+    for (const t of targets) {
+      const code = checkTarget(t, g, tenantRootId);
+      if (code) { out.push({ urn: c.urn, armId: c.armId, scope: c.scope, code, target: describe(t) }); break; }
+    }
+  }
+  return out;
+}
+
+const PRIORITY: ScopeViolation['code'][] = ['TENANT_ROOT', 'SCOPE_DENIED', 'SCOPE_NOT_ALLOWED', 'SCOPE_UNKNOWN'];
+
+export const scopeGuardrailsGate: Gate = (ctx, cs) => {
+  const violations = scopeViolations(cs.changes, ctx.guardrails, ctx.tenantRootId);
+  if (violations.length === 0) {
+    return { gate: 'scope-guardrails', pass: true, reason: 'OK', details: { message: 'every change is inside the allowed scopes' } };
+  }
+  const reason = PRIORITY.find((p) => violations.some((v) => v.code === p))!;
+  const first = violations.find((v) => v.code === reason)!;
+  return {
+    gate: 'scope-guardrails', pass: false, reason,
+    details: {
+      message: `${violations.length} change(s) outside the guardrails, e.g. ${first.armId ?? first.urn}` +
+        (first.target ? ` touches ${first.target}` : ' has no ARM id or scope'),
+      violations: violations.slice(0, 50),
+      total: violations.length,
+    },
+  };
+};

@@ -1,0 +1,78 @@
+// What every gate sees. The loop reads storage first and hands the gates plain values, so the
+// gates themselves are pure functions of (context, changeSet).
+import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
+import type { Guardrails } from '../guardrails.ts';
+import type { GateResult, KillSwitchState } from '../model.ts';
+import type { ChangeKind } from '../scope.ts';
+
+export interface RateCounter {
+  /** Start of the current counting window (ISO time). */
+  windowStart: string;
+  count: number;
+  /** When set and in the future, every apply that changes this kind waits. */
+  cooldownUntil?: string;
+}
+
+export interface RateOverride {
+  until: string;
+  reason: string;
+  by: string;
+}
+
+export interface ApprovalVote {
+  by: string;
+  name?: string;
+  groups: string[];
+  at: string;
+  source: string;
+}
+
+export interface ApprovalRequirement {
+  /** The rule that asked for it: a rule name, or `protected-delete`. */
+  rule: string;
+  group: string;
+  approvers: number;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded' | 'applied';
+
+/** An approval request, pinned to the exact preview it was asked for. */
+export interface ApprovalRecord {
+  id: string;
+  stack: string;
+  runId: string;
+  status: ApprovalStatus;
+  changeSetHash: string;
+  desiredStateHash: string;
+  liveFingerprint: string;
+  requirements: ApprovalRequirement[];
+  commit?: string;
+  author?: string;
+  createdAt: string;
+  expiresAt: string;
+  votes: ApprovalVote[];
+  rejectedBy?: string;
+  reason?: string;
+}
+
+export interface GateContext {
+  stack: string;
+  runId: string;
+  now: Date;
+  commit?: string;
+  author?: string;
+  tenantRootId: string;
+  guardrails: Guardrails;
+  killSwitch: KillSwitchState;
+  rateLimits: {
+    counters: Partial<Record<ChangeKind, RateCounter>>;
+    override?: RateOverride;
+  };
+  /** The latest approval request of this stack, if any. */
+  approval?: ApprovalRecord;
+  changeSetHash: string;
+  desiredStateHash: string;
+  liveFingerprint: string;
+}
+
+export type Gate = (ctx: GateContext, cs: ChangeSet) => GateResult;

@@ -1,0 +1,93 @@
+// The reconciler's own vocabulary: triggers, gate verdicts, decisions and run records.
+// Plain data only, so a run can be stored and listed as JSON.
+
+export type Trigger = 'timer' | 'push' | 'manual' | 'approval';
+
+export const GATE_ORDER = [
+  'kill-switch',
+  'scope-guardrails',
+  'blast-radius',
+  'rate-limits',
+  'preview-reliability',
+  'approvals',
+] as const;
+export type GateName = (typeof GATE_ORDER)[number];
+
+export interface GateResult {
+  gate: GateName;
+  pass: boolean;
+  /** A stable code, e.g. `KILL_SWITCH`, `SCOPE_DENIED`, `OK`. */
+  reason: string;
+  /**
+   * When a gate fails but an approval could lift it (a protected delete, an approval rule),
+   * the run waits in `pending-approval` instead of being blocked.
+   */
+  hold?: boolean;
+  /**
+   * When a gate fails and asks for the run to be reported only (preview reliability in
+   * report-only mode) rather than blocked.
+   */
+  reportOnly?: boolean;
+  details: { message: string; [k: string]: unknown };
+}
+
+/**
+ * - `applied`: the change set was applied. `failed`: apply (or preview) failed.
+ * - `no-change`: the preview had nothing to do.
+ * - `blocked`: a gate refused the apply. `pending-approval`: waiting for approvers.
+ * - `report-only`: preview was not trusted enough to apply, reported only.
+ * - `dry-run`: gates passed, apply not requested.
+ * - `interrupted`: the run's holder lost its lease or died; another holder recorded it.
+ */
+export type Decision =
+  | 'applied' | 'failed' | 'no-change' | 'blocked' | 'pending-approval'
+  | 'report-only' | 'dry-run' | 'interrupted';
+
+export type RunStatus = 'running' | 'done';
+
+export interface KillSwitchState {
+  on: boolean;
+  /** `env` when NEXUS_KILL_SWITCH=1 forces it, `settings` when an Admin turned it on. */
+  source?: 'env' | 'settings';
+  reason?: string;
+  by?: string;
+  at?: string;
+}
+
+export interface RunCounts {
+  create: number; update: number; replace: number; delete: number; same: number;
+}
+
+export interface RunTimings {
+  startedAt: string;
+  finishedAt?: string;
+  compileMs?: number;
+  previewMs?: number;
+  gatesMs?: number;
+  applyMs?: number;
+  totalMs?: number;
+}
+
+export interface RunRecord {
+  id: string;
+  stack: string;
+  commit?: string;
+  author?: string;
+  trigger: Trigger;
+  requestedBy?: string;
+  dryRun: boolean;
+  status: RunStatus;
+  decision?: Decision;
+  /** Reason codes of the decision, e.g. `["KILL_SWITCH"]`; empty for a clean apply. */
+  reasons: string[];
+  gates: GateResult[];
+  counts: RunCounts;
+  timings: RunTimings;
+  holderId: string;
+  desiredStateHash?: string;
+  changeSetHash?: string;
+  liveFingerprint?: string;
+  /** Set when the run waits for (or used) an approval. */
+  approvalId?: string;
+  error?: string;
+}

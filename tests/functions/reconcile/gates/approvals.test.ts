@@ -1,0 +1,88 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { approvalsGate, requirementsMet } from '../../../../functions/reconcile/gates/approvals.ts';
+import type { ApprovalRecord } from '../../../../functions/reconcile/gates/types.ts';
+import { changeSet, context, managementGroup, policyAssignment, roleAssignment } from '../fixtures.ts';
+
+const guardrails = {
+  approvals: {
+    rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 2 }],
+    protectedDeletes: { group: 'admins', approvers: 1 },
+  },
+};
+const roles = changeSet([roleAssignment('/subscriptions/1', 'r')]);
+
+function record(p: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    id: 'ap1', stack: 'alz', runId: 'run-0', status: 'approved', changeSetHash: 'cs', desiredStateHash: 'ds', liveFingerprint: 'live',
+    requirements: [{ rule: 'roles', group: 'platform', approvers: 2 }], author: 'carol', createdAt: '2026-01-01T11:00:00Z',
+    expiresAt: '2026-01-01T13:00:00Z',
+    votes: [{ by: 'ann', groups: ['platform'], at: '2026-01-01T11:10:00Z', source: 'api' }, { by: 'bob', groups: ['platform'], at: '2026-01-01T11:20:00Z', source: 'api' }],
+    ...p,
+  };
+}
+
+test('no rule applies: passes', () => {
+  const r = approvalsGate(context({ guardrails }), changeSet([policyAssignment('alz', 'a')]));
+  assert.is(r.pass, true);
+  assert.is(r.reason, 'NOT_REQUIRED');
+});
+
+test('a matching rule without an approval holds the run', () => {
+  const r = approvalsGate(context({ guardrails }), roles);
+  assert.is(r.pass, false);
+  assert.is(r.hold, true);
+  assert.is(r.reason, 'APPROVAL_REQUIRED');
+  assert.match(r.details.message, /2 from platform/);
+});
+
+test('protected deletes need approval even with no rule', () => {
+  const r = approvalsGate(context({ guardrails }), changeSet([managementGroup('alz-corp', 'delete')]));
+  assert.is(r.reason, 'APPROVAL_REQUIRED');
+  assert.match(r.details.message, /protected-delete/);
+});
+
+test('an approval of this exact preview passes', () => {
+  const r = approvalsGate(context({ guardrails, approval: record() }), roles);
+  assert.is(r.pass, true, r.details.message);
+  assert.is(r.reason, 'APPROVED');
+});
+
+test('pending while short of approvers', () => {
+  const r = approvalsGate(context({ guardrails, approval: record({ status: 'pending', votes: [record().votes[0]] }) }), roles);
+  assert.is(r.reason, 'APPROVAL_PENDING');
+  assert.is(r.hold, true);
+});
+
+test('stale when the change set, the desired state or the live state moved', () => {
+  for (const moved of [{ changeSetHash: 'x' }, { desiredStateHash: 'x' }, { liveFingerprint: 'x' }]) {
+    const r = approvalsGate(context({ guardrails, approval: record(), ...moved }), roles);
+    assert.is(r.pass, false);
+    assert.is(r.reason, 'APPROVAL_STALE');
+  }
+});
+
+test('expired approvals no longer count', () => {
+  const r = approvalsGate(context({ guardrails, approval: record(), now: new Date('2026-01-01T13:00:01Z') }), roles);
+  assert.is(r.reason, 'APPROVAL_EXPIRED');
+});
+
+test('a rejection blocks this preview (no hold)', () => {
+  const r = approvalsGate(context({ guardrails, approval: record({ status: 'rejected', rejectedBy: 'dan', reason: 'not now' }) }), roles);
+  assert.is(r.reason, 'APPROVAL_REJECTED');
+  assert.is(r.hold, false);
+});
+
+test('an already applied approval is single use', () => {
+  assert.is(approvalsGate(context({ guardrails, approval: record({ status: 'applied' }) }), roles).reason, 'APPROVAL_REQUIRED');
+});
+
+test('the commit author and people outside the group do not count', () => {
+  const base = record();
+  assert.is(requirementsMet(base), true);
+  assert.is(requirementsMet({ ...base, author: 'ann' }), false);
+  assert.is(requirementsMet({ ...base, votes: [base.votes[0], { ...base.votes[1], groups: ['other'] }] }), false);
+  assert.is(requirementsMet({ ...base, votes: [base.votes[0], { ...base.votes[0], at: 'later' }] }), false);
+});
+
+test.run();
