@@ -1,0 +1,146 @@
+// Approval requests in the `approvals` table (partition: stack, row: the id of the run that
+// asked), each pinned to the ChangeSet hash, desired-state hash and live fingerprint of its
+// preview. Votes come from approval sources (the API now; GitHub environments, pull-request
+// reviews and Azure DevOps approvals later) through the ApprovalSource port.
+import type { Principal } from '../../platform/identity.ts';
+import type { StorageConfig } from '../../platform/storage-config.ts';
+import { Table, odata, type Row } from '../../platform/tables.ts';
+import { requirementsMet } from '../gates/approvals.ts';
+import type { ApprovalRecord, ApprovalRequirement, ApprovalVote } from '../gates/types.ts';
+
+/** Where votes come from. The API source's votes are written to the record by `vote()`. */
+export interface ApprovalSource {
+  readonly name: string;
+  /** Votes this source holds for the request, e.g. approvals of a GitHub environment deployment. */
+  votes(request: ApprovalRecord): Promise<ApprovalVote[]>;
+}
+
+/** The API (and CLI) source: votes are recorded straight into the request by `vote()`. */
+export const apiApprovalSource: ApprovalSource = { name: 'api', votes: async (r) => r.votes.filter((v) => v.source === 'api') };
+
+export class ApprovalError extends Error {
+  constructor(readonly status: 400 | 403 | 404 | 409, message: string) {
+    super(message);
+    this.name = 'ApprovalError';
+  }
+}
+
+/** The name a principal is recorded under; matches how commit authors are written (email). */
+export function actorName(p: Pick<Principal, 'id' | 'name' | 'email'>): string {
+  return p.email ?? p.name ?? p.id;
+}
+
+function isAuthor(p: Pick<Principal, 'id' | 'name' | 'email'>, author: string | undefined): boolean {
+  if (!author) return false;
+  const a = author.toLowerCase();
+  return [p.id, p.name, p.email, p.email?.split('@')[0]].some((x) => x && x.toLowerCase() === a);
+}
+
+export class ApprovalStore {
+  private constructor(private readonly table: Table<Omit<ApprovalRecord, 'id' | 'stack' | 'runId'>>) {}
+
+  static async open(cfg?: StorageConfig): Promise<ApprovalStore> {
+    return new ApprovalStore(await Table.open('approvals', cfg));
+  }
+
+  private toRecord(r: Row<Omit<ApprovalRecord, 'id' | 'stack' | 'runId'>>): ApprovalRecord {
+    const { partitionKey, rowKey, etag: _e, timestamp: _t, ...rest } = r;
+    return { ...rest, id: rowKey, runId: rowKey, stack: partitionKey, votes: rest.votes ?? [], requirements: rest.requirements ?? [] };
+  }
+
+  /** The newest request of a stack (run ids sort newest first). */
+  async latest(stack: string): Promise<ApprovalRecord | undefined> {
+    const page = await this.table.page({ partitionKey: stack, pageSize: 1 });
+    return page.items[0] ? this.toRecord(page.items[0]) : undefined;
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    for await (const r of this.table.query({ filter: odata`RowKey eq ${id}` })) return this.toRecord(r);
+    return undefined;
+  }
+
+  async list(opts: { status?: ApprovalRecord['status']; stack?: string } = {}): Promise<ApprovalRecord[]> {
+    const out: ApprovalRecord[] = [];
+    const filter = opts.status ? odata`status eq ${opts.status}` : undefined;
+    for await (const r of this.table.query({ partitionKey: opts.stack, filter })) out.push(this.toRecord(r));
+    return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Opens a request for a held run; earlier open requests of the stack are superseded. */
+  async request(p: {
+    stack: string; runId: string; changeSetHash: string; desiredStateHash: string; liveFingerprint: string;
+    requirements: ApprovalRequirement[]; commit?: string; author?: string; now: Date; expiresAfterMinutes: number;
+  }): Promise<ApprovalRecord> {
+    for (const open of await this.list({ stack: p.stack })) {
+      if (open.status === 'pending' || open.status === 'approved') await this.setStatus(open, 'superseded');
+    }
+    const value = {
+      status: 'pending' as const, changeSetHash: p.changeSetHash, desiredStateHash: p.desiredStateHash,
+      liveFingerprint: p.liveFingerprint, requirements: p.requirements, commit: p.commit, author: p.author,
+      createdAt: p.now.toISOString(), expiresAt: new Date(p.now.getTime() + p.expiresAfterMinutes * 60_000).toISOString(), votes: [],
+    };
+    return this.toRecord(await this.table.insert(p.stack, p.runId, value));
+  }
+
+  private async mutate(id: string, fn: (cur: ApprovalRecord) => ApprovalRecord): Promise<ApprovalRecord> {
+    const found = await this.get(id);
+    if (!found) throw new ApprovalError(404, `no approval request for run '${id}'`);
+    const row = await this.table.update(found.stack, id, (cur) => {
+      if (!cur) throw new ApprovalError(404, `no approval request for run '${id}'`);
+      const { id: _i, stack: _s, runId: _r, ...next } = fn(this.toRecord(cur));
+      return next;
+    });
+    return this.toRecord(row);
+  }
+
+  private setStatus(rec: ApprovalRecord, status: ApprovalRecord['status']): Promise<ApprovalRecord> {
+    return this.mutate(rec.id, (cur) => ({ ...cur, status }));
+  }
+
+  /**
+   * Records one approver's vote. Refused for the commit's author, for someone outside every
+   * required group, twice by one person, and on requests that are no longer pending.
+   */
+  async vote(id: string, principal: Principal, source = 'api', now = new Date()): Promise<ApprovalRecord> {
+    return this.mutate(id, (cur) => {
+      if (cur.status !== 'pending') throw new ApprovalError(409, `run '${id}' is ${cur.status}, not pending approval`);
+      if (Date.parse(cur.expiresAt) <= now.getTime()) throw new ApprovalError(409, `the approval request of run '${id}' expired at ${cur.expiresAt}`);
+      if (isAuthor(principal, cur.author)) throw new ApprovalError(403, `${actorName(principal)} is the author of commit ${cur.commit ?? ''}`.trim() + ' and cannot approve it');
+      const groups = cur.requirements.map((r) => r.group).filter((g) => principal.groups.includes(g));
+      if (groups.length === 0) {
+        throw new ApprovalError(403, `approving run '${id}' needs membership of ${[...new Set(cur.requirements.map((r) => r.group))].join(' or ')}`);
+      }
+      const by = actorName(principal);
+      if (cur.votes.some((v) => v.by.toLowerCase() === by.toLowerCase())) throw new ApprovalError(409, `${by} already approved run '${id}'`);
+      const votes = [...cur.votes, { by, name: principal.name, groups, at: now.toISOString(), source }];
+      const next = { ...cur, votes };
+      return { ...next, status: requirementsMet(next) ? 'approved' : 'pending' };
+    });
+  }
+
+  async reject(id: string, principal: Principal, reason: string): Promise<ApprovalRecord> {
+    return this.mutate(id, (cur) => {
+      if (cur.status !== 'pending' && cur.status !== 'approved') throw new ApprovalError(409, `run '${id}' is ${cur.status}; only pending or approved requests can be rejected`);
+      const inGroup = cur.requirements.some((r) => principal.groups.includes(r.group));
+      if (!inGroup) throw new ApprovalError(403, `rejecting run '${id}' needs membership of ${[...new Set(cur.requirements.map((r) => r.group))].join(' or ')}`);
+      return { ...cur, status: 'rejected', rejectedBy: actorName(principal), reason };
+    });
+  }
+
+  /** Merges votes from external sources into a pending request (the loop calls this). */
+  async collect(rec: ApprovalRecord, sources: ApprovalSource[]): Promise<ApprovalRecord> {
+    if (rec.status !== 'pending') return rec;
+    const external = (await Promise.all(sources.filter((s) => s.name !== 'api').map((s) => s.votes(rec)))).flat();
+    if (external.length === 0) return rec;
+    return this.mutate(rec.id, (cur) => {
+      const seen = new Set(cur.votes.map((v) => `${v.source}:${v.by.toLowerCase()}`));
+      const votes = [...cur.votes, ...external.filter((v) => !seen.has(`${v.source}:${v.by.toLowerCase()}`))];
+      const next = { ...cur, votes };
+      return { ...next, status: cur.status === 'pending' && requirementsMet(next) ? 'approved' : cur.status };
+    });
+  }
+
+  markApplied(rec: ApprovalRecord): Promise<ApprovalRecord> {
+    return this.setStatus(rec, 'applied');
+  }
+}

@@ -1,0 +1,29 @@
+// Every store the reconciler uses, opened together against one storage configuration.
+import { storageConfig, type StorageConfig } from '../../platform/storage-config.ts';
+import { ApprovalStore } from './approvals.ts';
+import { AuditLog } from './audit.ts';
+import { RateLimitStore } from './ratelimits.ts';
+import { RunStore } from './runs.ts';
+import { SettingsStore } from './settings.ts';
+
+export interface ReconcileStores {
+  cfg: StorageConfig;
+  runs: RunStore;
+  audit: AuditLog;
+  approvals: ApprovalStore;
+  settings: SettingsStore;
+  rateLimits: RateLimitStore;
+}
+
+export async function openStores(cfg: StorageConfig = storageConfig()): Promise<ReconcileStores> {
+  const [runs, audit, approvals, settings, rateLimits] = await Promise.all([
+    RunStore.open(cfg), AuditLog.open(cfg), ApprovalStore.open(cfg), SettingsStore.open(cfg), RateLimitStore.open(cfg),
+  ]);
+  return { cfg, runs, audit, approvals, settings, rateLimits };
+}
+
+export { ApprovalError, ApprovalStore, apiApprovalSource, actorName, type ApprovalSource } from './approvals.ts';
+export { AuditLog, type AuditAction, type AuditEntry } from './audit.ts';
+export { RateLimitExceeded, RateLimitStore, OverrideRequestError } from './ratelimits.ts';
+export { RunStore, newRunId, type RunDetail, type RunRow, type StackSummary } from './runs.ts';
+export { SettingsStore, killSwitchFromEnv } from './settings.ts';
