@@ -13,13 +13,56 @@ BIN="$OUT/bin"
 
 log() { echo "[build-pulumi] $*" >&2; }
 
-# A pulumi of the pinned version already on PATH is used as it is.
-if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$VERSION" ]; then
-  dirname "$(command -v pulumi)"
+# The dynamic-provider launcher. The engine starts it in the program's directory, which for an
+# inline Automation API program is a temporary folder with no node_modules, so the launcher does
+# not rely on the working directory: it runs the provider host named by
+# NEXUS_PULUMI_DYNAMIC_PROVIDER (the engine sets it to @pulumi/pulumi's
+# cmd/dynamic-provider/index.js), else the one under ./node_modules (a program on disk), else the
+# one in the checkout that wrote the launcher. Written on every run (it is cheap) so a fix to it
+# never needs a rebuild of the CLI.
+write_launcher() {
+  mkdir -p "$BIN"
+  cat > "$BIN/pulumi-resource-pulumi-nodejs.tmp" <<SH
+#!/bin/sh
+# Written by scripts/build-pulumi.sh: runs @pulumi/pulumi's Node.js dynamic-provider host.
+HOST=""
+for candidate in "\${NEXUS_PULUMI_DYNAMIC_PROVIDER:-}" \\
+  "./node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" \\
+  "$ROOT/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"; do
+  if [ -n "\$candidate" ] && [ -f "\$candidate" ]; then HOST="\$candidate"; break; fi
+done
+if [ -z "\$HOST" ]; then
+  echo "pulumi-resource-pulumi-nodejs: @pulumi/pulumi's cmd/dynamic-provider/index.js not found; set NEXUS_PULUMI_DYNAMIC_PROVIDER to its path" >&2
+  exit 1
+fi
+# Providers that call a local HTTPS endpoint with a self-signed certificate trust its CA file.
+if [ -z "\${NODE_EXTRA_CA_CERTS:-}" ] && [ -n "\${NEXUS_ARM_CA_FILE:-}" ]; then
+  NODE_EXTRA_CA_CERTS="\$NEXUS_ARM_CA_FILE"; export NODE_EXTRA_CA_CERTS
+fi
+exec "\${NEXUS_NODE:-node}" "\$HOST" "\$@"
+SH
+  chmod +x "$BIN/pulumi-resource-pulumi-nodejs.tmp"
+  mv "$BIN/pulumi-resource-pulumi-nodejs.tmp" "$BIN/pulumi-resource-pulumi-nodejs"
+}
+
+if [ "${1:-}" = "--launcher-only" ]; then
+  write_launcher
+  echo "$BIN"
+  exit 0
+fi
+
+# A pulumi of the pinned version already on PATH is used as it is (linked into $BIN, so the one
+# folder printed holds both the CLI and the launcher).
+if command -v pulumi >/dev/null 2>&1 && [ "$(command -v pulumi)" != "$BIN/pulumi" ] \
+  && [ "$(pulumi version 2>/dev/null)" = "v$VERSION" ]; then
+  write_launcher
+  ln -sf "$(command -v pulumi)" "$BIN/pulumi"
+  echo "$BIN"
   exit 0
 fi
 
 if [ -x "$BIN/pulumi" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$VERSION" ]; then
+  write_launcher
   echo "$BIN"
   exit 0
 fi
@@ -58,12 +101,6 @@ CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
   -o "$BIN/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
 mv "$BIN/pulumi.tmp" "$BIN/pulumi"
 
-# The dynamic-provider launcher, as the Node.js SDK ships it: it runs the provider that
-# @pulumi/pulumi carries, from the program's own node_modules.
-cat > "$BIN/pulumi-resource-pulumi-nodejs" <<'SH'
-#!/bin/sh
-exec node "$PULUMI_NODEJS_DYNAMIC_PROVIDER_DIR/dynamic-provider/index.js" "$@" 2>/dev/null || exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js "$@"
-SH
-chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+write_launcher
 log "built $BIN/pulumi ($("$BIN/pulumi" version))"
 echo "$BIN"

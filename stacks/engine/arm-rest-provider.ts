@@ -1,0 +1,203 @@
+// The `arm-rest` resource backend: each DesiredState resource becomes a Pulumi dynamic resource
+// whose provider does the ARM REST calls (PUT, GET, DELETE) against NEXUS_ARM_ENDPOINT. It lets
+// the same DesiredState run through the real engine against the local ARM sandbox.
+//
+// The provider is serialised into the state by Pulumi and runs in its own Node process (started
+// by the `pulumi-resource-pulumi-nodejs` launcher), so everything it uses lives inside
+// `makeArmRestProvider` and touches only globals (fetch, process.env, setTimeout). Endpoint and
+// token come from that process's environment at call time: they are never written to the state.
+import * as pulumi from '@pulumi/pulumi';
+import type * as dynamic from '@pulumi/pulumi/dynamic/index.js';
+import { Resource as DynamicResource } from '@pulumi/pulumi/dynamic/index.js';
+import type { DesiredKind, DesiredResource, DesiredState } from '../compile/model.ts';
+
+/** What a dynamic ARM resource keeps as inputs and outputs. */
+export interface ArmRestProps {
+  armId: string;
+  armType: string;
+  apiVersion: string;
+  body: Record<string, unknown>;
+}
+
+function makeArmRestProvider(): dynamic.ResourceProvider {
+  // Properties ARM cannot change in place: a new value means delete and create again.
+  const replaceOnChange: Record<string, string[]> = {
+    'microsoft.authorization/roleassignments': ['properties.roleDefinitionId', 'properties.principalId', 'properties.scope'],
+  };
+
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+
+  // ARM ids are case-insensitive; everything else compares exactly.
+  const isArmId = (s: string) => /^\/(subscriptions|providers)\//i.test(s);
+  const same = (a: unknown, b: unknown): boolean => {
+    if (typeof a === 'string' && typeof b === 'string') return a === b || (isArmId(a) && a.toLowerCase() === b.toLowerCase());
+    if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+    if (isObject(a) && isObject(b)) {
+      const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+      for (const k of keys) if (!same(a[k], b[k])) return false;
+      return true;
+    }
+    return a === b;
+  };
+
+  // The live body seen through the shape of the desired one: fields ARM adds on its own
+  // (createdOn, principalId, ...) are not drift; desired fields that are gone or changed are.
+  const project = (live: unknown, desired: unknown): unknown => {
+    if (!isObject(live) || !isObject(desired)) return live;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(desired)) if (k in live) out[k] = project(live[k], desired[k]);
+    return out;
+  };
+
+  const at = (obj: unknown, path: string): unknown =>
+    path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj);
+
+  const endpoint = () => {
+    const url = process.env.NEXUS_ARM_ENDPOINT;
+    if (!url) throw new Error('NEXUS_ARM_ENDPOINT is not set: the arm-rest resource backend needs an ARM endpoint');
+    return url.replace(/\/+$/, '');
+  };
+  const headers = (): Record<string, string> => {
+    const token = process.env.NEXUS_ARM_TOKEN;
+    if (!token) throw new Error('NEXUS_ARM_TOKEN is not set: the arm-rest resource backend needs a bearer token');
+    return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  };
+
+  const call = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(url, { method, headers: headers(), body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json: any;
+    try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
+    return { status: res.status, body: json, headers: res.headers };
+  };
+  const fail = (method: string, id: string, r: { status: number; body: any }): never => {
+    const e = r.body?.error;
+    throw new Error(`ARM ${method} ${id} failed with ${r.status}${e ? `: ${e.code}: ${e.message}` : ''}`);
+  };
+
+  // ARM answers long-running PUT and DELETE with 201/202 and an operation to poll.
+  const settle = async (method: string, id: string, r: { status: number; body: any; headers: Headers }) => {
+    const op = r.headers.get('azure-asyncoperation') ?? (r.status === 202 ? r.headers.get('location') : null);
+    if (!op || (r.status !== 201 && r.status !== 202)) return r;
+    for (let i = 0; i < 600; i++) {
+      await new Promise((ok) => setTimeout(ok, Math.min(1000 * Number(r.headers.get('retry-after') ?? 1), 5000)));
+      const p = await call('GET', op);
+      const status = String(p.body?.status ?? '').toLowerCase();
+      if (p.status >= 400) fail(method, id, p);
+      if (status === 'failed' || status === 'canceled') fail(method, id, { status: p.status, body: p.body });
+      if (p.status === 200 && (status === 'succeeded' || status === '')) return r;
+    }
+    throw new Error(`ARM ${method} ${id}: the operation did not finish in time`);
+  };
+
+  const url = (p: ArmRestProps) => `${endpoint()}${p.armId}?api-version=${encodeURIComponent(p.apiVersion)}`;
+
+  const put = async (p: ArmRestProps) => {
+    const r = await settle('PUT', p.armId, await call('PUT', url(p), p.body));
+    if (r.status >= 300) fail('PUT', p.armId, r);
+    const outs: ArmRestProps = { armId: p.armId, armType: p.armType, apiVersion: p.apiVersion, body: p.body };
+    return outs;
+  };
+
+  return {
+    async diff(_id: string, olds: ArmRestProps, news: ArmRestProps) {
+      const replaces: string[] = [];
+      if (!same(olds.armId, news.armId)) replaces.push('armId');
+      for (const path of replaceOnChange[String(news.armType).toLowerCase()] ?? []) {
+        if (!same(at(olds.body, path), at(news.body, path))) replaces.push(`body.${path}`);
+      }
+      const changes = replaces.length > 0 || !same(olds.body, news.body);
+      return { changes, replaces, deleteBeforeReplace: replaces.length > 0 };
+    },
+    async create(inputs: ArmRestProps) {
+      return { id: inputs.armId, outs: await put(inputs) };
+    },
+    async update(_id: string, _olds: ArmRestProps, news: ArmRestProps) {
+      return { outs: await put(news) };
+    },
+    async read(id: string, props: ArmRestProps) {
+      const r = await call('GET', url({ ...props, armId: props.armId ?? id }));
+      // Gone from ARM: an empty id tells the engine the resource no longer exists.
+      if (r.status === 404) return { id: '', props: {} };
+      if (r.status >= 300) fail('GET', id, r);
+      const live: ArmRestProps = { ...props, body: project(r.body, props.body) as Record<string, unknown> };
+      // Inputs follow the live state so a later diff (and its ChangeSet) compares desired to live.
+      return { id, props: live, inputs: live };
+    },
+    async delete(_id: string, props: ArmRestProps) {
+      const r = await settle('DELETE', props.armId, await call('DELETE', url(props)));
+      if (r.status >= 300 && r.status !== 404) fail('DELETE', props.armId, r);
+    },
+  };
+}
+
+/** The provider instance; one serialisation is shared by every resource of a program. */
+export const armRestProvider = makeArmRestProvider();
+
+/** Pulumi type names per DesiredState kind: `pulumi-nodejs:dynamic/arm:<Type>`. */
+const TYPE_NAMES: Record<DesiredKind, string> = {
+  managementGroup: 'ManagementGroup',
+  subscriptionPlacement: 'SubscriptionPlacement',
+  policyDefinition: 'PolicyDefinition',
+  policySetDefinition: 'PolicySetDefinition',
+  roleDefinition: 'RoleDefinition',
+  policyAssignment: 'PolicyAssignment',
+  roleAssignment: 'RoleAssignment',
+  resource: 'Resource',
+};
+
+export const ARM_REST_MODULE = 'arm';
+
+export function armRestTypeToken(kind: DesiredKind): string {
+  return `pulumi-nodejs:dynamic/${ARM_REST_MODULE}:${TYPE_NAMES[kind]}`;
+}
+
+export class ArmRestResource extends DynamicResource {
+  declare readonly armId: pulumi.Output<string>;
+  declare readonly body: pulumi.Output<Record<string, unknown>>;
+  constructor(r: DesiredResource, opts?: pulumi.CustomResourceOptions) {
+    const props: ArmRestProps = { armId: r.id, armType: r.type, apiVersion: r.apiVersion, body: r.body as Record<string, unknown> };
+    super(armRestProvider, r.id, { ...props }, opts, ARM_REST_MODULE, TYPE_NAMES[r.kind]);
+  }
+}
+
+/** Resources of one stack, in the order the compiler gave them. */
+export function stackResources(state: DesiredState, stack: string): DesiredResource[] {
+  const plan = state.stacks.find((s) => s.name === stack);
+  if (!plan) throw new Error(`stack ${stack} is not in the DesiredState (stacks: ${state.stacks.map((s) => s.name).join(', ') || 'none'})`);
+  const byId = new Map(state.resources.map((r) => [r.id, r]));
+  return plan.resourceIds.map((id) => {
+    const r = byId.get(id);
+    if (!r) throw new Error(`stack ${stack} lists resource ${id}, which is not in the DesiredState`);
+    return r;
+  });
+}
+
+/**
+ * The inline program for the arm-rest backend: one dynamic resource per DesiredState resource,
+ * named by its ARM id, depending on the resources it needs that live in the same stack
+ * (resources of other stacks are deployed by those stacks).
+ */
+export function armRestProgram(state: DesiredState, stack: string): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const resources = stackResources(state, stack);
+    const inStack = new Map(resources.map((r) => [r.id, r]));
+    const created = new Map<string, ArmRestResource>();
+    // Depth-first so a dependency is registered before its dependents whatever the list order.
+    const register = (r: DesiredResource, path: string[] = []): ArmRestResource => {
+      const done = created.get(r.id);
+      if (done) return done;
+      if (path.includes(r.id)) throw new Error(`dependency cycle in stack ${stack}: ${[...path, r.id].join(' -> ')}`);
+      const dependsOn = r.dependsOn.flatMap((id) => {
+        const dep = inStack.get(id);
+        return dep ? [register(dep, [...path, r.id])] : [];
+      });
+      const res = new ArmRestResource(r, { dependsOn });
+      created.set(r.id, res);
+      return res;
+    };
+    for (const r of resources) register(r);
+    return { resourceCount: created.size };
+  };
+}

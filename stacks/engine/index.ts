@@ -1,0 +1,221 @@
+// The engine: one Pulumi stack per compiled stack, run through the Automation API with the real
+// CLI, inline programs built from the DesiredState, every operation turned into a ChangeSet.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CommandError, ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type PulumiFn, type Stack,
+} from '@pulumi/pulumi/automation/index.js';
+import type { DesiredState } from '../compile/model.ts';
+import type { ChangeSet } from './changeset.ts';
+import { cliEnv, locatePulumi, pulumiCommand } from './cli.ts';
+import { backendSettings, ensureStateContainer, type BackendSettings } from './backend.ts';
+import { armRestProgram, armRestTypeToken, stackResources } from './arm-rest-provider.ts';
+import { ChangeSetBuilder, type ArmFacts } from './events.ts';
+import { StackBusyError, isLockedMessage, locksFromMessage, type StaleLockClearer } from './busy.ts';
+
+export { StackBusyError, type StaleLockClearer, type StackLock } from './busy.ts';
+export type { ChangeSet } from './changeset.ts';
+
+/** Pulumi project of every Nexus stack (the DIY backend keeps stacks per project). */
+export const PROJECT = 'nexus';
+
+export type ResourceBackend = 'azure-native' | 'arm-rest';
+
+export interface OpenStackOptions {
+  state: DesiredState;
+  stack: string;
+  /** Pulumi backend URL; default from NEXUS_PULUMI_BACKEND_URL or the storage settings. */
+  backendUrl?: string;
+  /** default NEXUS_RESOURCE_BACKEND, else `azure-native`. */
+  resourceBackend?: ResourceBackend;
+  /** Environment for the CLI and providers; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Secret config values set on the stack (encrypted by the stack's secrets provider). */
+  secrets?: Record<string, string>;
+  /** Clears locks of dead processes when an update finds the stack locked (the lease holder's). */
+  staleLocks?: StaleLockClearer;
+  /** Progress of long operations (one line per resource step), e.g. for a terminal. */
+  onProgress?: (line: string) => void;
+}
+
+export interface UpOptions {
+  /** URNs or ARM ids of resources to update; the others are left alone. */
+  targets?: string[];
+  /** Read the live resources first so drift is put back (default true). */
+  refresh?: boolean;
+}
+
+export interface NexusStack {
+  readonly name: string;
+  preview(): Promise<ChangeSet>;
+  up(opts?: UpOptions): Promise<ChangeSet>;
+  refresh(): Promise<ChangeSet>;
+  /** `refresh --preview-only`: what a refresh would change, i.e. drift. Changes nothing. */
+  previewRefresh(): Promise<ChangeSet>;
+  /** Stops the operations this handle is running (the CLI ends them cleanly and releases its lock). */
+  cancel(): Promise<void>;
+  outputs(): Promise<Record<string, unknown>>;
+  exportState(): Promise<unknown>;
+  /** Removes the local working folder. The state stays in the backend. */
+  close(): void;
+}
+
+/** Timings of the last operation, for the preview benchmark. */
+export interface OperationTimings {
+  /** Whole call, from the method's start to the ChangeSet. */
+  totalMs: number;
+  /** Inside the Automation API call (CLI process, engine, providers). */
+  engineMs: number;
+  /** Our inline program registering resources (runs in this process during the engine's time). */
+  programMs: number;
+  /** Our event handling and ChangeSet building. */
+  mappingMs: number;
+}
+
+const workDirs = new Set<string>();
+process.once('exit', () => { for (const d of workDirs) rmSync(d, { recursive: true, force: true }); });
+
+function armFacts(state: DesiredState, stack: string, backend: ResourceBackend): Map<string, ArmFacts> {
+  const m = new Map<string, ArmFacts>();
+  if (backend !== 'arm-rest') return m;
+  for (const r of stackResources(state, stack)) {
+    m.set(urnFor(stack, armRestTypeToken(r.kind), r.id), { armType: r.type, armId: r.id, scope: r.scope });
+  }
+  return m;
+}
+
+export function urnFor(stack: string, type: string, name: string): string {
+  return `urn:pulumi:${stack}::${PROJECT}::${type}::${name}`;
+}
+
+async function programFor(state: DesiredState, stack: string, backend: ResourceBackend): Promise<PulumiFn> {
+  if (backend === 'arm-rest') return armRestProgram(state, stack);
+  // Loaded on demand: the azure-native SDK is large and only production runs it.
+  const modulePath = '../compile/program.ts';
+  const { azureNativeProgram } = (await import(modulePath)) as { azureNativeProgram: (s: DesiredState, stack: string) => PulumiFn };
+  return azureNativeProgram(state, stack);
+}
+
+export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { lastTimings?: OperationTimings }> {
+  const env = { ...process.env, ...(opts.env ?? {}) };
+  const backend = (opts.resourceBackend ?? (env.NEXUS_RESOURCE_BACKEND as ResourceBackend | undefined) ?? 'azure-native');
+  if (backend !== 'azure-native' && backend !== 'arm-rest') {
+    throw new Error(`NEXUS_RESOURCE_BACKEND must be azure-native or arm-rest, not ${backend}`);
+  }
+  const settings: BackendSettings = backendSettings(opts.backendUrl ? { ...env, NEXUS_PULUMI_BACKEND_URL: opts.backendUrl } : env);
+  const [cmd] = await Promise.all([pulumiCommand(env), ensureStateContainer(settings, env)]);
+  const loc = locatePulumi(env);
+
+  const envVars: Record<string, string> = { ...cliEnv(loc), ...settings.env };
+  // The arm-rest provider runs in a child of the CLI and reads its endpoint, token and CA from env.
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('NEXUS_ARM_') && v !== undefined) envVars[k] = v;
+  if (env.NEXUS_ARM_CA_FILE && !env.NODE_EXTRA_CA_CERTS) envVars.NODE_EXTRA_CA_CERTS = env.NEXUS_ARM_CA_FILE;
+
+  const inner = await programFor(opts.state, opts.stack, backend);
+  const timings: OperationTimings = { totalMs: 0, engineMs: 0, programMs: 0, mappingMs: 0 };
+  const program: PulumiFn = async () => {
+    const t = performance.now();
+    try { return await inner(); } finally { timings.programMs += performance.now() - t; }
+  };
+
+  const workDir = mkdtempSync(join(tmpdir(), 'nexus-stack-'));
+  workDirs.add(workDir);
+  const stack: Stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: opts.stack, projectName: PROJECT, program },
+    {
+      workDir,
+      pulumiCommand: cmd,
+      envVars,
+      secretsProvider: settings.secretsProvider,
+      projectSettings: { name: PROJECT, runtime: 'nodejs', backend: { url: settings.url } },
+    },
+  );
+  const config: Record<string, { value: string; secret?: boolean }> = {
+    'nexus:stack': { value: opts.stack },
+    'nexus:resourceBackend': { value: backend },
+    'nexus:rootManagementGroupId': { value: opts.state.rootManagementGroupId },
+    'azure-native:location': { value: opts.state.location },
+  };
+  for (const [k, v] of Object.entries(opts.secrets ?? {})) config[k.includes(':') ? k : `nexus:${k}`] = { value: v, secret: true };
+  await stack.setAllConfig(config);
+
+  const facts = armFacts(opts.state, opts.stack, backend);
+  const running = new Set<AbortController>();
+
+  const toUrns = async (targets: string[]): Promise<string[]> => {
+    const byId = new Map<string, string>();
+    if (targets.some((t) => !t.startsWith('urn:'))) {
+      for (const [urn, f] of facts) byId.set(f.armId.toLowerCase(), urn);
+      if (backend !== 'arm-rest') {
+        const dep = (await stack.exportStack()).deployment as { resources?: { urn: string; id?: string }[] };
+        for (const r of dep.resources ?? []) if (r.id) byId.set(r.id.toLowerCase(), r.urn);
+      }
+    }
+    return targets.map((t) => {
+      if (t.startsWith('urn:')) return t;
+      const urn = byId.get(t.toLowerCase());
+      if (!urn) throw new Error(`target ${t} is neither a URN nor the ARM id of a resource in stack ${opts.stack}`);
+      return urn;
+    });
+  };
+
+  async function run(
+    kind: ChangeSet['kind'],
+    call: (o: { onEvent: (e: EngineEvent) => void; signal: AbortSignal; color: 'never' }) => Promise<unknown>,
+    retried = false,
+  ): Promise<ChangeSet> {
+    const t0 = performance.now();
+    timings.programMs = 0;
+    timings.mappingMs = 0;
+    const builder = new ChangeSetBuilder(opts.stack, kind, facts);
+    const onEvent = (e: EngineEvent) => {
+      const t = performance.now();
+      builder.onEvent(e);
+      const m = e.resOutputsEvent?.metadata;
+      if (opts.onProgress && m && m.type !== 'pulumi:pulumi:Stack') opts.onProgress(`${m.op} ${m.urn.split('::').pop()}`);
+      timings.mappingMs += performance.now() - t;
+    };
+    const ac = new AbortController();
+    running.add(ac);
+    const te = performance.now();
+    try {
+      await call({ onEvent, signal: ac.signal, color: 'never' });
+    } catch (err) {
+      const text = err instanceof CommandError ? String(err.message) : '';
+      if (err instanceof ConcurrentUpdateError || isLockedMessage(text)) {
+        if (!retried && opts.staleLocks && (await opts.staleLocks.clearStale({ project: PROJECT, stack: opts.stack })) > 0) {
+          running.delete(ac);
+          return run(kind, call, true);
+        }
+        throw new StackBusyError(opts.stack, locksFromMessage(text), err);
+      }
+      throw err;
+    } finally {
+      running.delete(ac);
+      timings.engineMs = performance.now() - te;
+    }
+    const tm = performance.now();
+    const cs = builder.build();
+    timings.mappingMs += performance.now() - tm;
+    timings.totalMs = performance.now() - t0;
+    return cs;
+  }
+
+  const handle: NexusStack & { lastTimings?: OperationTimings } = {
+    name: opts.stack,
+    get lastTimings() { return { ...timings }; },
+    preview: () => run('preview', (o) => stack.preview(o)),
+    up: async (o = {}) => {
+      const target = o.targets?.length ? await toUrns(o.targets) : undefined;
+      return run('up', (x) => stack.up({ ...x, refresh: o.refresh ?? true, ...(target ? { target } : {}) }));
+    },
+    refresh: () => run('refresh', (o) => stack.refresh(o)),
+    previewRefresh: () => run('refresh-preview', (o) => stack.previewRefresh(o)),
+    cancel: async () => { for (const ac of running) ac.abort(); },
+    outputs: async () => Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value])),
+    exportState: async () => (await stack.exportStack()).deployment,
+    close: () => { rmSync(workDir, { recursive: true, force: true }); workDirs.delete(workDir); },
+  };
+  return handle;
+}
