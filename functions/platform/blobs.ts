@@ -32,8 +32,9 @@ export class BlobStore {
   private constructor(readonly container: string, private readonly client: ContainerClient) {}
 
   /** Opens a container, creating it if missing. */
-  static async open(container: string, cfg: StorageConfig = storageConfig()): Promise<BlobStore> {
+  static async open(container: string, cfg?: StorageConfig): Promise<BlobStore> {
     checkContainerName(container);
+    cfg ??= storageConfig();
     const client = cfg.blobService().getContainerClient(container);
     let containers = created.get(cfg);
     if (!containers) created.set(cfg, (containers = new Map()));
@@ -53,7 +54,7 @@ export class BlobStore {
   }
 
   /** Stores v as JSON; returns the new ETag. */
-  putJson(name: string, v: unknown, opts?: PutOptions): Promise<string> {
+  async putJson(name: string, v: unknown, opts?: PutOptions): Promise<string> {
     let text: string | undefined;
     try {
       text = JSON.stringify(v);
@@ -75,7 +76,7 @@ export class BlobStore {
     }
   }
 
-  putText(name: string, text: string, opts?: PutOptions & { contentType?: string }): Promise<string> {
+  async putText(name: string, text: string, opts?: PutOptions & { contentType?: string }): Promise<string> {
     if (typeof text !== 'string') throw new StorageInputError(`${this.where(name)}: putText needs a string, got ${typeof text}`);
     return this.put(name, text, opts?.contentType ?? 'text/plain; charset=utf-8', opts);
   }

@@ -102,8 +102,9 @@ export class Table<T extends object> {
   private constructor(readonly name: string, private readonly client: TableClient) {}
 
   /** Opens a table, creating it if missing. */
-  static async open<T extends object>(name: string, cfg: StorageConfig = storageConfig()): Promise<Table<T>> {
+  static async open<T extends object>(name: string, cfg?: StorageConfig): Promise<Table<T>> {
     checkTableName(name);
+    cfg ??= storageConfig();
     await ensureTable(cfg, name);
     return new Table<T>(name, cfg.tableClient(name));
   }
@@ -391,8 +392,8 @@ export class Table<T extends object> {
         throw new StorageInputError(`table '${this.name}': select field '${f}' is not a column name`);
       }
     }
-    // The JSON marker is needed to restore the selected JSON columns.
-    return [...new Set([...fields.filter((f) => !META.has(f)), JSON_FIELDS])];
+    // Keys are always returned; the JSON marker is needed to restore the selected JSON columns.
+    return [...new Set(['PartitionKey', 'RowKey', 'Timestamp', ...fields.filter((f) => !META.has(f)), JSON_FIELDS])];
   }
 
   private conflictOr(err: unknown, pk: string, rk: string, op: string): Error {

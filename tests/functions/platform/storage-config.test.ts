@@ -1,0 +1,55 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { azurite } from '../../helpers/azurite.ts';
+import { DEV_KEY } from '../../../scripts/lib/azurite.ts';
+import { storageConfig } from '../../../functions/platform/storage-config.ts';
+import { StorageConfigError } from '../../../functions/platform/errors.ts';
+
+const throwsConfig = (env: Record<string, string>, pattern: RegExp) =>
+  assert.throws(() => storageConfig(env), (e: Error) => e instanceof StorageConfigError && pattern.test(e.message));
+
+test('without settings it says which variables to set', () => {
+  throwsConfig({}, /NEXUS_STORAGE_CONNECTION_STRING.*NEXUS_STORAGE_ACCOUNT/);
+  throwsConfig({ NEXUS_STORAGE_CONNECTION_STRING: '  ' }, /not configured/);
+});
+
+test('a connection string reaches Azurite; describe() never shows the key', async () => {
+  const az = await azurite();
+  const cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
+  assert.is(cfg.mode, 'connection-string');
+  assert.not.ok(cfg.describe().includes(DEV_KEY));
+  assert.match(cfg.describe(), /devstoreaccount1/);
+  assert.match(cfg.describe(), new RegExp(String(az.tablePort)));
+  assert.is(storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString }), cfg, 'same settings, same clients');
+  // Both services answer through the configured clients.
+  const props = await cfg.blobService().getProperties();
+  assert.ok(props);
+  await cfg.tableService().createTable('configprobe');
+  const names: string[] = [];
+  for await (const t of cfg.tableService().listTables()) names.push(t.name!);
+  assert.ok(names.includes('configprobe'));
+});
+
+test('the connection string wins over the account name', async () => {
+  const az = await azurite();
+  const cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString, NEXUS_STORAGE_ACCOUNT: 'nexusprod' });
+  assert.is(cfg.mode, 'connection-string');
+});
+
+test('an account name gives the Azure endpoints with DefaultAzureCredential', () => {
+  const cfg = storageConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01' });
+  assert.is(cfg.mode, 'account');
+  assert.is(new URL(cfg.tableService().url).origin, 'https://nexusprod01.table.core.windows.net');
+  assert.is(new URL(cfg.blobService().url).origin, 'https://nexusprod01.blob.core.windows.net');
+  assert.is(cfg.tableClient('runs').tableName, 'runs');
+  assert.match(cfg.describe(), /nexusprod01.*DefaultAzureCredential/);
+  const sovereign = storageConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01', NEXUS_STORAGE_ENDPOINT_SUFFIX: 'core.chinacloudapi.cn' });
+  assert.is(new URL(sovereign.blobService().url).origin, 'https://nexusprod01.blob.core.chinacloudapi.cn');
+});
+
+test('settings that cannot work are named', () => {
+  throwsConfig({ NEXUS_STORAGE_ACCOUNT: 'Nexus_Prod' }, /NEXUS_STORAGE_ACCOUNT 'Nexus_Prod'.*3-24 lowercase/);
+  throwsConfig({ NEXUS_STORAGE_CONNECTION_STRING: 'hello world' }, /NEXUS_STORAGE_CONNECTION_STRING is not a storage connection string/);
+});
+
+test.run();
