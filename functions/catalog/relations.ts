@@ -1,0 +1,109 @@
+// Relations: which spec fields declare which relation, with the kind a bare name defaults to, and the
+// inverse of every relation type so both directions are stored.
+import { parseRef, refKey, RefError } from './refs.ts';
+import type { Issue, Kind, RelationDecl } from './kinds.ts';
+
+export const INVERSE: Record<string, string> = {
+  ownedBy: 'ownerOf',
+  dependsOn: 'dependencyOf',
+  partOf: 'hasPart',
+  providesApi: 'apiProvidedBy',
+  consumesApi: 'apiConsumedBy',
+  memberOf: 'hasMember',
+  childOf: 'parentOf',
+  deployedTo: 'hosts',
+  managedBy: 'manages',
+  builtFrom: 'builds',
+  affects: 'affectedBy',
+};
+for (const [a, b] of Object.entries(INVERSE)) INVERSE[b] = a;
+
+export function inverseOf(type: string): string {
+  return INVERSE[type] ?? `${type}Inverse`;
+}
+
+interface FieldRule {
+  field: string;
+  type: string;
+  /** Default kind for a reference without one. */
+  kind: string;
+  many?: boolean;
+}
+
+/** Spec fields that declare relations, per kind. Owner is handled apart (it goes through resolution). */
+const RULES: Partial<Record<Kind, FieldRule[]>> & { '*': FieldRule[] } = {
+  '*': [
+    { field: 'system', type: 'partOf', kind: 'system' },
+    { field: 'repository', type: 'builtFrom', kind: 'repository' },
+    { field: 'dependsOn', type: 'dependsOn', kind: 'service', many: true },
+    { field: 'dependencyOf', type: 'dependencyOf', kind: 'service', many: true },
+    { field: 'affects', type: 'affects', kind: 'service', many: true },
+  ],
+  Service: [
+    { field: 'providesApis', type: 'providesApi', kind: 'api', many: true },
+    { field: 'consumesApis', type: 'consumesApi', kind: 'api', many: true },
+    { field: 'deployedTo', type: 'deployedTo', kind: 'environment', many: true },
+    { field: 'subcomponentOf', type: 'partOf', kind: 'service' },
+  ],
+  Pipeline: [{ field: 'deploysTo', type: 'deployedTo', kind: 'environment', many: true }],
+  AzureResource: [
+    { field: 'environment', type: 'deployedTo', kind: 'environment' },
+    { field: 'managedBy', type: 'managedBy', kind: 'stack' },
+  ],
+  Environment: [{ field: 'services', type: 'hosts', kind: 'service', many: true }],
+  Team: [
+    { field: 'parent', type: 'childOf', kind: 'team' },
+    { field: 'children', type: 'parentOf', kind: 'team', many: true },
+    { field: 'members', type: 'hasMember', kind: 'user', many: true },
+  ],
+  API: [{ field: 'consumers', type: 'apiConsumedBy', kind: 'service', many: true }],
+  Package: [{ field: 'consumers', type: 'dependencyOf', kind: 'service', many: true }],
+  User: [{ field: 'memberOf', type: 'memberOf', kind: 'team', many: true }],
+  System: [{ field: 'domain', type: 'partOf', kind: 'domain' }],
+  Domain: [{ field: 'subdomainOf', type: 'partOf', kind: 'domain' }],
+};
+
+/** Resolves a reference written in an entity against the entity's namespace and a default kind. */
+export function resolveRef(text: string, defaultKind: string, namespace: string): string {
+  return refKey(parseRef(text, { kind: defaultKind, namespace }));
+}
+
+/**
+ * The relations an entity declares: from its spec fields and its explicit `relations` list, as
+ * canonical keys. Bad references become issues naming the field.
+ */
+export function declaredRelations(
+  e: { kind: Kind; metadata: { namespace: string }; spec: Record<string, unknown>; relations: RelationDecl[] },
+  owner: string | undefined,
+  issues: Issue[],
+): Array<{ type: string; target: string }> {
+  const out = new Map<string, { type: string; target: string }>();
+  const add = (type: string, text: unknown, kind: string, path: string) => {
+    if (typeof text !== 'string') return;
+    try {
+      const target = resolveRef(text, kind, e.metadata.namespace);
+      out.set(`${type}|${target}`, { type, target });
+    } catch (err) {
+      if (err instanceof RefError) issues.push({ path, message: err.message });
+      else throw err;
+    }
+  };
+  if (owner) add('ownedBy', owner, 'team', 'spec.owner');
+  for (const rule of [...RULES['*'], ...(RULES[e.kind] ?? [])]) {
+    const value = e.spec[rule.field];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) value.forEach((v, i) => add(rule.type, v, rule.kind, `spec.${rule.field}.${i}`));
+    else add(rule.type, value, rule.kind, `spec.${rule.field}`);
+  }
+  e.relations.forEach((r, i) => {
+    try {
+      out.set(`${r.type}|${refKey(parseRef(r.targetRef, { namespace: e.metadata.namespace }))}`, {
+        type: r.type, target: refKey(parseRef(r.targetRef, { namespace: e.metadata.namespace })),
+      });
+    } catch (err) {
+      if (err instanceof RefError) issues.push({ path: `relations.${i}.targetRef`, message: err.message });
+      else throw err;
+    }
+  });
+  return [...out.values()];
+}

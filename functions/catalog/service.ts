@@ -1,0 +1,592 @@
+// The catalog service: validates and stores entities in the `catalog` table, keeps both directions of
+// every relation in the `relations` table, and answers reads from a shared in-memory index that is
+// loaded at start and updated on every write. The table stays the source of truth (ETags on every write).
+import { Table, type Row } from '../platform/tables.ts';
+import { ConcurrencyError } from '../platform/errors.ts';
+import type { StorageConfig } from '../platform/storage-config.ts';
+import {
+  ValidationError, validateEntity, type Entity, type EntityStatus, type Issue, type Relation, type RelationDecl,
+  type SourceInfo, canonicalKind, KINDS,
+} from './kinds.ts';
+import { fromBackstage, isBackstage } from './backstage.ts';
+import { declaredRelations, inverseOf } from './relations.ts';
+import { resolveOwner } from './ownership.ts';
+import { MemoryIndex, pathValue, type Facets, type Indexed, type SearchHit } from './memory-index.ts';
+import { parseRef, refKey, RefError, tableKeysOf, keyFromTable, type EntityRef } from './refs.ts';
+
+export { ValidationError } from './kinds.ts';
+export { ConcurrencyError } from '../platform/errors.ts';
+
+/** One row of the `catalog` table: filterable columns plus the entity document in ≤30K-char chunks. */
+interface CatalogRow {
+  kind: string;
+  namespace: string;
+  name: string;
+  owner?: string;
+  orphaned: boolean;
+  lastSeen: string;
+  chunks: number;
+  [chunk: `d${number}`]: string;
+}
+
+interface StoredDoc {
+  entity: Entity; // `relations` holds the explicitly declared ones (RelationDecl), as written
+  declared: Array<{ type: string; target: string }>;
+}
+
+/** One row of the `relations` table: partition = the entity key, row = `type|target`. */
+interface RelationRow {
+  type: string;
+  target: string;
+  /** The entity whose declaration produced this row. */
+  origin: string;
+}
+
+const CHUNK = 30_000;
+const MAX_DOC = 900_000;
+
+/** Recent runs for the personal dashboard, supplied by whoever keeps runs (functions/reconcile). */
+export interface RecentRunsPort {
+  recent(opts: { principal: CatalogPrincipal; teams: string[]; limit: number }): Promise<unknown[]>;
+}
+
+export interface CatalogPrincipal {
+  id: string;
+  name: string;
+  email?: string;
+  groups: string[];
+}
+
+export interface CatalogConfig {
+  storage?: StorageConfig;
+  /** Table names (tests use their own). */
+  tables?: { entities?: string; relations?: string };
+  runs?: RecentRunsPort;
+  now?: () => Date;
+}
+
+export interface UpsertOptions {
+  /** ETag the caller read (HTTP If-Match): the write fails with ConcurrencyError if the entity changed. */
+  ifMatch?: string;
+  /** 'replace' (default) stores the entity as given; 'merge' lays it over the stored one (ingestion). */
+  mode?: 'replace' | 'merge';
+}
+
+export interface ListOptions {
+  kind?: string;
+  owner?: string;
+  tag?: string;
+  /** Any field by dotted path (`spec.lifecycle`) -> wanted value. */
+  where?: Record<string, string>;
+  /** Same as `where` (the API's name for it). */
+  filters?: Record<string, string>;
+  /** Dotted paths to return; apiVersion, kind, metadata.name and metadata.namespace are always kept. */
+  fields?: string[];
+  orphaned?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListResult {
+  items: Array<Entity | Record<string, unknown>>;
+  nextCursor?: string;
+  /** The same as nextCursor, for callers that name it so. */
+  cursor?: string;
+}
+
+export interface SearchOptions {
+  kind?: string;
+  owner?: string;
+  tag?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface SearchResult {
+  items: SearchHit[];
+  facets: Facets;
+  total: number;
+}
+
+type SourceArg = SourceInfo | { source: string; principal?: string; groups?: string[] };
+
+function toSource(s: SourceArg): SourceInfo {
+  if ('name' in s && typeof s.name === 'string') return s;
+  const a = s as { source: string; principal?: string; groups?: string[] };
+  return { name: a.source, actor: a.principal, groups: a.groups };
+}
+
+function sourceKey(s: SourceInfo): string {
+  return `${s.name}|${s.scope ?? ''}`;
+}
+
+export class CatalogService {
+  readonly index = new MemoryIndex();
+  private readonly now: () => Date;
+
+  private constructor(
+    private readonly entities: Table<CatalogRow>,
+    private readonly rels: Table<RelationRow>,
+    private readonly cfg: CatalogConfig,
+  ) {
+    this.now = cfg.now ?? (() => new Date());
+  }
+
+  /** Opens the tables and loads every entity into the in-memory index. */
+  static async open(cfg: CatalogConfig = {}): Promise<CatalogService> {
+    const [entities, rels] = await Promise.all([
+      Table.open<CatalogRow>(cfg.tables?.entities ?? 'catalog', cfg.storage),
+      Table.open<RelationRow>(cfg.tables?.relations ?? 'relations', cfg.storage),
+    ]);
+    const svc = new CatalogService(entities, rels, cfg);
+    await svc.reload();
+    return svc;
+  }
+
+  /** Rebuilds the index from the table (start-up, or after another process wrote). */
+  async reload(): Promise<number> {
+    let n = 0;
+    for await (const row of this.entities.query()) {
+      const item = this.itemOf(row);
+      if (item) { this.index.put(item); n++; }
+    }
+    return n;
+  }
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  /**
+   * Validates the entity completely (envelope, spec, every reference) and only then writes it: the
+   * entity row (ETag-conditional), both directions of its relations, and the index. Backstage
+   * documents (backstage.io/v1alpha1) are accepted and mapped onto Nexus kinds.
+   */
+  async upsert(input: unknown, by: SourceArg, opts: UpsertOptions = {}): Promise<Entity> {
+    const source = toSource(by);
+    const parsed = this.parse(input);
+    const key = refKey({ kind: parsed.kind, namespace: parsed.metadata.namespace, name: parsed.metadata.name });
+    const { pk, rk } = tableKeysOf(key);
+    let previous: StoredDoc | undefined;
+    let written: StoredDoc | undefined;
+
+    const build = (cur: Row<CatalogRow> | undefined): CatalogRow => {
+      previous = cur ? docOf(cur) : undefined;
+      const base = opts.mode === 'merge' && previous ? mergeEntity(previous.entity, parsed) : parsed;
+      const doc = this.prepare(base, source, previous?.entity.status);
+      written = doc;
+      return rowOf(doc);
+    };
+
+    let row: Row<CatalogRow>;
+    if (opts.ifMatch && opts.ifMatch !== '*') {
+      const cur = await this.entities.get(pk, rk);
+      if (!cur || cur.etag !== opts.ifMatch) {
+        throw new ConcurrencyError(`entity ${key}`, key, cur ? 'it changed since it was read (If-Match does not match its ETag)' : 'it does not exist (If-Match given)');
+      }
+      row = await this.entities.replace(cur, build(cur));
+    } else {
+      row = await this.entities.update(pk, rk, build);
+    }
+    await this.syncRelations(key, previous?.declared ?? [], written!.declared);
+    this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared });
+    return this.index.view(key)!;
+  }
+
+  /** Checks an entity exactly as upsert would, without writing anything. */
+  validate(input: unknown, by: SourceArg = { name: 'api' }): Entity {
+    const doc = this.prepare(this.parse(input), toSource(by));
+    return { ...doc.entity, relations: doc.declared.map((r) => ({ type: r.type, targetRef: r.target, resolved: this.index.has(r.target) })) };
+  }
+
+  /** Read-modify-write of one entity with retry on conflict: `fn` may run more than once. */
+  async update(ref: EntityRef | string, fn: (cur: Entity) => unknown, by: SourceArg): Promise<Entity> {
+    const key = this.keyOf(ref);
+    const { pk, rk } = tableKeysOf(key);
+    const source = toSource(by);
+    let previous: StoredDoc | undefined;
+    let written: StoredDoc | undefined;
+    const row = await this.entities.update(pk, rk, (cur) => {
+      if (!cur) throw new NotFoundError(key);
+      previous = docOf(cur);
+      const next = this.parse(fn(structuredClone({ ...previous.entity, relations: previous.entity.relations })));
+      const nextKey = refKey({ kind: next.kind, namespace: next.metadata.namespace, name: next.metadata.name });
+      if (nextKey !== key) throw new ValidationError([{ path: 'metadata.name', message: `an update cannot rename ${key} to ${nextKey}` }]);
+      written = this.prepare(next, source, previous.entity.status);
+      return rowOf(written);
+    });
+    await this.syncRelations(key, previous?.declared ?? [], written!.declared);
+    this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared });
+    return this.index.view(key)!;
+  }
+
+  /** Deletes the entity and the relations it declared. Resolves false when it was not there. */
+  async delete(ref: EntityRef | string, opts: { ifMatch?: string } = {}): Promise<boolean> {
+    const key = this.keyOf(ref);
+    const { pk, rk } = tableKeysOf(key);
+    const cur = await this.entities.get(pk, rk);
+    if (!cur) {
+      this.index.remove(key);
+      return false;
+    }
+    if (opts.ifMatch && opts.ifMatch !== '*' && opts.ifMatch !== cur.etag) {
+      throw new ConcurrencyError(`entity ${key}`, key, 'it changed since it was read (If-Match does not match its ETag)');
+    }
+    await this.entities.delete(pk, rk, cur.etag);
+    const doc = docOf(cur);
+    this.index.remove(key);
+    await this.syncRelations(key, doc.declared, []);
+    return true;
+  }
+
+  /**
+   * Marks what a full sync of one source no longer saw: the source entry is flagged gone, and an
+   * entity that every one of its sources has lost becomes orphaned (kept, never deleted).
+   */
+  async markMissing(source: SourceInfo, seen: Iterable<string>): Promise<string[]> {
+    const seenKeys = new Set([...seen].map((k) => this.keyOf(k)));
+    const sk = sourceKey(source);
+    const candidates = this.index.keysWhere((i) => {
+      const entry = sourcesOf(i.entity.status)[sk];
+      return !!entry && !entry.gone && !seenKeys.has(i.key);
+    });
+    const orphaned: string[] = [];
+    for (const key of candidates) {
+      const e = await this.markGone(key, source);
+      if (e?.status?.orphaned) orphaned.push(key);
+    }
+    return orphaned;
+  }
+
+  /** One source says the entity is gone (a repository deleted, a resource removed). */
+  async markGone(ref: EntityRef | string, source: SourceInfo): Promise<Entity | undefined> {
+    const key = this.keyOf(ref);
+    const { pk, rk } = tableKeysOf(key);
+    const at = this.now().toISOString();
+    let doc: StoredDoc | undefined;
+    const row = await this.entities.update(pk, rk, (cur) => {
+      if (!cur) return undefined;
+      doc = docOf(cur);
+      const status = { ...doc.entity.status! };
+      const sources = { ...sourcesOf(status) };
+      const sk = sourceKey(source);
+      sources[sk] = { ...(sources[sk] ?? { name: source.name, scope: source.scope, lastSeen: status.lastSeen }), gone: true, ref: source.ref };
+      const allGone = Object.values(sources).every((s) => s.gone);
+      const next: EntityStatus & { sources: Sources } = {
+        ...status, sources, orphaned: allGone, orphanedAt: allGone ? status.orphanedAt ?? at : undefined,
+      };
+      doc = { ...doc, entity: { ...doc.entity, status: next } };
+      return rowOf(doc);
+    });
+    if (!row || !doc) return undefined;
+    this.index.put({ key, entity: doc.entity, etag: row.etag, declared: doc.declared });
+    return this.index.view(key);
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  /** From the index; `consistent` reads the table (the source of truth) and refreshes the index. */
+  async get(ref: EntityRef | string, opts: { consistent?: boolean } = {}): Promise<Entity | undefined> {
+    let key: string;
+    try { key = this.keyOf(ref); } catch (err) { if (err instanceof RefError) return undefined; throw err; }
+    if (!opts.consistent) {
+      const hit = this.index.view(key);
+      if (hit) return hit;
+    }
+    const { pk, rk } = tableKeysOf(key);
+    const row = await this.entities.get(pk, rk);
+    if (!row) {
+      this.index.remove(key);
+      return undefined;
+    }
+    const item = this.itemOf(row);
+    if (item) this.index.put(item);
+    return this.index.view(key);
+  }
+
+  async list(opts: ListOptions = {}): Promise<ListResult> {
+    const limit = Math.max(1, Math.min(opts.limit ?? 50, 1000));
+    let after: string | undefined;
+    if (opts.cursor) {
+      after = Buffer.from(opts.cursor, 'base64url').toString('utf8');
+      if (!/^[a-z]+:[a-z0-9-]+\/.+$/.test(after)) throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this catalog issued' }]);
+    }
+    const owner = opts.owner ? ownerKeyOf(opts.owner) : undefined;
+    const kind = opts.kind ? canonicalKind(opts.kind) ?? opts.kind : undefined;
+    const { keys, more } = this.index.list({
+      kind, owner, tag: opts.tag, where: { ...opts.filters, ...opts.where }, limit, after, orphaned: opts.orphaned,
+    });
+    const items = keys.map((k) => project(this.index.view(k)!, opts.fields));
+    const nextCursor = more ? Buffer.from(keys[keys.length - 1]!, 'utf8').toString('base64url') : undefined;
+    return nextCursor ? { items, nextCursor, cursor: nextCursor } : { items };
+  }
+
+  /** Both directions of the entity's relations, from the `relations` table, with whether each target exists. */
+  async relations(ref: EntityRef | string): Promise<Relation[]> {
+    const key = this.keyOf(ref);
+    const out: Relation[] = [];
+    for await (const row of this.rels.query({ partitionKey: key })) {
+      out.push({ type: row.type, targetRef: row.target, resolved: this.index.has(row.target) });
+    }
+    return out.sort((a, b) => (a.type + a.targetRef).localeCompare(b.type + b.targetRef));
+  }
+
+  /** One search box across every kind: ranked hits, facets over all matches, the total. */
+  async search(q: string | ({ q: string } & SearchOptions), opts: SearchOptions = {}): Promise<SearchResult> {
+    const query = typeof q === 'string' ? { q, ...opts } : { ...opts, ...q };
+    let text = query.q ?? '';
+    // `kind:service owner:payments tag:java rest words` work as filters inside the box too.
+    let kind = query.kind, owner = query.owner, tag = query.tag;
+    text = text.replace(/\b(kind|owner|tag):(\S+)/gi, (_, f: string, v: string) => {
+      if (f.toLowerCase() === 'kind') kind = v; else if (f.toLowerCase() === 'owner') owner = v; else tag = v;
+      return ' ';
+    });
+    const res = this.index.search(text, {
+      kind: kind ? canonicalKind(kind) ?? kind : undefined,
+      owner: owner ? ownerKeyOf(owner) : undefined,
+      tag,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return res;
+  }
+
+  /** A team with its members, sub-teams, on-call and everything it owns. */
+  async team(name: string): Promise<{ team: Entity; members: Entity[]; children: Entity[]; owned: Entity[]; onCall?: unknown } | undefined> {
+    let key: string;
+    try { key = refKey(parseRef(name, { kind: 'team' })); } catch { return undefined; }
+    const team = await this.get(key);
+    if (!team || team.kind !== 'Team') return undefined;
+    const targets = (type: string) => team.relations.filter((r) => r.type === type).map((r) => this.index.view(r.targetRef)).filter((e): e is Entity => !!e);
+    return {
+      team,
+      members: targets('hasMember'),
+      children: targets('parentOf'),
+      owned: this.index.ownedBy([key]).map((k) => this.index.view(k)!),
+      onCall: team.spec.onCall,
+    };
+  }
+
+  /** Team keys the principal belongs to: by Entra group, by User entity, or listed as a member. */
+  async teamsOf(principal: CatalogPrincipal): Promise<string[]> {
+    const teams = new Set<string>(this.index.teamsByEntraGroups(principal.groups ?? []));
+    for (const a of [principal.email, principal.name, principal.id]) if (a) for (const t of this.index.teamsOfActor(a)) teams.add(t);
+    // Groups given as team names (local tokens) count as well.
+    for (const g of principal.groups ?? []) {
+      try {
+        const k = refKey(parseRef(g, { kind: 'team' }));
+        if (this.index.entity(k)?.kind === 'Team') teams.add(k);
+      } catch { /* an Entra object id, not a team name */ }
+    }
+    return [...teams].sort();
+  }
+
+  /** The personal dashboard: teams, owned entities, recent runs, open pull requests, environments. */
+  async me(principal: CatalogPrincipal): Promise<{
+    user?: Entity; teams: Entity[]; owned: Entity[]; recentRuns: unknown[]; openPullRequests: unknown[]; environments: Entity[];
+  }> {
+    const teamKeys = await this.teamsOf(principal);
+    const userKey = this.userKeyOf(principal);
+    const owners = [...teamKeys, ...(userKey ? [userKey] : [])];
+    const owned = this.index.ownedBy(owners);
+    const ownedSet = new Set(owned);
+    const user = userKey ? this.index.view(userKey) : undefined;
+    const logins = new Set([principal.name, principal.email, user?.spec.githubLogin].filter(Boolean).map((s) => String(s).toLowerCase()));
+    const openPullRequests: unknown[] = [];
+    for (const k of this.index.keysWhere((i) => i.entity.kind === 'Repository')) {
+      const repo = this.index.entity(k)!;
+      for (const pr of (repo.spec.openPullRequests as Array<{ author?: string }> | undefined) ?? []) {
+        if (ownedSet.has(k) || (pr.author && logins.has(pr.author.toLowerCase()))) openPullRequests.push({ repository: k, ...pr });
+      }
+    }
+    const envs = new Set<string>();
+    for (const k of owned) {
+      const e = this.index.entity(k)!;
+      if (e.kind === 'Environment') envs.add(k);
+      for (const r of this.index.relationsOf(k)) if (r.type === 'deployedTo') envs.add(r.targetRef);
+    }
+    const recentRuns = this.cfg.runs ? await this.cfg.runs.recent({ principal, teams: teamKeys, limit: 10 }) : [];
+    return {
+      user,
+      teams: teamKeys.map((k) => this.index.view(k)!).filter(Boolean),
+      owned: owned.map((k) => this.index.view(k)!),
+      recentRuns,
+      openPullRequests,
+      environments: [...envs].sort().map((k) => this.index.view(k)).filter((e): e is Entity => !!e),
+    };
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private keyOf(ref: EntityRef | string): string {
+    if (typeof ref === 'string') return refKey(parseRef(ref));
+    return refKey(parseRef(`${ref.kind}:${ref.namespace ?? 'default'}/${ref.name}`));
+  }
+
+  private userKeyOf(p: CatalogPrincipal): string | undefined {
+    for (const a of [p.email, p.name, p.id]) {
+      if (!a) continue;
+      const byMail = this.index.userByEmail(a) ?? this.index.userByLogin(a);
+      if (byMail) return byMail;
+      try {
+        const k = refKey(parseRef(a, { kind: 'user' }));
+        if (this.index.has(k)) return k;
+      } catch { /* not a valid name */ }
+    }
+    return undefined;
+  }
+
+  /** Envelope + spec validation, Backstage mapping; throws ValidationError naming each field. */
+  private parse(input: unknown): Omit<Entity, 'relations'> & { relations: RelationDecl[] } {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new ValidationError([{ path: '', message: 'an entity must be an object with apiVersion, kind, metadata and spec' }]);
+    }
+    let doc = input;
+    if (isBackstage(input)) {
+      const mapped = fromBackstage(input);
+      if ('location' in mapped) throw new ValidationError([{ path: 'kind', message: 'a Location is an import directive, not an entity: import it as a catalog file' }]);
+      doc = mapped.entity;
+    }
+    return validateEntity(doc);
+  }
+
+  /** Resolves the owner and relations, checks every reference, and stamps source and lastSeen. */
+  private prepare(e: Omit<Entity, 'relations'> & { relations: RelationDecl[] }, source: SourceInfo, prev?: EntityStatus): StoredDoc {
+    const issues: Issue[] = [];
+    const owned = resolveOwner(e, source, this.index);
+    if (typeof e.spec.owner === 'string' && owned.ownerSource !== 'owner') {
+      try { parseRef(e.spec.owner, { kind: 'team' }); } catch (err) { issues.push({ path: 'spec.owner', message: (err as Error).message }); }
+    }
+    const declared = declaredRelations(e, owned.owner, issues);
+    if (issues.length) throw new ValidationError(issues);
+    const at = this.now().toISOString();
+    const sources = { ...sourcesOf(prev) };
+    sources[sourceKey(source)] = { name: source.name, scope: source.scope, ref: source.ref, lastSeen: at };
+    const status: EntityStatus & { sources: Sources } = {
+      source: stripUndefined(source),
+      lastSeen: at,
+      createdAt: prev?.createdAt ?? at,
+      ...(owned.owner ? { owner: owned.owner, ownerSource: owned.ownerSource } : {}),
+      sources,
+    };
+    const entity = { ...e, metadata: { ...e.metadata, etag: undefined }, status } as unknown as Entity;
+    delete (entity.metadata as { etag?: string }).etag;
+    const doc: StoredDoc = { entity, declared };
+    if (JSON.stringify(doc).length > MAX_DOC) {
+      throw new ValidationError([{ path: '', message: `the entity is larger than ${MAX_DOC} characters; keep large definitions elsewhere and link them` }]);
+    }
+    return doc;
+  }
+
+  /** Writes the difference between the relations an entity declared before and now, both directions. */
+  private async syncRelations(key: string, before: Array<{ type: string; target: string }>, after: Array<{ type: string; target: string }>): Promise<void> {
+    const id = (r: { type: string; target: string }) => `${r.type}|${r.target}`;
+    const afterIds = new Set(after.map(id));
+    const beforeIds = new Set(before.map(id));
+    const added = after.filter((r) => !beforeIds.has(id(r)));
+    const removed = before.filter((r) => !afterIds.has(id(r)))
+      // The other side may declare the same relation itself: then the rows stay.
+      .filter((r) => !this.index.getIndexed(r.target)?.declared.some((d) => d.type === inverseOf(r.type) && d.target === key));
+    const writes: Array<Promise<unknown>> = [];
+    for (const r of added) {
+      writes.push(this.rels.upsert(key, `${r.type}|${r.target}`, { type: r.type, target: r.target, origin: key }));
+      writes.push(this.rels.upsert(r.target, `${inverseOf(r.type)}|${key}`, { type: inverseOf(r.type), target: key, origin: key }));
+    }
+    for (const r of removed) {
+      writes.push(this.rels.delete(key, `${r.type}|${r.target}`));
+      writes.push(this.rels.delete(r.target, `${inverseOf(r.type)}|${key}`));
+    }
+    await Promise.all(writes);
+  }
+
+  private itemOf(row: Row<CatalogRow>): Indexed | undefined {
+    try {
+      const doc = docOf(row);
+      return { key: keyFromTable(row.partitionKey, row.rowKey), entity: doc.entity, etag: row.etag, declared: doc.declared };
+    } catch {
+      return undefined; // a row this version cannot read is skipped rather than failing the start
+    }
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no entity ${key}`);
+    this.name = 'NotFoundError';
+  }
+}
+
+type Sources = Record<string, { name: string; scope?: string; ref?: string; lastSeen: string; gone?: boolean }>;
+
+function sourcesOf(status: EntityStatus | undefined): Sources {
+  return ((status as { sources?: Sources } | undefined)?.sources) ?? {};
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function rowOf(doc: StoredDoc): CatalogRow {
+  const text = JSON.stringify(doc);
+  const row: CatalogRow = {
+    kind: doc.entity.kind,
+    namespace: doc.entity.metadata.namespace,
+    name: doc.entity.metadata.name,
+    orphaned: Boolean(doc.entity.status?.orphaned),
+    lastSeen: doc.entity.status!.lastSeen,
+    chunks: Math.ceil(text.length / CHUNK),
+  };
+  if (doc.entity.status?.owner) row.owner = doc.entity.status.owner;
+  for (let i = 0; i * CHUNK < text.length; i++) row[`d${i}`] = text.slice(i * CHUNK, (i + 1) * CHUNK);
+  return row;
+}
+
+function docOf(row: CatalogRow): StoredDoc {
+  let text = '';
+  for (let i = 0; i < row.chunks; i++) text += row[`d${i}`] ?? '';
+  return JSON.parse(text) as StoredDoc;
+}
+
+/** Ingestion's merge: the new spec's fields over the stored ones; labels, annotations, tags and relations combined. */
+function mergeEntity(cur: Entity, next: Omit<Entity, 'relations'> & { relations: RelationDecl[] }): Omit<Entity, 'relations'> & { relations: RelationDecl[] } {
+  const tags = [...new Set([...(cur.metadata.tags ?? []), ...(next.metadata.tags ?? [])])];
+  const rels = new Map<string, RelationDecl>();
+  for (const r of [...((cur.relations as unknown as RelationDecl[]) ?? []), ...next.relations]) rels.set(`${r.type}|${r.targetRef}`, { type: r.type, targetRef: r.targetRef });
+  return {
+    ...next,
+    kind: cur.kind === next.kind ? next.kind : next.kind,
+    metadata: {
+      ...cur.metadata,
+      ...stripUndefined(next.metadata),
+      labels: { ...cur.metadata.labels, ...next.metadata.labels },
+      annotations: { ...cur.metadata.annotations, ...next.metadata.annotations },
+      ...(tags.length ? { tags } : {}),
+    },
+    spec: { ...cur.spec, ...stripUndefined(next.spec) },
+    relations: [...rels.values()],
+  };
+}
+
+/** `fields` projection: dotted paths, the identity fields always kept. */
+function project(e: Entity, fields?: string[]): Entity | Record<string, unknown> {
+  if (!fields?.length) return e;
+  const out: Record<string, unknown> = { apiVersion: e.apiVersion, kind: e.kind, metadata: { name: e.metadata.name, namespace: e.metadata.namespace } };
+  for (const path of fields) {
+    const v = pathValue(e, path);
+    if (v === undefined) continue;
+    const parts = path.split('.');
+    let cur = out;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const p = parts[i]!;
+      if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+      cur = cur[p] as Record<string, unknown>;
+    }
+    cur[parts[parts.length - 1]!] = v;
+  }
+  return out;
+}
+
+/** An owner filter as people write it (`payments`, `team:payments`, `user:default/jane`). */
+function ownerKeyOf(owner: string): string | undefined {
+  try { return refKey(parseRef(owner, { kind: 'team' })); } catch { return undefined; }
+}
+
+export { KINDS };
