@@ -14,6 +14,8 @@ export interface BackendSettings {
   url: string;
   /** Blob container that holds the state (for the lock files), when the backend is azblob. */
   container?: string;
+  /** Folder inside the container (`azblob://container/prefix`), or ''. */
+  prefix?: string;
   /** `passphrase` or a cloud secrets provider URL such as `azurekeyvault://...`. */
   secretsProvider: string;
   /** Variables the CLI needs (storage account and key, passphrase). Never logged. */
@@ -67,7 +69,7 @@ export function backendSettings(env: NodeJS.ProcessEnv = process.env): BackendSe
   const cliEnv: Record<string, string> = {};
   let url = env.NEXUS_PULUMI_BACKEND_URL;
   const cs = env.NEXUS_STORAGE_CONNECTION_STRING ? parseConnectionString(env.NEXUS_STORAGE_CONNECTION_STRING) : undefined;
-  const account = env.AZURE_STORAGE_ACCOUNT ?? cs?.AccountName;
+  const account = env.AZURE_STORAGE_ACCOUNT ?? cs?.AccountName ?? env.NEXUS_STORAGE_ACCOUNT;
   const key = env.AZURE_STORAGE_KEY ?? cs?.AccountKey;
   if (account) cliEnv.AZURE_STORAGE_ACCOUNT = account;
   if (key) cliEnv.AZURE_STORAGE_KEY = key;
@@ -80,17 +82,19 @@ export function backendSettings(env: NodeJS.ProcessEnv = process.env): BackendSe
   }
   if (url.startsWith('azblob://') && !account) {
     throw new Error(
-      'the azblob Pulumi backend needs a storage account: set NEXUS_STORAGE_CONNECTION_STRING (local) or AZURE_STORAGE_ACCOUNT (production)',
+      'the azblob Pulumi backend needs a storage account: set NEXUS_STORAGE_CONNECTION_STRING (local) or NEXUS_STORAGE_ACCOUNT (production)',
     );
   }
-  const container = url.startsWith('azblob://') ? new URL(url).host : undefined;
+  const parsed = url.startsWith('azblob://') ? new URL(url) : undefined;
+  const container = parsed?.host;
+  const prefix = parsed ? parsed.pathname.replace(/^\/+|\/+$/g, '') : undefined;
 
   const secretsProvider = env.NEXUS_SECRETS_PROVIDER ?? 'passphrase';
   if (secretsProvider === 'passphrase') cliEnv.PULUMI_CONFIG_PASSPHRASE = localPassphrase(env);
   // A fresh working folder has no Pulumi.<stack>.yaml: take the secrets manager from the state.
   cliEnv.PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER = 'true';
 
-  return { url, container, secretsProvider, env: cliEnv, describe: url };
+  return { url, container, prefix, secretsProvider, env: cliEnv, describe: url };
 }
 
 const ensured = new Map<string, Promise<void>>();
