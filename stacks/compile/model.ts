@@ -63,3 +63,19 @@ export interface DesiredState {
   stacks: StackPlan[];
   findings: Finding[];
 }
+
+/**
+ * A value the engine fills in at deploy time from another resource's outputs. The compiler uses it for
+ * `properties.principalId` of the role assignments that a policy assignment's managed identity needs:
+ * `{ $ref: <policy assignment id>, output: 'identity.principalId' }` (the referenced resource is listed in
+ * `dependsOn` and lives in the same stack).
+ */
+export interface OutputRef {
+  $ref: string;
+  /** Dotted path into the referenced resource's ARM response body. */
+  output: string;
+}
+
+export function isOutputRef(v: unknown): v is OutputRef {
+  return typeof v === 'object' && v !== null && typeof (v as OutputRef).$ref === 'string' && typeof (v as OutputRef).output === 'string';
+}

@@ -1,0 +1,22 @@
+// Built-in Azure role names that archetype rbac may use by name (ids are the same in every tenant).
+export const BUILTIN_ROLES: Record<string, string> = {
+  Owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+  Contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  Reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  'User Access Administrator': '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
+  'Role Based Access Control Administrator': 'f58310d9-a9f6-439a-9e8d-f62e7b41a168',
+  'Resource Policy Contributor': '36243c78-bf99-498c-9df9-86d9f8d28608',
+  'Security Admin': 'fb1c8493-542b-48eb-b624-b4c8fea62acd',
+  'Security Reader': '39bc4728-0917-49c7-9d2c-d95423bc2eb4',
+  'Network Contributor': '4d97b98b-1d4f-4787-a291-c67834d212e7',
+  'Monitoring Contributor': '749f88d5-cbae-40b8-bcfc-e573ddc772fa',
+  'Monitoring Reader': '43d0d8ad-25c7-4714-9337-8ba259a9fe05',
+  'Log Analytics Contributor': '92aaf0da-9dab-42b6-94a3-d43ce8d16293',
+  'Log Analytics Reader': '73c42c96-874c-492b-b04d-ab87d138a893',
+  'Virtual Machine Contributor': '9980e02c-c2be-4d73-94e8-173b1dc7cf3c',
+  'Storage Account Contributor': '17d1049b-9a84-46fb-8f53-869881c3d3ab',
+  'Key Vault Administrator': '00482a5a-887f-4fb3-b363-3b7fe8e74483',
+  'Cost Management Reader': '72fafb9e-0641-4937-9268-a91bfd8191a3',
+  'Management Group Reader': 'ac63b705-f282-497d-ac71-919bf39d939d',
+  'Management Group Contributor': '5d58bcaf-24a5-4b20-bdb6-eed9f69fbe4c',
+};

@@ -1,0 +1,105 @@
+// The compiler: libraries -> architecture -> effective archetypes -> placed resources -> DesiredState.
+import { resolve } from 'node:path';
+import { BuiltinCache, REPO_ROOT, builtinPoliciesDir } from './builtins.ts';
+import { buildDesiredState, type GroupOutput } from './desired-state.ts';
+import { InputError } from './errors.ts';
+import { buildHierarchy, type Hierarchy, type HierarchyOptions } from './hierarchy.ts';
+import { loadLibraries } from './library/load.ts';
+import type { Library } from './library/types.ts';
+import type { DesiredState, Finding } from './model.ts';
+import { Placer, type PlacedGroup } from './placeholders.ts';
+import { DefinitionIndex } from './policy-model.ts';
+import { resolveGroups, type EffectiveGroup } from './resolve.ts';
+import { policyRoleAssignments, rbacRoleAssignments } from './role-assignments.ts';
+import { runValidation } from './validate/index.ts';
+
+export type { DesiredState, DesiredResource, Finding, StackPlan } from './model.ts';
+export { InputError } from './errors.ts';
+
+export interface CompileOptions extends HierarchyOptions {
+  /** Library directories (ALZ format and/or Nexus YAML); default: the ALZ library and archetypes/. */
+  libraries?: string[];
+  /** Architecture name; default: the default tenant's, or the only one the libraries hold. */
+  architecture?: string;
+  /** Built-in policy cache directory; default NEXUS_BUILTIN_POLICIES. */
+  builtinPolicies?: string;
+}
+
+export interface Compilation {
+  library: Library;
+  hierarchy: Hierarchy;
+  groups: Map<string, EffectiveGroup>;
+  placed: PlacedGroup[];
+  index: DefinitionIndex;
+  state: DesiredState;
+}
+
+export const DEFAULT_ARCHITECTURE = 'nexus-default';
+
+export function alzLibraryDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(REPO_ROOT, env.NEXUS_ALZ_LIBRARY ?? '../shared/alz-library/platform/alz');
+}
+
+export function archetypesDir(): string {
+  return resolve(REPO_ROOT, 'archetypes');
+}
+
+export function defaultLibraries(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [alzLibraryDir(env), archetypesDir()];
+}
+
+export function pickArchitecture(lib: Library, requested?: string): string {
+  if (requested) return requested;
+  if (lib.architectures.has(DEFAULT_ARCHITECTURE)) return DEFAULT_ARCHITECTURE;
+  const names = [...lib.architectures.keys()];
+  if (names.length === 1) return names[0]!;
+  throw new InputError('', 'architecture', names.length ? `several architectures (${names.join(', ')}): pass --architecture` : 'the libraries hold no architecture');
+}
+
+/** Loads, resolves, validates and compiles; synchronous (file reads only). Throws InputError on bad input. */
+export function compile(opts: CompileOptions = {}): Compilation {
+  const library = loadLibraries(opts.libraries?.length ? opts.libraries : defaultLibraries());
+  const findings: Finding[] = [...library.findings];
+  const hierarchy = buildHierarchy(library, pickArchitecture(library, opts.architecture), opts, findings);
+  const groups = resolveGroups(library, hierarchy, findings);
+  const index = new DefinitionIndex(library, new BuiltinCache(opts.builtinPolicies ? resolve(opts.builtinPolicies) : builtinPoliciesDir()));
+  const placer = new Placer(library, hierarchy, groups, index, findings);
+  const placed = hierarchy.groups.map((g) => placer.place(groups.get(g.id)!));
+  const outputs: GroupOutput[] = placed.map((pg) => ({
+    placed: pg,
+    roleAssignments: [...pg.assignments.flatMap((a) => policyRoleAssignments(a, index, findings)), ...rbacRoleAssignments(pg, hierarchy, placer, findings)],
+  }));
+  runValidation({ library, hierarchy, placed, index, findings });
+  const state = buildDesiredState(hierarchy, outputs, sortFindings(findings));
+  return { library, hierarchy, groups, placed, index, state };
+}
+
+const RANK = { error: 0, warning: 1, info: 2 } as const;
+function sortFindings(f: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return f
+    .filter((x) => {
+      const k = `${x.severity}|${x.file}|${x.path}|${x.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.file.localeCompare(b.file) || a.path.localeCompare(b.path));
+}
+
+export async function compileTenant(opts: CompileOptions = {}): Promise<DesiredState> {
+  return compile(opts).state;
+}
+
+/**
+ * The shipped tenant: archetypes/ on top of the ALZ library at NEXUS_ALZ_LIBRARY. NEXUS_ROOT_MG and
+ * NEXUS_LOCATION override the architecture's root group and location.
+ */
+export async function compileDefaultTenant(env: NodeJS.ProcessEnv = process.env): Promise<DesiredState> {
+  return compile({
+    libraries: defaultLibraries(env),
+    architecture: DEFAULT_ARCHITECTURE,
+    rootMg: env.NEXUS_ROOT_MG || undefined,
+    location: env.NEXUS_LOCATION || undefined,
+  }).state;
+}
