@@ -305,7 +305,7 @@ export class Table<T extends object> {
       } else if (typeof v === 'number') {
         if (!Number.isFinite(v)) throw new StorageInputError(`${at()} is ${v}, which JSON cannot hold`);
         // Untyped integers outside Int32 are not accepted as such; say Double explicitly.
-        stored = Number.isInteger(v) && (v < INT32_MIN || v > INT32_MAX) ? { value: String(v), type: 'Double' } : v;
+        stored = Number.isInteger(v) && (v < INT32_MIN || v > INT32_MAX) ? { value: v, type: 'Double' } : v;
       } else if (typeof v === 'object') {
         stored = JSON.stringify(v);
         json.push(name);
