@@ -1,55 +1,18 @@
 // What the API needs from the rest of Nexus, as small ports. The server (and tests) hand in the
 // real catalog service and inbox; the routes never construct storage clients themselves.
-import type { Principal, TokenVerifier, LocalIssuer } from '../platform/identity.ts';
+import type { TokenVerifier, LocalIssuer } from '../platform/identity.ts';
+import type { CatalogService } from '../catalog/service.ts';
 
-export interface EntityRef {
-  kind: string;
-  namespace: string;
-  name: string;
-}
+export type { EntityRef } from '../catalog/refs.ts';
 
-/** The envelope every catalog entity shares (Backstage's, also used by nexus/v1 kinds). */
+/** An entity as the API hands it around (the catalog's Entity, or a Backstage/nexus document on its way in). */
 export interface CatalogEntity {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  metadata: { name: string; namespace?: string; etag?: string; [k: string]: unknown };
   spec?: Record<string, unknown>;
-  relations?: Array<{ type: string; targetRef: string; [k: string]: unknown }>;
-  [k: string]: unknown;
-}
-
-export interface ListQuery {
-  kind?: string;
-  owner?: string;
-  tag?: string;
-  /** Any field by dotted path (`spec.lifecycle`) → wanted value. */
-  filters?: Record<string, string>;
-  /** Dotted paths to return (the envelope's kind and metadata.name/namespace are always kept). */
-  fields?: string[];
-  limit: number;
-  cursor?: string;
-}
-
-export interface SearchQuery {
-  q: string;
-  kind?: string;
-  owner?: string;
-  tag?: string;
-  limit: number;
-}
-
-export interface CatalogPort {
-  get(ref: EntityRef): Promise<CatalogEntity | undefined>;
-  /** Validates the whole entity first; stores nothing when it is invalid (throws with the field). */
-  upsert(entity: unknown, by: { source: string; principal?: string }): Promise<CatalogEntity>;
-  delete(ref: EntityRef): Promise<boolean>;
-  list(query: ListQuery): Promise<{ items: unknown[]; cursor?: string }>;
-  relations(ref: EntityRef): Promise<unknown[]>;
-  search(query: SearchQuery): Promise<{ items: unknown[]; facets: Record<string, Record<string, number>>; total?: number }>;
-  team(name: string): Promise<unknown | undefined>;
-  me(principal: Principal): Promise<unknown>;
-  /** Team refs the principal is a member of (for ownership checks). */
-  teamsOf(principal: Principal): Promise<string[]>;
+  relations?: Array<{ type: string; targetRef: string }>;
+  status?: { owner?: string; [k: string]: unknown };
 }
 
 export interface InboxItem {
@@ -85,8 +48,9 @@ export function webhookSecrets(env: NodeJS.ProcessEnv = process.env): WebhookSec
 }
 
 export interface ApiDeps {
-  catalog: CatalogPort;
-  inbox: InboxPort;
+  catalog: CatalogService;
+  /** Where webhook deliveries are queued; without one, webhooks answer 503. */
+  inbox?: InboxPort;
   verify: TokenVerifier;
   /** When the local issuer is on, its JWKS is served at /.well-known/jwks.json. */
   localIssuer?: LocalIssuer;

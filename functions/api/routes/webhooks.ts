@@ -33,6 +33,7 @@ const at = (o: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
 
 async function accept(c: Context, deps: ApiDeps, item: Omit<InboxItem, 'receivedAt'>): Promise<Response> {
+  if (!deps.inbox) throw new ProblemError(503, 'no inbox is configured to queue webhook deliveries');
   const { duplicate } = await deps.inbox.enqueue({ ...item, receivedAt: new Date().toISOString() });
   return c.json({ accepted: true, duplicate, deliveryId: item.deliveryId }, 202);
 }

@@ -1,0 +1,106 @@
+// POST /api/v1/import: catalog-info files (Backstage or nexus/v1 YAML, several documents each) in
+// one request, as `nexus catalog import` sends them. All or nothing: every document of every file
+// is parsed, validated (the catalog's full check, references included) and authorised before the
+// first write. Each file is its own source, so an entity a file stops listing becomes orphaned.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ApiApp } from '../app.ts';
+import { requireRole, rightsFor } from '../auth.ts';
+import type { ApiDeps } from '../deps.ts';
+import { ProblemError, type FieldError } from '../problem.ts';
+import { ownerOf } from './catalog.ts';
+import { importCatalogFile, parseCatalogFile, type ParsedCatalogFile } from '../../catalog/ingestion/catalog-file.ts';
+import { ValidationError, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
+import { entityRefOf } from '../../catalog/refs.ts';
+
+const ImportBody = z.object({
+  files: z
+    .array(z.object({
+      name: z.string().min(1).max(1000).openapi({ description: 'where the file came from (path or URL): named in errors, and the source scope' }),
+      content: z.string().max(5_000_000),
+    }))
+    .min(1, 'at least one file')
+    .max(500),
+}).openapi('ImportRequest');
+
+const ImportResult = z.object({
+  imported: z.array(z.object({ ref: z.string(), file: z.string() })),
+  orphaned: z.array(z.string()),
+  locations: z.array(z.string()).openapi({ description: 'Location targets that were not among the files sent' }),
+}).openapi('ImportResult');
+
+const importRoute = createRoute({
+  method: 'post', path: '/api/v1/import', tags: ['catalog'], summary: 'Import catalog-info files (all or nothing)',
+  middleware: [requireRole('PlatformEngineer', 'TeamLead')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: ImportBody } } } },
+  responses: {
+    200: { description: 'imported', content: { 'application/json': { schema: ImportResult } } },
+    400: { description: 'a document is invalid; nothing was stored' },
+    403: { description: 'a document is not yours to write; nothing was stored' },
+  },
+});
+
+export function register(app: ApiApp, deps: ApiDeps): void {
+  app.openapi(importRoute, async (c) => {
+    const { files } = c.req.valid('json');
+    const principal = c.get('principal');
+    const sourceOf = (file: string): SourceInfo => ({ name: 'catalog-file', scope: file, actor: principal.id, groups: principal.groups });
+
+    // 1. Parse and validate everything.
+    const errors: FieldError[] = [];
+    const parsed: Array<{ name: string; content: string; file: ParsedCatalogFile }> = [];
+    const planned: Array<{ file: string; entity: Entity }> = [];
+    for (const f of files) {
+      try {
+        const file = parseCatalogFile(f.content, f.name);
+        parsed.push({ ...f, file });
+        file.entities.forEach((raw, i) => {
+          try {
+            planned.push({ file: f.name, entity: deps.catalog.validate(raw, sourceOf(f.name)) });
+          } catch (err) {
+            if (!(err instanceof ValidationError)) throw err;
+            for (const issue of err.issues) errors.push({ field: `${f.name}[entity ${i + 1}].${issue.path || '(root)'}`, message: issue.message });
+          }
+        });
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        for (const issue of err.issues) errors.push({ field: issue.path || f.name, message: issue.message });
+      }
+    }
+    const seen = new Map<string, string>();
+    for (const p of planned) {
+      const key = entityRefOf(p.entity);
+      const other = seen.get(key);
+      if (other) errors.push({ field: p.file, message: `${key} is defined twice (also in ${other})` });
+      seen.set(key, p.file);
+    }
+    if (errors.length) {
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+      throw new ProblemError(400, `nothing imported: ${errors[0].field}: ${errors[0].message}${more}`, { field: errors[0].field, errors });
+    }
+
+    // 2. Authorise everything: the principal must be able to write each entity as it is and as it will be.
+    const teams = principal.roles.includes('Admin') ? [] : await deps.catalog.teamsOf(principal);
+    for (const p of planned) {
+      const key = entityRefOf(p.entity);
+      const existing = await deps.catalog.get(key);
+      for (const owner of existing ? [ownerOf(existing), ownerOf(p.entity)] : [ownerOf(p.entity)]) {
+        if (!rightsFor(principal, owner, teams).write) {
+          throw new ProblemError(403, `nothing imported: ${principal.name} may not write ${key} (owner ${owner ?? 'none'}) from ${p.file}`, { field: p.file });
+        }
+      }
+    }
+
+    // 3. Store, file by file.
+    const names = new Set(files.map((f) => f.name));
+    const imported: Array<{ ref: string; file: string }> = [];
+    const orphaned: string[] = [];
+    const locations: string[] = [];
+    for (const f of parsed) {
+      const res = await importCatalogFile(deps.catalog, f.content, { fileName: f.name, source: sourceOf(f.name) });
+      imported.push(...res.entities.map((e) => ({ ref: entityRefOf(e), file: f.name })));
+      orphaned.push(...res.orphaned);
+      locations.push(...res.locations.filter((t) => !names.has(t)));
+    }
+    return c.json({ imported, orphaned, locations }, 200);
+  });
+}
