@@ -2,7 +2,7 @@
 // Resource, System, Domain, Group, User and Location, mapped onto Nexus kinds in the same envelope.
 // A Component of type service or website is a Service, of type library a Package; a Group is a Team.
 import { z } from 'zod';
-import { NEXUS_API_VERSION, ValidationError, issuesOf, type EntityInput } from './kinds.ts';
+import { MetadataSchema, NEXUS_API_VERSION, ValidationError, issuesOf, type EntityInput } from './kinds.ts';
 
 export const BACKSTAGE_API_VERSIONS = ['backstage.io/v1alpha1', 'backstage.io/v1beta1'];
 
@@ -48,7 +48,10 @@ export function fromBackstage(doc: unknown, context?: string): BackstageResult {
   if (!env.success) throw new ValidationError(issuesOf(env.error), context);
   const { kind, metadata } = env.data;
   const parsed = BACKSTAGE_SPECS[kind]!.safeParse(env.data.spec);
-  if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, 'spec'), context);
+  // Report the metadata's faults together with the spec's, so one pass over a file names them all.
+  const meta0 = kind === 'Location' ? { success: true as const } : MetadataSchema.safeParse(metadata);
+  const issues = [...(meta0.success ? [] : issuesOf(meta0.error, 'metadata')), ...(parsed.success ? [] : issuesOf(parsed.error, 'spec'))];
+  if (!parsed.success || issues.length) throw new ValidationError(issues, context);
   const spec = { ...parsed.data } as Record<string, unknown>;
   const meta = { ...metadata, annotations: { ...(metadata.annotations as Record<string, string> | undefined), 'nexus.io/backstage-kind': kind } };
   const out = (nexusKind: string, nexusSpec: Record<string, unknown>): BackstageResult => ({

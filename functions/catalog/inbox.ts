@@ -1,0 +1,205 @@
+// The durable inbox of webhook deliveries, in the `deliveries` table. A webhook route enqueues and
+// answers at once; drain() processes what is pending. A delivery id seen before is not queued again.
+// Nothing is lost: a failed delivery keeps its error and is retried with backoff; after the last
+// attempt it stays as 'dead' until someone retries it.
+import { randomUUID } from 'node:crypto';
+import { Table, odata, type Row } from '../platform/tables.ts';
+import { BlobStore } from '../platform/blobs.ts';
+import { ConcurrencyError, EntityExistsError } from '../platform/errors.ts';
+import type { StorageConfig } from '../platform/storage-config.ts';
+
+export type DeliveryStatus = 'pending' | 'processing' | 'done' | 'failed' | 'dead';
+
+export interface Delivery {
+  source: string;
+  deliveryId: string;
+  event: string;
+  payload: unknown;
+  receivedAt?: string;
+}
+
+export type DeliveryHandler = (d: Delivery & { receivedAt: string; attempt: number }) => Promise<unknown>;
+
+interface DeliveryRow {
+  event: string;
+  status: DeliveryStatus;
+  attempts: number;
+  receivedAt: string;
+  nextAttemptAt: string;
+  claimedAt?: string;
+  claimedBy?: string;
+  processedAt?: string;
+  error?: string;
+  /** The payload as JSON text in chunks; a payload too large for a row goes to a blob. */
+  chunks: number;
+  payloadBlob?: string;
+  [chunk: `p${number}`]: string;
+}
+
+const CHUNK = 30_000;
+const MAX_IN_ROW = 600_000;
+
+export interface InboxConfig {
+  storage?: StorageConfig;
+  table?: string;
+  container?: string;
+  maxAttempts?: number;
+  /** A claim older than this is taken over (its worker died). */
+  staleAfterMs?: number;
+  now?: () => Date;
+}
+
+export interface DrainResult {
+  done: number;
+  failed: number;
+  dead: number;
+}
+
+export class Inbox {
+  private readonly holder = randomUUID();
+  private readonly now: () => Date;
+  private kicker?: () => void;
+
+  private constructor(private readonly table: Table<DeliveryRow>, private readonly cfg: InboxConfig, private blobs?: BlobStore) {
+    this.now = cfg.now ?? (() => new Date());
+  }
+
+  static async open(cfg: InboxConfig = {}): Promise<Inbox> {
+    return new Inbox(await Table.open<DeliveryRow>(cfg.table ?? 'deliveries', cfg.storage), cfg);
+  }
+
+  /** Stores the delivery unless its id was seen before; `duplicate` says which. */
+  async enqueue(d: Delivery): Promise<{ duplicate: boolean }> {
+    if (!d.source || !d.deliveryId) throw new Error('a delivery needs a source and a delivery id');
+    const text = JSON.stringify(d.payload ?? null);
+    const at = (d.receivedAt ? new Date(d.receivedAt) : this.now()).toISOString();
+    const row: DeliveryRow = { event: d.event, status: 'pending', attempts: 0, receivedAt: at, nextAttemptAt: at, chunks: 0 };
+    if (text.length > MAX_IN_ROW) {
+      const name = `${d.source}/${encodeURIComponent(d.deliveryId)}.json`;
+      await (await this.blobStore()).putText(name, text, { contentType: 'application/json' });
+      row.payloadBlob = name;
+    } else {
+      row.chunks = Math.ceil(text.length / CHUNK);
+      for (let i = 0; i < row.chunks; i++) row[`p${i}`] = text.slice(i * CHUNK, (i + 1) * CHUNK);
+    }
+    try {
+      await this.table.insert(d.source, d.deliveryId, row);
+    } catch (err) {
+      if (err instanceof EntityExistsError) return { duplicate: true };
+      throw err;
+    }
+    this.kicker?.();
+    return { duplicate: false };
+  }
+
+  /** Processes every delivery that is due, oldest first. Handlers are looked up by source. */
+  async drain(handlers: Record<string, DeliveryHandler>, opts: { limit?: number } = {}): Promise<DrainResult> {
+    const now = this.now();
+    const staleBefore = new Date(now.getTime() - (this.cfg.staleAfterMs ?? 5 * 60_000)).toISOString();
+    const filter = odata`((status eq 'pending' or status eq 'failed') and nextAttemptAt le ${now.toISOString()})`
+      + ` or ` + odata`(status eq 'processing' and claimedAt lt ${staleBefore})`;
+    const due: Row<DeliveryRow>[] = [];
+    for await (const row of this.table.query({ filter })) due.push(row);
+    due.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+    const result: DrainResult = { done: 0, failed: 0, dead: 0 };
+    for (const row of due.slice(0, opts.limit ?? 500)) {
+      const outcome = await this.process(row, handlers);
+      if (outcome) result[outcome]++;
+    }
+    return result;
+  }
+
+  /** Puts a dead or failed delivery back in the queue. */
+  async retry(source: string, deliveryId: string): Promise<boolean> {
+    const row = await this.table.update(source, deliveryId, (cur) =>
+      cur ? { ...cur, status: 'pending', nextAttemptAt: this.now().toISOString(), error: cur.error } : undefined);
+    return !!row;
+  }
+
+  async status(source: string, deliveryId: string): Promise<{ status: DeliveryStatus; attempts: number; error?: string; event: string } | undefined> {
+    const row = await this.table.get(source, deliveryId);
+    return row ? { status: row.status, attempts: row.attempts, error: row.error, event: row.event } : undefined;
+  }
+
+  /** Drains every `intervalMs` and soon after each enqueue in this process; stop() waits for the current round. */
+  pump(handlers: Record<string, DeliveryHandler>, opts: { intervalMs?: number; onError?: (err: unknown) => void } = {}): { stop(): Promise<void>; kick(): void } {
+    let running: Promise<unknown> = Promise.resolve();
+    let stopped = false;
+    let again = false;
+    let busy = false;
+    const round = () => {
+      if (stopped) return;
+      if (busy) { again = true; return; }
+      busy = true;
+      running = this.drain(handlers).catch((err) => opts.onError?.(err)).finally(() => {
+        busy = false;
+        if (again && !stopped) { again = false; round(); }
+      });
+    };
+    const timer = setInterval(round, opts.intervalMs ?? 5000);
+    timer.unref();
+    this.kicker = () => setImmediate(round);
+    round();
+    return {
+      kick: () => round(),
+      stop: async () => {
+        stopped = true;
+        clearInterval(timer);
+        this.kicker = undefined;
+        await running;
+      },
+    };
+  }
+
+  private async process(row: Row<DeliveryRow>, handlers: Record<string, DeliveryHandler>): Promise<keyof DrainResult | undefined> {
+    const at = this.now().toISOString();
+    let claimed: Row<DeliveryRow>;
+    try {
+      claimed = await this.table.replace(row, { ...strip(row), status: 'processing', attempts: row.attempts + 1, claimedAt: at, claimedBy: this.holder });
+    } catch (err) {
+      if (err instanceof ConcurrencyError) return undefined; // another worker took it
+      throw err;
+    }
+    const handler = handlers[row.partitionKey];
+    let error: string | undefined;
+    try {
+      if (!handler) throw new Error(`no handler for deliveries from '${row.partitionKey}'`);
+      await handler({
+        source: row.partitionKey, deliveryId: row.rowKey, event: row.event, payload: await this.payloadOf(row),
+        receivedAt: row.receivedAt, attempt: claimed.attempts,
+      });
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    const maxAttempts = this.cfg.maxAttempts ?? 5;
+    const status: DeliveryStatus = !error ? 'done' : claimed.attempts >= maxAttempts ? 'dead' : 'failed';
+    // Back off 2^attempts seconds (2s, 4s, 8s, ...) before the next try.
+    const next = new Date(this.now().getTime() + 1000 * 2 ** claimed.attempts).toISOString();
+    const value: DeliveryRow = { ...strip(claimed), status, processedAt: this.now().toISOString(), nextAttemptAt: next, claimedAt: undefined, claimedBy: undefined };
+    if (error) value.error = error.slice(0, 4000); else delete value.error;
+    try {
+      await this.table.replace(claimed, value);
+    } catch (err) {
+      // Taken over as stale while we worked: the other worker's outcome stands.
+      if (!(err instanceof ConcurrencyError)) throw err;
+    }
+    return status === 'done' ? 'done' : status === 'dead' ? 'dead' : 'failed';
+  }
+
+  private async payloadOf(row: DeliveryRow): Promise<unknown> {
+    if (row.payloadBlob) return JSON.parse((await (await this.blobStore()).getText(row.payloadBlob)) ?? 'null');
+    let text = '';
+    for (let i = 0; i < row.chunks; i++) text += row[`p${i}`] ?? '';
+    return text ? JSON.parse(text) : null;
+  }
+
+  private async blobStore(): Promise<BlobStore> {
+    this.blobs ??= await BlobStore.open(this.cfg.container ?? 'deliveries', this.cfg.storage);
+    return this.blobs;
+  }
+}
+
+function strip(row: Row<DeliveryRow>): DeliveryRow {
+  const { partitionKey: _p, rowKey: _r, etag: _e, timestamp: _t, ...rest } = row;
+  return rest as DeliveryRow;
+}
