@@ -24,7 +24,7 @@ export interface QueryOptions {
   select?: string[];
 }
 
-export interface PageOptions extends Omit<QueryOptions, 'select'> {
+export interface PageOptions extends QueryOptions {
   /** 1..1000 (Azure's maximum). A page may hold fewer rows and still have a continuation token. */
   pageSize: number;
   continuationToken?: string;
@@ -114,7 +114,7 @@ export class Table<T extends object> {
     try {
       return this.decode(await this.client.getEntity(epk, erk));
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (statusOf(err) === 404 && codeOf(err) !== 'TableNotFound') return undefined;
       throw wrapStorageError(err, this.where(pk, rk, 'get'));
     }
   }
@@ -207,7 +207,7 @@ export class Table<T extends object> {
       await this.client.deleteEntity(epk, erk, { etag: etag ?? '*' });
       return true;
     } catch (err) {
-      if (statusOf(err) === 404) return false;
+      if (statusOf(err) === 404 && codeOf(err) !== 'TableNotFound') return false;
       throw this.conflictOr(err, pk, rk, 'delete');
     }
   }
@@ -234,9 +234,10 @@ export class Table<T extends object> {
       throw new StorageInputError(`table '${this.name}': continuationToken '${continuationToken}' is not one this store issued`);
     }
     const filter = this.filterOf(opts);
+    const select = opts.select ? this.selectOf(opts.select) : undefined;
     try {
       const pages = this.client
-        .listEntities({ queryOptions: { filter } })
+        .listEntities({ queryOptions: { filter, select } })
         .byPage({ maxPageSize: pageSize, continuationToken });
       const { value } = await pages.next();
       const items = ((value ?? []) as TableEntity<Record<string, unknown>>[]).map((e) => this.decode(e));
@@ -245,6 +246,20 @@ export class Table<T extends object> {
     } catch (err) {
       throw wrapStorageError(err, `table '${this.name}': page${filter ? ` (filter ${filter})` : ''}`);
     }
+  }
+
+  /**
+   * The first row a query yields, or undefined. Unlike page({ pageSize: 1 }) it follows
+   * continuation tokens: Azure may answer a page with no rows and a token to go on.
+   */
+  async first(opts: QueryOptions = {}): Promise<Row<T> | undefined> {
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.page({ ...opts, pageSize: 1, continuationToken });
+      if (page.items.length) return page.items[0];
+      continuationToken = page.continuationToken;
+    } while (continuationToken);
+    return undefined;
   }
 
   /** Up to 100 operations on one partition, all or nothing. Returns each row's new etag (none for delete). */
@@ -399,7 +414,7 @@ export class Table<T extends object> {
   private conflictOr(err: unknown, pk: string, rk: string, op: string): Error {
     const status = statusOf(err);
     if (status === 412) return new ConcurrencyError(`table '${this.name}'`, keyText(pk, rk), `${op} refused: the row changed since it was read (ETag mismatch)`, { cause: err });
-    if (status === 404) return new ConcurrencyError(`table '${this.name}'`, keyText(pk, rk), `${op} refused: the row was deleted since it was read`, { cause: err });
+    if (status === 404 && codeOf(err) !== 'TableNotFound') return new ConcurrencyError(`table '${this.name}'`, keyText(pk, rk), `${op} refused: the row was deleted since it was read`, { cause: err });
     return wrapStorageError(err, this.where(pk, rk, op));
   }
 
@@ -449,6 +464,11 @@ export class AppendOnlyTable<T extends object> {
 
   page(opts: PageOptions): Promise<Page<T>> {
     return this.#table.page(opts);
+  }
+
+  /** The newest row of a partition (with partitionKey), or of the first partition. */
+  first(opts?: QueryOptions): Promise<Row<T> | undefined> {
+    return this.#table.first(opts);
   }
 }
 

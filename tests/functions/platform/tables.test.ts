@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { azurite } from '../../helpers/azurite.ts';
 import { storageConfig, type StorageConfig } from '../../../functions/platform/storage-config.ts';
 import { Table, AppendOnlyTable, odata, tableKey, untableKey, type Row } from '../../../functions/platform/tables.ts';
-import { ConcurrencyError, EntityExistsError, StorageInputError } from '../../../functions/platform/errors.ts';
+import { ConcurrencyError, EntityExistsError, StorageError, StorageInputError } from '../../../functions/platform/errors.ts';
 
 let cfg: StorageConfig;
 // Same account, separate clients: stands in for a second process writing to the same table.
@@ -225,6 +225,28 @@ test('page() walks every row exactly once with continuation tokens', async () =>
   assert.ok(pages >= 6, `expected at least 6 pages, got ${pages}`);
 });
 
+test('first() and a selected page return the first matching row with its JSON columns', async () => {
+  type V = { status: string; detail: { n: number } };
+  const t = await Table.open<V>(tableName('first'), cfg);
+  assert.is(await t.first(), undefined);
+  await t.insert('a', '2', { status: 'open', detail: { n: 2 } });
+  await t.insert('a', '1', { status: 'closed', detail: { n: 1 } });
+  await t.insert('b', '0', { status: 'open', detail: { n: 0 } });
+  assert.is((await t.first({ partitionKey: 'a' }))?.rowKey, '1');
+  assert.equal((await t.first({ filter: odata`status eq ${'open'}` }))?.detail, { n: 2 });
+  const page = await t.page({ partitionKey: 'a', pageSize: 5, select: ['detail'] });
+  assert.equal(page.items.map((r) => [r.rowKey, r.detail.n, r.status]), [['1', 1, undefined], ['2', 2, undefined]]);
+});
+
+test('a table deleted behind our back is reported, not read as an empty row', async () => {
+  const name = tableName('vanished');
+  const t = await Table.open<{ v: number }>(name, cfg);
+  await t.insert('p', 'r', { v: 1 });
+  await cfg.tableService().deleteTable(name);
+  await rejects(t.get('p', 'r'), StorageError, new RegExp(`${name}.*TableNotFound`));
+  await rejects(t.delete('p', 'r'), StorageError, /TableNotFound/);
+});
+
 test('page() rejects a bad page size or continuation token, naming the table', async () => {
   const name = tableName('badpage');
   const t = await Table.open<{ i: number }>(name, cfg);
@@ -305,6 +327,7 @@ test('append-only table: appends sort newest first and all land under concurrenc
   assert.equal(rows[0].change, { field: 'f14' });
   const again = await audit.get('corp', rows[3].rowKey);
   assert.is(again?.seq, 11);
+  assert.is((await audit.first({ partitionKey: 'corp' }))?.seq, 14, 'first() is the newest entry');
 
   const concurrent = await Promise.all(Array.from({ length: 30 }, (_, seq) => audit.append('busy', { seq, actor: 'bot', change: { field: 'x' } })));
   assert.is(new Set(concurrent.map((r) => r.rowKey)).size, 30);
