@@ -2,7 +2,7 @@
 // (leases/<stack>), expiring on its own when the holder dies. The holder's id is kept in the
 // blob's metadata so anyone can see who holds it.
 import type { BlockBlobClient as BlobClient } from '@azure/storage-blob';
-import { v5 as uuidv5 } from 'uuid';
+import { randomUUID } from 'node:crypto';
 import { BlobStore } from './blobs.ts';
 import type { StorageConfig } from './storage-config.ts';
 import { StorageInputError, statusOf, wrapStorageError } from './errors.ts';
@@ -12,11 +12,16 @@ export interface BlobLeaseOptions {
   container?: string;
   /** Usually the stack name. */
   blob: string;
-  /** Who holds the lease (e.g. host/pid/run). Two BlobLease objects with one holderId are one holder. */
+  /** Who holds the lease (e.g. host/pid), shown by holder(). Several objects may share it. */
   holderId: string;
   /** 15..60 seconds (Azure's range). Default 30. */
   durationSeconds?: number;
   cfg?: StorageConfig;
+  /**
+   * The Azure lease id (a GUID); fresh for each object by default, so two objects never both
+   * hold the lease, even with the same holderId in one process. Pass a saved one to resume.
+   */
+  leaseId?: string;
 }
 
 export interface LeaseHolder {
@@ -39,21 +44,18 @@ export interface LeaseKeepAlive {
   readonly lost: boolean;
 }
 
-// Fixed namespace so a holder id always maps to the same lease id (Azure requires a GUID).
-const LEASE_NAMESPACE = '6f1d8a52-3c1e-4c55-9b1a-2f0e7d9c4b11';
-
 export class BlobLease {
   readonly container: string;
   readonly blob: string;
   readonly holderId: string;
   readonly durationSeconds: number;
-  /** The Azure lease id this holder uses; derived from holderId. */
+  /** The Azure lease id this object uses. */
   readonly leaseId: string;
   private readonly cfg?: StorageConfig;
   private client?: Promise<BlobClient>;
 
   constructor(opts: BlobLeaseOptions) {
-    const { container = 'leases', blob, holderId, durationSeconds = 30, cfg } = opts;
+    const { container = 'leases', blob, holderId, durationSeconds = 30, cfg, leaseId = randomUUID() } = opts;
     if (typeof blob !== 'string' || !blob || blob.length > 1024 || blob.endsWith('/') || blob.endsWith('.')) {
       throw new StorageInputError(`lease: blob name ${JSON.stringify(blob)} is not valid (1-1024 characters, not ending with '/' or '.')`);
     }
@@ -67,7 +69,10 @@ export class BlobLease {
     this.blob = blob;
     this.holderId = holderId;
     this.durationSeconds = durationSeconds;
-    this.leaseId = uuidv5(holderId, LEASE_NAMESPACE);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(leaseId)) {
+      throw new StorageInputError(`lease '${container}/${blob}': leaseId '${leaseId}' is not a GUID`);
+    }
+    this.leaseId = leaseId;
     this.cfg = cfg;
   }
 

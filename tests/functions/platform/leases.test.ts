@@ -30,8 +30,13 @@ test('only one of several holders racing for a lease gets it, and holder() names
   assert.ok(await winner.renew());
   for (const l of contenders) if (l !== winner) assert.not.ok(await l.renew());
   assert.ok(await winner.acquire());
-  // A second object with the same holder id is the same holder (e.g. a restarted process).
-  assert.ok(await lease('stack/corp', winner.holderId).renew());
+  // A second object with the same holder id (another run in the same process) is not the holder...
+  const sameProcess = lease('stack/corp', winner.holderId);
+  assert.not.ok(await sameProcess.acquire());
+  assert.not.ok(await sameProcess.renew());
+  // ...unless it resumes with the holder's lease id.
+  const resumed = new BlobLease({ container, blob: 'stack/corp', holderId: winner.holderId, leaseId: winner.leaseId, cfg, durationSeconds: 15 });
+  assert.ok(await resumed.renew());
   await winner.release();
 });
 
@@ -129,6 +134,7 @@ test('bad options are refused with a message naming the lease', () => {
   assert.throws(() => lease('stack/x', 'h', { durationSeconds: 5 }), (e: Error) => e instanceof StorageInputError && /stack\/x.*durationSeconds.*15 to 60/.test(e.message));
   assert.throws(() => lease('stack/x', '  '), (e: Error) => e instanceof StorageInputError && /holderId/.test(e.message));
   assert.throws(() => lease('', 'h'), (e: Error) => e instanceof StorageInputError && /blob name/.test(e.message));
+  assert.throws(() => new BlobLease({ container, blob: 'stack/x', holderId: 'h', leaseId: 'abc', cfg }), (e: Error) => e instanceof StorageInputError && /leaseId 'abc' is not a GUID/.test(e.message));
 });
 
 test.run();
