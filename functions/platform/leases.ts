@@ -78,12 +78,21 @@ export class BlobLease {
 
   /** Takes the lease if it is free (or already ours). False when someone else holds it. */
   async acquire(): Promise<boolean> {
-    const blob = await this.blobClient();
+    let blob = await this.blobClient();
     try {
       await blob.getBlobLeaseClient(this.leaseId).acquireLease(this.durationSeconds);
     } catch (err) {
       if (statusOf(err) === 409) return false;
-      throw wrapStorageError(err, `${this.where()}: acquire`);
+      if (statusOf(err) !== 404) throw wrapStorageError(err, `${this.where()}: acquire`);
+      // The lease blob was deleted since we created it: create it again and retry once.
+      this.client = undefined;
+      blob = await this.blobClient();
+      try {
+        await blob.getBlobLeaseClient(this.leaseId).acquireLease(this.durationSeconds);
+      } catch (again) {
+        if (statusOf(again) === 409) return false;
+        throw wrapStorageError(again, `${this.where()}: acquire`);
+      }
     }
     try {
       await blob.setMetadata(

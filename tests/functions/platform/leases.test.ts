@@ -126,6 +126,17 @@ test('holder ids with any characters are kept exactly', async () => {
   await l.release();
 });
 
+test('a lease blob deleted behind our back is recreated on acquire', async () => {
+  const l = lease('stack/deleted', 'h');
+  assert.ok(await l.acquire());
+  await l.release();
+  await cfg.blobService().getContainerClient(container).getBlobClient('stack/deleted').delete();
+  assert.equal(await l.holder(), { leased: false });
+  assert.ok(await l.acquire());
+  assert.equal((await l.holder()).holderId, 'h');
+  await l.release();
+});
+
 test('holder() of a lease never taken reports it free', async () => {
   assert.equal(await lease('stack/never', 'x').holder(), { leased: false });
 });
