@@ -198,10 +198,9 @@ export class CatalogService {
   }
 
   /** Read-modify-write of one entity with retry on conflict: `fn` may run more than once. */
-  async update(ref: EntityRef | string, fn: (cur: Entity) => unknown, by: SourceArg): Promise<Entity> {
+  async update(ref: EntityRef | string, fn: (cur: Entity) => unknown, by?: SourceArg): Promise<Entity> {
     const key = this.keyOf(ref);
     const { pk, rk } = tableKeysOf(key);
-    const source = toSource(by);
     let previous: StoredDoc | undefined;
     let written: StoredDoc | undefined;
     const row = await this.entities.update(pk, rk, (cur) => {
@@ -210,7 +209,8 @@ export class CatalogService {
       const next = this.parse(fn(structuredClone({ ...previous.entity, relations: previous.entity.relations })));
       const nextKey = refKey({ kind: next.kind, namespace: next.metadata.namespace, name: next.metadata.name });
       if (nextKey !== key) throw new ValidationError([{ path: 'metadata.name', message: `an update cannot rename ${key} to ${nextKey}` }]);
-      written = this.prepare(next, source, previous.entity.status);
+      // Without a source (e.g. re-resolving an owner) the entity keeps its sources and lastSeen.
+      written = this.prepare(next, by ? toSource(by) : previous.entity.status!.source, previous.entity.status, Boolean(by));
       return rowOf(written);
     });
     await this.syncRelations(key, previous?.declared ?? [], written!.declared);
@@ -449,7 +449,7 @@ export class CatalogService {
   }
 
   /** Resolves the owner and relations, checks every reference, and stamps source and lastSeen. */
-  private prepare(e: Omit<Entity, 'relations'> & { relations: RelationDecl[] }, source: SourceInfo, prev?: EntityStatus): StoredDoc {
+  private prepare(e: Omit<Entity, 'relations'> & { relations: RelationDecl[] }, source: SourceInfo, prev?: EntityStatus, touch = true): StoredDoc {
     const issues: Issue[] = [];
     const owned = resolveOwner(e, source, this.index);
     if (typeof e.spec.owner === 'string' && owned.ownerSource !== 'owner') {
@@ -459,10 +459,12 @@ export class CatalogService {
     if (issues.length) throw new ValidationError(issues);
     const at = this.now().toISOString();
     const sources = { ...sourcesOf(prev) };
-    sources[sourceKey(source)] = { name: source.name, scope: source.scope, ref: source.ref, lastSeen: at };
+    if (touch || !prev) sources[sourceKey(source)] = stripUndefined({ name: source.name, scope: source.scope, ref: source.ref, lastSeen: at });
+    const keep = !touch && prev;
     const status: EntityStatus & { sources: Sources } = {
-      source: stripUndefined(source),
-      lastSeen: at,
+      ...(keep ? { orphaned: prev.orphaned, orphanedAt: prev.orphanedAt } : {}),
+      source: stripUndefined(keep ? prev.source : source),
+      lastSeen: keep ? prev.lastSeen : at,
       createdAt: prev?.createdAt ?? at,
       ...(owned.owner ? { owner: owned.owner, ownerSource: owned.ownerSource } : {}),
       sources,

@@ -1,0 +1,178 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createRequire } from 'node:module';
+import { Octokit } from '@octokit/rest';
+import { freshCatalog } from '../fresh.ts';
+import { startGitHubStandIn, type GitHubStandIn } from './github-standin.ts';
+import { handleGitHubEvent } from '../../../../functions/catalog/ingestion/github.ts';
+import type { Entity } from '../../../../functions/catalog/kinds.ts';
+import type { CatalogService } from '../../../../functions/catalog/service.ts';
+
+// GitHub's own example payloads, as published in @octokit/webhooks-examples.
+const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: Array<Record<string, any>> }>;
+function example(name: string, pick: (p: Record<string, any>) => boolean = () => true): Record<string, any> {
+  const found = examples.find((e) => e.name === name)!.examples.find(pick);
+  if (!found) throw new Error(`no ${name} example`);
+  return structuredClone(found);
+}
+
+let standIn: GitHubStandIn;
+test.before(async () => { standIn = await startGitHubStandIn(); });
+test.after(async () => { await standIn.close(); });
+
+let n = 0;
+async function deliver(catalog: CatalogService, event: string, payload: unknown) {
+  const github = new Octokit({ baseUrl: standIn.url, request: { retries: 0 } }).rest;
+  return handleGitHubEvent({ catalog, github }, { event, deliveryId: `delivery-${++n}`, payload });
+}
+
+function both(a: Entity | undefined, type: string, b: Entity | undefined, inverse: string) {
+  assert.ok(a && b, 'both entities exist');
+  const aKey = `${a!.kind.toLowerCase()}:${a!.metadata.namespace}/${a!.metadata.name.toLowerCase()}`;
+  const bKey = `${b!.kind.toLowerCase()}:${b!.metadata.namespace}/${b!.metadata.name.toLowerCase()}`;
+  assert.ok(a!.relations.some((r) => r.type === type && r.targetRef === bKey && r.resolved), `${aKey} ${type} ${bKey}`);
+  assert.ok(b!.relations.some((r) => r.type === inverse && r.targetRef === aKey && r.resolved), `${bKey} ${inverse} ${aKey}`);
+}
+
+test('repository events create and update the Repository; a deleted one is orphaned, not removed', async () => {
+  const catalog = await freshCatalog();
+  await deliver(catalog, 'repository', example('repository', (p) => p.action === 'created'));
+  const repo = await catalog.get('repository:octocoders/hello-world');
+  assert.is(repo?.metadata.title, 'Octocoders/Hello-World');
+  assert.is(repo?.spec.url, 'https://github.com/Octocoders/Hello-World');
+  assert.is(repo?.spec.provider, 'github');
+  assert.is(repo?.metadata.annotations?.['github.com/project-slug'], 'Octocoders/Hello-World');
+  assert.is(repo?.status?.source.name, 'github');
+  const edited = example('repository', (p) => p.action === 'edited' && !!p.changes.default_branch);
+  await deliver(catalog, 'repository', edited);
+  assert.is((await catalog.get('repository:octocoders/hello-world'))?.spec.defaultBranch, edited.repository.default_branch);
+  const renamed = example('repository', (p) => p.action === 'renamed');
+  renamed.changes.repository.name.from = 'Hello-World';
+  renamed.repository.name = 'Hello-World-2';
+  renamed.repository.full_name = 'Octocoders/Hello-World-2';
+  await deliver(catalog, 'repository', renamed);
+  assert.is((await catalog.get('repository:octocoders/hello-world'))?.status?.orphaned, true);
+  assert.ok(await catalog.get('repository:octocoders/hello-world-2'));
+  const deleted: Record<string, any> = { ...example('repository', (p) => p.action === 'created'), action: 'deleted' };
+  deleted.repository = renamed.repository;
+  const out = await deliver(catalog, 'repository', deleted);
+  assert.equal(out.orphaned, ['repository:octocoders/hello-world-2']);
+  assert.is((await catalog.get('repository:octocoders/hello-world-2', { consistent: true }))?.status?.orphaned, true);
+});
+
+test('workflow_run creates a Pipeline built from its Repository, both directions', async () => {
+  const catalog = await freshCatalog();
+  const payload = example('workflow_run', (p) => p.action === 'completed' && p.repository.full_name === 'octo-org/octo-repo');
+  await deliver(catalog, 'workflow_run', payload);
+  const pipeline = await catalog.get('pipeline:octo-org/octo-repo-test');
+  assert.is(pipeline?.spec.provider, 'github-actions');
+  assert.is(pipeline?.spec.path, '.github/workflows/test.yml');
+  assert.equal(pipeline?.spec.lastRun, {
+    id: String(payload.workflow_run.id), status: 'completed', result: 'success', branch: payload.workflow_run.head_branch,
+    sha: payload.workflow_run.head_sha, at: payload.workflow_run.updated_at, url: payload.workflow_run.html_url, number: String(payload.workflow_run.run_number),
+  });
+  both(pipeline, 'builtFrom', await catalog.get('repository:octo-org/octo-repo'), 'builds');
+  const rows = await catalog.relations('repository:octo-org/octo-repo');
+  assert.equal(rows.map((r) => `${r.type} ${r.targetRef}`), ['builds pipeline:octo-org/octo-repo-test']);
+  // A later run of the same workflow updates the same Pipeline.
+  const requested = example('workflow_run', (p) => p.action === 'requested');
+  await deliver(catalog, 'workflow_run', requested);
+  assert.is((await catalog.get('pipeline:octo-org/octo-repo-test'))?.spec.lastRun && ((await catalog.get('pipeline:octo-org/octo-repo-test'))!.spec.lastRun as { status: string }).status, requested.workflow_run.status);
+  assert.is((await catalog.list({ kind: 'Pipeline', limit: 10 })).items.length, 1);
+});
+
+test('deployment and deployment_status give a Service deployed to an Environment', async () => {
+  const catalog = await freshCatalog();
+  await deliver(catalog, 'deployment', example('deployment'));
+  let svc = await catalog.get('service:codertocat/hello-world');
+  assert.equal((svc?.spec.deployments as Record<string, { state: string }>).production.state, 'pending');
+  const status = example('deployment_status', (p) => p.deployment_status.state === 'success');
+  await deliver(catalog, 'deployment_status', status);
+  svc = await catalog.get('service:codertocat/hello-world');
+  assert.equal((svc?.spec.deployments as Record<string, { state: string; sha: string }>).production, {
+    state: 'success', sha: status.deployment.sha, at: status.deployment_status.updated_at,
+  });
+  const env = await catalog.get('environment:default/production');
+  assert.is(env?.spec.stage, 'production');
+  both(svc, 'deployedTo', env, 'hosts');
+  both(svc, 'builtFrom', await catalog.get('repository:codertocat/hello-world'), 'builds');
+  await deliver(catalog, 'deployment_status', example('deployment_status', (p) => p.deployment_status.environment === 'github-pages'));
+  svc = await catalog.get('service:codertocat/hello-world');
+  assert.equal(svc?.spec.deployedTo, ['environment:default/github-pages', 'environment:default/production']);
+  assert.is(((svc?.spec.deployments as Record<string, { url?: string }>)['github-pages'])?.url, 'https://github.com/Codertocat/Hello-World/runs/145988746?check_suite_focus=true');
+});
+
+test('pull_request keeps the Repository\'s open pull requests', async () => {
+  const catalog = await freshCatalog();
+  const opened = example('pull_request', (p) => p.action === 'opened');
+  await deliver(catalog, 'pull_request', opened);
+  const prs = (await catalog.get('repository:codertocat/hello-world'))?.spec.openPullRequests as Array<Record<string, unknown>>;
+  assert.equal(prs, [{
+    number: 2, title: opened.pull_request.title, author: 'Codertocat', url: opened.pull_request.html_url,
+    branch: 'changes', openedAt: opened.pull_request.created_at, draft: false,
+  }]);
+  await deliver(catalog, 'pull_request', example('pull_request', (p) => p.action === 'closed'));
+  assert.equal((await catalog.get('repository:codertocat/hello-world'))?.spec.openPullRequests, []);
+});
+
+const CATALOG_INFO = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: hello-world
+  description: Says hello
+spec:
+  type: service
+  lifecycle: production
+  owner: greeters
+---
+apiVersion: nexus/v1
+kind: Service
+metadata:
+  name: hello-worker
+spec:
+  lifecycle: experimental
+`;
+
+test('catalog-info.yaml and CODEOWNERS in pushed commits are fetched and imported; removal orphans', async () => {
+  const catalog = await freshCatalog();
+  const push = example('push', (p) => p.ref === 'refs/heads/master' && p.commits.length === 1);
+  push.commits[0].added = ['README.md', 'catalog-info.yaml'];
+  push.commits[0].modified = ['.github/CODEOWNERS'];
+  standIn.files.set(`Codertocat/Hello-World@${push.after}:catalog-info.yaml`, CATALOG_INFO);
+  standIn.files.set(`Codertocat/Hello-World@${push.after}:.github/CODEOWNERS`, '# owners\n*  @codertocat/workers\n/docs/ @codertocat/writers\n');
+  const out = await deliver(catalog, 'push', push);
+  assert.ok(standIn.requests.some((r) => r.startsWith('GET /repos/Codertocat/Hello-World/contents/catalog-info.yaml?ref=')));
+  assert.ok(out.upserted.includes('service:default/hello-world'));
+  const repo = await catalog.get('repository:codertocat/hello-world');
+  assert.equal(repo?.spec.codeowners, [{ pattern: '*', owners: ['@codertocat/workers'] }, { pattern: '/docs/', owners: ['@codertocat/writers'] }]);
+  assert.equal(repo?.spec.lastPush, { ref: 'refs/heads/master', sha: push.after, at: push.head_commit.timestamp, pusher: 'Codertocat' });
+  const hello = await catalog.get('service:hello-world');
+  assert.equal([hello?.status?.owner, hello?.status?.ownerSource], ['team:default/greeters', 'owner']);
+  assert.is(hello?.metadata.annotations?.['github.com/project-slug'], 'Codertocat/Hello-World');
+  both(hello, 'builtFrom', repo, 'builds');
+  // No owner of its own: CODEOWNERS of the repository decides.
+  const worker = await catalog.get('service:hello-worker');
+  assert.equal([worker?.status?.owner, worker?.status?.ownerSource], ['team:default/workers', 'codeowners']);
+  assert.is((await catalog.search('hello')).total >= 2, true);
+
+  // A later push removes the file: its entities are orphaned, kept.
+  const removal = structuredClone(push);
+  removal.after = 'f'.repeat(40);
+  removal.commits[0].added = [];
+  removal.commits[0].modified = [];
+  removal.commits[0].removed = ['catalog-info.yaml'];
+  const out2 = await deliver(catalog, 'push', removal);
+  assert.equal(out2.orphaned.sort(), ['service:default/hello-worker', 'service:default/hello-world']);
+  assert.is((await catalog.get('service:hello-world'))?.status?.orphaned, true);
+});
+
+test('pushes to other branches and tags import nothing', async () => {
+  const catalog = await freshCatalog();
+  const tag = example('push', (p) => p.ref === 'refs/tags/simple-tag');
+  const before = standIn.requests.length;
+  await deliver(catalog, 'push', tag);
+  assert.is(standIn.requests.length, before);
+  assert.equal((await catalog.list({ limit: 10 })).items.map((e) => (e as Entity).kind), ['Repository']);
+});
+
+test.run();
