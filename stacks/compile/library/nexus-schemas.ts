@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 const name = z.string().min(1);
+const guid = (what: string) => z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `${what} is a GUID`);
 const names = z.array(name).default([]);
 
 export const nexusPolicy = z.strictObject({
@@ -24,7 +25,7 @@ export const nexusPrincipal = z
   .strictObject({
     type: z.enum(['User', 'Group', 'ServicePrincipal']),
     name: z.string().optional(),
-    objectId: z.string().uuid().optional(),
+    objectId: guid('an object id').optional(),
   })
   .refine((p) => p.name || p.objectId, { message: 'a principal needs a name or an objectId' });
 
@@ -102,7 +103,7 @@ export const nexusManagementGroup = z.strictObject({
 });
 
 export const nexusSubscription = z.strictObject({
-  id: z.string().uuid('a subscription id is a GUID'),
+  id: guid('a subscription id'),
   managementGroup: name,
   name: z.string().optional(),
 });
@@ -123,7 +124,7 @@ export const nexusArchitecture = z.strictObject({
     subscriptions: z.array(nexusSubscription).default([]),
     policyDefaultValues: z.record(z.string(), z.unknown()).default({}),
     /** Principal names used by archetype rbac, mapped to Entra object ids. */
-    principals: z.record(z.string(), z.string().uuid()).default({}),
+    principals: z.record(z.string(), guid('an object id')).default({}),
   }),
 });
 

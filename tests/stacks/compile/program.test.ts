@@ -1,0 +1,139 @@
+// The azure-native program of a stack, run under Pulumi's own mocks: registered types, names, scopes,
+// parents and key inputs, in dependency order.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as pulumi from '@pulumi/pulumi';
+import { compile } from '../../../stacks/compile/index.ts';
+import { registerStack } from '../../../stacks/compile/program.ts';
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  provider?: string;
+}
+let registered: Registered[] = [];
+
+test.before.each(() => {
+  registered = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        const state: Record<string, any> = { ...args.inputs };
+        if (args.type === 'azure-native:authorization:PolicyAssignment' && args.inputs.identity) {
+          state.identity = { type: args.inputs.identity.type, principalId: `principal-of-${args.inputs.policyAssignmentName}` };
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    'nexus',
+    'test',
+    false,
+  );
+});
+
+const FIX = new URL('../../fixtures/compile/', import.meta.url).pathname;
+const state = compile({ libraries: [`${FIX}base`, `${FIX}nexus`], architecture: 'small-nexus' }).state;
+const SUB = '44444444-4444-4444-4444-444444444444';
+
+async function run(stack: string) {
+  const created = await registerStack(state, stack);
+  await Promise.all([...created.values()].map((r) => new Promise((res) => r.urn.apply(res))));
+  return created;
+}
+
+const MG = '/providers/Microsoft.Management/managementGroups/';
+const byId = new Map(state.resources.map((r) => [r.id, r]));
+
+test('root stack: group, definitions, role definition, assignments, role assignments in DesiredState order', async () => {
+  const created = await run('top');
+  const kinds = [...created.keys()].map((id) => byId.get(id)!.kind);
+  assert.equal(kinds, ['managementGroup', 'policyDefinition', 'policyDefinition', 'policyDefinition', 'policyDefinition', 'policySetDefinition', 'roleDefinition', 'policyAssignment', 'policyAssignment', 'roleAssignment', 'roleAssignment', 'roleAssignment', 'roleAssignment']);
+  const type = (t: string) => registered.filter((r) => r.type === `azure-native:${t}`);
+  assert.is(type('management:ManagementGroup').length, 1);
+  assert.is(type('authorization:PolicyDefinitionAtManagementGroup').length, 4);
+  assert.is(type('authorization:PolicySetDefinitionAtManagementGroup').length, 1);
+  assert.is(type('authorization:RoleDefinition').length, 1);
+  assert.is(type('authorization:PolicyAssignment').length, 2);
+  assert.is(type('authorization:RoleAssignment').length, 4);
+
+  const mg = type('management:ManagementGroup')[0]!;
+  assert.is(mg.name, `${MG}top`);
+  assert.is(mg.inputs.groupId, 'top');
+  assert.is(mg.inputs.displayName, 'Top');
+  assert.equal(mg.inputs.details, { parent: { id: `${MG}tenant-root` } });
+
+  const def = registered.find((r) => r.name === `${MG}top/providers/Microsoft.Authorization/policyDefinitions/Deploy-Diag`)!;
+  assert.is(def.inputs.managementGroupId, 'top');
+  assert.is(def.inputs.policyDefinitionName, 'Deploy-Diag');
+  assert.is(def.inputs.policyType, 'Custom');
+  assert.is(def.inputs.mode, 'Indexed');
+  assert.ok(def.inputs.policyRule.then.details.roleDefinitionIds.length === 2);
+
+  const set = type('authorization:PolicySetDefinitionAtManagementGroup')[0]!;
+  assert.is(set.inputs.policySetDefinitionName, 'Baseline');
+  assert.is(set.inputs.policyDefinitions[0].policyDefinitionId, `${MG}top/providers/Microsoft.Authorization/policyDefinitions/Deploy-Diag`);
+
+  const role = type('authorization:RoleDefinition')[0]!;
+  assert.is(role.inputs.roleName, 'Reader-Plus');
+  assert.is(role.inputs.scope, `${MG}top`);
+  assert.equal(role.inputs.assignableScopes, [`${MG}top`]);
+  assert.match(role.inputs.roleDefinitionId, /^[0-9a-f-]{36}$/);
+});
+
+test('assignments carry identity and location; their role assignments get the identity principal', async () => {
+  await run('top');
+  const pa = registered.find((r) => r.inputs.policyAssignmentName === 'Deploy-Baseline')!;
+  assert.is(pa.type, 'azure-native:authorization:PolicyAssignment');
+  assert.is(pa.inputs.scope, `${MG}top`);
+  assert.equal(pa.inputs.identity, { type: 'SystemAssigned' });
+  assert.is(pa.inputs.location, 'northeurope');
+  assert.is(pa.inputs.policyDefinitionId, `${MG}top/providers/Microsoft.Authorization/policySetDefinitions/Baseline`);
+  const ras = registered.filter((r) => r.type === 'azure-native:authorization:RoleAssignment');
+  assert.ok(ras.every((ra) => ra.inputs.principalId === 'principal-of-Deploy-Baseline'));
+  assert.equal(ras.map((r) => r.inputs.scope).sort(), [
+    `${MG}top`,
+    `${MG}top`,
+    '/subscriptions/55555555-5555-5555-5555-555555555555/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/central',
+    '/subscriptions/55555555-5555-5555-5555-555555555555/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/central',
+  ]);
+  assert.ok(ras.every((ra) => ra.inputs.principalType === 'ServicePrincipal'));
+  const audit = registered.find((r) => r.inputs.policyAssignmentName === 'Audit-Thing')!;
+  assert.is(audit.inputs.identity, undefined);
+  assert.is(audit.inputs.location, undefined);
+});
+
+test('child stack: parent group by id, subscription placed through its own provider, rbac', async () => {
+  await run('apps');
+  const mg = registered.find((r) => r.type === 'azure-native:management:ManagementGroup')!;
+  assert.equal(mg.inputs.details, { parent: { id: `${MG}workloads` } });
+  const provider = registered.find((r) => r.type === 'pulumi:providers:azure-native')!;
+  assert.is(provider.inputs.subscriptionId, SUB);
+  const placement = registered.find((r) => r.type === 'azure-native:management:ManagementGroupSubscription')!;
+  assert.is(placement.name, `${MG}apps/subscriptions/${SUB}`);
+  assert.is(placement.inputs.groupId, 'apps');
+  assert.ok(placement.provider?.includes(`subscription-${SUB}`));
+  const names = registered.filter((r) => r.type === 'azure-native:authorization:PolicyAssignment').map((r) => r.inputs.policyAssignmentName).sort();
+  assert.equal(names, ['Audit-Owner-Tag', 'Deploy-App-Diag']);
+  const rbac = registered.filter((r) => r.type === 'azure-native:authorization:RoleAssignment' && r.inputs.principalType !== 'ServicePrincipal');
+  assert.equal(rbac.map((r) => `${r.inputs.principalType}:${r.inputs.principalId}`).sort(), [
+    'Group:66666666-6666-6666-6666-666666666666',
+    'Group:66666666-6666-6666-6666-666666666666',
+    'User:33333333-3333-3333-3333-333333333333',
+  ]);
+  const custom = rbac.filter((r) => r.inputs.roleDefinitionId.startsWith(`${MG}top/providers/Microsoft.Authorization/roleDefinitions/`));
+  assert.is(custom.length, 2);
+});
+
+test('an unknown stack is refused', async () => {
+  try {
+    await registerStack(state, 'nope');
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /stack "nope" is not in the DesiredState/);
+  }
+});
+
+test.run();
