@@ -35,27 +35,40 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const issuer = idCfg.localIssuer ? await localIssuer(idCfg) : undefined;
   const wiring = opts.wiring ?? (await openWiring(env));
 
+  // Drains run one after another: on a timer, and soon after each new delivery in this process.
+  // drainNow() waits for the round in flight and then runs one more, so its caller sees every
+  // delivery queued before the call processed.
+  let chain: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  const drainNow = (): Promise<number> => {
+    waiting++;
+    const run = chain.then(async () => {
+      waiting--;
+      return (await wiring.inbox.drain(wiring.handlers)).done;
+    });
+    chain = run.catch((err) => console.error('[server] inbox drain failed:', (err as Error).message));
+    return run;
+  };
+  const kick = () => { if (waiting === 0) void drainNow().catch(() => undefined); };
+  const interval = opts.drainIntervalMs ?? Number(env.NEXUS_INBOX_DRAIN_MS ?? 2000);
+  const timer = setInterval(kick, interval);
+  timer.unref();
+
   const deps: ApiDeps = {
     ...wiring.extra,
     catalog: wiring.catalog,
-    inbox: wiring.inbox,
+    inbox: {
+      enqueue: async (item) => {
+        const res = await wiring.inbox.enqueue(item);
+        if (!res.duplicate) setImmediate(kick);
+        return res;
+      },
+    },
     verify: tokenVerifier(idCfg),
     localIssuer: issuer,
     webhookSecrets: webhookSecrets(env),
   };
   const app = createApp(deps);
-
-  // One drain at a time: a slow drain is never overlapped by the next tick.
-  let draining: Promise<number> | undefined;
-  const drainNow = () => {
-    draining ??= wiring.drain().finally(() => { draining = undefined; });
-    return draining;
-  };
-  const interval = opts.drainIntervalMs ?? Number(env.NEXUS_INBOX_DRAIN_MS ?? 1000);
-  const timer = setInterval(() => {
-    drainNow().catch((err) => console.error('[server] inbox drain failed:', (err as Error).message));
-  }, interval);
-  timer.unref();
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
@@ -69,11 +82,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     drainNow,
     async close() {
       clearInterval(timer);
+      await chain;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      await draining?.catch(() => undefined);
       if (!opts.wiring) await wiring.close();
     },
   };

@@ -1,0 +1,139 @@
+// `nexus catalog import PATH|URL`: sends catalog-info files (and the files their Location documents
+// point at) to the running Nexus API, which validates all of them before storing any.
+import type { Command } from 'commander';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { parseAllDocuments } from 'yaml';
+import { UserError } from '../errors.ts';
+import { identityConfig, signDevToken } from '../../platform/identity.ts';
+
+const CATALOG_FILE = /^catalog-info\.ya?ml$/;
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage']);
+const MAX_DEPTH = 5;
+
+export interface CatalogFile {
+  name: string;
+  content: string;
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+async function readTarget(target: string): Promise<string> {
+  if (isUrl(target)) {
+    let res: Response;
+    try {
+      res = await fetch(target);
+    } catch (err) {
+      throw new UserError(`${target}: cannot fetch (${(err as Error).message})`);
+    }
+    if (!res.ok) throw new UserError(`${target}: HTTP ${res.status}`);
+    return res.text();
+  }
+  try {
+    return await readFile(target, 'utf8');
+  } catch (err) {
+    throw new UserError(`${target}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+async function findCatalogFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && !SKIP_DIRS.has(entry.name)) out.push(...(await findCatalogFiles(join(dir, entry.name))));
+    else if (entry.isFile() && CATALOG_FILE.test(entry.name)) out.push(join(dir, entry.name));
+  }
+  return out.sort();
+}
+
+/** Location targets of a file, resolved against the file's own place (path or URL). */
+function locationTargets(content: string, from: string): string[] {
+  const targets: string[] = [];
+  for (const doc of parseAllDocuments(content)) {
+    if (doc.errors.length) continue; // the API reports YAML errors with the file and line
+    const v = doc.toJS() as { kind?: unknown; spec?: { target?: unknown; targets?: unknown } } | null;
+    if (v?.kind !== 'Location') continue;
+    const raw = [v.spec?.target, ...(Array.isArray(v.spec?.targets) ? v.spec!.targets : [])].filter((t): t is string => typeof t === 'string');
+    for (const t of raw) {
+      const target = t.replace(/^(url|file):/, '');
+      targets.push(isUrl(target) ? target : isUrl(from) ? new URL(target, from).toString() : resolve(dirname(from), target));
+    }
+  }
+  return targets;
+}
+
+/** Every file to send: the given file, URL or directory's catalog-info files, and Location targets. */
+export async function collectCatalogFiles(input: string, cwd = process.cwd()): Promise<CatalogFile[]> {
+  let roots: string[];
+  if (isUrl(input)) roots = [input];
+  else {
+    const path = resolve(cwd, input);
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new UserError(`${input}: no such file or directory`);
+    roots = info.isDirectory() ? await findCatalogFiles(path) : [path];
+    if (roots.length === 0) throw new UserError(`${input}: no catalog-info.yaml files in this directory`);
+  }
+  const files: CatalogFile[] = [];
+  const seen = new Set<string>();
+  const visit = async (target: string, depth: number) => {
+    if (seen.has(target) || depth > MAX_DEPTH) return;
+    seen.add(target);
+    const content = await readTarget(target);
+    files.push({ name: isUrl(target) ? target : relative(cwd, target) || target, content });
+    for (const next of locationTargets(content, target)) await visit(next, depth + 1);
+  };
+  for (const root of roots) await visit(root, 0);
+  return files;
+}
+
+/** NEXUS_API_TOKEN when set; otherwise, on the local system, a short-lived token from the local issuer. */
+async function apiToken(): Promise<string> {
+  if (process.env.NEXUS_API_TOKEN) return process.env.NEXUS_API_TOKEN;
+  const cfg = identityConfig();
+  if (!cfg.localIssuer) {
+    throw new UserError('no credentials for the API: set NEXUS_API_TOKEN (an Entra access token for the Nexus API)');
+  }
+  return signDevToken({ user: userInfo().username || 'nexus-cli', roles: ['Admin'], expiresIn: '10m' }, cfg);
+}
+
+interface Problem { status: number; detail?: string; errors?: Array<{ field: string; message: string }> }
+
+export function register(program: Command): void {
+  const catalog = program.commands.find((c) => c.name() === 'catalog')
+    ?? program.command('catalog').description('the software catalog: entities, relations, imports');
+  catalog
+    .command('import')
+    .description('import catalog-info files (Backstage or nexus/v1) into the running Nexus; all or nothing')
+    .argument('<source>', 'a catalog-info.yaml file, a directory (searched for catalog-info.yaml), or an http(s) URL')
+    .option('--api <url>', 'the Nexus API (default NEXUS_API_URL, else http://127.0.0.1:7070)')
+    .option('--json', 'print JSON')
+    .action(async (source: string, opts: { api?: string; json?: boolean }) => {
+      const api = (opts.api ?? process.env.NEXUS_API_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+      const files = await collectCatalogFiles(source);
+      const token = await apiToken();
+      let res: Response;
+      try {
+        res = await fetch(`${api}/api/v1/import`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ files }),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new UserError(`cannot reach the Nexus API at ${api} (${cause}); start it with \`npm run up\` or pass --api`);
+      }
+      const body = (await res.json().catch(() => ({}))) as Problem & { imported?: Array<{ ref: string; file: string }>; orphaned?: string[]; locations?: string[] };
+      if (!res.ok) {
+        const details = (body.errors ?? []).slice(0, 10).map((e) => `\n  ${e.field}: ${e.message}`).join('');
+        throw new UserError(`import refused (HTTP ${res.status}): ${body.detail ?? res.statusText}${details}`);
+      }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ api, files: files.map((f) => f.name), ...body }) + '\n');
+        return;
+      }
+      const imported = body.imported ?? [];
+      process.stdout.write(`imported ${imported.length} entit${imported.length === 1 ? 'y' : 'ies'} from ${files.length} file${files.length === 1 ? '' : 's'} into ${api}\n`);
+      for (const e of imported) process.stdout.write(`  ${e.ref}  (${e.file})\n`);
+      for (const o of body.orphaned ?? []) process.stdout.write(`  orphaned: ${o} (no longer in its file)\n`);
+    });
+}

@@ -1,0 +1,130 @@
+// The local server end to end: real HTTP on a free port, Azurite storage, the local issuer's JWKS,
+// webhooks drained in the background, and `nexus catalog import` run as a user would run it.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Webhooks } from '@octokit/webhooks';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { azurite } from '../../helpers/azurite.ts';
+import { startServer, type RunningServer } from '../../../functions/server.ts';
+import { identityConfig, signDevToken } from '../../../functions/platform/identity.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
+
+const t = suite<{ server: RunningServer; env: Record<string, string>; token: string }>('server');
+
+t.before(async (ctx) => {
+  const az = await azurite();
+  ctx.env = {
+    ...az.env,
+    NEXUS_HOME: mkdtempSync(join(tmpdir(), 'nexus-server-')),
+    NEXUS_LOCAL_ISSUER: '1',
+    NEXUS_API_AUDIENCE: 'api://nexus-server-test',
+    NEXUS_GITHUB_WEBHOOK_SECRET: 'server-test-secret',
+  };
+  ctx.server = await startServer({ port: 0, env: ctx.env, drainIntervalMs: 60_000 });
+  ctx.token = await signDevToken({ user: 'root', roles: ['Admin'] }, identityConfig(ctx.env));
+});
+t.after(async ({ server }) => server?.close());
+
+const get = (s: RunningServer, path: string, token?: string) =>
+  fetch(`${s.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+t('health without a token; the API with one; the JWKS verifies tokens of the local issuer', async ({ server, token }) => {
+  assert.is((await get(server, '/healthz')).status, 200);
+  assert.is((await get(server, '/api/v1/entities')).status, 401);
+  assert.is((await get(server, '/api/v1/entities', token)).status, 200);
+  const jwks = await (await get(server, '/.well-known/jwks.json')).json();
+  const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { audience: 'api://nexus-server-test' });
+  assert.is(payload.sub, 'root');
+});
+
+t('a signed GitHub delivery is answered 202 and drained into the catalog in the background', async ({ server, token }) => {
+  const payload = examples.find((e) => e.name === 'repository')!.examples[1];
+  const body = JSON.stringify(payload);
+  const res = await fetch(`${server.url}/webhooks/github`, {
+    method: 'POST', body,
+    headers: {
+      'content-type': 'application/json', 'x-github-event': 'repository', 'x-github-delivery': 'srv-delivery-1',
+      'x-hub-signature-256': await new Webhooks({ secret: 'server-test-secret' }).sign(body),
+    },
+  });
+  assert.is(res.status, 202);
+  // The pump kicks a drain right after the enqueue; drainNow waits for whatever is still due.
+  await server.drainNow();
+  const repo = await get(server, '/api/v1/entities/repository/octocoders/Hello-World', token);
+  assert.is(repo.status, 200, await repo.clone().text());
+  assert.is((await repo.json() as any).kind, 'Repository');
+});
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'bin/nexus.js'), ...args], { env: { ...process.env, ...env, NEXUS_NO_LOCAL_ENV: '1' }, cwd: ROOT }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+t('nexus catalog import: Backstage files with a Location; search finds them at once', async ({ server, env, token }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-import-'));
+  mkdirSync(join(dir, 'teams'));
+  writeFileSync(join(dir, 'catalog-info.yaml'), [
+    'apiVersion: backstage.io/v1alpha1', 'kind: Component',
+    'metadata:', '  name: quasar-billing', '  description: Bills the quasar customers', '  tags: [billing]',
+    'spec:', '  type: service', '  lifecycle: production', '  owner: group:quasar-team', '  providesApis: [quasar-billing-api]',
+    '---',
+    'apiVersion: backstage.io/v1alpha1', 'kind: API',
+    'metadata:', '  name: quasar-billing-api',
+    'spec:', '  type: openapi', '  lifecycle: production', '  owner: quasar-team', '  definition: "openapi: 3.0.0"',
+    '---',
+    'apiVersion: backstage.io/v1alpha1', 'kind: Location',
+    'metadata:', '  name: quasar-teams',
+    'spec:', '  targets: [./teams/quasar.yaml]',
+  ].join('\n'));
+  writeFileSync(join(dir, 'teams', 'quasar.yaml'), [
+    'apiVersion: backstage.io/v1alpha1', 'kind: Group',
+    'metadata:', '  name: quasar-team',
+    'spec:', '  type: team', '  children: []', '  members: [jane]',
+  ].join('\n'));
+  const out = await runCli(['catalog', 'import', dir, '--api', server.url, '--json'], env);
+  assert.is(out.code, 0, out.stderr);
+  const result = JSON.parse(out.stdout);
+  assert.equal(result.imported.map((i: any) => i.ref).sort(), ['api:default/quasar-billing-api', 'service:default/quasar-billing', 'team:default/quasar-team']);
+
+  const search = await (await get(server, '/api/v1/search?q=quasar', token)).json() as any;
+  const names = search.items.map((h: any) => h.entity.metadata.name);
+  assert.ok(names.includes('quasar-billing') && names.includes('quasar-team'), names.join(','));
+  assert.is(search.facets.kind.Service, 1);
+  const rels = await (await get(server, '/api/v1/entities/team/default/quasar-team/relations', token)).json() as any;
+  assert.ok(rels.items.some((r: any) => r.type === 'ownerOf' && r.targetRef === 'service:default/quasar-billing'));
+});
+
+t('nexus catalog import: an invalid document is refused with the file and field, and nothing is stored', async ({ server, env, token }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-import-bad-'));
+  const file = join(dir, 'catalog-info.yaml');
+  writeFileSync(file, [
+    'apiVersion: backstage.io/v1alpha1', 'kind: Component',
+    'metadata:', '  name: zephyr-good', 'spec:', '  type: service', '  lifecycle: production', '  owner: quasar-team',
+    '---',
+    'apiVersion: backstage.io/v1alpha1', 'kind: Component',
+    'metadata:', '  name: zephyr-bad', 'spec:', '  type: service', '  owner: quasar-team',
+  ].join('\n'));
+  const out = await runCli(['catalog', 'import', file, '--api', server.url], env);
+  assert.is(out.code, 1);
+  assert.match(out.stderr, /catalog-info\.yaml/);
+  assert.match(out.stderr, /spec\.lifecycle/);
+  assert.is((await get(server, '/api/v1/entities/service/default/zephyr-good', token)).status, 404);
+
+  const unreachable = await runCli(['catalog', 'import', file, '--api', 'http://127.0.0.1:9'], env);
+  assert.is(unreachable.code, 1);
+  assert.match(unreachable.stderr, /cannot reach the Nexus API/);
+  const noIssuer = await runCli(['catalog', 'import', file, '--api', server.url], { ...env, NEXUS_LOCAL_ISSUER: '0' });
+  assert.match(noIssuer.stderr, /NEXUS_API_TOKEN/);
+});
+
+t.run();
