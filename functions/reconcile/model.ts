@@ -66,6 +66,8 @@ export interface RunTimings {
   gatesMs?: number;
   applyMs?: number;
   totalMs?: number;
+  /** Time spent inside the engine (Pulumi CLI and providers), the rest is Nexus's own. */
+  engineMs?: number;
 }
 
 export interface RunRecord {

@@ -12,7 +12,27 @@ export interface ReliabilityIssue {
   message: string;
 }
 
-const SUMMARY_OPS = ['create', 'update', 'replace', 'delete'] as const;
+/**
+ * The engine's summary counts the stack resource itself (one step, in some op), which the
+ * ChangeSet leaves out as bookkeeping; so the summary may exceed the events by exactly one in
+ * total. Anything else (fewer reported than seen, or more than one extra) is a disagreement.
+ */
+export function summaryMismatches(cs: ChangeSet): string[] {
+  if (!cs.engineSummary) return [];
+  const events: Record<string, number> = {};
+  for (const c of cs.changes) events[c.op] = (events[c.op] ?? 0) + 1;
+  const ops = [...new Set([...Object.keys(cs.engineSummary), ...Object.keys(events)])].sort();
+  const out: string[] = [];
+  let extra = 0;
+  for (const op of ops) {
+    const reported = cs.engineSummary[op] ?? 0;
+    const seen = events[op] ?? 0;
+    if (reported < seen) out.push(`engine summary says ${reported} ${op}, events show ${seen}`);
+    else extra += reported - seen;
+  }
+  if (extra > 1) out.push(`engine summary reports ${extra} more steps than the events show (at most 1, the stack itself)`);
+  return out;
+}
 
 export function reliabilityIssues(cs: ChangeSet, cfg: Guardrails['previewReliability']): ReliabilityIssue[] {
   const out: ReliabilityIssue[] = [];
@@ -28,15 +48,7 @@ export function reliabilityIssues(cs: ChangeSet, cfg: Guardrails['previewReliabi
       out.push({ kind: 'diagnostic', urn: d.urn, message: `${d.severity}: ${d.message.trim().split('\n')[0].slice(0, 300)}` });
     }
   }
-  if (cs.engineSummary) {
-    for (const op of SUMMARY_OPS) {
-      const fromEvents = cs.changes.filter((c) => c.op === op).length;
-      const reported = cs.engineSummary[op] ?? 0;
-      if (fromEvents !== reported) {
-        out.push({ kind: 'summary-mismatch', message: `engine summary says ${reported} ${op}, events show ${fromEvents}` });
-      }
-    }
-  }
+  for (const message of summaryMismatches(cs)) out.push({ kind: 'summary-mismatch', message });
   return out;
 }
 

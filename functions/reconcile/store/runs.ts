@@ -79,6 +79,24 @@ export class RunStore {
     await this.blobs.putJson(detail.run.id, detail);
   }
 
+  /**
+   * Marks a run that its holder never finished (the process died or lost its lease) as
+   * `interrupted`. Returns the updated row, or undefined when it had finished after all.
+   */
+  async markInterrupted(id: string, why: string, now: Date): Promise<RunRow | undefined> {
+    const cur = await this.table.get(ALL, id);
+    if (!cur || cur.status !== 'running') return undefined;
+    const { partitionKey: _p, rowKey: _r, etag: _e, timestamp: _t, ...row } = cur;
+    const next: RunRow = {
+      ...row, status: 'done', decision: 'interrupted', reasons: ['HOLDER_LOST'], error: why,
+      timings: { ...row.timings, finishedAt: now.toISOString() },
+    };
+    // ETag-checked on the `~all` copy: if the holder finished meanwhile, its record wins.
+    await this.table.replace(cur, next);
+    await this.table.upsert(row.stack, id, next);
+    return next;
+  }
+
   getDetail(id: string): Promise<RunDetail | undefined> {
     return this.blobs.getJson<RunDetail>(id);
   }

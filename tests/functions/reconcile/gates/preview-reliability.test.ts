@@ -40,6 +40,15 @@ test('under the threshold passes; report-only mode degrades instead of blocking'
   assert.is(r.reason, 'PREVIEW_UNRELIABLE_REPORT_ONLY');
 });
 
+test('the summary may count the stack resource once more than the events, no more', () => {
+  const two = [policyAssignment('alz', 'a', 'create'), policyAssignment('alz', 'b', 'create')];
+  assert.is(previewReliabilityGate(context(), changeSet(two, { engineSummary: { create: 3 } })).pass, true);
+  assert.is(previewReliabilityGate(context(), changeSet(two, { engineSummary: { create: 2, same: 1 } })).pass, true);
+  const r = previewReliabilityGate(context(), changeSet(two, { engineSummary: { create: 2, same: 2 } }));
+  assert.match(r.details.message, /2 more steps/);
+  assert.match(previewReliabilityGate(context(), changeSet(two, { engineSummary: { create: 1, same: 1 } })).details.message, /says 1 create, events show 2/);
+});
+
 test('info diagnostics are not issues', () => {
   const cs = changeSet([pa], { diagnostics: [{ severity: 'info', message: 'i' }, { severity: 'info#err', message: 'e' }] });
   assert.is(previewReliabilityGate(context(), cs).pass, true);

@@ -1,0 +1,84 @@
+// What the loop needs from the rest of Nexus, as one small port. `defaultDeps()` wires the real
+// compiler, engine and storage; unit tests of gate decisions may swap in an engine fake, while
+// the integration tests use these real parts.
+import { hostname } from 'node:os';
+import type { DesiredState } from '../../stacks/compile/model.ts';
+import type { ChangeSet } from '../../stacks/engine/changeset.ts';
+import type { BlobLease } from '../platform/leases.ts';
+import { compileDefaultTenant } from '../../stacks/compile/index.ts';
+import { backendSettings } from '../../stacks/engine/backend.ts';
+import { openStack as openEngineStack } from '../../stacks/engine/index.ts';
+import { leaseHolderLockClearer } from '../platform/pulumi-locks.ts';
+import { logger as rootLogger, type Logger } from '../platform/logger.ts';
+import { storageConfig } from '../platform/storage-config.ts';
+import { loadGuardrails, type Guardrails } from './guardrails.ts';
+import { apiApprovalSource, type ApprovalSource } from './store/approvals.ts';
+import { openStores, type ReconcileStores } from './store/index.ts';
+
+/** The parts of the engine's NexusStack the loop uses. */
+export interface EngineStack {
+  preview(): Promise<ChangeSet>;
+  up(opts?: { targets?: string[]; refresh?: boolean }): Promise<ChangeSet>;
+  previewRefresh(): Promise<ChangeSet>;
+  refresh(): Promise<ChangeSet>;
+  exportState(): Promise<unknown>;
+  cancel(): Promise<void>;
+  close?(): void;
+  /** Time inside the engine of the last operation (the engine reports it). */
+  readonly lastTimings?: { engineMs: number };
+}
+
+/** Opens the engine's stack; `lease` is the caller's stack lease (it may clear dead processes' locks). */
+export interface OpenEngineStack {
+  (opts: { state: DesiredState; stack: string; lease: BlobLease }): Promise<EngineStack>;
+}
+
+export interface ReconcileDeps {
+  compile(): Promise<DesiredState>;
+  openStack: OpenEngineStack;
+  guardrails(): Promise<Guardrails>;
+  stores: ReconcileStores;
+  /** Who this instance is in leases, runs and audit rows. */
+  holderId: string;
+  /** Lease duration (15..60 s). */
+  leaseSeconds: number;
+  approvalSources: ApprovalSource[];
+  env: NodeJS.ProcessEnv;
+  now(): Date;
+  logger: Logger;
+  /**
+   * Look for drift first (refresh preview); when there is some, refresh the state so the preview
+   * (and thus the gates) see what an apply would put back. Default on (NEXUS_RECONCILE_REFRESH=0 off).
+   */
+  refreshFirst: boolean;
+}
+
+export function defaultHolderId(): string {
+  return `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The real compiler, engine and storage, configured from the environment. */
+export async function defaultDeps(env: NodeJS.ProcessEnv = process.env, over: Partial<ReconcileDeps> = {}): Promise<ReconcileDeps> {
+  const stores = over.stores ?? (await openStores(storageConfig(env)));
+  return {
+    compile: () => compileDefaultTenant(env),
+    openStack: async ({ state, stack, lease }) => {
+      const where = backendSettings(env);
+      // Only the lease holder may decide that a Pulumi lock belongs to a dead process.
+      const staleLocks = where.container
+        ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg })
+        : undefined;
+      return openEngineStack({ state, stack, env, staleLocks });
+    },
+    guardrails: () => loadGuardrails(env.NEXUS_GUARDRAILS_FILE || undefined),
+    stores,
+    holderId: env.NEXUS_HOLDER_ID || defaultHolderId(),
+    leaseSeconds: Number(env.NEXUS_LEASE_SECONDS ?? 30),
+    approvalSources: [apiApprovalSource],
+    env,
+    now: () => new Date(),
+    logger: rootLogger(),
+    refreshFirst: env.NEXUS_RECONCILE_REFRESH !== '0',
+    ...over,
+  };
+}
