@@ -2,8 +2,7 @@
 // in Azure the storage account name plus the managed identity, so no key ever exists there.
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { DefaultAzureCredential } from '@azure/identity';
-import type { TokenCredential } from '@azure/core-auth';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { StorageConfigError } from './errors.ts';
 
 export interface StorageConfig {
@@ -77,7 +76,7 @@ function fromAccount(account: string, suffix: string): StorageConfig {
   const tableUrl = `https://${account}.table.${suffix}`;
   const blobUrl = `https://${account}.blob.${suffix}`;
   let credential: TokenCredential | undefined;
-  const cred = () => (credential ??= new DefaultAzureCredential());
+  const cred = () => (credential ??= lazyDefaultAzureCredential());
   let tables: TableServiceClient | undefined;
   let blobs: BlobServiceClient | undefined;
   return {
@@ -86,6 +85,20 @@ function fromAccount(account: string, suffix: string): StorageConfig {
     blobService: () => (blobs ??= new BlobServiceClient(blobUrl, cred())),
     tableClient: (table) => new TableClient(tableUrl, table, cred()),
     describe: () => `account ${account} with DefaultAzureCredential (${tableUrl}, ${blobUrl})`,
+  };
+}
+
+/**
+ * DefaultAzureCredential, loaded on the first token request: @azure/identity takes a few hundred
+ * milliseconds to import, which local runs and CLI commands that never reach Azure should not pay.
+ */
+function lazyDefaultAzureCredential(): TokenCredential {
+  let real: Promise<TokenCredential> | undefined;
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      real ??= import('@azure/identity').then((m) => new m.DefaultAzureCredential());
+      return (await real).getToken(scopes, options);
+    },
   };
 }
 
