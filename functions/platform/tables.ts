@@ -56,6 +56,9 @@ const INT32_MAX = 2 ** 31 - 1;
 /** Azure Table allows 64 KiB per string property, i.e. 32K UTF-16 code units. */
 const MAX_STRING = 32 * 1024;
 const MAX_KEY = 1024;
+/** Azure's limits per entity: 255 properties including the three system ones, and 1 MiB. */
+const MAX_PROPERTIES = 252;
+const MAX_ENTITY_BYTES = 1024 * 1024;
 
 // Forbidden by Azure in keys: / \ # ? and control characters. '~' is our escape character and
 // '%' is escaped too because it is decoded twice on some request paths.
@@ -127,7 +130,7 @@ export class Table<T extends object> {
       const res = await this.client.createEntity({ ...props, partitionKey: epk, rowKey: erk });
       return this.rowOf(pk, rk, res.etag!, value);
     } catch (err) {
-      if (statusOf(err) === 409) throw new EntityExistsError(this.name, pk, rk, { cause: err });
+      if (statusOf(err) === 409 && codeOf(err) !== 'TableBeingDeleted') throw new EntityExistsError(this.name, pk, rk, { cause: err });
       throw wrapStorageError(err, this.where(pk, rk, 'insert'));
     }
   }
@@ -333,6 +336,14 @@ export class Table<T extends object> {
       props[name] = stored;
     }
     if (json.length) props[JSON_FIELDS] = json.join(',');
+    const count = Object.keys(props).length;
+    if (count > MAX_PROPERTIES) {
+      throw new StorageInputError(`${this.where(pk, rk, 'write')}: the value has ${count} columns; a table row holds at most ${MAX_PROPERTIES}. Nest related fields in an object (stored as one JSON column)`);
+    }
+    const bytes = entityBytes(tableKey(pk), tableKey(rk), props);
+    if (bytes > MAX_ENTITY_BYTES) {
+      throw new StorageInputError(`${this.where(pk, rk, 'write')}: the row is about ${bytes} bytes; Azure Table rows hold at most ${MAX_ENTITY_BYTES}. Keep large content in a blob`);
+    }
     return props;
   }
 
@@ -482,6 +493,16 @@ export function newestFirstKey(now = Date.now()): string {
   const inverted = String(MAX_MICROS - lastMicros).padStart(16, '0');
   const suffix = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
   return `${inverted}-${suffix}`;
+}
+
+/** Azure's documented size formula for an entity (strings count two bytes per UTF-16 unit). */
+function entityBytes(pk: string, rk: string, props: Record<string, unknown>): number {
+  let size = 4 + (pk.length + rk.length) * 2;
+  for (const [name, v] of Object.entries(props)) {
+    const value = typeof v === 'string' ? 4 + v.length * 2 : typeof v === 'boolean' ? 1 : 8;
+    size += 8 + name.length * 2 + value;
+  }
+  return size;
 }
 
 function isContinuationToken(token: unknown): boolean {

@@ -312,6 +312,10 @@ test('bad input gets an error naming the table, key and field', async () => {
   await rejects(t.insert('p', 'r', { n: Number.NaN }), StorageInputError, /field 'n' is NaN/);
   await rejects(t.insert('p', 'r', { f: () => 1 }), StorageInputError, /field 'f' is a function/);
   await rejects(t.insert('p', 'r', { big: 'x'.repeat(40_000) }), StorageInputError, /field 'big' is 40000 characters.*blob/);
+  const wide = Object.fromEntries(Array.from({ length: 260 }, (_, i) => [`f${i}`, i]));
+  await rejects(t.insert('p', 'r', wide), StorageInputError, /260 columns.*at most 252/);
+  const heavy = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, 'x'.repeat(30_000)]));
+  await rejects(t.insert('p', 'r', heavy), StorageInputError, /about \d+ bytes.*blob/);
   await rejects(t.insert('p', 42 as unknown as string, { a: 1 }), StorageInputError, /rowKey must be a string, got number/);
   await rejects(t.insert('p', 'k'.repeat(1100), { a: 1 }), StorageInputError, /rowKey .* 1100 characters/);
   await rejects(t.query({ filter: '  ' })[Symbol.asyncIterator]().next(), StorageInputError, /filter/);
