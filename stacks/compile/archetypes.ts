@@ -11,7 +11,7 @@ export interface Origin {
   path: string;
   /** The archetype that declares the item. */
   archetype: string;
-  /** Archetypes the item was inherited through, outermost first (empty when declared directly). */
+  /** Inheriting archetypes between the group's archetype and the declaring one, outermost first (empty when declared directly). */
   via: string[];
   /** Set when an inheriting archetype changed the item's parameters or settings. */
   overriddenBy?: { file: string; path: string };
@@ -189,7 +189,7 @@ export class ArchetypeResolver {
   private alzOverride(src: Extract<ArchetypeSource, { kind: 'alz-override' }>): ArchetypeContent {
     const v = src.value;
     const base = this.resolve(v.base_archetype, { file: src.file, path: 'base_archetype' });
-    const c = base ? inheritedCopy(base, v.base_archetype) : emptyContent();
+    const c = base ? inheritedCopy(base, src.name) : emptyContent();
     const remove = (m: Map<string, unknown>, names: string[], field: string, what: string) =>
       names.forEach((n, i) => {
         if (!m.delete(n)) {
@@ -217,7 +217,7 @@ export class ArchetypeResolver {
       const field = `spec.inherits[${i}]`;
       const base = this.resolve(inh.name, { file: src.file, path: `${field}.name` });
       if (!base) return;
-      const got = inheritedCopy(base, inh.name);
+      const got = inheritedCopy(base, src.name);
       if (inh.overrides) this.applyOverrides(got, inh.overrides, src, inh.name, `${field}.overrides`);
       unite(c, got, src, field, this.findings);
     });

@@ -5,7 +5,7 @@ export class InputError extends Error {
     readonly field: string,
     readonly detail: string,
   ) {
-    super(`${file}${field ? ` (${field})` : ''}: ${detail}`);
+    super(file ? `${file}${field ? ` (${field})` : ''}: ${detail}` : `${field ? `${field}: ` : ''}${detail}`);
     this.name = 'InputError';
   }
 }

@@ -47,6 +47,9 @@ export interface HierarchyOptions {
   tenantRootId?: string;
   location?: string;
   subscriptions?: { id: string; managementGroup: string }[];
+  /** Used only when neither the options nor the architecture name a root group / location (validation). */
+  fallbackRootMg?: string;
+  fallbackLocation?: string;
 }
 
 interface Draft {
@@ -68,9 +71,9 @@ export function buildHierarchy(lib: Library, name: string, opts: HierarchyOption
     throw new InputError('', 'architecture', `unknown architecture "${name}" (known: ${known})`);
   }
   const draft = collect(lib, src, [], findings);
-  const rootMg = opts.rootMg ?? draft.rootMg ?? draft.tenantRootId ?? opts.tenantRootId;
+  const rootMg = opts.rootMg ?? draft.rootMg ?? draft.tenantRootId ?? opts.tenantRootId ?? opts.fallbackRootMg;
   if (!rootMg) throw new InputError(src.file, 'spec.rootManagementGroup', 'no root management group: pass --root-mg or set spec.rootManagementGroup');
-  const location = opts.location ?? draft.location;
+  const location = opts.location ?? draft.location ?? opts.fallbackLocation;
   if (!location) throw new InputError(src.file, 'spec.location', 'no default location: pass --location or set spec.location');
   const tenantRootId = opts.tenantRootId ?? draft.tenantRootId ?? rootMg;
 

@@ -12,6 +12,7 @@ export interface DefinitionRecord {
   builtin: boolean;
   properties: {
     displayName?: string;
+    mode?: string;
     version?: string;
     metadata?: Record<string, unknown>;
     parameters?: Record<string, ArmParameter>;
@@ -54,8 +55,11 @@ export function resolveExpr(v: unknown, values: Record<string, unknown>): unknow
 /** Parameter values as Azure evaluates them: the assignment's value, else the definition's default. */
 export function parameterValues(def: DefinitionRecord, given: Record<string, { value: unknown }> | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // ARM parameter names are case-insensitive.
+  const lower = new Map(Object.entries(given ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   for (const [k, p] of Object.entries(def.properties.parameters ?? {})) {
-    if (given && k in given) out[k] = given[k]!.value;
+    const g = lower.get(k.toLowerCase());
+    if (g) out[k] = g.value;
     else if ('defaultValue' in p) out[k] = p.defaultValue;
   }
   return out;
@@ -121,8 +125,15 @@ export function assignPermissionValues(def: DefinitionRecord, values: Record<str
   };
   for (const [k, p] of Object.entries(def.properties.parameters ?? {})) if (p.metadata?.assignPermissions) add(k, values[k]);
   if (def.kind === 'policySetDefinition') {
+    const refs = def.properties.policyDefinitions ?? [];
     for (const m of members(def, values, index)) {
-      for (const [k, p] of Object.entries(m.def?.properties.parameters ?? {})) if (p.metadata?.assignPermissions) add(k, m.values[k]);
+      for (const [k, p] of Object.entries(m.def?.properties.parameters ?? {})) {
+        if (!p.metadata?.assignPermissions) continue;
+        // Name the assignment-level parameter the value came through, when it is a plain reference.
+        const raw = refs[m.index]?.parameters?.[k]?.value;
+        const via = typeof raw === 'string' ? PARAM_REF.exec(raw)?.[1] : undefined;
+        add(via ?? k, m.values[k]);
+      }
     }
   }
   return out;

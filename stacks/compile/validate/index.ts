@@ -4,6 +4,10 @@ import type { Library } from '../library/types.ts';
 import type { Finding } from '../model.ts';
 import type { PlacedGroup } from '../placeholders.ts';
 import type { DefinitionIndex } from '../policy-model.ts';
+import { assignmentNameLength } from './assignment-name-length.ts';
+import { hierarchyConflicts } from './hierarchy-conflicts.ts';
+import { lifecycle } from './lifecycle.ts';
+import { parameters } from './parameters.ts';
 
 export interface ValidationInput {
   library: Library;
@@ -15,7 +19,7 @@ export interface ValidationInput {
 
 export type Rule = (input: ValidationInput) => void;
 
-const RULES: Rule[] = [];
+const RULES: Rule[] = [assignmentNameLength, parameters, lifecycle, hierarchyConflicts];
 
 export function runValidation(input: ValidationInput): void {
   for (const rule of RULES) rule(input);
