@@ -1,0 +1,147 @@
+// The reconciler's REST resources: stacks and runs, manual reconciles, the kill switch,
+// approvals and the rate-limit override. Roles are checked by the service (functions/reconcile/service.ts).
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ApiApp } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
+import { ProblemError } from '../problem.ts';
+import { authorize, reconcileService, type ReconcileService } from '../../reconcile/service.ts';
+
+const Problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() });
+const problems = (...s: number[]) => Object.fromEntries(s.map((n) => [n, { description: 'problem', content: { 'application/problem+json': { schema: Problem } } }]));
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const any = z.looseObject({});
+
+const STACK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,89}$/;
+const StackParam = z.object({ stack: z.string().regex(STACK, 'stack must be 1-90 letters, digits, . _ or -').openapi({ param: { name: 'stack', in: 'path' }, example: 'alz' }) });
+const IdParam = z.object({ id: z.string().regex(/^[0-9]{16}-[0-9a-f]{8}$/, 'id must be a run id such as 7204401456640999-bd2368e4').openapi({ param: { name: 'id', in: 'path' } }) });
+const Paging = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+
+const routes = {
+  stacks: createRoute({ method: 'get', path: '/api/v1/stacks', tags: ['reconcile'], summary: 'Stacks of the desired state with their last run', responses: { 200: json(z.object({ stacks: z.array(any) }), 'stacks'), ...problems(401, 403) } }),
+  stackRuns: createRoute({ method: 'get', path: '/api/v1/stacks/{stack}/runs', tags: ['reconcile'], summary: "A stack's runs, newest first", request: { params: StackParam, query: Paging }, responses: { 200: json(z.object({ runs: z.array(any), cursor: z.string().optional() }), 'runs'), ...problems(400, 401, 403) } }),
+  runs: createRoute({ method: 'get', path: '/api/v1/runs', tags: ['reconcile'], summary: 'Runs of every stack, newest first', request: { query: Paging }, responses: { 200: json(z.object({ runs: z.array(any), cursor: z.string().optional() }), 'runs'), ...problems(400, 401, 403) } }),
+  run: createRoute({ method: 'get', path: '/api/v1/runs/{id}', tags: ['reconcile'], summary: 'One run: decision, every gate verdict, the preview and apply ChangeSets', request: { params: IdParam }, responses: { 200: json(any, 'the run'), ...problems(400, 401, 403, 404) } }),
+  reconcile: createRoute({
+    method: 'post', path: '/api/v1/stacks/{stack}/reconcile', tags: ['reconcile'], summary: 'Reconcile a stack now (dry run: preview and gates only)',
+    request: { params: StackParam, body: { required: false, content: { 'application/json': { schema: z.object({ dryRun: z.boolean().default(false), wait: z.boolean().default(false) }).strict() } } } },
+    responses: { 200: json(any, 'the finished run (wait: true)'), 202: json(any, 'queued'), ...problems(400, 401, 403, 404) },
+  }),
+  killSwitch: createRoute({ method: 'get', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'The kill switch', responses: { 200: json(any, 'state'), ...problems(401, 403) } }),
+  setKillSwitch: createRoute({
+    method: 'put', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'Turn the kill switch on or off (Admin)',
+    request: { body: body(z.object({ on: z.boolean(), reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
+    responses: { 200: json(any, 'state'), ...problems(400, 401, 403) },
+  }),
+  approvals: createRoute({
+    method: 'get', path: '/api/v1/approvals', tags: ['reconcile'], summary: 'Approval requests (default: pending)',
+    request: { query: z.object({ status: z.enum(['pending', 'approved', 'rejected', 'expired', 'superseded', 'applied', 'all']).default('pending') }) },
+    responses: { 200: json(z.object({ approvals: z.array(any) }), 'approvals'), ...problems(400, 401, 403) },
+  }),
+  approve: createRoute({ method: 'post', path: '/api/v1/approvals/{id}/approve', tags: ['reconcile'], summary: 'Approve a held run (never its commit author)', request: { params: IdParam }, responses: { 200: json(any, 'approval recorded'), ...problems(400, 401, 403, 404, 409) } }),
+  reject: createRoute({
+    method: 'post', path: '/api/v1/approvals/{id}/reject', tags: ['reconcile'], summary: 'Reject a held run',
+    request: { params: IdParam, body: body(z.object({ reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
+    responses: { 200: json(any, 'rejected'), ...problems(400, 401, 403, 404, 409) },
+  }),
+  rateLimits: createRoute({ method: 'get', path: '/api/v1/ratelimits', tags: ['reconcile'], summary: 'Rate-limit counters and override', responses: { 200: json(any, 'counters'), ...problems(401, 403) } }),
+  override: createRoute({
+    method: 'put', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'Emergency rate-limit override, time-boxed (Admin)',
+    request: { body: body(z.object({ minutes: z.number().int().min(1), reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
+    responses: { 200: json(any, 'override'), ...problems(400, 401, 403) },
+  }),
+  clearOverride: createRoute({ method: 'delete', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'End the override early (Admin)', responses: { 204: { description: 'cleared' }, ...problems(401, 403, 404) } }),
+};
+
+export function register(app: ApiApp, deps: ApiDeps): void {
+  // Tests and the server may hand in a service; otherwise the process's shared one.
+  const svc = (): Promise<ReconcileService> => (deps.reconcile ? Promise.resolve(deps.reconcile as ReconcileService) : reconcileService());
+
+  app.openapi(routes.stacks, async (c) => {
+    authorize(c.get('principal'), 'read');
+    return c.json({ stacks: await (await svc()).stacks() } as never, 200);
+  });
+
+  app.openapi(routes.stackRuns, async (c) => {
+    authorize(c.get('principal'), 'read');
+    const { stack } = c.req.valid('param');
+    const q = c.req.valid('query');
+    return c.json(await (await svc()).runs({ stack, limit: q.limit, cursor: q.cursor }) as never, 200);
+  });
+
+  app.openapi(routes.runs, async (c) => {
+    authorize(c.get('principal'), 'read');
+    const q = c.req.valid('query');
+    return c.json(await (await svc()).runs({ limit: q.limit, cursor: q.cursor }) as never, 200);
+  });
+
+  app.openapi(routes.run, async (c) => {
+    authorize(c.get('principal'), 'read');
+    const { id } = c.req.valid('param');
+    const found = await (await svc()).run(id);
+    if (!found) throw new ProblemError(404, `no run '${id}'`);
+    const d = found.detail;
+    return c.json({ ...found.run, gates: d?.run.gates ?? found.run.gates, preview: d?.preview, apply: d?.apply, engineOutput: d?.engineOutput } as never, 200);
+  });
+
+  app.openapi(routes.reconcile, async (c) => {
+    const principal = c.get('principal');
+    const { stack } = c.req.valid('param');
+    const opts = (c.req.valid('json') as { dryRun?: boolean; wait?: boolean } | undefined) ?? {};
+    const s = await svc();
+    authorize(principal, opts.dryRun ? 'dryRun' : 'reconcile');
+    const known = (await s.stacks()).map((x) => x.stack);
+    if (!known.includes(stack)) throw new ProblemError(404, `no stack '${stack}'; stacks: ${known.join(', ')}`, { field: 'path.stack' });
+    const req = { stack, trigger: 'manual' as const, dryRun: !!opts.dryRun, leaseWaitMs: 10 * 60_000 };
+    if (opts.wait) return c.json(await s.reconcile(principal, req) as never, 200);
+    void s.reconcile(principal, req).catch((err) => s.deps.logger.error({ stack, err: (err as Error).message }, 'manual reconcile failed'));
+    return c.json({ status: 'queued', stack, dryRun: !!opts.dryRun } as never, 202);
+  });
+
+  app.openapi(routes.killSwitch, async (c) => {
+    authorize(c.get('principal'), 'read');
+    return c.json(await (await svc()).killSwitch() as never, 200);
+  });
+
+  app.openapi(routes.setKillSwitch, async (c) => {
+    const b = c.req.valid('json') as { on: boolean; reason: string };
+    return c.json(await (await svc()).setKillSwitch(c.get('principal'), b.on, b.reason) as never, 200);
+  });
+
+  app.openapi(routes.approvals, async (c) => {
+    authorize(c.get('principal'), 'read');
+    const { status } = c.req.valid('query');
+    return c.json({ approvals: await (await svc()).approvals(status === 'all' ? undefined : status) } as never, 200);
+  });
+
+  app.openapi(routes.approve, async (c) => {
+    const { id } = c.req.valid('param');
+    const r = await (await svc()).approve(c.get('principal'), id, { reconcile: 'queue' });
+    return c.json({ approval: r.approval, reconcileQueued: !!r.queued } as never, 200);
+  });
+
+  app.openapi(routes.reject, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json') as { reason: string };
+    return c.json({ approval: await (await svc()).reject(c.get('principal'), id, reason) } as never, 200);
+  });
+
+  app.openapi(routes.rateLimits, async (c) => {
+    authorize(c.get('principal'), 'read');
+    return c.json(await (await svc()).rateLimits() as never, 200);
+  });
+
+  app.openapi(routes.override, async (c) => {
+    const b = c.req.valid('json') as { minutes: number; reason: string };
+    return c.json({ override: await (await svc()).overrideRateLimits(c.get('principal'), b.minutes, b.reason) } as never, 200);
+  });
+
+  app.openapi(routes.clearOverride, async (c) => {
+    const cleared = await (await svc()).clearRateLimitOverride(c.get('principal'));
+    if (!cleared) throw new ProblemError(404, 'no rate-limit override is active');
+    return c.body(null, 204) as never;
+  });
+}

@@ -1,0 +1,127 @@
+// `nexus reconcile STACK [--dry-run]`: one reconcile in this process against the configured
+// storage and tenant (locally the ones `npm run up` started), taking the same stack lease as any
+// running server. Also the CLI's shared access to the reconciler: who is calling, and the service.
+import type { Command } from 'commander';
+import { userInfo } from 'node:os';
+import { UserError } from '../errors.ts';
+import { AuthError, identityConfig, verifyToken, type Principal } from '../../platform/identity.ts';
+import { StorageError } from '../../platform/errors.ts';
+import { createLogger, setLogger } from '../../platform/logger.ts';
+import { defaultDeps } from '../../reconcile/deps.ts';
+import { Reconciler, UnknownStackError, type ReconcileResult } from '../../reconcile/loop.ts';
+import { ForbiddenError, BadRequestError, ReconcileService } from '../../reconcile/service.ts';
+import { ApprovalError } from '../../reconcile/store/approvals.ts';
+import { OverrideRequestError } from '../../reconcile/store/ratelimits.ts';
+import { GuardrailsError } from '../../reconcile/guardrails.ts';
+import type { RunRecord } from '../../reconcile/model.ts';
+
+/**
+ * Who runs the command: the principal of NEXUS_API_TOKEN when set (so roles and approval groups
+ * are the person's own), else, on the local system, its operator (the OS user, as Admin, with no
+ * approval groups).
+ */
+export async function cliPrincipal(): Promise<Principal> {
+  const token = process.env.NEXUS_API_TOKEN;
+  if (token) {
+    try {
+      return await verifyToken(token);
+    } catch (err) {
+      throw new UserError(`NEXUS_API_TOKEN: ${err instanceof AuthError ? err.reason : (err as Error).message}`);
+    }
+  }
+  if (identityConfig().localIssuer) {
+    const user = userInfo().username || 'operator';
+    return { id: `local:${user}`, name: user, roles: ['Admin'], groups: [] };
+  }
+  throw new UserError('no identity: set NEXUS_API_TOKEN (an Entra access token for the Nexus API)');
+}
+
+let service: Promise<ReconcileService> | undefined;
+
+/** The reconciler over the configured storage; logs go to stderr so --json output stays clean. */
+export function cliService(): Promise<ReconcileService> {
+  service ??= (async () => {
+    const logger = createLogger({ level: process.env.NEXUS_LOG_LEVEL ?? 'warn', destination: process.stderr });
+    setLogger(logger);
+    try {
+      return new ReconcileService(new Reconciler(await defaultDeps(process.env, { logger })));
+    } catch (err) {
+      throw asUserError(err);
+    }
+  })();
+  return service;
+}
+
+/** Errors people can act on become one line; anything else stays an unexpected error. */
+export function asUserError(err: unknown): unknown {
+  if (err instanceof UserError) return err;
+  if (err instanceof ForbiddenError || err instanceof ApprovalError || err instanceof UnknownStackError || err instanceof GuardrailsError) return new UserError(err.message);
+  if (err instanceof BadRequestError) return new UserError(`--${err.field}: ${err.message}`);
+  if (err instanceof OverrideRequestError) return new UserError(`--${err.field}: ${err.message}`);
+  if (err instanceof StorageError) return new UserError(`storage: ${err.message}`);
+  return err;
+}
+
+export async function guarded<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw asUserError(err);
+  }
+}
+
+const secs = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
+
+export function describeRun(run: Pick<RunRecord, 'id' | 'stack' | 'decision' | 'reasons' | 'counts' | 'timings' | 'error'> & { gates: { gate: string; pass: boolean; reason: string; message?: string; details?: { message: string } }[] }): string {
+  const c = run.counts;
+  const lines = [
+    `${run.stack}: ${run.decision ?? 'running'}${run.reasons.length ? ` (${run.reasons.join(', ')})` : ''} — ` +
+      `${c.create} create, ${c.update} update, ${c.replace} replace, ${c.delete} delete, ${c.same} same; ` +
+      `${secs(run.timings.totalMs)} (engine ${secs(run.timings.engineMs)}); run ${run.id}`,
+  ];
+  for (const g of run.gates) lines.push(`  ${g.pass ? 'pass' : 'FAIL'} ${g.gate.padEnd(20)} ${g.reason.padEnd(28)} ${g.message ?? g.details?.message ?? ''}`);
+  if (run.error) lines.push(`  error: ${run.error.split('\n')[0]}`);
+  return lines.join('\n');
+}
+
+/** Exit code of a finished run: failures 1, blocks 3, anything else 0. */
+export function exitCodeOf(r: ReconcileResult): number {
+  if (r.status !== 'done') return 4;
+  return r.run.decision === 'failed' || r.run.decision === 'interrupted' ? 1 : r.run.decision === 'blocked' ? 3 : 0;
+}
+
+export function register(program: Command): void {
+  program
+    .command('reconcile')
+    .description('reconcile a stack now in this process: preview, gates, then apply, hold or report (exit 3 when blocked)')
+    .argument('[stack]', 'the stack (management group) to reconcile')
+    .option('--all', 'every stack of the desired state')
+    .option('--dry-run', 'preview and gates only, never apply')
+    .option('--commit <sha>', 'the commit the desired state comes from (recorded with the run)')
+    .option('--author <who>', "the commit's author (never allowed to approve it)")
+    .option('--wait <seconds>', 'how long to wait for another instance holding the stack', '300')
+    .option('--json', 'print JSON: {"runs":[...]}')
+    .action(async (stack: string | undefined, opts: { all?: boolean; dryRun?: boolean; commit?: string; author?: string; wait: string; json?: boolean }) => {
+      if (!stack && !opts.all) throw new UserError('name a stack, or pass --all');
+      if (stack && opts.all) throw new UserError('name a stack or pass --all, not both');
+      const wait = Number(opts.wait);
+      if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait: "${opts.wait}" is not a number of seconds`);
+      const principal = await cliPrincipal();
+      const svc = await cliService();
+      const results = await guarded(async () => {
+        if (stack) return [await svc.reconcile(principal, { stack, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, author: opts.author, leaseWaitMs: wait * 1000 })];
+        const state = await svc.deps.compile();
+        const out: ReconcileResult[] = [];
+        for (const s of state.stacks) out.push(await svc.reconcile(principal, { stack: s.name, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, author: opts.author, leaseWaitMs: wait * 1000, state }));
+        return out;
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ runs: results.map((r) => (r.status === 'done' ? r.run : r)) }) + '\n');
+      } else {
+        for (const r of results) {
+          process.stdout.write((r.status === 'done' ? describeRun(r.run) : `${r.stack}: skipped, the lease is held by ${r.holder ?? 'another instance'}`) + '\n');
+        }
+      }
+      process.exitCode = Math.max(0, ...results.map(exitCodeOf));
+    });
+}
