@@ -3,7 +3,9 @@
 import { storageConfig } from '../platform/storage-config.ts';
 import { CatalogService } from '../catalog/service.ts';
 import { Inbox, type DeliveryHandler } from '../catalog/inbox.ts';
-import { handleGitHubEvent } from '../catalog/ingestion/github.ts';
+import { catalogHandlers } from '../catalog/handlers.ts';
+import type { GitHubContentPort } from '../catalog/ingestion/github.ts';
+import { Octokit } from '@octokit/rest';
 
 export interface Wiring {
   catalog: CatalogService;
@@ -15,15 +17,21 @@ export interface Wiring {
   extra?: Record<string, unknown>;
 }
 
-/** What each webhook source's deliveries do once drained from the inbox. */
-export function deliveryHandlers(catalog: CatalogService): Record<string, DeliveryHandler> {
-  return {
-    github: (d) => handleGitHubEvent({ catalog }, d),
-  };
+/**
+ * What each webhook source's deliveries do once drained from the inbox: the catalog's ingestion.
+ * (GitOps adds its push/pull_request handling by composing with these.)
+ */
+export function deliveryHandlers(catalog: CatalogService, env: NodeJS.ProcessEnv = process.env): Record<string, DeliveryHandler> {
+  // Reading catalog-info.yaml and CODEOWNERS of pushed commits needs a GitHub token; without one
+  // push events still update the repository, and those files are skipped.
+  const github = env.NEXUS_GITHUB_TOKEN
+    ? new Octokit({ auth: env.NEXUS_GITHUB_TOKEN, ...(env.NEXUS_GITHUB_API_URL ? { baseUrl: env.NEXUS_GITHUB_API_URL } : {}) }).rest
+    : undefined;
+  return catalogHandlers({ catalog, github: github as GitHubContentPort | undefined });
 }
 
 export async function openWiring(env: NodeJS.ProcessEnv = process.env): Promise<Wiring> {
   const storage = storageConfig(env);
   const [catalog, inbox] = await Promise.all([CatalogService.open({ storage }), Inbox.open({ storage })]);
-  return { catalog, inbox, handlers: deliveryHandlers(catalog), close: async () => undefined };
+  return { catalog, inbox, handlers: deliveryHandlers(catalog, env), close: async () => undefined };
 }

@@ -176,7 +176,20 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 /** A verifier bound to one configuration (read once, so a request never re-parses env). */
 export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVerifier {
   const entraIssuer = cfg.tenantId ? `${cfg.authority}/${cfg.tenantId}/v2.0` : undefined;
-  return async (token) => {
+  // A verified token stays valid until it expires, so the signature check (the costly part of a
+  // request) is done once per token: kept at most 5 minutes and never past the token's expiry.
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const MAX_CACHED = 10_000;
+  const verifyOnce = async (token: string): Promise<Principal> => {
+    const hit = verified.get(token);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    if (hit) verified.delete(token);
+    const { principal, exp } = await verifyFully(token);
+    if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value!);
+    verified.set(token, { principal, until: Math.min(exp * 1000, Date.now() + 300_000) });
+    return principal;
+  };
+  const verifyFully = async (token: string): Promise<{ principal: Principal; exp: number }> => {
     let iss: string | undefined;
     try {
       iss = decodeJwt(token).iss;
@@ -187,17 +200,18 @@ export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVeri
       if (iss === LOCAL_ISSUER) {
         if (!cfg.localIssuer) throw new AuthError('tokens of the local issuer are not accepted here');
         const issuer = await localIssuer(cfg);
-        const { payload } = await jwtVerify(token, issuer.verifyKey, { issuer: LOCAL_ISSUER, audience: cfg.audience, algorithms: [ALG] });
-        return principalFrom(payload, cfg);
+        const { payload } = await jwtVerify(token, issuer.verifyKey, { issuer: LOCAL_ISSUER, audience: cfg.audience, algorithms: [ALG], requiredClaims: ['exp'] });
+        return { principal: principalFrom(payload, cfg), exp: payload.exp! };
       }
       if (!entraIssuer) throw new AuthError('no Entra tenant is configured (NEXUS_ENTRA_TENANT_ID)');
       if (iss !== entraIssuer) throw new AuthError(`unexpected issuer "${iss ?? ''}"`);
-      const { payload } = await jwtVerify(token, entraKeys(cfg), { issuer: entraIssuer, audience: cfg.audience, algorithms: ['RS256'] });
-      return principalFrom(payload, cfg);
+      const { payload } = await jwtVerify(token, entraKeys(cfg), { issuer: entraIssuer, audience: cfg.audience, algorithms: ['RS256'], requiredClaims: ['exp'] });
+      return { principal: principalFrom(payload, cfg), exp: payload.exp! };
     } catch (err) {
       throw toAuthError(err);
     }
   };
+  return verifyOnce;
 }
 
 let defaultVerifier: { env: string; verify: TokenVerifier } | undefined;

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -27,6 +27,7 @@ t.before(async (ctx) => {
     NEXUS_LOCAL_ISSUER: '1',
     NEXUS_API_AUDIENCE: 'api://nexus-server-test',
     NEXUS_GITHUB_WEBHOOK_SECRET: 'server-test-secret',
+    NEXUS_AZURE_MONITOR_WEBHOOK_SECRET: 'monitor-test-secret',
   };
   ctx.server = await startServer({ port: 0, env: ctx.env, drainIntervalMs: 60_000 });
   ctx.token = await signDevToken({ user: 'root', roles: ['Admin'] }, identityConfig(ctx.env));
@@ -61,6 +62,17 @@ t('a signed GitHub delivery is answered 202 and drained into the catalog in the 
   const repo = await get(server, '/api/v1/entities/repository/octocoders/Hello-World', token);
   assert.is(repo.status, 200, await repo.clone().text());
   assert.is((await repo.json() as any).kind, 'Repository');
+});
+
+t('an Azure Monitor alert (common alert schema) becomes an Incident', async ({ server, token }) => {
+  const body = readFileSync(join(ROOT, 'tests/fixtures/catalog/incidents/azure-monitor-fired.json'), 'utf8');
+  const res = await fetch(`${server.url}/webhooks/alerts/azure-monitor?token=monitor-test-secret`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  assert.is(res.status, 202);
+  await server.drainNow();
+  const list = await (await get(server, '/api/v1/entities?kind=incident&filter=spec.provider=azure-monitor', token)).json() as any;
+  assert.is(list.items.length, 1);
+  assert.is(list.items[0].spec.severity, 'high');
+  assert.is(list.items[0].spec.status, 'open');
 });
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
