@@ -116,6 +116,17 @@ t('nexus catalog import: Backstage files with a Location; search finds them at o
   assert.ok(rels.items.some((r: any) => r.type === 'ownerOf' && r.targetRef === 'service:default/quasar-billing'));
 });
 
+t('nexus dev-token: a token the running API accepts; refused when the local issuer is off', async ({ server, env }) => {
+  const out = await runCli(['dev-token', '--user', 'jane', '--role', 'TeamLead', '--groups', 'quasar-team'], env);
+  assert.is(out.code, 0, out.stderr);
+  const me = await (await get(server, '/api/v1/me', out.stdout.trim())).json() as any;
+  assert.equal(me.principal, { id: 'jane', name: 'jane', roles: ['TeamLead'], groups: ['quasar-team'] });
+  const off = await runCli(['dev-token', '--user', 'jane', '--role', 'Admin'], { ...env, NEXUS_LOCAL_ISSUER: '0' });
+  assert.is(off.code, 1);
+  assert.match(off.stderr, /local issuer is off/);
+  assert.is(off.stdout, '');
+});
+
 t('nexus catalog import: an invalid document is refused with the file and field, and nothing is stored', async ({ server, env, token }) => {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-import-bad-'));
   const file = join(dir, 'catalog-info.yaml');
