@@ -3,9 +3,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiApp } from './api/app.ts';
-import { webhookSecrets, type ApiDeps } from './api/deps.ts';
-import { openWiring, type Wiring } from './api/wiring.ts';
-import { identityConfig, localIssuer, tokenVerifier } from './platform/identity.ts';
+import type { ApiDeps } from './api/deps.ts';
+import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -31,8 +30,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const env = opts.env ?? process.env;
   const port = opts.port ?? Number(env.PORT ?? 7070);
   const host = opts.host ?? '127.0.0.1';
-  const idCfg = identityConfig(env);
-  const issuer = idCfg.localIssuer ? await localIssuer(idCfg) : undefined;
   const wiring = opts.wiring ?? (await openWiring(env));
 
   // Drains run one after another: on a timer, and soon after each new delivery in this process.
@@ -54,9 +51,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const timer = setInterval(kick, interval);
   timer.unref();
 
+  const base = await apiDeps(wiring, env);
   const deps: ApiDeps = {
-    ...wiring.extra,
-    catalog: wiring.catalog,
+    ...base,
     inbox: {
       enqueue: async (item) => {
         const res = await wiring.inbox.enqueue(item);
@@ -64,9 +61,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         return res;
       },
     },
-    verify: tokenVerifier(idCfg),
-    localIssuer: issuer,
-    webhookSecrets: webhookSecrets(env),
   };
   const app = createApp(deps);
 

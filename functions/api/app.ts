@@ -1,6 +1,7 @@
 // The Nexus REST API as one Hono app: the same app serves locally (@hono/node-server, see
 // functions/server.ts) and in Azure Functions (functions/platform/functions-http.ts).
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import { authenticate, type AuthEnv } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { fieldErrors, problem, ProblemError, validationProblem } from './problem.ts';
@@ -35,6 +36,11 @@ export function createApp(deps: ApiDeps): ApiApp {
     },
   });
 
+  // Webhook payloads are at most 25 MB (GitHub's limit); nothing else the API takes comes close.
+  app.use('*', bodyLimit({
+    maxSize: 26 * 1024 * 1024,
+    onError: (c) => problem(c, 413, 'the request body is larger than 26 MB'),
+  }));
   const auth = authenticate(deps.verify);
   app.use('*', async (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
 

@@ -1,6 +1,8 @@
 // The real parts behind the API: storage, the catalog service, the webhook inbox and the handlers
 // that drain it. The local server and the Azure Functions app both open this.
 import { storageConfig } from '../platform/storage-config.ts';
+import { identityConfig, localIssuer, tokenVerifier } from '../platform/identity.ts';
+import { webhookSecrets, type ApiDeps } from './deps.ts';
 import { CatalogService } from '../catalog/service.ts';
 import { Inbox, type DeliveryHandler } from '../catalog/inbox.ts';
 import { catalogHandlers } from '../catalog/handlers.ts';
@@ -34,4 +36,20 @@ export async function openWiring(env: NodeJS.ProcessEnv = process.env): Promise<
   const storage = storageConfig(env);
   const [catalog, inbox] = await Promise.all([CatalogService.open({ storage }), Inbox.open({ storage })]);
   return { catalog, inbox, handlers: deliveryHandlers(catalog, env), close: async () => undefined };
+}
+
+/**
+ * The API's dependencies from a wiring and the environment: identity (Entra, or the local issuer
+ * when NEXUS_LOCAL_ISSUER=1) and webhook secrets. The local server and Azure Functions both use it.
+ */
+export async function apiDeps(wiring: Wiring, env: NodeJS.ProcessEnv = process.env): Promise<ApiDeps> {
+  const idCfg = identityConfig(env);
+  return {
+    ...wiring.extra,
+    catalog: wiring.catalog,
+    inbox: wiring.inbox,
+    verify: tokenVerifier(idCfg),
+    localIssuer: idCfg.localIssuer ? await localIssuer(idCfg) : undefined,
+    webhookSecrets: webhookSecrets(env),
+  };
 }
