@@ -205,7 +205,9 @@ export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVeri
       }
       if (!entraIssuer) throw new AuthError('no Entra tenant is configured (NEXUS_ENTRA_TENANT_ID)');
       if (iss !== entraIssuer) throw new AuthError(`unexpected issuer "${iss ?? ''}"`);
-      const { payload } = await jwtVerify(token, entraKeys(cfg), { issuer: entraIssuer, audience: cfg.audience, algorithms: ['RS256'], requiredClaims: ['exp'] });
+      // Entra v2 access tokens carry the application id or its App ID URI as audience: accept either.
+      const audience = cfg.audience.split(',').map((a) => a.trim()).filter(Boolean);
+      const { payload } = await jwtVerify(token, entraKeys(cfg), { issuer: entraIssuer, audience, algorithms: ['RS256'], requiredClaims: ['exp'] });
       return { principal: principalFrom(payload, cfg), exp: payload.exp! };
     } catch (err) {
       throw toAuthError(err);

@@ -107,6 +107,9 @@ test('Entra: issuer, audience, tenant JWKS; roles from app roles and from group 
   const plain = await verify(await entraToken({}));
   assert.equal(plain.roles, ['Developer']);
   await rejects(verify(await entraToken({}, { aud: 'api://someone-else' })), /"aud"/);
+  // NEXUS_API_AUDIENCE may list the App ID URI and the application id.
+  const both = tokenVerifier(identityConfig({ NEXUS_ENTRA_TENANT_ID: tenant, NEXUS_ENTRA_AUTHORITY: authority, NEXUS_API_AUDIENCE: 'api://nexus-test, 0000-app-id', NEXUS_HOME: home }));
+  assert.is((await both(await entraToken({}, { aud: '0000-app-id' }))).id, 'oid-alice');
   await rejects(verify(await entraToken({}, { iss: `${authority}/other-tenant/v2.0` })), /unexpected issuer/);
   await rejects(verify(await entraToken({}, { exp: Math.floor(Date.now() / 1000) - 600 })), /expired/);
   // A token of the local issuer is refused when only Entra is configured.
