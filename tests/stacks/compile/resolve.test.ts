@@ -1,0 +1,132 @@
+// Resolution: transitive inheritance with overrides, ALZ overrides, several archetypes on one group,
+// policy default values, and cycles or unknown names as findings naming the file and field.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compile } from '../../../stacks/compile/index.ts';
+import { architecture, BASE, NEXUS, tmpLibrary } from './tmp-library.ts';
+
+const MG = '/providers/Microsoft.Management/managementGroups/';
+
+test('transitive inherits: overrides replace parameters and remove items, own items added', () => {
+  const c = compile({ libraries: [BASE, NEXUS], architecture: 'small-nexus' });
+  assert.equal(c.state.findings.filter((f) => f.severity === 'error'), []);
+  const apps = c.groups.get('apps')!.content;
+  assert.equal([...apps.assignments.keys()].sort(), ['Audit-Owner-Tag', 'Deploy-App-Diag'], 'Deny-Types removed, own policy added');
+  const owner = apps.assignments.get('Audit-Owner-Tag')!;
+  assert.is(owner.body.properties.enforcementMode, 'DoNotEnforce', 'override from apps');
+  assert.equal(owner.origin.via, ['apps']);
+  assert.is(owner.origin.archetype, 'workloads-strict');
+  assert.ok(owner.origin.overriddenBy!.path.endsWith('overrides.policies.Audit-Owner-Tag'));
+  // The inherited archetype is unchanged by what inherits it.
+  const strict = compile({ libraries: [BASE, NEXUS, tmpLibrary({ 'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['workloads-strict'] }] }) })], architecture: 'test' });
+  const s = strict.groups.get('apps')!.content.assignments;
+  assert.equal([...s.keys()].sort(), ['Audit-Owner-Tag', 'Deny-Types']);
+  assert.is(s.get('Audit-Owner-Tag')!.body.properties.enforcementMode, 'Default');
+  assert.equal(s.get('Deny-Types')!.body.properties.parameters!.listOfResourceTypesNotAllowed!.value, ['microsoft.network/vpngateways', 'microsoft.network/natgateways']);
+  // ...and the ALZ assignment it overrides keeps its own value where it is used directly.
+  assert.equal(strict.groups.get('workloads')!.content.assignments.get('Deny-Types')!.body.properties.parameters!.listOfResourceTypesNotAllowed!.value, ['microsoft.network/vpngateways']);
+});
+
+test('ALZ archetype overrides add and remove items of their base archetype', () => {
+  const lib = tmpLibrary({
+    'o.alz_archetype_override.json': {
+      name: 'top-lite',
+      base_archetype: 'top',
+      policy_assignments_to_remove: ['Audit-Thing'],
+      policy_assignments_to_add: ['Deny-Types'],
+      role_definitions_to_remove: ['Reader-Plus'],
+    },
+    'a.yaml': architecture({ managementGroups: [{ id: 'top', archetypes: ['top-lite'] }] }),
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const top = c.groups.get('top')!.content;
+  assert.equal([...top.assignments.keys()].sort(), ['Deny-Types', 'Deploy-Baseline']);
+  assert.is(top.roleDefinitions.size, 0);
+  assert.is(top.policyDefinitions.size, 4);
+  assert.equal(c.state.findings.filter((f) => f.severity === 'error'), []);
+});
+
+test('several archetypes on one group are united', () => {
+  const lib = tmpLibrary({ 'a.yaml': architecture({ managementGroups: [{ id: 'workloads', archetypes: ['workloads', 'apps'] }, { id: 'apps', archetypes: [] }] }) });
+  const c = compile({ libraries: [BASE, NEXUS, lib], architecture: 'test' });
+  assert.equal([...c.groups.get('workloads')!.content.assignments.keys()].sort(), ['Audit-Owner-Tag', 'Deny-Types', 'Deploy-App-Diag']);
+});
+
+test('one name with different content from two archetypes is an error', () => {
+  const lib = tmpLibrary({
+    'x.yaml': 'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: other }\nspec:\n  policies:\n    - { name: Deny-Types, definition: Audit-Thing, parameters: { tagName: x } }\n',
+    'a.yaml': architecture({ managementGroups: [{ id: 'workloads', archetypes: ['workloads', 'other'] }] }),
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const f = c.state.findings.find((x) => x.code === 'duplicate-name')!;
+  assert.ok(f);
+  assert.is(f.path, 'spec.managementGroups[0].archetypes[1]');
+  assert.match(f.message, /policy assignment "Deny-Types" comes from both archetype "workloads" .* and "other"/);
+});
+
+test('an inheritance cycle is an error naming the file, field and chain', () => {
+  const lib = tmpLibrary({
+    'c.yaml': [
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: a }\nspec: { inherits: [b] }',
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: b }\nspec: { inherits: [c] }',
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: c }\nspec: { inherits: [a] }',
+    ].join('\n---\n'),
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['a'] }] }),
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const f = c.state.findings.find((x) => x.code === 'inheritance-cycle')!;
+  assert.is(f.severity, 'error');
+  assert.match(f.file, /c\.yaml$/);
+  assert.is(f.path, 'spec.inherits[0].name');
+  assert.match(f.message, /a -> b -> c -> a/);
+});
+
+test('unknown archetypes, assignments and override targets are errors naming the field', () => {
+  const lib = tmpLibrary({
+    'x.yaml': [
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:\n  inherits:\n    - name: workloads\n      overrides:\n        policies: { Nope: { enforcementMode: DoNotEnforce } }\n        remove: { policies: [Also-Nope] }\n    - name: missing-one',
+    ].join(''),
+    'bad.alz_archetype_definition.json': { name: 'bad', policy_assignments: ['Not-There'], policy_definitions: ['Nor-This'] },
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['x', 'ghost'] }, { id: 'workloads', archetypes: ['bad'] }] }),
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const got = c.state.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.path}`).sort();
+  assert.equal(got, [
+    'unknown-archetype spec.inherits[1].name',
+    'unknown-archetype spec.managementGroups[0].archetypes[1]',
+    'unknown-override spec.inherits[0].overrides.policies.Nope',
+    'unknown-override spec.inherits[0].overrides.remove.policies[0]',
+    'unknown-policy-assignment policy_assignments[0]',
+    'unknown-policy-definition policy_definitions[0]',
+  ]);
+});
+
+test('policy default values are written into the assignments that map them; unknown defaults are errors', () => {
+  const c = compile({ libraries: [BASE, NEXUS], architecture: 'small-nexus' });
+  const pa = c.state.resources.find((r) => r.id === `${MG}top/providers/Microsoft.Authorization/policyAssignments/Deploy-Baseline`)!;
+  assert.equal((pa.body.properties as any).parameters.logAnalytics.value, '/subscriptions/55555555-5555-5555-5555-555555555555/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/central');
+  const lib = tmpLibrary({ 'a.yaml': architecture({ policyDefaultValues: { no_such_default: 1 } }) });
+  const bad = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const f = bad.state.findings.find((x) => x.code === 'unknown-policy-default')!;
+  assert.is(f.path, 'spec.policyDefaultValues.no_such_default');
+  assert.match(f.message, /known: log_analytics_workspace_id/);
+});
+
+test('management group problems: unknown parent, parent cycle, unknown placement group', () => {
+  const lib = tmpLibrary({
+    'a.yaml': architecture({
+      managementGroups: [
+        { id: 'orphan', parent: 'nowhere', archetypes: [] },
+        { id: 'x1', parent: 'x2' },
+        { id: 'x2', parent: 'x1' },
+      ],
+      subscriptions: [{ id: '77777777-7777-7777-7777-777777777777', managementGroup: 'ghost' }],
+    }),
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const codes = c.state.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.path}`).sort();
+  assert.equal(codes, ['hierarchy-cycle spec.managementGroups[1].parent', 'unknown-management-group spec.managementGroups[0].parent', 'unknown-management-group spec.subscriptions[0].managementGroup']);
+  assert.not.ok(c.state.stacks.some((s) => ['orphan', 'x1', 'x2'].includes(s.name)));
+});
+
+test.run();
