@@ -41,9 +41,10 @@ export function webhookSecrets(env: NodeJS.ProcessEnv = process.env): WebhookSec
   return {
     github: v('NEXUS_GITHUB_WEBHOOK_SECRET'),
     azureDevOps: v('NEXUS_ADO_WEBHOOK_SECRET'),
-    azureMonitor: v('NEXUS_AZURE_MONITOR_WEBHOOK_SECRET'),
-    pagerDuty: v('NEXUS_PAGERDUTY_WEBHOOK_SECRET'),
-    opsgenie: v('NEXUS_OPSGENIE_WEBHOOK_SECRET'),
+    // One secret for every alert source (NEXUS_ALERTS_WEBHOOK_SECRET), unless a source has its own.
+    azureMonitor: v('NEXUS_AZURE_MONITOR_WEBHOOK_SECRET') ?? v('NEXUS_ALERTS_WEBHOOK_SECRET'),
+    pagerDuty: v('NEXUS_PAGERDUTY_WEBHOOK_SECRET') ?? v('NEXUS_ALERTS_WEBHOOK_SECRET'),
+    opsgenie: v('NEXUS_OPSGENIE_WEBHOOK_SECRET') ?? v('NEXUS_ALERTS_WEBHOOK_SECRET'),
   };
 }
 

@@ -7,6 +7,7 @@ import { Inbox } from '../../../functions/catalog/inbox.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { azurite } from '../../helpers/azurite.ts';
 import { harness, uniqueName, type Harness } from './harness.ts';
+import { webhookSecrets } from '../../../functions/api/deps.ts';
 
 // GitHub's own example payloads, as the real service sends them.
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: unknown[] }>;
@@ -112,6 +113,12 @@ t('alerts: Azure Monitor (common schema, secret), PagerDuty (HMAC signature), Op
   assert.is(ok.status, 202);
   const { deliveryId } = await ok.json() as { deliveryId: string };
   assert.is((await inbox.status('opsgenie', deliveryId))?.event, 'Create');
+});
+
+t('webhook secrets come from the environment; NEXUS_ALERTS_WEBHOOK_SECRET covers every alert source', () => {
+  assert.equal(webhookSecrets({ NEXUS_GITHUB_WEBHOOK_SECRET: 'g', NEXUS_ALERTS_WEBHOOK_SECRET: 'a', NEXUS_PAGERDUTY_WEBHOOK_SECRET: 'p' }), {
+    github: 'g', azureDevOps: undefined, azureMonitor: 'a', pagerDuty: 'p', opsgenie: 'a',
+  });
 });
 
 t.run();
