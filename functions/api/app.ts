@@ -8,6 +8,7 @@ import { fieldErrors, problem, ProblemError, validationProblem } from './problem
 import { registerRoutes } from './routes/index.ts';
 import { AuthError } from '../platform/identity.ts';
 import { ConcurrencyError } from '../platform/errors.ts';
+import { RefError } from '../catalog/refs.ts';
 
 export type ApiApp = OpenAPIHono<AuthEnv>;
 export type { ApiDeps } from './deps.ts';
@@ -48,6 +49,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     if (err instanceof ProblemError) return problem(c, err.status, err.message, err.extra);
     if (err instanceof AuthError) return problem(c, 401, err.reason);
     if (err instanceof ConcurrencyError) return problem(c, 412, err.message);
+    if (err instanceof RefError) return problem(c, 400, err.message);
     const issues = (err as { issues?: unknown }).issues;
     if (Array.isArray(issues) && issues.length > 0 && issues.every((i) => i && (Array.isArray(i.path) || typeof i.path === 'string'))) {
       // A validation error from the domain (the catalog's kind schemas): the body is at fault.

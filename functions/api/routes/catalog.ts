@@ -7,6 +7,7 @@ import { rightsFor, type AuthEnv } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { MetadataSchema, RelationDeclSchema } from '../../catalog/kinds.ts';
+import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
 
 // Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
 const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
@@ -168,20 +169,18 @@ export function register(app: ApiApp, deps: ApiDeps): void {
   app.openapi(putRoute, async (c) => {
     const ref = refOf(c.req.valid('param'));
     const body = c.req.valid('json');
-    const namespace = body.metadata.namespace ?? 'default';
-    if (body.kind.toLowerCase() !== ref.kind.toLowerCase()) {
-      throw new ProblemError(400, `body.kind "${body.kind}" does not match the path's kind "${ref.kind}"`, { field: 'body.kind' });
-    }
-    if (body.metadata.name.toLowerCase() !== ref.name.toLowerCase()) {
-      throw new ProblemError(400, `body.metadata.name "${body.metadata.name}" does not match the path's name "${ref.name}"`, { field: 'body.metadata.name' });
-    }
-    if (namespace.toLowerCase() !== ref.namespace.toLowerCase()) {
-      throw new ProblemError(400, `body.metadata.namespace "${namespace}" does not match the path's namespace "${ref.namespace}"`, { field: 'body.metadata.namespace' });
-    }
     const principal = c.get('principal');
     const by = { source: 'api', principal: principal.id, groups: principal.groups };
     // The catalog's full check first (spec per kind, references), so bad input is a 400 naming the field.
     const candidate = catalog.validate(body, by);
+    // The body must be the entity the path names (after Backstage mapping: a Component is a Service).
+    const pathKey = normalizeRef(`${ref.kind}:${ref.namespace}/${ref.name}`);
+    const bodyKey = entityRefOf(candidate);
+    if (bodyKey !== pathKey) {
+      const [pk, pn] = [pathKey.split(':')[0], pathKey.split('/')[0]];
+      const field = bodyKey.split(':')[0] !== pk ? 'body.kind' : bodyKey.split('/')[0] !== pn ? 'body.metadata.namespace' : 'body.metadata.name';
+      throw new ProblemError(400, `${field}: the body is ${bodyKey} but the path names ${pathKey}`, { field });
+    }
     const existing = await catalog.get(ref);
     const ifMatch = c.req.header('if-match');
     if (ifMatch && ifMatch !== '*' && !existing) throw new ProblemError(412, `If-Match given but ${ref.kind}:${ref.namespace}/${ref.name} does not exist`);

@@ -42,6 +42,19 @@ t('an owner creates, reads (with ETag) and replaces an entity', async ({ h, alic
   assert.is((await json(await h.call('GET', '/api/v1/entities/service/default/checkout', { token: alice }))).spec.tier, 'gold');
 });
 
+t('a Backstage Component is accepted as it is and stored as a Service', async ({ h, alice }) => {
+  const component = {
+    apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
+    metadata: { name: 'storefront', annotations: { 'github.com/project-slug': 'contoso/storefront' } },
+    spec: { type: 'website', lifecycle: 'production', owner: 'group:default/payments' },
+  };
+  const res = await h.call('PUT', '/api/v1/entities/component/default/storefront', { token: alice, body: component });
+  assert.is(res.status, 201, await res.clone().text());
+  const stored = await json(await h.call('GET', '/api/v1/entities/service/default/storefront', { token: alice }));
+  assert.is(stored.kind, 'Service');
+  assert.is(stored.apiVersion, 'nexus/v1');
+});
+
 t('invalid entities: a problem naming the field, and nothing stored', async ({ h, admin }) => {
   const bad = { apiVersion: 'nexus/v1', kind: 'Incident', metadata: { name: 'inc-1' }, spec: { severity: 'apocalyptic', status: 'open', opened: '2026-01-01T00:00:00Z' } };
   const res = await h.call('PUT', '/api/v1/entities/incident/default/inc-1', { token: admin, body: bad });
@@ -59,6 +72,10 @@ t('invalid entities: a problem naming the field, and nothing stored', async ({ h
 
   const mismatch = await json(await h.call('PUT', '/api/v1/entities/service/default/one', { token: admin, body: service('two', 'payments') }));
   assert.is(mismatch.field, 'body.metadata.name');
+  const wrongKind = await json(await h.call('PUT', '/api/v1/entities/api/default/one', { token: admin, body: service('one', 'payments') }));
+  assert.is(wrongKind.field, 'body.kind');
+  const badNamespace = await json(await h.call('PUT', '/api/v1/entities/service/Not_A_Label/one', { token: admin, body: service('one', 'payments') }));
+  assert.is(badNamespace.status, 400);
 
   const notJson = await h.call('PUT', '/api/v1/entities/service/default/one', { token: admin, body: '{"apiVersion":' });
   assert.is(notJson.status, 400);
