@@ -3,6 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,37 @@ t('nexus catalog import: Backstage files with a Location; search finds them at o
   assert.is(search.facets.kind.Service, 1);
   const rels = await (await get(server, '/api/v1/entities/team/default/quasar-team/relations', token)).json() as any;
   assert.ok(rels.items.some((r: any) => r.type === 'ownerOf' && r.targetRef === 'service:default/quasar-billing'));
+});
+
+t('nexus catalog import URL: the file and its relative Location targets are fetched over HTTP', async ({ server, env, token }) => {
+  const files: Record<string, string> = {
+    '/repo/catalog-info.yaml': [
+      'apiVersion: backstage.io/v1alpha1', 'kind: Location', 'metadata:', '  name: nebula-all', 'spec:', '  targets: [./services/nebula.yaml]',
+    ].join('\n'),
+    '/repo/services/nebula.yaml': [
+      'apiVersion: backstage.io/v1alpha1', 'kind: Component', 'metadata:', '  name: nebula-router',
+      'spec:', '  type: service', '  lifecycle: experimental', '  owner: quasar-team',
+    ].join('\n'),
+  };
+  const http = createServer((req, res) => {
+    const body = files[req.url ?? ''];
+    res.writeHead(body ? 200 : 404, { 'content-type': 'text/yaml' }).end(body ?? 'not found');
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  try {
+    const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+    const out = await runCli(['catalog', 'import', `${base}/repo/catalog-info.yaml`, '--api', server.url], env);
+    assert.is(out.code, 0, out.stderr);
+    assert.match(out.stdout, /imported 1 entity from 2 files/);
+    assert.match(out.stdout, /service:default\/nebula-router/);
+    const missing = await runCli(['catalog', 'import', `${base}/repo/nothing.yaml`, '--api', server.url], env);
+    assert.is(missing.code, 1);
+    assert.match(missing.stderr, /nothing\.yaml: HTTP 404/);
+  } finally {
+    await new Promise<void>((r) => http.close(() => r()));
+  }
+  const found = await (await get(server, '/api/v1/search?q=nebula', token)).json() as any;
+  assert.is(found.items[0].entity.metadata.name, 'nebula-router');
 });
 
 t('nexus dev-token: a token the running API accepts; refused when the local issuer is off', async ({ server, env }) => {
