@@ -44,7 +44,22 @@ function sharedSecretOk(c: Context, secret: string): boolean {
   return given !== undefined && safeEqual(given, secret);
 }
 
+const WEBHOOKS: Array<{ path: string; summary: string; auth: string }> = [
+  { path: '/webhooks/github', summary: 'GitHub webhook deliveries', auth: 'X-Hub-Signature-256 (HMAC-SHA256 of the body with NEXUS_GITHUB_WEBHOOK_SECRET)' },
+  { path: '/webhooks/azure-devops', summary: 'Azure DevOps service hooks', auth: 'basic authentication; the password is NEXUS_ADO_WEBHOOK_SECRET' },
+  { path: '/webhooks/alerts/azure-monitor', summary: 'Azure Monitor alerts (common alert schema)', auth: '?token= or X-Nexus-Webhook-Secret: the alerts secret' },
+  { path: '/webhooks/alerts/pagerduty', summary: 'PagerDuty v3 webhooks', auth: 'X-PagerDuty-Signature: v1=<HMAC-SHA256 of the body>' },
+  { path: '/webhooks/alerts/opsgenie', summary: 'Opsgenie webhooks', auth: 'X-Nexus-Webhook-Secret header: the alerts secret' },
+];
+
 export function register(app: ApiApp, deps: ApiDeps): void {
+  for (const w of WEBHOOKS) {
+    app.openAPIRegistry.registerPath({
+      method: 'post', path: w.path, tags: ['webhooks'], summary: w.summary, security: [],
+      description: `No bearer token: the sender is verified by ${w.auth}. Queued durably and de-duplicated by delivery id.`,
+      responses: { 202: { description: 'queued (or a duplicate of a delivery already queued)' }, 401: { description: 'the signature or secret is missing or wrong; nothing stored' } },
+    });
+  }
   const secrets = deps.webhookSecrets;
   const github = secrets.github ? new Webhooks({ secret: secrets.github }) : undefined;
 

@@ -183,6 +183,7 @@ t('OpenAPI document: generated from the route schemas, behind authentication', a
     assert.ok(doc.paths[p], `missing ${p}`);
   }
   assert.ok(doc.components.schemas.Entity.properties.metadata);
+  assert.equal(doc.paths['/webhooks/github'].post.security, []);
   assert.ok(doc.paths['/api/v1/entities'].get.parameters.some((p: any) => p.name === 'cursor'));
 });
 
