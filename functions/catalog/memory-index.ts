@@ -140,7 +140,11 @@ export class MemoryIndex implements OwnerLookup {
 
   // ---- writes --------------------------------------------------------------------------------
 
+  /** Search results by query, valid until the next write (searches repeat far more often than writes). */
+  private readonly searchCache = new Map<string, { items: SearchHit[]; facets: Facets; total: number }>();
+
   put(item: Indexed): void {
+    this.searchCache.clear();
     const old = this.items.get(item.key);
     if (old) this.unindex(old);
     else sortedInsert(this.sortedKeys, item.key);
@@ -151,6 +155,7 @@ export class MemoryIndex implements OwnerLookup {
   remove(key: string): void {
     const old = this.items.get(key);
     if (!old) return;
+    this.searchCache.clear();
     this.unindex(old);
     this.items.delete(key);
     sortedRemove(this.sortedKeys, key);
@@ -279,6 +284,16 @@ export class MemoryIndex implements OwnerLookup {
   search(q: string, opts: { kind?: string; owner?: string; tag?: string; limit?: number; offset?: number } = {}): { items: SearchHit[]; facets: Facets; total: number } {
     const limit = Math.max(1, Math.min(opts.limit ?? 20, 200));
     const offset = Math.max(0, opts.offset ?? 0);
+    const cacheKey = JSON.stringify([q.trim().toLowerCase(), opts.kind, opts.owner, opts.tag, limit, offset]);
+    const cached = this.searchCache.get(cacheKey);
+    if (cached) return cached;
+    const result = this.runSearch(q, opts, limit, offset);
+    if (this.searchCache.size >= 10_000) this.searchCache.clear();
+    this.searchCache.set(cacheKey, result);
+    return result;
+  }
+
+  private runSearch(q: string, opts: { kind?: string; owner?: string; tag?: string }, limit: number, offset: number): { items: SearchHit[]; facets: Facets; total: number } {
     const terms = [...new Set(tokenize(q))];
     const filters: Set<string>[] = [];
     if (opts.kind) filters.push(this.byKind.get(opts.kind.toLowerCase()) ?? new Set<string>());

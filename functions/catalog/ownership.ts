@@ -111,7 +111,8 @@ export function resolveOwner(
   // 3. Azure tags.
   const tagged = tagValue(e.spec.tags, 'owner') ?? tagValue(e.spec.tags, 'team');
   if (tagged) {
-    const owner = ownerText(tagged.includes('@') ? tagged : toEntityName(tagged), ns, lookup);
+    // Teams named in tags live in the default namespace (resources sit in a subscription's namespace).
+    const owner = ownerText(tagged.includes('@') ? tagged : toEntityName(tagged), 'default', lookup);
     if (owner) return { owner, ownerSource: 'azure-tags' };
   }
   // 4. Entra group membership of the writer.
