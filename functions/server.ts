@@ -46,7 +46,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     chain = run.catch((err) => console.error('[server] inbox drain failed:', (err as Error).message));
     return run;
   };
-  const kick = () => { if (waiting === 0) void drainNow().catch(() => undefined); };
+  let closed = false;
+  const kick = () => { if (!closed && waiting === 0) void drainNow().catch(() => undefined); };
   const interval = opts.drainIntervalMs ?? Number(env.NEXUS_INBOX_DRAIN_MS ?? 2000);
   const timer = setInterval(kick, interval);
   timer.unref();
@@ -75,6 +76,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     deps,
     drainNow,
     async close() {
+      closed = true;
       clearInterval(timer);
       await chain;
       await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import { registerRoutes } from './routes/index.ts';
 import { AuthError } from '../platform/identity.ts';
 import { ConcurrencyError } from '../platform/errors.ts';
 import { RefError } from '../catalog/refs.ts';
+import { maskSecrets } from '../platform/logger.ts';
 
 export type ApiApp = OpenAPIHono<AuthEnv>;
 export type { ApiDeps } from './deps.ts';
@@ -65,7 +66,8 @@ export function createApp(deps: ApiDeps): ApiApp {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return problem(c, status as 400, err.message, typeof field === 'string' ? { field } : {});
     }
-    console.error(`[api] ${c.req.method} ${c.req.path}:`, err);
+    // Storage and SDK errors can quote connection strings or tokens: masked before logging.
+    console.error(maskSecrets(`[api] ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? err}`));
     return problem(c, 500, 'internal error; the server log has the details');
   });
   app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${c.req.path}`));
