@@ -19,6 +19,11 @@ export interface ArmRestProps {
   body: Record<string, unknown>;
 }
 
+export interface ArmRestOutputs extends ArmRestProps {
+  /** The live managed identity (with the principalId ARM assigned), when the resource has one. */
+  identity?: Record<string, unknown>;
+}
+
 function makeArmRestProvider(): dynamic.ResourceProvider {
   // Properties ARM cannot change in place: a new value means delete and create again.
   const replaceOnChange: Record<string, string[]> = {
@@ -93,10 +98,14 @@ function makeArmRestProvider(): dynamic.ResourceProvider {
 
   const url = (p: ArmRestProps) => `${endpoint()}${p.armId}?api-version=${encodeURIComponent(p.apiVersion)}`;
 
+  // Values ARM makes up (a managed identity's principalId) are kept as the `identity` output, so
+  // other resources can refer to them; the body stays the desired one.
   const put = async (p: ArmRestProps) => {
-    const r = await settle('PUT', p.armId, await call('PUT', url(p), p.body));
+    let r = await settle('PUT', p.armId, await call('PUT', url(p), p.body));
     if (r.status >= 300) fail('PUT', p.armId, r);
-    const outs: ArmRestProps = { armId: p.armId, armType: p.armType, apiVersion: p.apiVersion, body: p.body };
+    if (!isObject(r.body) || !('id' in r.body)) r = await call('GET', url(p));
+    const outs: ArmRestOutputs = { armId: p.armId, armType: p.armType, apiVersion: p.apiVersion, body: p.body };
+    if (isObject(r.body) && isObject(r.body.identity)) outs.identity = r.body.identity;
     return outs;
   };
 
@@ -121,9 +130,14 @@ function makeArmRestProvider(): dynamic.ResourceProvider {
       // Gone from ARM: an empty id tells the engine the resource no longer exists.
       if (r.status === 404) return { id: '', props: {} };
       if (r.status >= 300) fail('GET', id, r);
-      const live: ArmRestProps = { ...props, body: project(r.body, props.body) as Record<string, unknown> };
+      const inputs: ArmRestProps = {
+        armId: props.armId, armType: props.armType, apiVersion: props.apiVersion,
+        body: project(r.body, props.body) as Record<string, unknown>,
+      };
+      const live: ArmRestOutputs = { ...inputs };
+      if (isObject(r.body) && isObject(r.body.identity)) live.identity = r.body.identity;
       // Inputs follow the live state so a later diff (and its ChangeSet) compares desired to live.
-      return { id, props: live, inputs: live };
+      return { id, props: live, inputs };
     },
     async delete(_id: string, props: ArmRestProps) {
       const r = await settle('DELETE', props.armId, await call('DELETE', url(props)));
@@ -156,10 +170,42 @@ export function armRestTypeToken(kind: DesiredKind): string {
 export class ArmRestResource extends DynamicResource {
   declare readonly armId: pulumi.Output<string>;
   declare readonly body: pulumi.Output<Record<string, unknown>>;
-  constructor(r: DesiredResource, opts?: pulumi.CustomResourceOptions) {
-    const props: ArmRestProps = { armId: r.id, armType: r.type, apiVersion: r.apiVersion, body: r.body as Record<string, unknown> };
-    super(armRestProvider, r.id, { ...props }, opts, ARM_REST_MODULE, TYPE_NAMES[r.kind]);
+  declare readonly identity: pulumi.Output<Record<string, unknown> | undefined>;
+  constructor(r: DesiredResource, body: pulumi.Input<Record<string, unknown>>, opts?: pulumi.CustomResourceOptions) {
+    super(
+      armRestProvider, r.id,
+      { armId: r.id, armType: r.type, apiVersion: r.apiVersion, body, identity: undefined },
+      opts, ARM_REST_MODULE, TYPE_NAMES[r.kind],
+    );
   }
+
+  /** An output by ARM path (`identity.principalId`, `id`, `properties.x`). */
+  output(path: string): pulumi.Output<unknown> {
+    return pulumi.all([this.armId, this.body, this.identity]).apply(([id, body, identity]) =>
+      path.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), { ...body, id, identity: identity ?? body?.identity }),
+    );
+  }
+}
+
+/** A value the engine fills in from another resource's outputs (the compiler writes these). */
+export interface OutputRef { $ref: string; output: string }
+
+const isRef = (v: unknown): v is OutputRef =>
+  typeof v === 'object' && v !== null && typeof (v as OutputRef).$ref === 'string' && typeof (v as OutputRef).output === 'string';
+
+export function refsIn(v: unknown): OutputRef[] {
+  if (isRef(v)) return [v];
+  if (Array.isArray(v)) return v.flatMap(refsIn);
+  if (typeof v === 'object' && v !== null) return Object.values(v).flatMap(refsIn);
+  return [];
+}
+
+/** The body with every `{ $ref, output }` replaced by that output of the resource it names. */
+export function resolveRefs(v: unknown, lookup: (ref: OutputRef) => pulumi.Output<unknown>): any {
+  if (isRef(v)) return lookup(v);
+  if (Array.isArray(v)) return v.map((x) => resolveRefs(x, lookup));
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, lookup)]));
+  return v;
 }
 
 /** Resources of one stack, in the order the compiler gave them. */
@@ -189,11 +235,19 @@ export function armRestProgram(state: DesiredState, stack: string): () => Promis
       const done = created.get(r.id);
       if (done) return done;
       if (path.includes(r.id)) throw new Error(`dependency cycle in stack ${stack}: ${[...path, r.id].join(' -> ')}`);
-      const dependsOn = r.dependsOn.flatMap((id) => {
+      const needs = [...new Set([...r.dependsOn, ...refsIn(r.body).map((x) => x.$ref)])];
+      const dependsOn = needs.flatMap((id) => {
         const dep = inStack.get(id);
         return dep ? [register(dep, [...path, r.id])] : [];
       });
-      const res = new ArmRestResource(r, { dependsOn });
+      const body = resolveRefs(r.body, (ref) => {
+        const target = created.get(ref.$ref);
+        if (!target) {
+          throw new Error(`${r.id} (stack ${stack}) refers to ${ref.output} of ${ref.$ref}, which is not in the same stack`);
+        }
+        return target.output(ref.output);
+      });
+      const res = new ArmRestResource(r, body, { dependsOn });
       created.set(r.id, res);
       return res;
     };

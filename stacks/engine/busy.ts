@@ -38,15 +38,16 @@ const LOCK_LINE = /^\s*(\S+): created by (.*?)@(\S+) \(pid (\d+)\) at (\S+)\s*$/
 
 /** Lock holders from the CLI's "the stack is currently locked by N lock(s)" message. */
 export function locksFromMessage(text: string): StackLock[] {
-  const out: StackLock[] = [];
+  // The CLI's text can appear twice in an error (stdout and stderr): one entry per lock file.
+  const out = new Map<string, StackLock>();
   for (const line of text.split('\n')) {
     const m = LOCK_LINE.exec(line);
     if (m) {
       const key = m[1].replace(/^[a-z]+:\/\/[^/]*\/?/, '').replace(/\?.*$/, '');
-      out.push({ key, username: m[2], hostname: m[3], pid: Number(m[4]), timestamp: m[5] });
+      out.set(key, { key, username: m[2], hostname: m[3], pid: Number(m[4]), timestamp: m[5] });
     }
   }
-  return out;
+  return [...out.values()];
 }
 
 export function isLockedMessage(text: string): boolean {

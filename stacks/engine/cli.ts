@@ -31,7 +31,7 @@ export class PulumiCliNotFoundError extends Error {
   }
 }
 
-function cacheBinDir(env: NodeJS.ProcessEnv): string {
+export function cacheBinDir(env: NodeJS.ProcessEnv = process.env): string {
   const cache = env.NEXUS_TOOLS_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nexus');
   return join(cache, `pulumi-v${PINNED_PULUMI_VERSION}`, 'bin');
 }
@@ -68,6 +68,14 @@ export function pulumiCommand(env: NodeJS.ProcessEnv = process.env): Promise<Pul
     commands.set(binDir, cmd);
   }
   return cmd;
+}
+
+export const LAUNCHER = 'pulumi-resource-pulumi-nodejs';
+
+/** Where the engine will find the dynamic-provider launcher (the order of the PATH `cliEnv` builds). */
+export function findLauncher(loc: CliLocation, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [loc.binDir, cacheBinDir(env), ...(env.PATH ?? '').split(delimiter).filter(Boolean)];
+  return dirs.map((d) => join(d, LAUNCHER)).find((f) => existsSync(f));
 }
 
 /** Absolute path of @pulumi/pulumi's dynamic-provider host, for the launcher (any working directory). */

@@ -1,6 +1,6 @@
 // The engine: one Pulumi stack per compiled stack, run through the Automation API with the real
 // CLI, inline programs built from the DesiredState, every operation turned into a ChangeSet.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -76,6 +76,14 @@ export interface OperationTimings {
 const workDirs = new Set<string>();
 process.once('exit', () => { for (const d of workDirs) rmSync(d, { recursive: true, force: true }); });
 
+function caBundle(dir: string, armCa: string, existing?: string): string {
+  const parts = [readFileSync(armCa, 'utf8')];
+  if (existing && existing !== armCa && existsSync(existing)) parts.push(readFileSync(existing, 'utf8'));
+  const file = join(dir, 'ca-bundle.pem');
+  writeFileSync(file, parts.join('\n'));
+  return file;
+}
+
 function armFacts(state: DesiredState, stack: string, backend: ResourceBackend): Map<string, ArmFacts> {
   const m = new Map<string, ArmFacts>();
   if (backend !== 'arm-rest') return m;
@@ -110,7 +118,6 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   const envVars: Record<string, string> = { ...cliEnv(loc), ...settings.env };
   // The arm-rest provider runs in a child of the CLI and reads its endpoint, token and CA from env.
   for (const [k, v] of Object.entries(env)) if (k.startsWith('NEXUS_ARM_') && v !== undefined) envVars[k] = v;
-  if (env.NEXUS_ARM_CA_FILE && !env.NODE_EXTRA_CA_CERTS) envVars.NODE_EXTRA_CA_CERTS = env.NEXUS_ARM_CA_FILE;
 
   const inner = await programFor(opts.state, opts.stack, backend);
   const timings: OperationTimings = { totalMs: 0, engineMs: 0, programMs: 0, mappingMs: 0 };
@@ -121,6 +128,8 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
 
   const workDir = mkdtempSync(join(tmpdir(), 'nexus-stack-'));
   workDirs.add(workDir);
+  // Node reads one extra CA file: the ARM endpoint's CA joins whatever the machine already adds.
+  if (env.NEXUS_ARM_CA_FILE) envVars.NODE_EXTRA_CA_CERTS = caBundle(workDir, env.NEXUS_ARM_CA_FILE, env.NODE_EXTRA_CA_CERTS);
   const stack: Stack = await LocalWorkspace.createOrSelectStack(
     { stackName: opts.stack, projectName: PROJECT, program },
     {

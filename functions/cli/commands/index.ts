@@ -9,6 +9,7 @@ import * as reconcileCmd from './reconcile.ts';
 import * as runsCmd from './runs.ts';
 import * as killswitchCmd from './killswitch.ts';
 import * as approvalsCmd from './approvals.ts';
+import * as doctorCmd from './doctor.ts';
 
 export function registerAll(program: Command): void {
   devToken.register(program);
@@ -20,5 +21,6 @@ export function registerAll(program: Command): void {
   runsCmd.register(program);
   killswitchCmd.register(program);
   approvalsCmd.register(program);
+  doctorCmd.register(program);
   void program;
 }

@@ -1,0 +1,124 @@
+// `nexus doctor [--json]`: is everything the engine needs there? The Pulumi CLI (path, version,
+// dynamic-provider launcher), the state backend, storage, the ARM endpoint; and what to do about
+// each thing that is not.
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { LAUNCHER, PINNED_PULUMI_VERSION, findLauncher, locatePulumi, pulumiCommand, type CliLocation } from '../../../stacks/engine/cli.ts';
+import { backendSettings } from '../../../stacks/engine/backend.ts';
+import { storageConfig } from '../../platform/storage-config.ts';
+import { armConfig, armRequest } from '../../platform/arm.ts';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** What was found (never a secret). */
+  detail: string;
+  /** What to do when not ok. */
+  fix?: string;
+}
+
+const START_LOCAL = 'start the local system with `npm run up` (it writes .nexus/local.env, which the CLI reads)';
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000}s`)), ms); }),
+  ]);
+}
+
+async function checkCli(env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  let loc: CliLocation;
+  try {
+    loc = locatePulumi(env);
+    const binDir = loc.binDir;
+    const cmd = await pulumiCommand(env);
+    const version = cmd.version?.toString() ?? 'unknown';
+    const pinned = version === PINNED_PULUMI_VERSION;
+    checks.push({
+      name: 'pulumi-cli', ok: true,
+      detail: `${join(binDir, 'pulumi')} v${version} (from ${loc.source}${pinned ? '' : `; Nexus is tested with v${PINNED_PULUMI_VERSION}`})`,
+    });
+  } catch (err) {
+    checks.push({
+      name: 'pulumi-cli', ok: false, detail: (err as Error).message.split('\n')[0],
+      fix: 'run `bash scripts/build-pulumi.sh` (builds the pinned CLI once) and set NEXUS_PULUMI_DIR to the folder it prints',
+    });
+    return checks;
+  }
+  const launcher = findLauncher(loc, env);
+  checks.push(launcher
+    ? { name: 'dynamic-provider-launcher', ok: true, detail: launcher }
+    : { name: 'dynamic-provider-launcher', ok: false, detail: `${LAUNCHER} is not beside the CLI`, fix: 'run `bash scripts/build-pulumi.sh --launcher-only`' });
+  return checks;
+}
+
+async function checkStorage(env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  try {
+    const b = backendSettings(env);
+    checks.push({ name: 'pulumi-backend', ok: true, detail: `${b.describe} (secrets: ${b.secretsProvider === 'passphrase' ? 'passphrase' : b.secretsProvider})` });
+  } catch (err) {
+    checks.push({ name: 'pulumi-backend', ok: false, detail: (err as Error).message, fix: START_LOCAL });
+  }
+  try {
+    const cfg = storageConfig(env);
+    await withTimeout(cfg.blobService().getProperties(), 5000, 'blob storage');
+    checks.push({ name: 'storage', ok: true, detail: cfg.describe() });
+  } catch (err) {
+    checks.push({ name: 'storage', ok: false, detail: (err as Error).message.split('\n')[0], fix: `${START_LOCAL}, or set NEXUS_STORAGE_ACCOUNT for Azure` });
+  }
+  return checks;
+}
+
+async function checkArm(env: NodeJS.ProcessEnv): Promise<Check> {
+  let endpoint = env.NEXUS_ARM_ENDPOINT || 'ARM';
+  try {
+    const cfg = armConfig(env);
+    endpoint = cfg.endpoint;
+    const res = await withTimeout(armRequest('GET', '/providers/Microsoft.Management/managementGroups', { apiVersion: '2021-04-01', cfg }), 10000, cfg.endpoint);
+    if (res.status === 200) return { name: 'arm', ok: true, detail: `${cfg.endpoint} answers (${(res.body?.value ?? []).length} management groups visible)` };
+    const code = res.body?.error?.code ? ` ${res.body.error.code}` : '';
+    return {
+      name: 'arm', ok: false, detail: `${cfg.endpoint} answered ${res.status}${code}`,
+      fix: res.status === 401 || res.status === 403
+        ? 'the token is not accepted: set NEXUS_ARM_TOKEN (local sandbox) or sign in for DefaultAzureCredential (`az login`)'
+        : 'check NEXUS_ARM_ENDPOINT',
+    };
+  } catch (err) {
+    return {
+      name: 'arm', ok: false, detail: `${endpoint}: ${(err as Error).message.split('\n')[0]}`,
+      fix: `${START_LOCAL}; for Azure, sign in for DefaultAzureCredential (\`az login\`) and leave NEXUS_ARM_ENDPOINT unset`,
+    };
+  }
+}
+
+export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; checks: Check[] }> {
+  const [cli, storage, arm] = await Promise.all([checkCli(env), checkStorage(env), checkArm(env)]);
+  const resourceBackend = env.NEXUS_RESOURCE_BACKEND ?? 'azure-native';
+  const backendCheck: Check = resourceBackend === 'azure-native' || resourceBackend === 'arm-rest'
+    ? { name: 'resource-backend', ok: true, detail: resourceBackend }
+    : { name: 'resource-backend', ok: false, detail: `NEXUS_RESOURCE_BACKEND=${resourceBackend}`, fix: 'set NEXUS_RESOURCE_BACKEND to azure-native (Azure) or arm-rest (the local sandbox)' };
+  const checks = [...cli, ...storage, arm, backendCheck];
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('check the Pulumi CLI, the state backend, storage and the ARM endpoint')
+    .option('--json', 'print JSON: {"ok":bool,"checks":[{"name","ok","detail","fix"}]}')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await runDoctor();
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(report) + '\n');
+      } else {
+        for (const c of report.checks) {
+          process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(26)} ${c.detail}\n`);
+          if (!c.ok && c.fix) process.stdout.write(`     ${''.padEnd(26)} -> ${c.fix}\n`);
+        }
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+}
