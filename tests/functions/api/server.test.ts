@@ -14,6 +14,11 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { azurite } from '../../helpers/azurite.ts';
 import { startServer, type RunningServer } from '../../../functions/server.ts';
 import { identityConfig, signDevToken } from '../../../functions/platform/identity.ts';
+import { storageConfig } from '../../../functions/platform/storage-config.ts';
+import { CatalogService } from '../../../functions/catalog/service.ts';
+import { Inbox } from '../../../functions/catalog/inbox.ts';
+import { deliveryHandlers, openWiring } from '../../../functions/api/wiring.ts';
+import { uniqueName } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
@@ -30,7 +35,12 @@ t.before(async (ctx) => {
     NEXUS_GITHUB_WEBHOOK_SECRET: 'server-test-secret',
     NEXUS_AZURE_MONITOR_WEBHOOK_SECRET: 'monitor-test-secret',
   };
-  ctx.server = await startServer({ port: 0, env: ctx.env, drainIntervalMs: 60_000 });
+  // Tables of its own, so other suites sharing this Azurite never show up here.
+  const storage = storageConfig(ctx.env);
+  const catalog = await CatalogService.open({ storage, tables: { entities: uniqueName('cat'), relations: uniqueName('rel') } });
+  const inbox = await Inbox.open({ storage, table: uniqueName('dlv') });
+  const wiring = { catalog, inbox, handlers: deliveryHandlers(catalog, ctx.env), close: async () => undefined };
+  ctx.server = await startServer({ port: 0, env: ctx.env, drainIntervalMs: 60_000, wiring });
   ctx.token = await signDevToken({ user: 'root', roles: ['Admin'] }, identityConfig(ctx.env));
 });
 t.after(async ({ server }) => server?.close());
@@ -180,6 +190,14 @@ t('nexus catalog import: an invalid document is refused with the file and field,
   assert.match(unreachable.stderr, /cannot reach the Nexus API/);
   const noIssuer = await runCli(['catalog', 'import', file, '--api', server.url], { ...env, NEXUS_LOCAL_ISSUER: '0' });
   assert.match(noIssuer.stderr, /NEXUS_API_TOKEN/);
+});
+
+t('openWiring: storage from the environment, handlers for every webhook source', async ({ env }) => {
+  const w = await openWiring(env);
+  assert.equal(Object.keys(w.handlers).sort(), ['azure-devops', 'azure-monitor', 'github', 'opsgenie', 'pagerduty']);
+  assert.type(w.catalog.search, 'function');
+  assert.equal(await w.inbox.enqueue({ source: 'github', deliveryId: `wiring-${uniqueName('d')}`, event: 'ping', payload: {} }), { duplicate: false });
+  await w.close();
 });
 
 t.run();
