@@ -1,0 +1,227 @@
+// The loop with the real engine, Azurite and the ARM sandbox: every gate blocks or lets through
+// with its reason recorded, the kill switch is re-read before apply, approvals are pinned.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { liveParts, releaseLive, unique, type Live } from './live.ts';
+import { mg, smallState } from './state-fixture.ts';
+import type { ReconcileResult } from '../../../functions/reconcile/loop.ts';
+import type { RunRecord } from '../../../functions/reconcile/model.ts';
+import type { Principal } from '../../../functions/platform/identity.ts';
+import { ApprovalError } from '../../../functions/reconcile/store/approvals.ts';
+
+let L: Live;
+test.before(async () => { L = await liveParts(); });
+test.after(() => releaseLive());
+
+const allowRc = { scopes: { allow: { managementGroups: ['rc*'] } } };
+
+function done(r: ReconcileResult): RunRecord {
+  assert.is(r.status, 'done', JSON.stringify(r));
+  return (r as { run: RunRecord }).run;
+}
+const gate = (run: RunRecord, name: string) => run.gates.find((g) => g.gate === name)!;
+
+test('applies a new stack, then finds nothing to change; both runs and the apply are recorded', async () => {
+  const name = unique('rcapply');
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 2 }), allowRc);
+  const first = done(await rec.reconcile({ stack: name, trigger: 'manual', commit: 'c1' }));
+  assert.is(first.decision, 'applied', first.error);
+  assert.equal(first.reasons, []);
+  assert.equal(first.gates.map((g) => g.gate), ['kill-switch', 'scope-guardrails', 'blast-radius', 'rate-limits', 'preview-reliability', 'approvals']);
+  assert.is(first.counts.create, 3);
+  assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/policyAssignments/rc-audit-1`, '2022-06-01'));
+  const second = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
+  assert.is(second.decision, 'no-change');
+  assert.is(second.counts.same, 3);
+  const stored = await L.stores.runs.list({ stack: name });
+  assert.equal(stored.runs.map((r) => r.decision), ['no-change', 'applied']);
+  assert.is((await L.stores.runs.getDetail(first.id))?.apply?.kind, 'up');
+  const audit = await L.stores.audit.list({ target: name });
+  assert.equal(audit.map((a) => a.action), ['apply']);
+  assert.is(audit[0].runId, first.id);
+  assert.is((await L.stores.runs.stack(name))?.currentRunId, undefined);
+});
+
+test('kill switch (settings, then environment): preview runs, nothing is applied, reason KILL_SWITCH', async () => {
+  const name = unique('rckill');
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc);
+  await L.stores.settings.setKillSwitch(true, 'admin@contoso.com', 'test incident');
+  try {
+    const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+    assert.is(run.decision, 'blocked');
+    assert.equal(run.reasons, ['KILL_SWITCH']);
+    assert.is(run.counts.create, 2, 'the preview still ran');
+    assert.match(gate(run, 'kill-switch').details.message, /admin@contoso\.com/);
+  } finally {
+    await L.stores.settings.setKillSwitch(false, 'admin@contoso.com', 'over');
+  }
+  assert.is(await L.exists(mg(name)), false);
+  const envRec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc, { env: { ...L.env, NEXUS_KILL_SWITCH: '1' } });
+  const run = done(await envRec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['KILL_SWITCH']]);
+  assert.is(await L.exists(mg(name)), false);
+  assert.ok((await L.stores.audit.list({ target: name })).every((a) => a.action === 'block'));
+});
+
+test('the kill switch is read again right before apply', async () => {
+  const name = unique('rckill2');
+  const base = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc);
+  // The guardrails are read after the preview; an Admin flips the switch at that moment.
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc, {
+    guardrails: async () => {
+      await L.stores.settings.setKillSwitch(true, 'admin@contoso.com', 'mid-run');
+      return base.deps.guardrails();
+    },
+  });
+  try {
+    const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+    assert.equal([run.decision, run.reasons], ['blocked', ['KILL_SWITCH']]);
+    assert.is(gate(run, 'kill-switch').details.atApply, true);
+  } finally {
+    await L.stores.settings.setKillSwitch(false, 'admin@contoso.com', 'over');
+  }
+  assert.is(await L.exists(mg(name)), false);
+});
+
+test('scope guardrails: a denied group and the tenant root are refused per resource', async () => {
+  const name = unique('rcdeny');
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }),
+    { scopes: { allow: { managementGroups: ['rc*'] }, deny: { managementGroups: [name] } } });
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['SCOPE_DENIED']]);
+  assert.is(await L.exists(mg(name)), false);
+
+  // A stack with a resource at the tenant root group, even with every group allowed.
+  const rootName = unique('rcroot');
+  const state = smallState({ tenantRoot: L.tenantRoot, name: rootName, assignments: 1 });
+  const pa = state.resources.find((r) => r.kind === 'policyAssignment')!;
+  pa.scope = mg(L.tenantRoot);
+  pa.id = `${mg(L.tenantRoot)}/providers/Microsoft.Authorization/policyAssignments/${rootName}`;
+  state.stacks[0].resourceIds = state.resources.map((r) => r.id);
+  const rootRec = await L.reconciler(() => state, { scopes: { allow: { managementGroups: ['*'] } } });
+  const rootRun = done(await rootRec.reconcile({ stack: rootName, trigger: 'manual' }));
+  assert.equal([rootRun.decision, rootRun.reasons], ['blocked', ['TENANT_ROOT']]);
+  assert.is(await L.exists(pa.id, '2022-06-01'), false);
+});
+
+test('blast radius: too many changes of one kind in one run are refused', async () => {
+  const name = unique('rcblast');
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 3 }),
+    { ...allowRc, blastRadius: { maxChangesPerRun: { policyAssignments: 2 } } });
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['BLAST_RADIUS_EXCEEDED']]);
+  assert.match(gate(run, 'blast-radius').details.message, /3 policyAssignments changes \(max 2/);
+  assert.is(await L.exists(mg(name)), false);
+});
+
+test('rate limits: refused past the interval limit with a cooldown; an Admin override lets it through', async () => {
+  const name = unique('rcrate');
+  const snap = await L.stores.rateLimits.snapshot();
+  const used = snap.counters.managementGroups?.count ?? 0;
+  // Room for no more group changes than other tests already made this hour; a short cooldown.
+  const tight = { ...allowRc, rateLimits: { cooldownMinutes: 1, maxChangesPerInterval: { managementGroups: used } } };
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0 }), tight);
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['RATE_LIMIT']]);
+  const after = await L.stores.rateLimits.snapshot();
+  assert.ok(after.counters.managementGroups?.cooldownUntil, 'the cooldown started');
+  const again = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal(again.reasons, ['RATE_LIMIT_COOLDOWN']);
+  assert.is(await L.exists(mg(name)), false);
+  await L.stores.rateLimits.setOverride({ minutes: 5, reason: 'test', by: 'admin' }, (await rec.deps.guardrails()).rateLimits);
+  try {
+    const ok = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+    assert.is(ok.decision, 'applied', ok.error);
+    assert.is(gate(ok, 'rate-limits').reason, 'RATE_LIMIT_OVERRIDDEN');
+  } finally {
+    await L.stores.rateLimits.clearOverride();
+  }
+  assert.ok(await L.exists(mg(name)));
+});
+
+test('preview reliability: an unknown value that matters fails closed, or degrades to report-only', async () => {
+  const name = unique('rcunk');
+  // A role assignment whose principal is the identity of a policy assignment created in the same
+  // run: its principalId is unknown at preview time.
+  const state = smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 });
+  const pa = state.resources.find((r) => r.kind === 'policyAssignment')!;
+  pa.body.identity = { type: 'SystemAssigned' };
+  pa.body.location = 'westeurope';
+  state.resources.push({
+    ...pa, kind: 'roleAssignment', type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01',
+    id: `${mg(name)}/providers/Microsoft.Authorization/roleAssignments/6a0b1c2d-0000-4000-8000-000000000001`,
+    name: '6a0b1c2d-0000-4000-8000-000000000001', dependsOn: [pa.id],
+    body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: { $ref: pa.id, output: 'identity.principalId' } as never, principalType: 'ServicePrincipal' } },
+  });
+  state.stacks[0].resourceIds = state.resources.map((r) => r.id);
+  const closed = await L.reconciler(() => state, allowRc);
+  const run = done(await closed.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['PREVIEW_UNRELIABLE']], JSON.stringify(gate(run, 'preview-reliability').details));
+  assert.match(gate(run, 'preview-reliability').details.message, /principalId/);
+  const reportOnly = await L.reconciler(() => state, { ...allowRc, previewReliability: { onExceed: 'report-only' } });
+  const run2 = done(await reportOnly.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([run2.decision, run2.reasons], ['report-only', ['PREVIEW_UNRELIABLE_REPORT_ONLY']]);
+  assert.is(await L.exists(mg(name)), false);
+});
+
+const person = (id: string, groups: string[]): Principal => ({ id, name: id, email: `${id}@contoso.com`, roles: ['PlatformEngineer'], groups });
+
+test('approvals: held with the change set pinned, the author cannot approve, approved runs apply', async () => {
+  const name = unique('rcappr');
+  const guard = { ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 1 }] } };
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1, roleAssignment: '7a0b1c2d-0000-4000-8000-000000000001' }), guard);
+  const held = done(await rec.reconcile({ stack: name, trigger: 'push', commit: 'abc', author: 'carol@contoso.com' }));
+  assert.equal([held.decision, held.reasons], ['pending-approval', ['APPROVAL_REQUIRED']]);
+  assert.is(held.approvalId, held.id);
+  assert.is(await L.exists(mg(name)), false);
+  const pending = await L.stores.approvals.get(held.id);
+  assert.equal([pending?.status, pending?.changeSetHash, pending?.author], ['pending', held.changeSetHash, 'carol@contoso.com']);
+
+  // A second reconcile of the same preview keeps the same request.
+  const still = done(await rec.reconcile({ stack: name, trigger: 'timer', commit: 'abc', author: 'carol@contoso.com' }));
+  assert.equal([still.decision, still.reasons, still.approvalId], ['pending-approval', ['APPROVAL_PENDING'], held.id]);
+
+  await L.stores.approvals.vote(held.id, person('carol', ['platform'])).then(() => assert.unreachable(), (e) => assert.instance(e, ApprovalError));
+  const approved = await L.stores.approvals.vote(held.id, person('ann', ['platform']));
+  assert.is(approved.status, 'approved');
+  const applied = done(await rec.reconcile({ stack: name, trigger: 'approval', commit: 'abc', author: 'carol@contoso.com' }));
+  assert.is(applied.decision, 'applied', applied.error);
+  assert.is(gate(applied, 'approvals').reason, 'APPROVED');
+  assert.is(applied.approvalId, held.id);
+  assert.is((await L.stores.approvals.get(held.id))?.status, 'applied');
+  assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/roleAssignments/7a0b1c2d-0000-4000-8000-000000000001`, '2022-04-01'));
+});
+
+test('a stale approval is refused: the desired state moved after the approved preview', async () => {
+  const name = unique('rcstale');
+  let version = 'v1';
+  const guard = { ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 1 }] } };
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1, version, roleAssignment: '8a0b1c2d-0000-4000-8000-000000000001' }), guard);
+  const held = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.is(held.decision, 'pending-approval');
+  await L.stores.approvals.vote(held.id, person('ann', ['platform']));
+  version = 'v2';
+  const stale = done(await rec.reconcile({ stack: name, trigger: 'approval' }));
+  assert.equal([stale.decision, stale.reasons], ['pending-approval', ['APPROVAL_STALE']]);
+  assert.match(gate(stale, 'approvals').details.message, /stale \(.*desiredState.*\)/);
+  assert.is(await L.exists(mg(name)), false);
+  assert.is((await L.stores.approvals.get(held.id))?.status, 'superseded');
+  assert.is((await L.stores.approvals.get(stale.id))?.status, 'pending', 'a new request for the new preview');
+});
+
+test('dry run: gates pass, nothing is applied', async () => {
+  const name = unique('rcdry');
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc);
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual', dryRun: true }));
+  assert.is(run.decision, 'dry-run');
+  assert.ok(run.gates.every((g) => g.pass));
+  assert.is(await L.exists(mg(name)), false);
+});
+
+test('an unknown stack is refused before anything is recorded', async () => {
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name: 'rcknown', assignments: 0 }), allowRc);
+  await rec.reconcile({ stack: 'nope', trigger: 'manual' }).then(() => assert.unreachable(), (e) => assert.match(e.message, /no stack 'nope'.*rcknown/));
+  assert.equal((await L.stores.runs.list({ stack: 'nope' })).runs, []);
+});
+
+test.run();
