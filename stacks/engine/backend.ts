@@ -9,6 +9,14 @@ import { REPO_ROOT } from './cli.ts';
 
 export const DEFAULT_STATE_CONTAINER = 'pulumi-state';
 
+/** The engine's settings cannot work (a missing account, an unknown switch value): the message says what to set. */
+export class EngineConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineConfigError';
+  }
+}
+
 export interface BackendSettings {
   /** The Pulumi backend URL, e.g. `azblob://pulumi-state?domain=127.0.0.1:10000&protocol=http`. */
   url: string;
@@ -81,7 +89,7 @@ export function backendSettings(env: NodeJS.ProcessEnv = process.env): BackendSe
     }
   }
   if (url.startsWith('azblob://') && !account) {
-    throw new Error(
+    throw new EngineConfigError(
       'the azblob Pulumi backend needs a storage account: set NEXUS_STORAGE_CONNECTION_STRING (local) or NEXUS_STORAGE_ACCOUNT (production)',
     );
   }

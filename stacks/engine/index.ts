@@ -9,13 +9,28 @@ import {
 import type { DesiredState } from '../compile/model.ts';
 import type { ChangeSet } from './changeset.ts';
 import { cliEnv, locatePulumi, pulumiCommand } from './cli.ts';
-import { backendSettings, ensureStateContainer, type BackendSettings } from './backend.ts';
+import { EngineConfigError, backendSettings, ensureStateContainer, type BackendSettings } from './backend.ts';
 import { armRestProgram, armRestTypeToken, stackResources } from './arm-rest-provider.ts';
 import { ChangeSetBuilder, type ArmFacts } from './events.ts';
 import { StackBusyError, isLockedMessage, locksFromMessage, type StaleLockClearer } from './busy.ts';
 
 export { StackBusyError, type StaleLockClearer, type StackLock } from './busy.ts';
+export { EngineConfigError } from './backend.ts';
 export type { ChangeSet } from './changeset.ts';
+
+/**
+ * An operation the engine ran and that failed (a provider error, an invalid program). The message
+ * holds the engine's error lines; `changeSet` what was seen up to the failure, with diagnostics.
+ */
+export class EngineOperationError extends Error {
+  constructor(readonly stack: string, readonly kind: ChangeSet['kind'], readonly changeSet: ChangeSet, readonly cause: CommandError) {
+    const errors = changeSet.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+    const fromStderr = String(cause.message).split('\n').filter((l) => /^\s*error:/.test(l)).map((l) => l.trim());
+    const lines = [...new Set([...errors, ...fromStderr])];
+    super(`${kind} of stack ${stack} failed${lines.length ? `: ${lines.join('; ')}` : ` (${String(cause.message).split('\n').find((l) => l.trim()) ?? 'no output'})`}`);
+    this.name = 'EngineOperationError';
+  }
+}
 
 /** Pulumi project of every Nexus stack (the DIY backend keeps stacks per project). */
 export const PROJECT = 'nexus';
@@ -71,6 +86,8 @@ export interface OperationTimings {
   programMs: number;
   /** Our event handling and ChangeSet building. */
   mappingMs: number;
+  /** CLI time while opening the stack (version check, select or create, config). */
+  setupMs: number;
 }
 
 const workDirs = new Set<string>();
@@ -109,10 +126,15 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   const env = { ...process.env, ...(opts.env ?? {}) };
   const backend = (opts.resourceBackend ?? (env.NEXUS_RESOURCE_BACKEND as ResourceBackend | undefined) ?? 'azure-native');
   if (backend !== 'azure-native' && backend !== 'arm-rest') {
-    throw new Error(`NEXUS_RESOURCE_BACKEND must be azure-native or arm-rest, not ${backend}`);
+    throw new EngineConfigError(`NEXUS_RESOURCE_BACKEND must be azure-native or arm-rest, not ${backend}`);
+  }
+  if (backend === 'arm-rest' && (!env.NEXUS_ARM_ENDPOINT || !env.NEXUS_ARM_TOKEN)) {
+    throw new EngineConfigError('the arm-rest resource backend needs NEXUS_ARM_ENDPOINT and NEXUS_ARM_TOKEN (the ARM sandbox sets both; `npm run up` writes them to .nexus/local.env)');
   }
   const settings: BackendSettings = backendSettings(opts.backendUrl ? { ...env, NEXUS_PULUMI_BACKEND_URL: opts.backendUrl } : env);
+  const ts = performance.now();
   const [cmd] = await Promise.all([pulumiCommand(env), ensureStateContainer(settings, env)]);
+  let setupMs = performance.now() - ts;
   const loc = locatePulumi(env);
 
   const envVars: Record<string, string> = { ...cliEnv(loc), ...settings.env };
@@ -120,7 +142,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   for (const [k, v] of Object.entries(env)) if (k.startsWith('NEXUS_ARM_') && v !== undefined) envVars[k] = v;
 
   const inner = await programFor(opts.state, opts.stack, backend);
-  const timings: OperationTimings = { totalMs: 0, engineMs: 0, programMs: 0, mappingMs: 0 };
+  const timings: OperationTimings = { totalMs: 0, engineMs: 0, programMs: 0, mappingMs: 0, setupMs: 0 };
   const program: PulumiFn = async () => {
     const t = performance.now();
     try { return await inner(); } finally { timings.programMs += performance.now() - t; }
@@ -130,6 +152,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   workDirs.add(workDir);
   // Node reads one extra CA file: the ARM endpoint's CA joins whatever the machine already adds.
   if (env.NEXUS_ARM_CA_FILE) envVars.NODE_EXTRA_CA_CERTS = caBundle(workDir, env.NEXUS_ARM_CA_FILE, env.NODE_EXTRA_CA_CERTS);
+  const tc = performance.now();
   const stack: Stack = await LocalWorkspace.createOrSelectStack(
     { stackName: opts.stack, projectName: PROJECT, program },
     {
@@ -148,6 +171,8 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   };
   for (const [k, v] of Object.entries(opts.secrets ?? {})) config[k.includes(':') ? k : `nexus:${k}`] = { value: v, secret: true };
   await stack.setAllConfig(config);
+  setupMs += performance.now() - tc;
+  timings.setupMs = setupMs;
 
   const facts = armFacts(opts.state, opts.stack, backend);
   const running = new Set<AbortController>();
@@ -199,6 +224,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
         }
         throw new StackBusyError(opts.stack, locksFromMessage(text), err);
       }
+      if (err instanceof CommandError) throw new EngineOperationError(opts.stack, kind, builder.build(), err);
       throw err;
     } finally {
       running.delete(ac);

@@ -10,6 +10,7 @@ import * as runsCmd from './runs.ts';
 import * as killswitchCmd from './killswitch.ts';
 import * as approvalsCmd from './approvals.ts';
 import * as doctorCmd from './doctor.ts';
+import * as previewCmd from './preview.ts';
 
 export function registerAll(program: Command): void {
   devToken.register(program);
@@ -22,5 +23,6 @@ export function registerAll(program: Command): void {
   killswitchCmd.register(program);
   approvalsCmd.register(program);
   doctorCmd.register(program);
+  previewCmd.register(program);
   void program;
 }

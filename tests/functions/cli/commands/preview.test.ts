@@ -1,0 +1,58 @@
+// `nexus preview` as a user runs it: the real CLI entry compiles the default tenant and previews
+// a stack through the real engine, with state in Azurite and the ARM sandbox as the live tenant.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { azurite } from '../../../helpers/azurite.ts';
+import { sandbox } from '../../../helpers/sandbox.ts';
+import { compileDefaultTenant } from '../../../../stacks/compile/index.ts';
+
+const BIN = fileURLToPath(new URL('../../../../bin/nexus.js', import.meta.url));
+let env: Record<string, string>;
+
+function nexus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, NEXUS_NO_LOCAL_ENV: '1', ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+test.before(async () => {
+  const [az, sb] = await Promise.all([azurite(), sandbox()]);
+  // A backend folder of its own, so other tests' stacks of the same name do not count.
+  env = { ...az.env, ...sb.env, NEXUS_RESOURCE_BACKEND: 'arm-rest', NEXUS_HOME: mkdtempSync(join(tmpdir(), 'nexus-home-')),
+    NEXUS_PULUMI_BACKEND_URL: `azblob://pulumi-state/preview-cli-${process.pid}?domain=127.0.0.1:${az.blobPort}&protocol=http` };
+});
+
+test('--json: the ChangeSet of the named stack, shaped as the issue says', async () => {
+  const state = await compileDefaultTenant({ ...process.env, ...env });
+  const online = state.stacks.find((s) => s.name === 'online')!;
+  const r = await nexus(['preview', '--stack', 'online', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.stacks.map((s: { name: string }) => s.name), ['online']);
+  const [s] = out.stacks;
+  assert.equal(s.summary, { create: online.resourceIds.length, update: 0, replace: 0, delete: 0, same: 0 });
+  assert.equal(s.changes.map((c: { armId: string }) => c.armId), online.resourceIds);
+  assert.ok(s.changes.every((c: { op: string; urn: string; type: string }) => c.op === 'create' && c.urn.startsWith('urn:pulumi:online::nexus::') && c.type.startsWith('pulumi-nodejs:dynamic/arm:')));
+  assert.is(s.kind, 'preview');
+});
+
+test('text: counts per stack and each change; an unknown stack is a one-line error', async () => {
+  const state = await compileDefaultTenant({ ...process.env, ...env });
+  const n = state.stacks.find((s) => s.name === 'online')!.resourceIds.length;
+  const r = await nexus(['preview', '--stack', 'online']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^online: ${n} create, 0 update, 0 replace, 0 delete, 0 same$`, 'm'));
+  assert.match(r.stdout, /^ {2}create {3}\/providers\/Microsoft\.Management\/managementGroups\/online/m);
+
+  const bad = await nexus(['preview', '--stack', 'nope']);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /^nexus: --stack: no stack named "nope" in the default tenant \(stacks: alz, /);
+});
+
+test.run();
