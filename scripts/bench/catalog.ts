@@ -75,11 +75,20 @@ async function load(catalog: CatalogService): Promise<void> {
       const e = entityAt(i);
       const key = `${String(e.kind).toLowerCase()}:default/${(e.metadata as { name: string }).name.toLowerCase()}`;
       if (catalog.index.has(key)) continue;
-      await catalog.upsert(e, { name: 'bench', scope: 'bench' });
+      // The emulator drops connections under load now and then: retry, the upsert is idempotent.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await catalog.upsert(e, { name: 'bench', scope: 'bench' });
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
       if (i % 5000 === 0) log(`  ${i} (${Math.round(i / ((Date.now() - started) / 1000))}/s)`);
     }
   };
-  await Promise.all(Array.from({ length: 64 }, worker));
+  await Promise.all(Array.from({ length: 32 }, worker));
   log(`loaded in ${Math.round((Date.now() - started) / 1000)}s`);
 }
 
