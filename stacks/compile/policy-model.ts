@@ -100,12 +100,21 @@ function details(def: DefinitionRecord): Record<string, unknown> {
   return d && typeof d === 'object' && !Array.isArray(d) ? (d as Record<string, unknown>) : {};
 }
 
+/**
+ * Definitions spell one built-in role in different cases; ARM treats them as one, so the compiler
+ * does too (two role assignments for one role, scope and principal are refused as duplicates).
+ */
+export function canonicalRoleId(id: string): string {
+  const m = /^\/providers\/microsoft\.authorization\/roledefinitions\/([0-9a-f-]{36})$/i.exec(id);
+  return m ? `/providers/Microsoft.Authorization/roleDefinitions/${m[1]!.toLowerCase()}` : id;
+}
+
 /** Role definition ids that DeployIfNotExists and Modify policies declare for remediation. */
 export function roleDefinitionIds(def: DefinitionRecord, index: DefinitionIndex): string[] {
   const out = new Set<string>();
   const add = (d: DefinitionRecord) => {
     const ids = details(d).roleDefinitionIds;
-    if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') out.add(id);
+    if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') out.add(canonicalRoleId(id));
   };
   if (def.kind === 'policyDefinition') add(def);
   else for (const m of members(def, {}, index)) if (m.def?.kind === 'policyDefinition') add(m.def);

@@ -6,7 +6,7 @@ import type { Hierarchy } from './hierarchy.ts';
 import { authz, GUID, isAssignableScope, mgScope, stableUuid } from './ids.ts';
 import type { Finding, OutputRef } from './model.ts';
 import type { PlacedAssignment, PlacedGroup, Placer } from './placeholders.ts';
-import { assignPermissionValues, parameterValues, roleDefinitionIds, type DefinitionIndex } from './policy-model.ts';
+import { assignPermissionValues, canonicalRoleId, parameterValues, roleDefinitionIds, type DefinitionIndex } from './policy-model.ts';
 
 export interface RoleAssignmentPlan {
   id: string;
@@ -71,8 +71,8 @@ export function rbacRoleAssignments(pg: PlacedGroup, h: Hierarchy, placer: Place
     const at = item.origin;
     let roleId: string | undefined;
     const deps: string[] = [];
-    if (r.role.startsWith('/')) roleId = r.role;
-    else if (GUID.test(r.role)) roleId = `/providers/Microsoft.Authorization/roleDefinitions/${r.role}`;
+    if (r.role.startsWith('/')) roleId = canonicalRoleId(r.role);
+    else if (GUID.test(r.role)) roleId = `/providers/Microsoft.Authorization/roleDefinitions/${r.role.toLowerCase()}`;
     else if (BUILTIN_ROLES[r.role]) roleId = `/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLES[r.role]}`;
     else {
       const where = placer.deployedAt('roleDefinition', r.role, mgId);

@@ -90,6 +90,16 @@ test('DeployIfNotExists and Modify assignments get role assignments for their id
   assert.equal(again.resources.map((r) => r.id), state.resources.map((r) => r.id));
 });
 
+test('no two role assignments grant one role to one principal at one scope (ARM refuses duplicates)', () => {
+  const seen = new Set<string>();
+  for (const r of state.resources.filter((x) => x.kind === 'roleAssignment')) {
+    const p = r.body.properties as { roleDefinitionId: string; principalId: unknown };
+    const key = `${r.scope.toLowerCase()}|${p.roleDefinitionId.toLowerCase()}|${JSON.stringify(p.principalId)}`;
+    assert.not.ok(seen.has(key), key);
+    seen.add(key);
+  }
+});
+
 test('policy assignment names stay within 24 characters and sit at their group scope', () => {
   for (const r of state.resources.filter((x) => x.kind === 'policyAssignment')) {
     assert.ok(r.name.length <= 24, r.name);
