@@ -24,8 +24,11 @@ export interface EngineStack {
   exportState(): Promise<unknown>;
   cancel(): Promise<void>;
   close?(): void;
-  /** Time inside the engine of the last operation (the engine reports it). */
-  readonly lastTimings?: { engineMs: number };
+  /**
+   * Timings of the last operation, as the engine reports them: `engineMs` is the Automation API
+   * call, during which our own inline program (`programMs`) and event mapping (`mappingMs`) ran.
+   */
+  readonly lastTimings?: { engineMs: number; programMs?: number; mappingMs?: number };
 }
 
 /** Opens the engine's stack; `lease` is the caller's stack lease (it may clear dead processes' locks). */

@@ -202,11 +202,13 @@ export class Reconciler {
     await stores.runs.updateStack(run.stack, (s) => ({ ...s, currentRunId: run.id, lastHolderId: holderId }));
   }
 
+  /** Runs an engine operation and adds the engine's own time (not our program's or mapping's). */
   private async engineCall<T>(ctl: { engineMs: number; engine?: EngineStack }, f: () => Promise<T>): Promise<T> {
     try {
       return await f();
     } finally {
-      ctl.engineMs += ctl.engine?.lastTimings?.engineMs ?? 0;
+      const t = ctl.engine?.lastTimings;
+      if (t) ctl.engineMs += Math.max(0, t.engineMs - (t.programMs ?? 0) - (t.mappingMs ?? 0));
     }
   }
 
