@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as pulumi from '@pulumi/pulumi';
 import { compile } from '../../../stacks/compile/index.ts';
+import { architecture, tmpLibrary } from './tmp-library.ts';
 import { registerStack } from '../../../stacks/compile/program.ts';
 
 interface Registered {
@@ -125,6 +126,26 @@ test('child stack: parent group by id, subscription placed through its own provi
   ]);
   const custom = rbac.filter((r) => r.inputs.roleDefinitionId.startsWith(`${MG}top/providers/Microsoft.Authorization/roleDefinitions/`));
   assert.is(custom.length, 2);
+});
+
+test('archetype resources use the azure-native class their type token names', async () => {
+  const lib = tmpLibrary({
+    'x.yaml': 'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:\n  resources:\n    - { name: logs, type: "azure-native:resources:ResourceGroup", inputs: { resourceGroupName: rg-logs, location: westeurope } }\n    - { name: bad, type: "azure-native:resources:NoSuchThing" }\n',
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['x'] }] }),
+  });
+  const s = compile({ libraries: [`${FIX}base`, lib], architecture: 'test' }).state;
+  const good = { ...s, resources: s.resources.filter((r) => r.name !== 'bad'), stacks: s.stacks.map((x) => ({ ...x, resourceIds: x.resourceIds.filter((id) => !id.endsWith('/bad')) })) };
+  const created = await registerStack(good, 'apps');
+  await Promise.all([...created.values()].map((r) => new Promise((res) => r.urn.apply(res))));
+  const rg = registered.find((r) => r.type === 'azure-native:resources:ResourceGroup')!;
+  assert.is(rg.name, 'logs');
+  assert.equal(rg.inputs, { resourceGroupName: 'rg-logs', location: 'westeurope' });
+  try {
+    await registerStack(s, 'apps');
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /azure-native has no resources\.NoSuchThing/);
+  }
 });
 
 test('an unknown stack is refused', async () => {
