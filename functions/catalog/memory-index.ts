@@ -31,12 +31,18 @@ interface Doc {
   item: Indexed;
   tokens: Map<string, number>;
   nameLower: string;
+  kind: string;
+  owner?: string;
+  tags: string[];
+  lifecycle?: string;
+  orphaned: boolean;
 }
 
 // Weight of a word by where it was found: a hit on the name ranks above one in the description.
 const W = { name: 10, title: 8, tag: 6, kind: 4, owner: 3, description: 2, spec: 1 };
 const SPEC_FIELDS = ['type', 'lifecycle', 'stage', 'region', 'sku', 'state', 'severity', 'status', 'provider', 'language', 'version', 'project', 'resourceGroup', 'summary', 'title', 'assignee', 'sprint'];
 const MAX_PREFIX_EXPANSION = 200;
+const PREFIX_BUCKET = 3;
 
 export function tokenize(text: string): string[] {
   return text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
@@ -51,14 +57,23 @@ function lowerBound(arr: string[], x: string): number {
   return lo;
 }
 
-function sortedInsert(arr: string[], x: string): void {
-  const i = lowerBound(arr, x);
-  if (arr[i] !== x) arr.splice(i, 0, x);
-}
-
-function sortedRemove(arr: string[], x: string): void {
-  const i = lowerBound(arr, x);
-  if (arr[i] === x) arr.splice(i, 1);
+/** The k-th largest value (1-based), by partial selection; -Infinity when there are fewer. */
+function kthLargest(values: number[], k: number): number {
+  if (values.length < k) return -Infinity;
+  const a = Float64Array.from(values);
+  let lo = 0, hi = a.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+    }
+    if (target <= j) hi = j; else if (target >= i) lo = i; else break;
+  }
+  return a[target]!;
 }
 
 function addTo(map: Map<string, Set<string>>, k: string | undefined, v: string): void {
@@ -92,16 +107,25 @@ function matches(value: unknown, want: string): boolean {
 
 export class MemoryIndex implements OwnerLookup {
   private readonly items = new Map<string, Indexed>();
-  private readonly sortedKeys: string[] = [];
+  /** All keys in order, rebuilt lazily after writes (sorting on demand beats inserting 100k times). */
+  private sortedCache: string[] | undefined = [];
   private readonly byKind = new Map<string, Set<string>>();
   private readonly byOwner = new Map<string, Set<string>>();
   private readonly byTag = new Map<string, Set<string>>();
   /** key -> relations (type|target -> relation) in both directions. */
   private readonly graph = new Map<string, Map<string, { type: string; target: string }>>();
   // search
-  private readonly docs = new Map<string, Doc>();
-  private readonly postings = new Map<string, Map<string, number>>();
-  private readonly tokens: string[] = [];
+  private readonly docs: Array<Doc | undefined> = [];
+  private readonly docIds = new Map<string, number>();
+  private readonly free: number[] = [];
+  private readonly postings = new Map<string, Map<number, number>>();
+  /** Words by their first 1..PREFIX_BUCKET letters, for prefix matching. */
+  private readonly prefixes = new Map<string, Set<string>>();
+  private scratchScore = new Float64Array(0);
+  private scratchTerm = new Float64Array(0);
+  private scratchHits = new Int32Array(0);
+  private scratchStamp = new Int32Array(0);
+  private generation = 0;
   // ownership lookups
   private readonly usersByEmail = new Map<string, string>();
   private readonly usersByLogin = new Map<string, string>();
@@ -147,7 +171,7 @@ export class MemoryIndex implements OwnerLookup {
     this.searchCache.clear();
     const old = this.items.get(item.key);
     if (old) this.unindex(old);
-    else sortedInsert(this.sortedKeys, item.key);
+    else this.sortedCache = undefined;
     this.items.set(item.key, item);
     this.indexItem(item);
   }
@@ -158,7 +182,7 @@ export class MemoryIndex implements OwnerLookup {
     this.searchCache.clear();
     this.unindex(old);
     this.items.delete(key);
-    sortedRemove(this.sortedKeys, key);
+    this.sortedCache = undefined;
   }
 
   private indexItem(item: Indexed): void {
@@ -234,53 +258,59 @@ export class MemoryIndex implements OwnerLookup {
     add(e.status?.owner?.split('/').pop(), W.owner);
     add(e.metadata.description, W.description);
     for (const f of SPEC_FIELDS) add(e.spec[f], W.spec);
-    const doc: Doc = { key: item.key, item, tokens, nameLower: e.metadata.name.toLowerCase() };
-    this.docs.set(item.key, doc);
+    const id = this.free.pop() ?? this.docs.length;
+    this.docIds.set(item.key, id);
+    this.docs[id] = {
+      key: item.key, item, tokens, nameLower: e.metadata.name.toLowerCase(),
+      kind: e.kind, owner: e.status?.owner, tags: e.metadata.tags ?? [],
+      lifecycle: typeof e.spec.lifecycle === 'string' ? e.spec.lifecycle : undefined, orphaned: Boolean(e.status?.orphaned),
+    };
     for (const [t, w] of tokens) {
       let p = this.postings.get(t);
       if (!p) {
         this.postings.set(t, (p = new Map()));
-        sortedInsert(this.tokens, t);
+        for (let n = 1; n <= PREFIX_BUCKET; n++) if (t.length > n) addTo(this.prefixes, t.slice(0, n), t);
       }
-      p.set(item.key, w);
+      p.set(id, w);
     }
   }
 
   private unindexSearch(key: string): void {
-    const doc = this.docs.get(key);
-    if (!doc) return;
+    const id = this.docIds.get(key);
+    if (id === undefined) return;
+    const doc = this.docs[id]!;
     for (const t of doc.tokens.keys()) {
       const p = this.postings.get(t);
       if (!p) continue;
-      p.delete(key);
+      p.delete(id);
       if (!p.size) {
         this.postings.delete(t);
-        sortedRemove(this.tokens, t);
+        for (let n = 1; n <= PREFIX_BUCKET; n++) if (t.length > n) removeFrom(this.prefixes, t.slice(0, n), t);
       }
     }
-    this.docs.delete(key);
+    this.docs[id] = undefined;
+    this.docIds.delete(key);
+    this.free.push(id);
   }
 
-  /** Scores of the entities matching one query word: the word itself, or words that start with it. */
-  private termScores(term: string): Map<string, number> {
-    const scores = new Map<string, number>();
+  /** The indexed words a query word matches: itself (factor 1) and longer words starting with it. */
+  private expand(term: string): Array<[Map<number, number>, number]> {
+    const out: Array<[Map<number, number>, number]> = [];
     const exact = this.postings.get(term);
-    if (exact) for (const [k, w] of exact) scores.set(k, w * 1.0);
-    let i = lowerBound(this.tokens, term);
-    for (let n = 0; i < this.tokens.length && n < MAX_PREFIX_EXPANSION; i++, n++) {
-      const t = this.tokens[i]!;
-      if (!t.startsWith(term)) break;
-      if (t === term) continue;
+    if (exact) out.push([exact, 1]);
+    const bucket = this.prefixes.get(term.slice(0, Math.min(term.length, PREFIX_BUCKET)));
+    if (!bucket) return out;
+    let n = 0;
+    for (const t of bucket) {
+      if (t === term || !t.startsWith(term)) continue;
       // A prefix match counts less, and less the more of the word is missing.
-      const factor = 0.5 + 0.3 * (term.length / t.length);
-      for (const [k, w] of this.postings.get(t)!) {
-        const s = w * factor;
-        if ((scores.get(k) ?? 0) < s) scores.set(k, s);
-      }
+      out.push([this.postings.get(t)!, 0.5 + 0.3 * (term.length / t.length)]);
+      if (++n >= MAX_PREFIX_EXPANSION) break;
     }
-    return scores;
+    return out;
   }
 
+  /** Search results are shared between callers until the next write: treat them as read-only. */
   search(q: string, opts: { kind?: string; owner?: string; tag?: string; limit?: number; offset?: number } = {}): { items: SearchHit[]; facets: Facets; total: number } {
     const limit = Math.max(1, Math.min(opts.limit ?? 20, 200));
     const offset = Math.max(0, opts.offset ?? 0);
@@ -293,6 +323,16 @@ export class MemoryIndex implements OwnerLookup {
     return result;
   }
 
+  private ensureScratch(): void {
+    if (this.scratchScore.length >= this.docs.length) return;
+    const size = Math.max(1024, this.docs.length * 2);
+    this.scratchScore = new Float64Array(size);
+    this.scratchTerm = new Float64Array(size);
+    this.scratchHits = new Int32Array(size);
+    this.scratchStamp = new Int32Array(size);
+    this.generation = 0;
+  }
+
   private runSearch(q: string, opts: { kind?: string; owner?: string; tag?: string }, limit: number, offset: number): { items: SearchHit[]; facets: Facets; total: number } {
     const terms = [...new Set(tokenize(q))];
     const filters: Set<string>[] = [];
@@ -301,45 +341,89 @@ export class MemoryIndex implements OwnerLookup {
     if (opts.tag) filters.push(this.byTag.get(opts.tag) ?? new Set<string>());
     filters.sort((a, b) => a.size - b.size);
     const admitted = (k: string) => filters.every((f) => f.has(k));
-    let scored: Array<[string, number]>;
+
+    // Matches as parallel arrays of doc id and score.
+    let ids: number[] = [];
+    let scores: number[] = [];
     if (!terms.length) {
-      const keys = filters.length ? [...filters[0]!].filter(admitted).sort() : this.sortedKeys;
-      scored = keys.map((k) => [k, 0]);
+      const keys = filters.length ? [...filters[0]!].filter(admitted).sort() : this.keysSorted();
+      ids = keys.map((k) => this.docIds.get(k)!);
+      scores = ids.map(() => 0);
     } else {
-      const perTerm = terms.map((t) => this.termScores(t)).sort((a, b) => a.size - b.size);
-      const qLower = q.trim().toLowerCase();
-      scored = [];
-      outer: for (const [k, s0] of perTerm[0]!) {
-        if (filters.length && !admitted(k)) continue;
-        let s = s0;
-        for (let i = 1; i < perTerm.length; i++) {
-          const si = perTerm[i]!.get(k);
-          if (si === undefined) continue outer;
-          s += si;
+      this.ensureScratch();
+      const total = this.scratchScore, best = this.scratchTerm, hits = this.scratchHits, stamp = this.scratchStamp;
+      // Each term: the best score of any of its words per doc; a doc must match every term.
+      const expanded = terms.map((t) => this.expand(t));
+      const touched: number[] = [];
+      for (let j = 0; j < expanded.length; j++) {
+        const gen = ++this.generation;
+        const cur: number[] = [];
+        for (const [posting, factor] of expanded[j]!) {
+          for (const [doc, w] of posting) {
+            if (j > 0 && hits[doc] !== j) continue; // did not match every earlier term
+            const s = w * factor;
+            if (stamp[doc] !== gen) { stamp[doc] = gen; best[doc] = s; cur.push(doc); } else if (s > best[doc]!) best[doc] = s;
+          }
         }
-        const doc = this.docs.get(k)!;
-        if (doc.nameLower === qLower) s += 20;
-        else if (doc.nameLower.startsWith(qLower)) s += 5;
-        if (doc.item.entity.status?.orphaned) s *= 0.5;
-        scored.push([k, Math.round(s * 100) / 100]);
+        for (const doc of cur) {
+          if (j === 0) { hits[doc] = 1; total[doc] = best[doc]!; touched.push(doc); } else { hits[doc] = j + 1; total[doc]! += best[doc]!; }
+        }
       }
-      scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const qLower = q.trim().toLowerCase();
+      const m = expanded.length;
+      for (const doc of touched) {
+        if (hits[doc] !== m) continue;
+        const d = this.docs[doc]!;
+        if (filters.length && !admitted(d.key)) continue;
+        let sc = total[doc]!;
+        if (d.nameLower === qLower) sc += 20;
+        else if (d.nameLower.startsWith(qLower)) sc += 5;
+        if (d.orphaned) sc *= 0.5;
+        ids.push(doc);
+        scores.push(Math.round(sc * 100) / 100);
+      }
+      for (const doc of touched) hits[doc] = 0;
+      // Only the requested page needs ordering: pick the top offset+limit.
+      const want = offset + limit;
+      const order = ids.map((_, i) => i);
+      const cmp = (a: number, b: number) => scores[b]! - scores[a]! || (this.docs[ids[a]!]!.key < this.docs[ids[b]!]!.key ? -1 : 1);
+      let topIdx: number[];
+      if (order.length > want * 4) {
+        const threshold = kthLargest(scores, want);
+        topIdx = order.filter((i) => scores[i]! >= threshold).sort(cmp).slice(0, want);
+      } else {
+        topIdx = order.sort(cmp).slice(0, want);
+      }
+      const facets = this.facetsOf(ids);
+      return {
+        items: topIdx.slice(offset).map((i) => ({ entity: this.view(this.docs[ids[i]!]!.key)!, score: scores[i]! })),
+        facets,
+        total: ids.length,
+      };
     }
-    const facets: Facets = { kind: {}, owner: {}, tag: {}, lifecycle: {} };
-    for (const [k] of scored) {
-      const e = this.items.get(k)!.entity;
-      facets.kind[e.kind] = (facets.kind[e.kind] ?? 0) + 1;
-      if (e.status?.owner) facets.owner[e.status.owner] = (facets.owner[e.status.owner] ?? 0) + 1;
-      for (const t of e.metadata.tags ?? []) facets.tag[t] = (facets.tag[t] ?? 0) + 1;
-      if (typeof e.spec.lifecycle === 'string') facets.lifecycle[e.spec.lifecycle] = (facets.lifecycle[e.spec.lifecycle] ?? 0) + 1;
-    }
-    facets.owner = top(facets.owner, 20);
-    facets.tag = top(facets.tag, 20);
     return {
-      items: scored.slice(offset, offset + limit).map(([k, score]) => ({ entity: this.view(k)!, score })),
-      facets,
-      total: scored.length,
+      items: ids.slice(offset, offset + limit).map((doc) => ({ entity: this.view(this.docs[doc]!.key)!, score: 0 })),
+      facets: this.facetsOf(ids),
+      total: ids.length,
     };
+  }
+
+  private facetsOf(ids: number[]): Facets {
+    const kind = new Map<string, number>(), owner = new Map<string, number>(), tag = new Map<string, number>(), lifecycle = new Map<string, number>();
+    const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+    for (const id of ids) {
+      const d = this.docs[id]!;
+      inc(kind, d.kind);
+      if (d.owner) inc(owner, d.owner);
+      for (const t of d.tags) inc(tag, t);
+      if (d.lifecycle) inc(lifecycle, d.lifecycle);
+    }
+    return { kind: Object.fromEntries(kind), owner: top(owner, 20), tag: top(tag, 20), lifecycle: Object.fromEntries(lifecycle) };
+  }
+
+  private keysSorted(): string[] {
+    this.sortedCache ??= [...this.items.keys()].sort();
+    return this.sortedCache;
   }
 
   // ---- list ----------------------------------------------------------------------------------
@@ -358,7 +442,7 @@ export class MemoryIndex implements OwnerLookup {
       return where.every(([path, want]) => matches(pathValue(item.entity, path), want));
     };
     // Small candidate sets are sorted directly; otherwise walk the sorted key list from the cursor.
-    const source = sets.length && sets[0]!.size < 20_000 ? [...sets[0]!].sort() : this.sortedKeys;
+    const source = sets.length && sets[0]!.size < 20_000 ? [...sets[0]!].sort() : this.keysSorted();
     let i = opts.after ? lowerBound(source, opts.after) : 0;
     if (opts.after && source[i] === opts.after) i++;
     const keys: string[] = [];
@@ -411,8 +495,8 @@ export class MemoryIndex implements OwnerLookup {
   }
 }
 
-function top(counts: Record<string, number>, n: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n));
+function top(counts: Map<string, number>, n: number): Record<string, number> {
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n));
 }
 
 export { entityRefOf };

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { freshCatalog, freshTables } from './fresh.ts';
 import { CatalogService, ValidationError, ConcurrencyError } from '../../../functions/catalog/service.ts';
 import type { Entity } from '../../../functions/catalog/kinds.ts';
+import { generateEntities } from '../../../scripts/bench/catalog-data.ts';
 
 const api = { name: 'api', actor: 'tester' };
 
@@ -244,6 +245,41 @@ test('delete removes the entity and the relations it declared', async () => {
   assert.is(await catalog.get('service:temp'), undefined);
   assert.equal(await catalog.relations('service:base'), []);
   assert.is(await catalog.delete('service:temp'), false);
+});
+
+test('bulkUpsert validates everything first, then writes entities and both sides of relations in batches', async () => {
+  const t = await freshTables();
+  const cfg = { storage: t.storage, tables: { entities: t.entities, relations: t.relations } };
+  const catalog = await CatalogService.open(cfg);
+  const bad = [service('fine-one'), service('bad one')];
+  try {
+    await catalog.bulkUpsert(bad, api);
+    assert.unreachable('accepted');
+  } catch (err) {
+    assert.instance(err, ValidationError);
+    assert.equal((err as ValidationError).issues.map((i) => i.path), ['[1].metadata.name']);
+  }
+  assert.is(catalog.index.size, 0);
+  const entities = [...generateEntities(600)];
+  assert.equal(await catalog.bulkUpsert(entities, { name: 'bench', scope: 'bench' }), { written: 600 });
+  // A fresh instance sees the same, from storage.
+  const again = await CatalogService.open(cfg);
+  assert.is(again.index.size, 600);
+  const svc = entities.find((e) => e.kind === 'Service')! as { metadata: { name: string }; spec: { owner: string } };
+  const key = `service:default/${svc.metadata.name}`;
+  const rels = await again.relations(key);
+  assert.ok(rels.some((r) => r.type === 'ownedBy' && r.targetRef === `team:default/${svc.spec.owner}` && r.resolved));
+  assert.ok((await again.relations(`team:default/${svc.spec.owner}`)).some((r) => r.type === 'ownerOf' && r.targetRef === key));
+  // Searching many matches ranks and pages them consistently.
+  const first = await again.search('payments', { limit: 5 });
+  const second = await again.search('payments', { limit: 5, offset: 5 });
+  assert.ok(first.total > 10);
+  assert.is(first.items.length, 5);
+  const scores = [...first.items, ...second.items].map((h) => h.score);
+  assert.equal(scores, [...scores].sort((a, b) => b - a));
+  assert.is(new Set([...first.items, ...second.items].map((h) => h.entity.metadata.name)).size, 10);
+  assert.ok((await again.search('paym')).total >= first.total, 'prefixes match');
+  assert.is(Object.values(first.facets.kind).reduce((a, b) => a + b, 0), first.total);
 });
 
 test.run();
