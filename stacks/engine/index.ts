@@ -32,6 +32,14 @@ export class EngineOperationError extends Error {
   }
 }
 
+/** The operation was stopped by `cancel()`; the CLI ended it cleanly and released its lock. */
+export class EngineCanceledError extends Error {
+  constructor(readonly stack: string, readonly kind: ChangeSet['kind']) {
+    super(`${kind} of stack ${stack} was canceled`);
+    this.name = 'EngineCanceledError';
+  }
+}
+
 /** Pulumi project of every Nexus stack (the DIY backend keeps stacks per project). */
 export const PROJECT = 'nexus';
 
@@ -224,6 +232,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
         }
         throw new StackBusyError(opts.stack, locksFromMessage(text), err);
       }
+      if (ac.signal.aborted) throw new EngineCanceledError(opts.stack, kind);
       if (err instanceof CommandError) throw new EngineOperationError(opts.stack, kind, builder.build(), err);
       throw err;
     } finally {

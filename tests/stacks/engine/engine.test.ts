@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { azurite } from '../../helpers/azurite.ts';
 import { sandbox } from '../../helpers/sandbox.ts';
-import { openStack, StackBusyError, PROJECT, type NexusStack } from '../../../stacks/engine/index.ts';
+import { openStack, EngineCanceledError, StackBusyError, PROJECT, type NexusStack } from '../../../stacks/engine/index.ts';
 import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
 import { listStackLocks, leaseHolderLockClearer } from '../../../functions/platform/pulumi-locks.ts';
@@ -105,6 +105,17 @@ test('a side-door change shows as drift of that property; up puts it back', asyn
   assert.equal(byId(fixed, fx.audit)!.diffs[0], { path: 'properties.parameters.effect.value', kind: 'update', old: 'Disabled', new: 'AuditIfNotExists' });
   assert.is((await sandbox()).state.get(fx.audit)?.properties.parameters.effect.value, 'AuditIfNotExists');
   assert.equal(changed(await stack.previewRefresh()), []);
+});
+
+test('cancel stops a running update, which releases the stack', async () => {
+  const running = stack.up();
+  await waitForLock();
+  await stack.cancel();
+  const err = await running.then(() => undefined, (e) => e);
+  assert.instance(err, EngineCanceledError);
+  assert.equal(await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) }), []);
+  // Nothing was half-done: the next preview is clean.
+  assert.equal(changed(await stack.preview()), []);
 });
 
 test('an edit of the desired state previews as exactly the expected ChangeSet', async () => {
