@@ -1,7 +1,7 @@
 // The catalog service: validates and stores entities in the `catalog` table, keeps both directions of
 // every relation in the `relations` table, and answers reads from a shared in-memory index that is
 // loaded at start and updated on every write. The table stays the source of truth (ETags on every write).
-import { Table, type Row } from '../platform/tables.ts';
+import { Table, odata, type Row } from '../platform/tables.ts';
 import { ConcurrencyError } from '../platform/errors.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
 import {
@@ -149,8 +149,47 @@ export class CatalogService {
     for await (const row of this.entities.query()) {
       const item = this.itemOf(row);
       if (item) { this.index.put(item); n++; }
+      this.noteTimestamp(row.timestamp);
     }
     return n;
+  }
+
+  /** Newest row timestamp seen: refresh() reads rows changed since (less a margin for clock skew). */
+  private syncedUntil = 0;
+
+  private noteTimestamp(ts: string | undefined): void {
+    const t = ts ? Date.parse(ts) : NaN;
+    if (!Number.isNaN(t) && t > this.syncedUntil) this.syncedUntil = t;
+  }
+
+  /**
+   * Picks up what other processes wrote (another Functions instance, the CLI) since the last look.
+   * Deletions by other processes show on their next get(); orphaning is an update, so it shows here.
+   */
+  async refresh(): Promise<number> {
+    const since = new Date(Math.max(0, this.syncedUntil - 5_000));
+    let n = 0;
+    for await (const row of this.entities.query({ filter: odata`Timestamp ge ${since}` })) {
+      this.noteTimestamp(row.timestamp);
+      const key = keyFromTable(row.partitionKey, row.rowKey);
+      if (this.index.getIndexed(key)?.etag === row.etag) continue;
+      const item = this.itemOf(row);
+      if (item) { this.index.put(item); n++; }
+    }
+    return n;
+  }
+
+  /** Calls refresh() every `intervalMs` (default 5 s) until stopped. */
+  startRefresh(opts: { intervalMs?: number; onError?: (err: unknown) => void } = {}): { stop(): Promise<void> } {
+    let running: Promise<unknown> = Promise.resolve();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      running = this.refresh().catch((err) => opts.onError?.(err)).finally(() => { busy = false; });
+    }, opts.intervalMs ?? 5000);
+    timer.unref();
+    return { stop: async () => { clearInterval(timer); await running; } };
   }
 
   // ---- writes --------------------------------------------------------------------------------

@@ -104,6 +104,21 @@ test('concurrent writers never lose an update', async () => {
   assert.equal([...final!.metadata.tags!].sort(), Array.from({ length: 20 }, (_, i) => `w${i}`).sort());
 });
 
+test('refresh() brings in what another instance wrote', async () => {
+  const t = await freshTables();
+  const cfg = { storage: t.storage, tables: { entities: t.entities, relations: t.relations } };
+  const a = await CatalogService.open(cfg);
+  const b = await CatalogService.open(cfg);
+  await a.upsert(service('from-a', { owner: 'x' }), api);
+  assert.is(b.index.has('service:default/from-a'), false);
+  assert.is(await b.refresh(), 1);
+  assert.is((await b.search('from-a')).total, 1);
+  await a.update('service:from-a', (cur) => ({ ...cur, spec: { ...cur.spec, tier: 'gold' } }), api);
+  await b.refresh();
+  assert.is((await b.get('service:from-a'))?.spec.tier, 'gold');
+  assert.is(await b.refresh(), 0, 'nothing new');
+});
+
 test('a write with a stale ETag is refused and changes nothing', async () => {
   const catalog = await freshCatalog();
   const v1 = await catalog.upsert(service('etagged', { tier: 'gold' }), api);
