@@ -29,6 +29,7 @@ export interface Live {
 let live: Promise<Live> | undefined;
 let sandboxHandle: Promise<SandboxHandle> | undefined;
 let users = 0;
+let previousCaCerts: string | undefined;
 
 export const unique = (prefix: string) => `${prefix}${randomBytes(3).toString('hex')}`;
 
@@ -44,6 +45,7 @@ export function liveParts(): Promise<Live> {
     const [az, sb] = await Promise.all([azurite(), sandboxHandle]);
     // The provider runs in a child of the Pulumi CLI and trusts the sandbox's certificate from
     // NODE_EXTRA_CA_CERTS, which children inherit from this process's environment.
+    previousCaCerts = process.env.NODE_EXTRA_CA_CERTS;
     process.env.NODE_EXTRA_CA_CERTS = sb.caFile;
     const env: NodeJS.ProcessEnv = {
       ...process.env, ...az.env, ...sb.env,
@@ -74,5 +76,8 @@ export async function releaseLive(): Promise<void> {
   const sb = sandboxHandle;
   live = undefined;
   sandboxHandle = undefined;
+  // Other test files' sandboxes have their own certificates.
+  if (previousCaCerts === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+  else process.env.NODE_EXTRA_CA_CERTS = previousCaCerts;
   if (sb) await (await sb).stop();
 }
