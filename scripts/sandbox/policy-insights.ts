@@ -1,7 +1,7 @@
 // Policy Insights over the sandbox's compliance states: policyStates/{latest|default}/queryResults
 // and /summarize at any scope (management group, subscription, resource group), api-version 2019-10-01+.
 import { ArmError, badRequest } from './errors.ts';
-import { idParts, sameType, MG_TYPE } from './arm-ids.ts';
+import { idParts } from './arm-ids.ts';
 import type { ComplianceRecord, Tenant } from './tenant.ts';
 
 const PATH = /^(.*)\/providers\/Microsoft\.PolicyInsights\/policyStates\/([^/]+)\/(queryResults|summarize)\/?$/i;
@@ -25,7 +25,7 @@ export function handlePolicyInsights(t: Tenant, method: string, path: string, q:
   if (!scoped) throw new ArmError(404, 'ScopeNotFound', `The scope '${scope}' does not exist in the sandbox.`);
   for (const p of ['$apply']) if (q.get(p)) throw badRequest('InvalidQueryParameter', `The query parameter '${p}' is not supported by the sandbox.`);
 
-  let states = t.compliance.filter((c) => t.isWithin(c.resourceId, scoped.id) || (sameType(scoped.type, MG_TYPE) && t.isWithin(c.policyAssignmentId, scoped.id)));
+  let states = t.compliance.filter((c) => t.isWithin(c.resourceId, scoped.id));
   const from = q.get('$from') ? Date.parse(q.get('$from')!) : undefined;
   const to = q.get('$to') ? Date.parse(q.get('$to')!) : undefined;
   if (from !== undefined && Number.isNaN(from)) throw badRequest('InvalidQueryParameter', `$from '${q.get('$from')}' is not a datetime.`);

@@ -34,6 +34,8 @@ export interface SandboxHandle {
   env: Record<string, string>;
   state: SandboxState;
   stop(): Promise<void>;
+  /** Lets the process exit while the sandbox runs (tests); connections stop holding it open too. */
+  unref(): void;
 }
 
 const MAX_BODY = 20 * 1024 * 1024;
@@ -59,6 +61,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     void serve(state, req, res, () => baseUrl);
   });
+  let unrefd = false;
+  server.on('connection', (socket) => {
+    if (unrefd) socket.unref();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -77,6 +83,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
       NEXUS_ARM_CA_FILE: tls.certFile,
       NEXUS_ARM_TENANT_ID: tenant.tenantId,
       NODE_EXTRA_CA_CERTS: tls.certFile,
+    },
+    unref: () => {
+      unrefd = true;
+      server.unref();
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ export function sandbox(): Promise<SandboxHandle> {
     running = startSandbox();
     running.then((h) => {
       // The listener must not keep a finished test process alive.
-      process.once('beforeExit', () => void h.stop());
+      h.unref();
     });
   }
   return running;
