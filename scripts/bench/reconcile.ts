@@ -42,7 +42,7 @@ try {
   delete env.NEXUS_PULUMI_BACKEND_URL;
   delete env.NEXUS_KILL_SWITCH;
   const tc = performance.now();
-  const state = await compileTenant({ libraries: defaultLibraries(env), architecture: DEFAULT_ARCHITECTURE, subscriptions, tenantRootId: sb.tenantId });
+  const state = await compileTenant({ libraries: defaultLibraries(env), architecture: DEFAULT_ARCHITECTURE, subscriptions, tenantRootId: sb.tenantId, rootMg: sb.tenantId });
   const compileMs = performance.now() - tc;
   const stores = await openStores(storageConfig(env));
   const logger = createLogger({ level: 'warn', destination: process.stderr });
