@@ -1,7 +1,7 @@
 // The catalog service: validates and stores entities in the `catalog` table, keeps both directions of
 // every relation in the `relations` table, and answers reads from a shared in-memory index that is
 // loaded at start and updated on every write. The table stays the source of truth (ETags on every write).
-import { Table, odata, type Row } from '../platform/tables.ts';
+import { Table, odata, tableKey, type Row } from '../platform/tables.ts';
 import { ConcurrencyError } from '../platform/errors.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
 import {
@@ -34,7 +34,11 @@ interface StoredDoc {
   declared: Array<{ type: string; target: string }>;
 }
 
-/** One row of the `relations` table: partition = the entity key, row = `type|target`. */
+/**
+ * One row of the `relations` table. Partition: the entity's kind plus a hash bucket (so bulk writes
+ * batch 100 rows at a time and no partition gets hot); row key: `entity|type|target`, so an entity's
+ * relations are one range read.
+ */
 interface RelationRow {
   type: string;
   target: string;
@@ -286,12 +290,12 @@ export class CatalogService {
       const id = (r: { type: string; target: string }) => `${r.type}|${r.target}`;
       const now = new Set(doc.declared.map(id));
       for (const r of doc.declared) {
-        relOps.push({ pk: key, rowKey: id(r), value: { type: r.type, target: r.target, origin: key } });
-        relOps.push({ pk: r.target, rowKey: `${inverseOf(r.type)}|${key}`, value: { type: inverseOf(r.type), target: key, origin: key } });
+        relOps.push({ ...relRow(key, r.type, r.target), value: { type: r.type, target: r.target, origin: key } });
+        relOps.push({ ...relRow(r.target, inverseOf(r.type), key), value: { type: inverseOf(r.type), target: key, origin: key } });
       }
       for (const r of before.filter((b) => !now.has(id(b)))) {
-        relOps.push({ pk: key, rowKey: id(r) });
-        relOps.push({ pk: r.target, rowKey: `${inverseOf(r.type)}|${key}` });
+        relOps.push(relRow(key, r.type, r.target));
+        relOps.push(relRow(r.target, inverseOf(r.type), key));
       }
     }
     await run(group(relOps).map((chunk) => async () => {
@@ -438,7 +442,10 @@ export class CatalogService {
   async relations(ref: EntityRef | string): Promise<Relation[]> {
     const key = this.keyOf(ref);
     const out: Relation[] = [];
-    for await (const row of this.rels.query({ partitionKey: key })) {
+    // All of an entity's rows share its partition and a row key prefix: one range read.
+    const prefix = tableKey(`${key}|`);
+    const filter = odata`RowKey ge ${prefix} and RowKey lt ${prefix.slice(0, -1) + '}'}`;
+    for await (const row of this.rels.query({ partitionKey: relPartition(key), filter })) {
       out.push({ type: row.type, targetRef: row.target, resolved: this.index.has(row.target) });
     }
     return out.sort((a, b) => (a.type + a.targetRef).localeCompare(b.type + b.targetRef));
@@ -604,12 +611,14 @@ export class CatalogService {
       .filter((r) => !this.index.getIndexed(r.target)?.declared.some((d) => d.type === inverseOf(r.type) && d.target === key));
     const writes: Array<Promise<unknown>> = [];
     for (const r of added) {
-      writes.push(this.rels.upsert(key, `${r.type}|${r.target}`, { type: r.type, target: r.target, origin: key }));
-      writes.push(this.rels.upsert(r.target, `${inverseOf(r.type)}|${key}`, { type: inverseOf(r.type), target: key, origin: key }));
+      const out = relRow(key, r.type, r.target), back = relRow(r.target, inverseOf(r.type), key);
+      writes.push(this.rels.upsert(out.pk, out.rowKey, { type: r.type, target: r.target, origin: key }));
+      writes.push(this.rels.upsert(back.pk, back.rowKey, { type: inverseOf(r.type), target: key, origin: key }));
     }
     for (const r of removed) {
-      writes.push(this.rels.delete(key, `${r.type}|${r.target}`));
-      writes.push(this.rels.delete(r.target, `${inverseOf(r.type)}|${key}`));
+      const out = relRow(key, r.type, r.target), back = relRow(r.target, inverseOf(r.type), key);
+      writes.push(this.rels.delete(out.pk, out.rowKey));
+      writes.push(this.rels.delete(back.pk, back.rowKey));
     }
     await Promise.all(writes);
   }
@@ -632,6 +641,18 @@ export class NotFoundError extends Error {
 }
 
 type Sources = Record<string, { name: string; scope?: string; ref?: string; lastSeen: string; gone?: boolean }>;
+
+const REL_BUCKETS = 16;
+
+function relPartition(key: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return `${key.slice(0, key.indexOf(':'))}.${(h >>> 0) % REL_BUCKETS}`;
+}
+
+function relRow(from: string, type: string, to: string): { pk: string; rowKey: string } {
+  return { pk: relPartition(from), rowKey: `${from}|${type}|${to}` };
+}
 
 function sourcesOf(status: EntityStatus | undefined): Sources {
   return ((status as { sources?: Sources } | undefined)?.sources) ?? {};
