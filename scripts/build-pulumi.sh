@@ -69,6 +69,27 @@ fi
 
 command -v go >/dev/null || { log "Go is needed to build the Pulumi CLI (https://go.dev/doc/install)"; exit 1; }
 
+# The replace directives of pkg/v3's own go.mod that point at other modules (not at folders of
+# its repository, such as ../sdk, which the sdk/v3 requirement stands for). Go ignores a
+# dependency's replaces, so the wrapper module repeats them.
+pkg_replaces() {
+  local gomod
+  gomod="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$VERSION" \
+    | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).GoMod))')"
+  awk '
+    /^[ \t]*(\/\/.*)?$/ { next }
+    /^replace[ \t]*\(/ { block = 1; next }
+    block && /^\)/ { block = 0; next }
+    block { line = $0 }
+    !block && /^replace[ \t]/ { line = $0; sub(/^replace[ \t]+/, "", line) }
+    line != "" {
+      split(line, side, "=>"); target = side[2]; gsub(/^[ \t]+/, "", target)
+      if (target !~ /^\.\.?\//) { gsub(/^[ \t]+/, "", line); print "replace " line }
+      line = ""
+    }
+  ' "$gomod"
+}
+
 SRC="$OUT/src"
 mkdir -p "$SRC" "$BIN"
 cd "$SRC"
@@ -81,9 +102,10 @@ require (
 	github.com/pulumi/pulumi/pkg/v3 v$VERSION
 	github.com/pulumi/pulumi/sdk/v3 v$VERSION
 )
-
-replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 MOD
+log "copying pkg/v3's module replace directives"
+replaces="$(pkg_replaces)"
+if [ -n "$replaces" ]; then printf '\n%s\n' "$replaces" >> go.mod; log "$replaces"; fi
 cat > tools.go <<'GO'
 //go:build tools
 

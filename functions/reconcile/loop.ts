@@ -286,7 +286,16 @@ export class Reconciler {
     }
 
     // Last checks right before the apply: the lease, then the kill switch, then the counters.
-    if (ctl.lost) {
+    // The lease is renewed here rather than trusted from the background renewal, which may not
+    // have noticed yet that another instance took the stack.
+    const leaseLost = async (): Promise<boolean> => {
+      if (!ctl.lost && !(await lease.renew().catch(() => false))) {
+        ctl.lost = new Error(`the lease of stack ${run.stack} is no longer held by ${d.holderId}`);
+        log.warn('stack lease lost before apply; not applying');
+      }
+      return !!ctl.lost;
+    };
+    if (await leaseLost()) {
       run.decision = 'interrupted';
       run.reasons = ['LEASE_LOST'];
       return;
@@ -312,7 +321,7 @@ export class Reconciler {
       run.reasons = ['RATE_LIMIT'];
       return;
     }
-    if (ctl.lost) {
+    if (await leaseLost()) {
       run.decision = 'interrupted';
       run.reasons = ['LEASE_LOST'];
       return;

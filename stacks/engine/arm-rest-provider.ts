@@ -235,7 +235,9 @@ export function armRestProgram(state: DesiredState, stack: string): () => Promis
       const done = created.get(r.id);
       if (done) return done;
       if (path.includes(r.id)) throw new Error(`dependency cycle in stack ${stack}: ${[...path, r.id].join(' -> ')}`);
-      const needs = [...new Set([...r.dependsOn, ...refsIn(r.body).map((x) => x.$ref)])];
+      // ARM refuses a resource whose scope does not exist yet, so the scope (when this stack
+      // deploys it) is a dependency even where the desired state does not list it.
+      const needs = [...new Set([...r.dependsOn, ...refsIn(r.body).map((x) => x.$ref), ...(r.scope && r.scope !== r.id ? [r.scope] : [])])];
       const dependsOn = needs.flatMap((id) => {
         const dep = inStack.get(id);
         return dep ? [register(dep, [...path, r.id])] : [];

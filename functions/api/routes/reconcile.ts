@@ -5,6 +5,7 @@ import type { ApiApp } from '../app.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { authorize, reconcileService, type ReconcileService } from '../../reconcile/service.ts';
+import { metricsHandler } from '../../platform/metrics.ts';
 
 const Problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() });
 const problems = (...s: number[]) => Object.fromEntries(s.map((n) => [n, { description: 'problem', content: { 'application/problem+json': { schema: Problem } } }]));
@@ -99,6 +100,15 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     if (opts.wait) return c.json(await s.reconcile(principal, req) as never, 200);
     void s.reconcile(principal, req).catch((err) => s.deps.logger.error({ stack, err: (err as Error).message }, 'manual reconcile failed'));
     return c.json({ status: 'queued', stack, dryRun: !!opts.dryRun } as never, 202);
+  });
+
+  // Prometheus text for a scraper with a bearer token of any signed-in role (the app
+  // authenticates every path outside PUBLIC_PATHS). The service is opened first so the gauges
+  // kept in storage (kill switch, pending approvals) have their readers.
+  app.get('/metrics', async (c) => {
+    authorize(c.get('principal'), 'read');
+    await svc();
+    return metricsHandler(c.req.raw);
   });
 
   app.openapi(routes.killSwitch, async (c) => {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { LAUNCHER, PINNED_PULUMI_VERSION, findLauncher, locatePulumi, pulumiCommand, type CliLocation } from '../../../stacks/engine/cli.ts';
 import { backendSettings } from '../../../stacks/engine/backend.ts';
-import { storageConfig } from '../../platform/storage-config.ts';
+import { checkStorage } from '../../platform/storage-doctor.ts';
 import { armConfig, armRequest } from '../../platform/arm.ts';
 
 export interface Check {
@@ -54,7 +54,7 @@ async function checkCli(env: NodeJS.ProcessEnv): Promise<Check[]> {
   return checks;
 }
 
-async function checkStorage(env: NodeJS.ProcessEnv): Promise<Check[]> {
+async function checkBackendAndStorage(env: NodeJS.ProcessEnv): Promise<Check[]> {
   const checks: Check[] = [];
   try {
     const b = backendSettings(env);
@@ -62,13 +62,9 @@ async function checkStorage(env: NodeJS.ProcessEnv): Promise<Check[]> {
   } catch (err) {
     checks.push({ name: 'pulumi-backend', ok: false, detail: (err as Error).message, fix: START_LOCAL });
   }
-  try {
-    const cfg = storageConfig(env);
-    await withTimeout(cfg.blobService().getProperties(), 5000, 'blob storage');
-    checks.push({ name: 'storage', ok: true, detail: cfg.describe() });
-  } catch (err) {
-    checks.push({ name: 'storage', ok: false, detail: (err as Error).message.split('\n')[0], fix: `${START_LOCAL}, or set NEXUS_STORAGE_ACCOUNT for Azure` });
-  }
+  // Tables and blobs both answer, or what to do about it (functions/platform/storage-doctor.ts).
+  const storage = await checkStorage(undefined, { env, timeoutMs: 5000 });
+  checks.push({ name: 'storage', ok: storage.ok, detail: storage.detail, ...(storage.fix ? { fix: storage.fix } : {}) });
   return checks;
 }
 
@@ -95,7 +91,7 @@ async function checkArm(env: NodeJS.ProcessEnv): Promise<Check> {
 }
 
 export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; checks: Check[] }> {
-  const [cli, storage, arm] = await Promise.all([checkCli(env), checkStorage(env), checkArm(env)]);
+  const [cli, storage, arm] = await Promise.all([checkCli(env), checkBackendAndStorage(env), checkArm(env)]);
   const resourceBackend = env.NEXUS_RESOURCE_BACKEND ?? 'azure-native';
   const backendCheck: Check = resourceBackend === 'azure-native' || resourceBackend === 'arm-rest'
     ? { name: 'resource-backend', ok: true, detail: resourceBackend }

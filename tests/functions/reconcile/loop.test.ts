@@ -8,6 +8,7 @@ import type { ReconcileResult } from '../../../functions/reconcile/loop.ts';
 import type { RunRecord } from '../../../functions/reconcile/model.ts';
 import type { Principal } from '../../../functions/platform/identity.ts';
 import { ApprovalError } from '../../../functions/reconcile/store/approvals.ts';
+import { BlobLease } from '../../../functions/platform/leases.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -81,6 +82,31 @@ test('the kill switch is read again right before apply', async () => {
     await L.stores.settings.setKillSwitch(false, 'admin@contoso.com', 'over');
   }
   assert.is(await L.exists(mg(name)), false);
+});
+
+test('a lease lost during the run stops it before apply; the run is recorded as interrupted', async () => {
+  const name = unique('rclost');
+  const base = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc);
+  const other = new BlobLease({ blob: name, holderId: 'other-instance', durationSeconds: 15, cfg: L.stores.cfg });
+  // After the preview (when the guardrails are read) another instance breaks the lease and takes
+  // the stack, sooner than the background renewal would notice.
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc, {
+    guardrails: async () => {
+      await other.break();
+      assert.ok(await other.acquire(), 'the other instance takes the stack');
+      return base.deps.guardrails();
+    },
+  });
+  try {
+    const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+    assert.equal([run.decision, run.reasons], ['interrupted', ['LEASE_LOST']]);
+    assert.ok(run.gates.every((g) => g.pass), 'every gate had passed: only the lease stopped it');
+    assert.is(await L.exists(mg(name)), false);
+    assert.equal((await L.stores.audit.list({ target: name })).map((a) => [a.action, a.runId]), [['run-interrupted', run.id]]);
+    assert.is((await other.holder()).holderId, 'other-instance', 'the new holder keeps the stack');
+  } finally {
+    await other.release();
+  }
 });
 
 test('scope guardrails: a denied group and the tenant root are refused per resource', async () => {
@@ -207,6 +233,36 @@ test('a stale approval is refused: the desired state moved after the approved pr
   assert.is(await L.exists(mg(name)), false);
   assert.is((await L.stores.approvals.get(held.id))?.status, 'superseded');
   assert.is((await L.stores.approvals.get(stale.id))?.status, 'pending', 'a new request for the new preview');
+});
+
+test('an approval no longer applies once it expired, or once the live state moved', async () => {
+  const name = unique('rcmoved');
+  const role = '9a0b1c2d-0000-4000-8000-000000000001';
+  let withRole = false;
+  const guard = { ...allowRc, approvals: { expiresAfterMinutes: 60, rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 1 }] } };
+  const state = () => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1, ...(withRole ? { roleAssignment: role } : {}) });
+  const rec = await L.reconciler(state, guard);
+  assert.is(done(await rec.reconcile({ stack: name, trigger: 'manual' })).decision, 'applied');
+  withRole = true;
+  const held = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.is(held.decision, 'pending-approval');
+  await L.stores.approvals.vote(held.id, person('ann', ['platform']));
+
+  // Two hours later (the approval lasts one): a new request for the same preview.
+  const later = await L.reconciler(state, guard, { now: () => new Date(Date.now() + 2 * 3600_000) });
+  const expired = done(await later.reconcile({ stack: name, trigger: 'approval' }));
+  assert.equal([expired.decision, expired.reasons], ['pending-approval', ['APPROVAL_EXPIRED']]);
+  assert.match(gate(expired, 'approvals').details.message, /expired at/);
+  assert.is.not(expired.approvalId, held.id);
+  assert.is((await L.stores.approvals.get(held.id))?.status, 'superseded');
+  await L.stores.approvals.vote(expired.approvalId!, person('ann', ['platform']));
+
+  // Someone edits the applied assignment behind Nexus's back: the approved preview is stale.
+  L.sideDoorUpdate(`${mg(name)}/providers/Microsoft.Authorization/policyAssignments/rc-audit-0`, { properties: { enforcementMode: 'DoNotEnforce' } }, 'mallory@contoso.com');
+  const moved = done(await rec.reconcile({ stack: name, trigger: 'approval' }));
+  assert.equal([moved.decision, moved.reasons], ['pending-approval', ['APPROVAL_STALE']]);
+  assert.match(gate(moved, 'approvals').details.message, /stale \(.*liveState.*\)/);
+  assert.is(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/roleAssignments/${role}`, '2022-04-01'), false);
 });
 
 test('dry run: gates pass, nothing is applied', async () => {

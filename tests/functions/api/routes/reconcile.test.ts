@@ -143,4 +143,25 @@ test('rate-limit override: Admin only, time-boxed, audited, ended early', async 
   assert.equal(audit.slice(0, 2).map((a) => a.action), ['ratelimit-override-cleared', 'ratelimit-override']);
 });
 
+test('/metrics: Prometheus text for a signed-in caller, with every reconcile metric', async () => {
+  assert.is((await h.call('GET', '/metrics')).status, 401);
+  const admin = await as('root', ['Admin']);
+  await h.call('PUT', '/api/v1/killswitch', { token: admin, body: { on: true, reason: 'scrape check' } });
+  try {
+    const res = await h.call('GET', '/metrics', { token: await as('dev', ['Developer']) });
+    assert.is(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    // The gauges are read from storage at scrape time: the switch just turned on, the open requests.
+    assert.match(text, /^nexus_kill_switch_on 1$/m);
+    const pending = (await stores.approvals.list({ status: 'pending' })).length;
+    assert.match(text, new RegExp(`^nexus_reconcile_pending_approvals ${pending}$`, 'm'));
+    for (const m of ['nexus_reconcile_runs_total', 'nexus_reconcile_gate_blocks_total', 'nexus_reconcile_lease_holder_changes_total', 'nexus_reconcile_apply_duration_seconds']) {
+      assert.match(text, new RegExp(`^# TYPE ${m} `, 'm'));
+    }
+  } finally {
+    await h.call('PUT', '/api/v1/killswitch', { token: admin, body: { on: false, reason: 'scrape check over' } });
+  }
+});
+
 test.run();

@@ -26,7 +26,8 @@ test('with Azurite and the sandbox every check passes', async () => {
   const names = report.checks.map((c: { name: string }) => c.name);
   assert.equal(names, ['pulumi-cli', 'dynamic-provider-launcher', 'pulumi-backend', 'storage', 'arm', 'resource-backend']);
   const byName = Object.fromEntries(report.checks.map((c: { name: string; detail: string }) => [c.name, c.detail]));
-  assert.match(byName['pulumi-cli'], /pulumi v3\.\d+\.\d+/);
+  assert.match(byName['pulumi-cli'], /^\/.*\/pulumi v3\.\d+\.\d+ \(from /);
+  assert.match(byName.storage, /^storage answers: .*\d+ tables, \d+ containers$/);
   assert.match(byName['pulumi-backend'], /^azblob:\/\/pulumi-state\?domain=127\.0\.0\.1/);
   assert.match(byName.arm, new RegExp(`^${sb.url} answers`));
   // The account key never appears.
@@ -37,7 +38,7 @@ test('with nothing configured: exit 1, and each failing check says what to do', 
   const r = await nexus(['doctor'], { NEXUS_ARM_ENDPOINT: 'https://127.0.0.1:9', NEXUS_ARM_TOKEN: 'x' });
   assert.is(r.code, 1);
   assert.match(r.stdout, /^FAIL pulumi-backend .*NEXUS_STORAGE_CONNECTION_STRING/m);
-  assert.match(r.stdout, /^FAIL storage /m);
+  assert.match(r.stdout, /^FAIL storage .*\n +-> run `npm run up` .*NEXUS_STORAGE_ACCOUNT/m);
   assert.match(r.stdout, /^FAIL arm +https:\/\/127\.0\.0\.1:9/m);
   assert.match(r.stdout, /-> start the local system with `npm run up`/);
   assert.match(r.stdout, /^ok {3}pulumi-cli /m);

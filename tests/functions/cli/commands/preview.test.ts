@@ -55,4 +55,19 @@ test('text: counts per stack and each change; an unknown stack is a one-line err
   assert.match(bad.stderr, /^nexus: --stack: no stack named "nope" in the default tenant \(stacks: alz, /);
 });
 
+test('on a terminal, progress lines show while the preview runs and are cleared after', async () => {
+  // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+  const cmd = [process.execPath, BIN, 'preview', '--stack', 'online'].map((a) => `'${a}'`).join(' ');
+  const r = await new Promise<{ code: number; out: string }>((resolve) => {
+    execFile('script', ['-qefc', cmd, '/dev/null'], { env: { ...process.env, NEXUS_NO_LOCAL_ENV: '1', ...env, COLUMNS: '200' } }, (err, stdout) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout }));
+  });
+  assert.is(r.code, 0, r.out);
+  const progress = r.out.split('\r\x1b[K').map((s) => s.trim()).filter(Boolean);
+  assert.ok(progress.includes('online: opening'), JSON.stringify(progress.slice(0, 5)));
+  assert.ok(progress.some((p) => /^online: create \/providers\/Microsoft\.Management\/managementGroups\/online/.test(p)), JSON.stringify(progress));
+  // The progress line is wiped before the result, which stays as in a pipe.
+  assert.match(r.out, /\r\x1b\[Konline: \d+ create, 0 update, 0 replace, 0 delete, 0 same\r?\n/);
+});
+
 test.run();
