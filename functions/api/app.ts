@@ -6,6 +6,7 @@ import { authenticate, type AuthEnv } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { fieldErrors, problem, ProblemError, validationProblem } from './problem.ts';
 import { registerRoutes } from './routes/index.ts';
+import { PORTAL_PATHS } from './routes/portal.ts';
 import { AuthError } from '../platform/identity.ts';
 import { ConcurrencyError } from '../platform/errors.ts';
 import { RefError } from '../catalog/refs.ts';
@@ -18,7 +19,11 @@ export type { ApiDeps } from './deps.ts';
  * Paths that answer without a bearer token: health, the local issuer's public keys, and the
  * webhooks (each verifies its sender's signature or secret instead). Everything else is authenticated.
  */
-export const PUBLIC_PATHS: ReadonlyArray<string | RegExp> = ['/healthz', '/.well-known/jwks.json', /^\/webhooks\//];
+export const PUBLIC_PATHS: ReadonlyArray<string | RegExp> = [
+  '/healthz', '/.well-known/jwks.json', /^\/webhooks\//,
+  // The portal's static files (routes/portal.ts): exactly its listed paths, no prefix.
+  ...PORTAL_PATHS,
+];
 
 export function isPublicPath(path: string): boolean {
   return PUBLIC_PATHS.some((p) => (typeof p === 'string' ? p === path : p.test(path)));

@@ -6,10 +6,12 @@ import * as catalog from './catalog.ts';
 import * as catalogImport from './import.ts';
 import * as webhooks from './webhooks.ts';
 import * as reconcile from './reconcile.ts';
+import * as portal from './portal.ts';
 
 export function registerRoutes(app: ApiApp, deps: ApiDeps): void {
   catalog.register(app, deps);
   catalogImport.register(app, deps);
   webhooks.register(app, deps);
   reconcile.register(app, deps);
+  portal.register(app, deps);
 }

@@ -1,11 +1,16 @@
-// Every route of the app, enumerated from the app itself: anything but health and the local
-// issuer's JWKS must refuse a request without credentials. Webhooks have no bearer token but
-// verify their sender's signature, so without one they must refuse too.
+// Every route of the app, enumerated from the app itself: anything but health, the local
+// issuer's JWKS and the portal's static files must refuse a request without credentials.
+// Webhooks have no bearer token but verify their sender's signature, so without one they must
+// refuse too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { harness } from './harness.ts';
 
-const OPEN = new Set(['GET /healthz', 'GET /.well-known/jwks.json']);
+const OPEN = new Set([
+  'GET /healthz', 'GET /.well-known/jwks.json',
+  // The portal's static files: the page holds no data; its API calls carry the user's token.
+  'GET /', 'GET /portal/app.js', 'GET /portal/style.css', 'GET /portal/config.json',
+]);
 
 function concrete(path: string): string {
   return path
@@ -14,7 +19,7 @@ function concrete(path: string): string {
     .replace(/\*$/, 'x');
 }
 
-test('every registered route refuses anonymous requests, except health and JWKS', async () => {
+test('every registered route refuses anonymous requests, except health, JWKS and the portal files', async () => {
   const h = await harness({
     webhookSecrets: { github: 's1', azureDevOps: 's2', azureMonitor: 's3', pagerDuty: 's4', opsgenie: 's5' },
     inbox: { enqueue: async () => { throw new Error('an unauthenticated request reached the inbox'); } },

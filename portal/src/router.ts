@@ -1,0 +1,65 @@
+// Hash routes (#/entity/service/default/payments): the server serves one page at `/`, and links
+// keep working when the API sits behind any path prefix.
+import { useEffect, useState } from 'preact/hooks';
+
+export type Route =
+  | { page: 'search'; q: string; kind?: string }
+  | { page: 'entity'; kind: string; namespace: string; name: string }
+  | { page: 'me' }
+  | { page: 'stacks' }
+  | { page: 'stack'; stack: string }
+  | { page: 'run'; id: string }
+  | { page: 'approvals'; status: string }
+  | { page: 'not-found'; hash: string };
+
+export function parseHash(hash: string): Route {
+  const [pathPart, queryPart = ''] = hash.replace(/^#/, '').split('?');
+  const parts = pathPart.split('/').filter(Boolean).map(decodeURIComponent);
+  const query = new URLSearchParams(queryPart);
+  switch (parts[0]) {
+    case undefined:
+    case 'search':
+      return { page: 'search', q: query.get('q') ?? '', kind: query.get('kind') ?? undefined };
+    case 'entity':
+      if (parts.length === 4) return { page: 'entity', kind: parts[1], namespace: parts[2], name: parts[3] };
+      break;
+    case 'me':
+      return { page: 'me' };
+    case 'stacks':
+      return parts[1] ? { page: 'stack', stack: parts[1] } : { page: 'stacks' };
+    case 'runs':
+      if (parts[1]) return { page: 'run', id: parts[1] };
+      break;
+    case 'approvals':
+      return { page: 'approvals', status: query.get('status') ?? 'pending' };
+  }
+  return { page: 'not-found', hash };
+}
+
+const enc = encodeURIComponent;
+
+export const href = {
+  search: (q: string, kind?: string) => `#/search?${new URLSearchParams({ q, ...(kind ? { kind } : {}) })}`,
+  entity: (kind: string, namespace: string, name: string) => `#/entity/${enc(kind.toLowerCase())}/${enc(namespace)}/${enc(name)}`,
+  me: () => '#/me',
+  stacks: () => '#/stacks',
+  stack: (stack: string) => `#/stacks/${enc(stack)}`,
+  run: (id: string) => `#/runs/${enc(id)}`,
+  approvals: (status = 'pending') => (status === 'pending' ? '#/approvals' : `#/approvals?status=${enc(status)}`),
+};
+
+/** `service:default/payments` (the catalog's canonical ref) → the entity page's link. */
+export function refHref(ref: string): string | undefined {
+  const m = /^([^:]+):([^/]+)\/(.+)$/.exec(ref);
+  return m ? href.entity(m[1], m[2], m[3]) : undefined;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseHash(location.hash));
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}

@@ -1,0 +1,98 @@
+// One entity: what it is, who owns it, its spec, and its relations in both directions as links.
+import { Fragment } from 'preact';
+import { get, path } from '../api.ts';
+import { Loaded, Page, RefLink, When, ownerOf, useLoad, type EntitySummary } from '../ui.tsx';
+
+interface Entity extends EntitySummary {
+  apiVersion: string;
+  metadata: EntitySummary['metadata'] & { links?: Array<{ url: string; title?: string }>; annotations?: Record<string, string> };
+  status?: { owner?: string; ownerSource?: string; lastSeen?: string; orphaned?: boolean; source?: { name?: string; scope?: string } };
+}
+
+interface Relation {
+  type: string;
+  targetRef: string;
+  resolved?: boolean;
+}
+
+function scalar(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/** Only http(s) links are rendered as links: catalog data is not trusted with javascript: URLs. */
+function safeUrl(url: string): string | undefined {
+  try {
+    const u = new URL(url, location.href);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function EntityPage(props: { kind: string; namespace: string; name: string }) {
+  const base = path`/api/v1/entities/${props.kind}/${props.namespace}/${props.name}`;
+  const [load] = useLoad(
+    () => Promise.all([get<Entity>(base), get<{ items: Relation[] }>(`${base}/relations`)]),
+    [base],
+  );
+  const title = load.state === 'done' ? load.data[0].metadata.title ?? load.data[0].metadata.name : props.name;
+  return (
+    <Page title={title}>
+      <Loaded load={load}>
+        {([e, rels]) => {
+          const owner = ownerOf(e);
+          const spec = Object.entries(e.spec ?? {}).filter(([k]) => k !== 'owner');
+          return (
+            <>
+              <p class="kind-line"><span class="kind">{e.kind}</span> in namespace <code>{e.metadata.namespace ?? 'default'}</code>{e.status?.orphaned ? <strong> · orphaned (its source no longer reports it)</strong> : null}</p>
+              {e.metadata.description ? <p>{e.metadata.description}</p> : null}
+              <dl class="facts">
+                <dt>Owner</dt>
+                <dd>{owner ? <RefLink ref_={owner.includes(':') ? owner : `team:default/${owner}`} label={owner} /> : 'nobody'}{e.status?.ownerSource ? <span class="note"> (from {e.status.ownerSource})</span> : null}</dd>
+                {e.metadata.tags?.length ? <><dt>Tags</dt><dd>{e.metadata.tags.join(', ')}</dd></> : null}
+                {e.status?.source?.name ? <><dt>Source</dt><dd>{e.status.source.name}{e.status.source.scope ? ` (${e.status.source.scope})` : ''}</dd></> : null}
+                {e.status?.lastSeen ? <><dt>Last seen</dt><dd><When at={e.status.lastSeen} /></dd></> : null}
+              </dl>
+              {e.metadata.links?.length ? (
+                <>
+                  <h2>Links</h2>
+                  <ul>{e.metadata.links.map((l) => {
+                    const url = safeUrl(l.url);
+                    return <li key={l.url}>{url ? <a href={url} rel="noopener noreferrer">{l.title ?? l.url}</a> : <span>{l.title ?? l.url}</span>}</li>;
+                  })}</ul>
+                </>
+              ) : null}
+              <h2 id="relations-title">Relations</h2>
+              {rels.items.length === 0 ? <p>No relations.</p> : (
+                <table aria-labelledby="relations-title">
+                  <thead><tr><th scope="col">Relation</th><th scope="col">Entity</th></tr></thead>
+                  <tbody>
+                    {rels.items.map((r) => (
+                      <tr key={r.type + r.targetRef}>
+                        <td>{r.type}</td>
+                        <td><RefLink ref_={r.targetRef} resolved={r.resolved} /></td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+              {spec.length ? (
+                <>
+                  <h2>Spec</h2>
+                  <dl class="facts">
+                    {spec.map(([k, v]) => (
+                      <Fragment key={k}>
+                        <dt>{k}</dt>
+                        <dd>{scalar(v) ? String(v) : Array.isArray(v) && v.every(scalar) ? v.join(', ') : <pre>{JSON.stringify(v, null, 2)}</pre>}</dd>
+                      </Fragment>
+                    ))}
+                  </dl>
+                </>
+              ) : null}
+            </>
+          );
+        }}
+      </Loaded>
+    </Page>
+  );
+}
