@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { BlobLease } from '../platform/leases.ts';
-import { compileDefaultTenant } from '../../stacks/compile/index.ts';
+import { archetypesDir, compileDefaultTenant } from '../../stacks/compile/index.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
 import { openStack as openEngineStack } from '../../stacks/engine/index.ts';
 import { leaseHolderLockClearer } from '../platform/pulumi-locks.ts';
@@ -14,6 +14,7 @@ import { storageConfig } from '../platform/storage-config.ts';
 import { loadGuardrails, type Guardrails } from './guardrails.ts';
 import { apiApprovalSource, type ApprovalSource } from './store/approvals.ts';
 import { openStores, type ReconcileStores } from './store/index.ts';
+import { trackedCommit } from './tracked-commit.ts';
 
 /** The parts of the engine's NexusStack the loop uses. */
 export interface EngineStack {
@@ -38,6 +39,8 @@ export interface OpenEngineStack {
 
 export interface ReconcileDeps {
   compile(): Promise<DesiredState>;
+  /** The commit `compile()` reads, recorded with runs whose trigger named none. */
+  trackedCommit?(): Promise<string | undefined>;
   openStack: OpenEngineStack;
   guardrails(): Promise<Guardrails>;
   stores: ReconcileStores;
@@ -65,6 +68,7 @@ export async function defaultDeps(env: NodeJS.ProcessEnv = process.env, over: Pa
   const stores = over.stores ?? (await openStores(storageConfig(env)));
   return {
     compile: () => compileDefaultTenant(env),
+    trackedCommit: () => trackedCommit(archetypesDir()),
     openStack: async ({ state, stack, lease }) => {
       const where = backendSettings(env);
       // Only the lease holder may decide that a Pulumi lock belongs to a dead process.

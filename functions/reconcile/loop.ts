@@ -96,10 +96,11 @@ export class Reconciler {
     return this.queue.run(req.stack, () => this.runOnce(req));
   }
 
-  /** Every stack of the desired state, compiled once; `concurrency` stacks at a time. */
-  async reconcileAll(opts: { trigger: Trigger; dryRun?: boolean; concurrency?: number; state?: DesiredState } = { trigger: 'timer' }): Promise<ReconcileResult[]> {
+  /** Every stack of the desired state (or those named), compiled once; `concurrency` stacks at a time. */
+  async reconcileAll(opts: { trigger: Trigger; dryRun?: boolean; concurrency?: number; state?: DesiredState; stacks?: string[] } = { trigger: 'timer' }): Promise<ReconcileResult[]> {
     const state = opts.state ?? (await this.deps.compile());
-    const names = state.stacks.map((s) => s.name);
+    // In the desired state's order (parents first); `stacks` narrows it.
+    const names = state.stacks.map((s) => s.name).filter((n) => !opts.stacks || opts.stacks.includes(n));
     const results: ReconcileResult[] = [];
     let next = 0;
     const worker = async () => {
@@ -140,8 +141,9 @@ export class Reconciler {
     }
 
     const started = d.now();
+    const commit = req.commit ?? (await d.trackedCommit?.().catch(() => undefined));
     const run: RunRecord = {
-      id: newRunId(started.getTime()), stack: req.stack, commit: req.commit, author: req.author, trigger: req.trigger,
+      id: newRunId(started.getTime()), stack: req.stack, commit, author: req.author, trigger: req.trigger,
       requestedBy: req.requestedBy, dryRun: !!req.dryRun, status: 'running', reasons: [], gates: [],
       counts: counts(undefined), timings: { startedAt: started.toISOString(), compileMs: Math.round(compileMs) }, holderId: d.holderId,
     };

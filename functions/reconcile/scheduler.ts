@@ -1,36 +1,56 @@
-// The timer trigger: every N minutes (NEXUS_RECONCILE_INTERVAL_MINUTES, default 10) every stack of
-// the desired state is reconciled; a stack whose lease another instance holds is skipped. The
-// local server starts it; Azure Functions calls `reconcileTick` from its own timer trigger.
+// The timer trigger: each stack is reconciled when its interval (schedule.ts: a default, per
+// stack or per domain) has passed since its last run; a stack whose lease another instance holds
+// is skipped. The local server starts it; Azure Functions calls `reconcileTick` from its own
+// timer trigger.
 import type { Logger } from '../platform/logger.ts';
 import type { ReconcileResult, Reconciler } from './loop.ts';
+import { defaultIntervalMinutes, dueStacks, parseSchedule, stackIntervals } from './schedule.ts';
 import { reconcileService } from './service.ts';
 
 export interface TimerOptions {
+  /** Default minutes between reconciles of a stack (NEXUS_RECONCILE_INTERVAL_MINUTES, 10). */
   intervalMinutes?: number;
+  /** Per stack or domain intervals (NEXUS_RECONCILE_SCHEDULE). */
+  schedule?: string;
   /** Run one pass right away (default true). */
   runAtStart?: boolean;
   logger?: Logger;
 }
 
 export interface ReconcileTimer {
-  /** One pass now (waits for a pass in flight instead of starting a second). */
+  /** One pass now over the stacks that are due (waits for a pass in flight instead of starting a second). */
   tick(): Promise<ReconcileResult[]>;
   stop(): Promise<void>;
+  /** Minutes between passes: the shortest interval of any stack. */
+  readonly periodMinutes: number;
 }
 
-export function intervalMinutes(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.NEXUS_RECONCILE_INTERVAL_MINUTES ?? 10);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`NEXUS_RECONCILE_INTERVAL_MINUTES must be a positive number of minutes, got '${env.NEXUS_RECONCILE_INTERVAL_MINUTES}'`);
-  return n;
+/** @deprecated name kept for callers; see schedule.ts. */
+export const intervalMinutes = defaultIntervalMinutes;
+
+/** The stacks due now, each reconciled once (stack leases keep other instances out). */
+export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: number; schedule: string | undefined; slackMs: number }): Promise<ReconcileResult[]> {
+  const { deps } = reconciler;
+  const state = await deps.compile();
+  const intervals = stackIntervals(state, parseSchedule(opts.schedule), opts.defaultMinutes);
+  const last = new Map<string, string | undefined>();
+  await Promise.all([...intervals.keys()].map(async (s) => last.set(s, (await deps.stores.runs.stack(s))?.lastRunAt)));
+  const due = dueStacks(intervals, last, deps.now(), opts.slackMs);
+  if (due.length === 0) return [];
+  return reconciler.reconcileAll({ trigger: 'timer', state, stacks: due });
 }
 
 export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions = {}): ReconcileTimer {
-  const minutes = opts.intervalMinutes ?? intervalMinutes(reconciler.deps.env);
+  const env = reconciler.deps.env;
+  const defaultMinutes = opts.intervalMinutes ?? defaultIntervalMinutes(env);
+  const schedule = opts.schedule ?? env.NEXUS_RECONCILE_SCHEDULE;
+  // Parsed now so a mistake stops the server at start, not at the first tick.
+  const periodMinutes = Math.min(defaultMinutes, ...parseSchedule(schedule).map((e) => e.minutes));
   const log = opts.logger ?? reconciler.deps.logger;
   let inFlight: Promise<ReconcileResult[]> | undefined;
   let stopped = false;
   const tick = () => {
-    inFlight ??= reconciler.reconcileAll({ trigger: 'timer' })
+    inFlight ??= duePass(reconciler, { defaultMinutes, schedule, slackMs: (periodMinutes * 60_000) / 2 })
       .catch((err) => {
         log.error({ err: (err as Error).message }, 'timer reconcile pass failed');
         return [] as ReconcileResult[];
@@ -38,11 +58,12 @@ export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions =
       .finally(() => { inFlight = undefined; });
     return inFlight;
   };
-  const timer = setInterval(() => { if (!stopped) void tick(); }, minutes * 60_000);
+  const timer = setInterval(() => { if (!stopped) void tick(); }, periodMinutes * 60_000);
   timer.unref();
   if (opts.runAtStart ?? true) void tick();
   return {
     tick,
+    periodMinutes,
     async stop() {
       stopped = true;
       clearInterval(timer);
@@ -54,5 +75,8 @@ export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions =
 /** One timer pass with the process's shared reconciler (for an Azure Functions timer trigger). */
 export async function reconcileTick(env: NodeJS.ProcessEnv = process.env): Promise<ReconcileResult[]> {
   const svc = await reconcileService(env);
-  return svc.reconciler.reconcileAll({ trigger: 'timer' });
+  const defaultMinutes = defaultIntervalMinutes(env);
+  const schedule = env.NEXUS_RECONCILE_SCHEDULE;
+  const period = Math.min(defaultMinutes, ...parseSchedule(schedule).map((e) => e.minutes));
+  return duePass(svc.reconciler, { defaultMinutes, schedule, slackMs: (period * 60_000) / 2 });
 }

@@ -9,6 +9,8 @@ import type { RunRecord } from '../../../functions/reconcile/model.ts';
 import type { Principal } from '../../../functions/platform/identity.ts';
 import { ApprovalError } from '../../../functions/reconcile/store/approvals.ts';
 import { BlobLease } from '../../../functions/platform/leases.ts';
+import { createLogger } from '../../../functions/platform/logger.ts';
+import { Writable } from 'node:stream';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -24,7 +26,9 @@ const gate = (run: RunRecord, name: string) => run.gates.find((g) => g.gate === 
 
 test('applies a new stack, then finds nothing to change; both runs and the apply are recorded', async () => {
   const name = unique('rcapply');
-  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 2 }), allowRc);
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l)); cb(); } });
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 2 }), allowRc, { logger: createLogger({ level: 'debug', destination }) });
   const first = done(await rec.reconcile({ stack: name, trigger: 'manual', commit: 'c1' }));
   assert.is(first.decision, 'applied', first.error);
   assert.equal(first.reasons, []);
@@ -33,6 +37,8 @@ test('applies a new stack, then finds nothing to change; both runs and the apply
   assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/policyAssignments/rc-audit-1`, '2022-06-01'));
   const second = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
   assert.is(second.decision, 'no-change');
+  // No commit named by the trigger: the checkout's own.
+  assert.match(second.commit ?? '', /^[0-9a-f]{40}(\+dirty)?$/);
   assert.is(second.counts.same, 3);
   const stored = await L.stores.runs.list({ stack: name });
   assert.equal(stored.runs.map((r) => r.decision), ['no-change', 'applied']);
@@ -41,6 +47,10 @@ test('applies a new stack, then finds nothing to change; both runs and the apply
   assert.equal(audit.map((a) => a.action), ['apply']);
   assert.is(audit[0].runId, first.id);
   assert.is((await L.stores.runs.stack(name))?.currentRunId, undefined);
+  // Structured logs: every line of both runs carries its run id and the stack.
+  assert.ok(lines.length >= 6, `${lines.length} lines`);
+  for (const l of lines) assert.ok(l.stack === name && (l.runId === first.id || l.runId === second.id), JSON.stringify(l));
+  assert.ok(lines.some((l) => l.msg === 'run recorded' && l.decision === 'applied'));
 });
 
 test('kill switch (settings, then environment): preview runs, nothing is applied, reason KILL_SWITCH', async () => {
