@@ -27,14 +27,16 @@ async function problemMessage(res: Response): Promise<{ message: string; field?:
   }
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, token = getToken()): Promise<T> {
+/** `candidate` checks a token that is not the session's yet (sign-in): its refusal ends no session. */
+export async function api<T>(method: string, path: string, body?: unknown, candidate?: string): Promise<T> {
+  const token = candidate ?? getToken();
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!res.ok) {
     const { message, field } = await problemMessage(res);
-    if (res.status === 401) {
+    if (res.status === 401 && candidate === undefined) {
       clearToken();
       onUnauthorized(message);
     }

@@ -22,11 +22,16 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): [Load<T>, () 
   return [load, () => setNonce((n) => n + 1)];
 }
 
+// The first page of a visit leaves focus where the browser put it (the top, with the skip link);
+// every later page moves focus to its heading.
+let visited = false;
+
 export function Page(props: { title: string; children?: ComponentChildren }) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${props.title} · Nexus`;
-    h1.current?.focus();
+    if (visited) h1.current?.focus();
+    visited = true;
   }, [props.title]);
   return (
     <section aria-labelledby="page-title">
