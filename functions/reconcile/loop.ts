@@ -101,12 +101,14 @@ export class Reconciler {
     const state = opts.state ?? (await this.deps.compile());
     // In the desired state's order (parents first); `stacks` narrows it.
     const names = state.stacks.map((s) => s.name).filter((n) => !opts.stacks || opts.stacks.includes(n));
+    // One look at the checkout for the whole pass.
+    const commit = await this.deps.trackedCommit?.().catch(() => undefined);
     const results: ReconcileResult[] = [];
     let next = 0;
     const worker = async () => {
       while (next < names.length) {
         const stack = names[next++];
-        results.push(await this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state }));
+        results.push(await this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
       }
     };
     const n = Math.max(1, opts.concurrency ?? Number(this.deps.env.NEXUS_RECONCILE_CONCURRENCY ?? 2));
