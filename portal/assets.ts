@@ -35,10 +35,31 @@ function asset(body: string, type: string, headers?: Record<string, string>): As
   return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, headers };
 }
 
+/** Where `node --import tsx portal/build.ts` writes the bundle for packages that ship without esbuild. */
+export const PREBUILT = `${DIR}dist/app.js`;
+
+/**
+ * The bundle: built from the sources with esbuild when it is installed (locally, always), else the
+ * prebuilt file a deployment package carries.
+ */
+export async function portalScript(): Promise<string> {
+  let esbuild: typeof import('esbuild') | undefined;
+  try {
+    // Loaded only when the portal is first asked for, so the API alone never needs esbuild.
+    esbuild = await import('esbuild');
+  } catch {
+    try {
+      return await readFile(PREBUILT, 'utf8');
+    } catch {
+      throw new Error(`esbuild is not installed and ${PREBUILT} is missing; run \`node --import tsx portal/build.ts\` when packaging`);
+    }
+  }
+  return bundlePortal(esbuild);
+}
+
 /** Bundles portal/src/main.tsx with preact into one ES module. */
-export async function bundlePortal(): Promise<string> {
-  // Loaded only when the portal is first asked for, so the API alone never needs esbuild.
-  const { build } = await import('esbuild');
+export async function bundlePortal(esbuild?: typeof import('esbuild')): Promise<string> {
+  const { build } = esbuild ?? (await import('esbuild'));
   const result = await build({
     entryPoints: [`${DIR}src/main.tsx`],
     absWorkingDir: DIR,
@@ -60,7 +81,7 @@ export function portalAssets(config: () => PortalConfig) {
   const load: Record<Exclude<PortalPath, '/portal/config.json'>, () => Promise<Asset>> = {
     '/': async () => asset(await readFile(`${DIR}index.html`, 'utf8'), 'text/html; charset=utf-8', { 'content-security-policy': CSP }),
     '/portal/style.css': async () => asset(await readFile(`${DIR}style.css`, 'utf8'), 'text/css; charset=utf-8'),
-    '/portal/app.js': async () => asset(await bundlePortal(), 'text/javascript; charset=utf-8'),
+    '/portal/app.js': async () => asset(await portalScript(), 'text/javascript; charset=utf-8'),
   };
   return {
     async get(path: PortalPath): Promise<Asset> {

@@ -158,6 +158,7 @@ t('a refused token is explained; a dev token signs in', async ({ page, server, e
   await page.goto(server.url);
   await page.getByRole('heading', { level: 1, name: 'Sign in to Nexus' }).waitFor();
   assert.ok(await page.getByText('npx nexus dev-token').count() >= 1, 'the page explains where local tokens come from');
+  if (!process.env.NEXUS_ENTRA_TENANT_ID) assert.match(await page.locator('main').innerText(), /Entra ID \(MSAL\) is configured by NEXUS_ENTRA_TENANT_ID/);
   await page.getByLabel('Bearer token').fill('not-a-token');
   await page.getByRole('button', { name: 'Sign in' }).click();
   const refusal = page.getByRole('alert');
@@ -216,8 +217,23 @@ t('my dashboard: my teams, what they own, environments', async ({ page }) => {
   assert.is(await page.getByRole('link', { name: 'My dashboard' }).getAttribute('aria-current'), 'page');
 });
 
-t('stacks, their runs and one run with its gates', async ({ page, runId }) => {
-  await page.getByRole('link', { name: 'Stacks and runs' }).click();
+t('stacks (with the kill switch), their runs and one run with its gates', async ({ page, runId, server, env }) => {
+  const killSwitch = async (on: boolean) => {
+    const res = await fetch(`${server.url}/api/v1/killswitch`, {
+      method: 'PUT', body: JSON.stringify({ on, reason: on ? 'portal test incident' : 'over' }),
+      headers: { authorization: `Bearer ${await token(env, 'root', ['Admin'])}`, 'content-type': 'application/json' },
+    });
+    assert.is(res.status, 200, await res.text());
+  };
+  await killSwitch(true);
+  try {
+    await page.getByRole('link', { name: 'Stacks and runs' }).click();
+    const banner = page.getByRole('status').filter({ hasText: 'kill switch' });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /The kill switch is on: no stack is applied\. Reason: portal test incident\. Turned on by root/);
+  } finally {
+    await killSwitch(false);
+  }
   const stacks = page.getByRole('table', { name: /Every stack/ });
   const row = stacks.getByRole('row', { name: new RegExp(STACK) });
   await row.waitFor();

@@ -55,6 +55,12 @@ export function SignIn(props: { config?: PortalConfig; notice?: string; onSigned
           TeamLead, Admin; add <code>--groups payments</code> for team membership), then paste it here.
         </p>
       ) : null}
+      {!cfg?.entraTenantId ? (
+        <p class="note">
+          In production, sign-in with Entra ID (MSAL) is configured by <code>NEXUS_ENTRA_TENANT_ID</code> and{' '}
+          <code>NEXUS_API_AUDIENCE</code> on the server; this Nexus has no tenant configured, so it takes a pasted token.
+        </p>
+      ) : null}
       <p class="note">The token stays in this browser tab (session storage) and is sent only to this API.</p>
       <form onSubmit={submit}>
         <label for="token">Bearer token</label>

@@ -26,10 +26,26 @@ function counts(c: Record<string, number> | undefined): string {
   return ['create', 'update', 'replace', 'delete'].map((k) => `${c[k] ?? 0} ${k}`).join(', ');
 }
 
+interface KillSwitch { on: boolean; source?: string; reason?: string; by?: string; at?: string }
+
+/** The kill switch, when on: no stack is applied until an Admin turns it off. */
+function KillSwitchBanner() {
+  const [load] = useLoad(() => get<KillSwitch>('/api/v1/killswitch'), []);
+  if (load.state !== 'done' || !load.data.on) return null;
+  const k = load.data;
+  return (
+    <p class="problem" role="status">
+      The kill switch is on{k.source === 'env' ? ' (NEXUS_KILL_SWITCH)' : ''}: no stack is applied.
+      {k.reason ? ` Reason: ${k.reason}.` : ''}{k.by ? ` Turned on by ${k.by}` : ''}{k.at ? <> at <When at={k.at} /></> : null}
+    </p>
+  );
+}
+
 export function Stacks() {
   const [load] = useLoad(() => get<{ stacks: StackView[] }>('/api/v1/stacks'), []);
   return (
     <Page title="Stacks">
+      <KillSwitchBanner />
       <Loaded load={load}>
         {({ stacks }) => stacks.length === 0 ? <p>No stacks yet.</p> : (
           <table>
