@@ -44,10 +44,13 @@ export function createApp(deps: ApiDeps): ApiApp {
   });
 
   // Webhook payloads are at most 25 MB (GitHub's limit); nothing else the API takes comes close.
-  app.use('*', bodyLimit({
+  // Only methods that carry a body are checked: looking at the body of a GET makes the Node
+  // adapter build a full web Request (headers, abort signal) that nothing else on a read needs.
+  const limit = bodyLimit({
     maxSize: 26 * 1024 * 1024,
     onError: (c) => problem(c, 413, 'the request body is larger than 26 MB'),
-  }));
+  });
+  app.use('*', async (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
   const auth = authenticate(deps.verify);
   app.use('*', async (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
 

@@ -14,8 +14,17 @@ export interface Indexed {
   declared: Array<{ type: string; target: string }>;
 }
 
+/** What a search hit carries: enough to list and link the entity; GET by name has the whole of it. */
+export interface EntitySummary {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; title?: string; description?: string; tags?: string[]; etag: string };
+  spec: { owner?: string; type?: string; lifecycle?: string };
+  status?: { owner?: string; orphaned?: boolean };
+}
+
 export type SearchHit = {
-  entity: Entity;
+  entity: EntitySummary;
   score: number;
 };
 
@@ -28,15 +37,98 @@ export type Facets = {
 
 interface Doc {
   key: string;
-  item: Indexed;
   tokens: Map<string, number>;
   nameLower: string;
-  kind: string;
-  owner?: string;
-  tags: string[];
-  lifecycle?: string;
-  orphaned: boolean;
+  /** Tags after the first two (those live in DocColumns). */
+  moreTags?: number[];
 }
+
+/**
+ * What scoring, filtering and facet counting read of each matching doc, as typed arrays indexed by
+ * doc id: a search touches tens of thousands of docs, and reading numbers side by side in memory
+ * is many times faster than following a pointer to an object (and its strings) per doc.
+ * Facet values are small numbers (see Dictionary); -1 is none.
+ */
+class DocColumns {
+  kind = new Int32Array(0);
+  kindLower = new Int32Array(0);
+  owner = new Int32Array(0);
+  lifecycle = new Int32Array(0);
+  tag0 = new Int32Array(0);
+  tag1 = new Int32Array(0);
+  orphaned = new Uint8Array(0);
+  /** The name's first character (lower case). */
+  name0 = new Uint16Array(0);
+  /** The first letters of the lower-case name as a number, in the names' alphabetical order: orders ties. */
+  nameCode = new Float64Array(0);
+
+  ensure(n: number): void {
+    if (n <= this.kind.length) return;
+    const size = Math.max(1024, n * 2);
+    const grow = <T extends Int32Array | Uint8Array | Uint16Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.kind = grow(this.kind); this.kindLower = grow(this.kindLower); this.owner = grow(this.owner);
+    this.lifecycle = grow(this.lifecycle); this.tag0 = grow(this.tag0); this.tag1 = grow(this.tag1);
+    this.orphaned = grow(this.orphaned); this.nameCode = grow(this.nameCode); this.name0 = grow(this.name0);
+  }
+}
+
+const NAME_CODE_CHARS = 8;
+/** 'abc-1' -> a number that orders like the string's first NAME_CODE_CHARS characters. */
+function nameCode(nameLower: string): number {
+  let code = 0;
+  for (let i = 0; i < NAME_CODE_CHARS; i++) {
+    const c = i < nameLower.length ? nameLower.charCodeAt(i) : -1;
+    // 0: end of name; then the characters names may have ('-' '.' 0-9 '_' a-z) in code-point order; 39: anything else.
+    const v = c < 0 ? 0 : c === 45 ? 1 : c === 46 ? 2 : c >= 48 && c <= 57 ? 3 + c - 48 : c === 95 ? 13 : c >= 97 && c <= 122 ? 14 + c - 97 : 40;
+    code = code * 41 + v;
+  }
+  return code;
+}
+
+/** A word's postings packed for scanning: doc ids and the word's weight in each. */
+interface Packed {
+  ids: Int32Array;
+  w: Float64Array;
+}
+
+type FacetCounts = { kind: Int32Array; owner: Int32Array; tag: Int32Array; lifecycle: Int32Array };
+
+/** Facet values <-> small numbers. Values are never forgotten: one that nobody has any more counts zero. */
+class Dictionary {
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  id(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) { id = this.names.length; this.ids.set(value, id); this.names.push(value); }
+    return id;
+  }
+
+  find(value: string): number | undefined {
+    return this.ids.get(value);
+  }
+
+  /** Counts by value, most first (ties by value), at most n of them. */
+  top(counts: Int32Array, n = Infinity): Record<string, number> {
+    const found: number[] = [];
+    for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) found.push(i);
+    found.sort((a, b) => counts[b]! - counts[a]! || (this.names[a]! < this.names[b]! ? -1 : 1));
+    const out: Record<string, number> = {};
+    for (const i of found.slice(0, n)) out[this.names[i]!] = counts[i]!;
+    return out;
+  }
+}
+
+/** The spec fields a search hit keeps. */
+const SUMMARY_SPEC = ['owner', 'type', 'lifecycle'] as const;
 
 // Weight of a word by where it was found: a hit on the name ranks above one in the description.
 const W = { name: 10, title: 8, tag: 6, kind: 4, owner: 3, description: 2, spec: 1 };
@@ -57,23 +149,42 @@ function lowerBound(arr: string[], x: string): number {
   return lo;
 }
 
-/** The k-th largest value (1-based), by partial selection; -Infinity when there are fewer. */
-function kthLargest(values: number[], k: number): number {
-  if (values.length < k) return -Infinity;
-  const a = Float64Array.from(values);
-  let lo = 0, hi = a.length - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1]!;
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i]! > pivot) i++;
-      while (a[j]! < pivot) j--;
-      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+/**
+ * Indexes (into `ids`/`scores`) of the k best scores, best first. Equal scores go in the names'
+ * alphabetical order (by their first letters), then by doc id. A heap of k whose root is the worst
+ * kept: n matches cost n log k comparisons of numbers only.
+ */
+function topK(scores: number[], ids: number[], nameCodes: Float64Array, k: number): number[] {
+  const worse = (a: number, b: number) => {
+    const sa = scores[a]!, sb = scores[b]!;
+    if (sa !== sb) return sa < sb;
+    const na = nameCodes[ids[a]!]!, nb = nameCodes[ids[b]!]!;
+    return na !== nb ? na > nb : ids[a]! > ids[b]!;
+  };
+  const heap: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (heap.length < k) {
+      heap.push(i);
+      for (let c = heap.length - 1; c > 0;) {
+        const p = (c - 1) >>> 1;
+        if (!worse(heap[c]!, heap[p]!)) break;
+        [heap[c], heap[p]] = [heap[p]!, heap[c]!];
+        c = p;
+      }
+    } else if (k > 0 && worse(heap[0]!, i)) {
+      heap[0] = i;
+      for (let p = 0; ;) {
+        const l = 2 * p + 1, r = l + 1;
+        let w = p;
+        if (l < heap.length && worse(heap[l]!, heap[w]!)) w = l;
+        if (r < heap.length && worse(heap[r]!, heap[w]!)) w = r;
+        if (w === p) break;
+        [heap[p], heap[w]] = [heap[w]!, heap[p]!];
+        p = w;
+      }
     }
-    if (target <= j) hi = j; else if (target >= i) lo = i; else break;
   }
-  return a[target]!;
+  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
 }
 
 function addTo(map: Map<string, Set<string>>, k: string | undefined, v: string): void {
@@ -116,9 +227,12 @@ export class MemoryIndex implements OwnerLookup {
   private readonly graph = new Map<string, Map<string, { type: string; target: string }>>();
   // search
   private readonly docs: Array<Doc | undefined> = [];
+  private readonly cols = new DocColumns();
   private readonly docIds = new Map<string, number>();
   private readonly free: number[] = [];
   private readonly postings = new Map<string, Map<number, number>>();
+  private readonly packed = new Map<string, Packed>();
+  private readonly facetIds = { kind: new Dictionary(), kindLower: new Dictionary(), owner: new Dictionary(), tag: new Dictionary(), lifecycle: new Dictionary() };
   /** Words by their first 1..PREFIX_BUCKET letters, for prefix matching. */
   private readonly prefixes = new Map<string, Set<string>>();
   private scratchScore = new Float64Array(0);
@@ -260,11 +374,21 @@ export class MemoryIndex implements OwnerLookup {
     for (const f of SPEC_FIELDS) add(e.spec[f], W.spec);
     const id = this.free.pop() ?? this.docs.length;
     this.docIds.set(item.key, id);
-    this.docs[id] = {
-      key: item.key, item, tokens, nameLower: e.metadata.name.toLowerCase(),
-      kind: e.kind, owner: e.status?.owner, tags: e.metadata.tags ?? [],
-      lifecycle: typeof e.spec.lifecycle === 'string' ? e.spec.lifecycle : undefined, orphaned: Boolean(e.status?.orphaned),
-    };
+    const lifecycle = typeof e.spec.lifecycle === 'string' ? e.spec.lifecycle : undefined;
+    const tags = [...new Set(e.metadata.tags ?? [])].map((t) => this.facetIds.tag.id(t));
+    const nameLower = e.metadata.name.toLowerCase();
+    this.docs[id] = { key: item.key, tokens, nameLower, ...(tags.length > 2 ? { moreTags: tags.slice(2) } : {}) };
+    const c = this.cols;
+    c.ensure(id + 1);
+    c.kind[id] = this.facetIds.kind.id(e.kind);
+    c.kindLower[id] = this.facetIds.kindLower.id(e.kind.toLowerCase());
+    c.owner[id] = e.status?.owner ? this.facetIds.owner.id(e.status.owner) : -1;
+    c.lifecycle[id] = lifecycle ? this.facetIds.lifecycle.id(lifecycle) : -1;
+    c.tag0[id] = tags[0] ?? -1;
+    c.tag1[id] = tags[1] ?? -1;
+    c.orphaned[id] = e.status?.orphaned ? 1 : 0;
+    c.nameCode[id] = nameCode(nameLower);
+    c.name0[id] = nameLower.charCodeAt(0);
     for (const [t, w] of tokens) {
       let p = this.postings.get(t);
       if (!p) {
@@ -272,6 +396,7 @@ export class MemoryIndex implements OwnerLookup {
         for (let n = 1; n <= PREFIX_BUCKET; n++) if (t.length > n) addTo(this.prefixes, t.slice(0, n), t);
       }
       p.set(id, w);
+      this.packed.delete(t);
     }
   }
 
@@ -283,6 +408,7 @@ export class MemoryIndex implements OwnerLookup {
       const p = this.postings.get(t);
       if (!p) continue;
       p.delete(id);
+      this.packed.delete(t);
       if (!p.size) {
         this.postings.delete(t);
         for (let n = 1; n <= PREFIX_BUCKET; n++) if (t.length > n) removeFrom(this.prefixes, t.slice(0, n), t);
@@ -293,10 +419,26 @@ export class MemoryIndex implements OwnerLookup {
     this.free.push(id);
   }
 
+  /**
+   * A word's posting list as two typed arrays (doc ids, weights): scanning them is many times
+   * faster than iterating the Map kept for updates. Built on first use, dropped when the word's list changes.
+   */
+  private packedPosting(term: string): Packed | undefined {
+    let p = this.packed.get(term);
+    if (p) return p;
+    const m = this.postings.get(term);
+    if (!m) return undefined;
+    p = { ids: new Int32Array(m.size), w: new Float64Array(m.size) };
+    let i = 0;
+    for (const [doc, w] of m) { p.ids[i] = doc; p.w[i++] = w; }
+    this.packed.set(term, p);
+    return p;
+  }
+
   /** The indexed words a query word matches: itself (factor 1) and longer words starting with it. */
-  private expand(term: string): Array<[Map<number, number>, number]> {
-    const out: Array<[Map<number, number>, number]> = [];
-    const exact = this.postings.get(term);
+  private expand(term: string): Array<[Packed, number]> {
+    const out: Array<[Packed, number]> = [];
+    const exact = this.packedPosting(term);
     if (exact) out.push([exact, 1]);
     const bucket = this.prefixes.get(term.slice(0, Math.min(term.length, PREFIX_BUCKET)));
     if (!bucket) return out;
@@ -304,7 +446,7 @@ export class MemoryIndex implements OwnerLookup {
     for (const t of bucket) {
       if (t === term || !t.startsWith(term)) continue;
       // A prefix match counts less, and less the more of the word is missing.
-      out.push([this.postings.get(t)!, 0.5 + 0.3 * (term.length / t.length)]);
+      out.push([this.packedPosting(t)!, 0.5 + 0.3 * (term.length / t.length)]);
       if (++n >= MAX_PREFIX_EXPANSION) break;
     }
     return out;
@@ -333,92 +475,146 @@ export class MemoryIndex implements OwnerLookup {
     this.generation = 0;
   }
 
+  /** What a search hit shows: who and what it is, not the whole document (GET has that). */
+  summary(key: string): EntitySummary | undefined {
+    const item = this.items.get(key);
+    if (!item) return undefined;
+    const { metadata: m, spec, status } = item.entity;
+    const specOut: EntitySummary['spec'] = {};
+    for (const f of SUMMARY_SPEC) if (typeof spec[f] === 'string') specOut[f] = spec[f] as string;
+    return {
+      apiVersion: item.entity.apiVersion,
+      kind: item.entity.kind,
+      metadata: {
+        name: m.name, namespace: m.namespace,
+        ...(m.title !== undefined ? { title: m.title } : {}),
+        ...(m.description !== undefined ? { description: m.description } : {}),
+        ...(m.tags?.length ? { tags: m.tags } : {}),
+        etag: item.etag,
+      },
+      spec: specOut,
+      ...(status ? { status: { ...(status.owner ? { owner: status.owner } : {}), ...(status.orphaned ? { orphaned: true } : {}) } } : {}),
+    };
+  }
+
   private runSearch(q: string, opts: { kind?: string; owner?: string; tag?: string }, limit: number, offset: number): { items: SearchHit[]; facets: Facets; total: number } {
     const terms = [...new Set(tokenize(q))];
+    if (!terms.length) return this.filterOnly(opts, limit, offset);
+
+    // Filters as facet ids: a filter on a value nobody has matches nothing.
+    const kindF = opts.kind ? this.facetIds.kindLower.find(opts.kind.toLowerCase()) ?? -2 : -1;
+    const ownerF = opts.owner ? this.facetIds.owner.find(opts.owner) ?? -2 : -1;
+    const tagF = opts.tag ? this.facetIds.tag.find(opts.tag) ?? -2 : -1;
+
+    this.ensureScratch();
+    const total = this.scratchScore, best = this.scratchTerm, hits = this.scratchHits, stamp = this.scratchStamp;
+    // Each term: the best score of any of its words per doc; a doc must match every term. The
+    // term with the fewest postings goes first, so later terms only look at its matches.
+    const expanded = terms.map((t) => this.expand(t));
+    const size = (e: Array<[Packed, number]>) => e.reduce((n, [p]) => n + p.ids.length, 0);
+    expanded.sort((a, b) => size(a) - size(b));
+    let touched: number[] = [];
+    for (let j = 0; j < expanded.length; j++) {
+      const gen = ++this.generation;
+      const cur: number[] = [];
+      for (const [posting, factor] of expanded[j]!) {
+        const ids = posting.ids, ws = posting.w;
+        for (let x = 0; x < ids.length; x++) {
+          const doc = ids[x]!;
+          if (j > 0 && hits[doc] !== j) continue; // did not match every earlier term
+          const s = ws[x]! * factor;
+          if (stamp[doc] !== gen) { stamp[doc] = gen; best[doc] = s; cur.push(doc); } else if (s > best[doc]!) best[doc] = s;
+        }
+      }
+      if (j === 0) {
+        for (const doc of cur) { hits[doc] = 1; total[doc] = best[doc]!; }
+        touched = cur;
+      } else {
+        for (const doc of cur) { hits[doc] = j + 1; total[doc]! += best[doc]!; }
+      }
+    }
+
+    // Matches (doc ids and scores), counted into the facets as they are found.
+    const qLower = q.trim().toLowerCase();
+    const m = expanded.length;
+    const ids: number[] = [];
+    const scores: number[] = [];
+    const counts = this.facetCounters();
+    const c = this.cols;
+    const q0 = qLower.charCodeAt(0);
+    for (const doc of touched) {
+      if (hits[doc] !== m) continue;
+      if (kindF !== -1 && c.kindLower[doc] !== kindF) continue;
+      if (ownerF !== -1 && c.owner[doc] !== ownerF) continue;
+      if (tagF !== -1 && !this.hasTag(doc, tagF)) continue;
+      let sc = total[doc]!;
+      // The name bonus needs the name itself: only read when its first letter can match.
+      if (c.name0[doc] === q0) {
+        const name = this.docs[doc]!.nameLower;
+        if (name === qLower) sc += 20;
+        else if (name.startsWith(qLower)) sc += 5;
+      }
+      if (c.orphaned[doc]) sc *= 0.5;
+      ids.push(doc);
+      scores.push(Math.round(sc * 100) / 100);
+      this.count(counts, doc);
+    }
+    for (const doc of touched) hits[doc] = 0;
+
+    // Only the requested page needs ordering: the best offset+limit by a bounded heap.
+    const top = topK(scores, ids, c.nameCode, offset + limit);
+    return {
+      items: top.slice(offset).map((i) => ({ entity: this.summary(this.docs[ids[i]!]!.key)!, score: scores[i]! })),
+      facets: this.facetsFrom(counts),
+      total: ids.length,
+    };
+  }
+
+  /** A search without words: everything the filters admit, in key order. */
+  private filterOnly(opts: { kind?: string; owner?: string; tag?: string }, limit: number, offset: number): { items: SearchHit[]; facets: Facets; total: number } {
     const filters: Set<string>[] = [];
     if (opts.kind) filters.push(this.byKind.get(opts.kind.toLowerCase()) ?? new Set<string>());
     if (opts.owner) filters.push(this.byOwner.get(opts.owner) ?? new Set<string>());
     if (opts.tag) filters.push(this.byTag.get(opts.tag) ?? new Set<string>());
     filters.sort((a, b) => a.size - b.size);
-    const admitted = (k: string) => filters.every((f) => f.has(k));
-
-    // Matches as parallel arrays of doc id and score.
-    let ids: number[] = [];
-    let scores: number[] = [];
-    if (!terms.length) {
-      const keys = filters.length ? [...filters[0]!].filter(admitted).sort() : this.keysSorted();
-      ids = keys.map((k) => this.docIds.get(k)!);
-      scores = ids.map(() => 0);
-    } else {
-      this.ensureScratch();
-      const total = this.scratchScore, best = this.scratchTerm, hits = this.scratchHits, stamp = this.scratchStamp;
-      // Each term: the best score of any of its words per doc; a doc must match every term.
-      const expanded = terms.map((t) => this.expand(t));
-      const touched: number[] = [];
-      for (let j = 0; j < expanded.length; j++) {
-        const gen = ++this.generation;
-        const cur: number[] = [];
-        for (const [posting, factor] of expanded[j]!) {
-          for (const [doc, w] of posting) {
-            if (j > 0 && hits[doc] !== j) continue; // did not match every earlier term
-            const s = w * factor;
-            if (stamp[doc] !== gen) { stamp[doc] = gen; best[doc] = s; cur.push(doc); } else if (s > best[doc]!) best[doc] = s;
-          }
-        }
-        for (const doc of cur) {
-          if (j === 0) { hits[doc] = 1; total[doc] = best[doc]!; touched.push(doc); } else { hits[doc] = j + 1; total[doc]! += best[doc]!; }
-        }
-      }
-      const qLower = q.trim().toLowerCase();
-      const m = expanded.length;
-      for (const doc of touched) {
-        if (hits[doc] !== m) continue;
-        const d = this.docs[doc]!;
-        if (filters.length && !admitted(d.key)) continue;
-        let sc = total[doc]!;
-        if (d.nameLower === qLower) sc += 20;
-        else if (d.nameLower.startsWith(qLower)) sc += 5;
-        if (d.orphaned) sc *= 0.5;
-        ids.push(doc);
-        scores.push(Math.round(sc * 100) / 100);
-      }
-      for (const doc of touched) hits[doc] = 0;
-      // Only the requested page needs ordering: pick the top offset+limit.
-      const want = offset + limit;
-      const order = ids.map((_, i) => i);
-      const cmp = (a: number, b: number) => scores[b]! - scores[a]! || (this.docs[ids[a]!]!.key < this.docs[ids[b]!]!.key ? -1 : 1);
-      let topIdx: number[];
-      if (order.length > want * 4) {
-        const threshold = kthLargest(scores, want);
-        topIdx = order.filter((i) => scores[i]! >= threshold).sort(cmp).slice(0, want);
-      } else {
-        topIdx = order.sort(cmp).slice(0, want);
-      }
-      const facets = this.facetsOf(ids);
-      return {
-        items: topIdx.slice(offset).map((i) => ({ entity: this.view(this.docs[ids[i]!]!.key)!, score: scores[i]! })),
-        facets,
-        total: ids.length,
-      };
-    }
+    const keys = filters.length ? [...filters[0]!].filter((k) => filters.every((f) => f.has(k))).sort() : this.keysSorted();
+    const counts = this.facetCounters();
+    for (const k of keys) this.count(counts, this.docIds.get(k)!);
     return {
-      items: ids.slice(offset, offset + limit).map((doc) => ({ entity: this.view(this.docs[doc]!.key)!, score: 0 })),
-      facets: this.facetsOf(ids),
-      total: ids.length,
+      items: keys.slice(offset, offset + limit).map((k) => ({ entity: this.summary(k)!, score: 0 })),
+      facets: this.facetsFrom(counts),
+      total: keys.length,
     };
   }
 
-  private facetsOf(ids: number[]): Facets {
-    const kind = new Map<string, number>(), owner = new Map<string, number>(), tag = new Map<string, number>(), lifecycle = new Map<string, number>();
-    const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-    for (const id of ids) {
-      const d = this.docs[id]!;
-      inc(kind, d.kind);
-      if (d.owner) inc(owner, d.owner);
-      for (const t of d.tags) inc(tag, t);
-      if (d.lifecycle) inc(lifecycle, d.lifecycle);
+  private facetCounters(): FacetCounts {
+    const f = this.facetIds;
+    return {
+      kind: new Int32Array(f.kind.size), owner: new Int32Array(f.owner.size),
+      tag: new Int32Array(f.tag.size), lifecycle: new Int32Array(f.lifecycle.size),
+    };
+  }
+
+  private hasTag(doc: number, tag: number): boolean {
+    return this.cols.tag0[doc] === tag || this.cols.tag1[doc] === tag || (this.docs[doc]!.moreTags?.includes(tag) ?? false);
+  }
+
+  private count(f: FacetCounts, doc: number): void {
+    const c = this.cols;
+    f.kind[c.kind[doc]!]!++;
+    const owner = c.owner[doc]!, life = c.lifecycle[doc]!, t0 = c.tag0[doc]!, t1 = c.tag1[doc]!;
+    if (owner >= 0) f.owner[owner]!++;
+    if (life >= 0) f.lifecycle[life]!++;
+    if (t0 >= 0) f.tag[t0]!++;
+    if (t1 >= 0) {
+      f.tag[t1]!++;
+      for (const t of this.docs[doc]!.moreTags ?? []) f.tag[t]!++;
     }
-    return { kind: Object.fromEntries(kind), owner: top(owner, 20), tag: top(tag, 20), lifecycle: Object.fromEntries(lifecycle) };
+  }
+
+  private facetsFrom(c: FacetCounts): Facets {
+    const f = this.facetIds;
+    return { kind: f.kind.top(c.kind), owner: f.owner.top(c.owner, 20), tag: f.tag.top(c.tag, 20), lifecycle: f.lifecycle.top(c.lifecycle) };
   }
 
   private keysSorted(): string[] {
@@ -493,10 +689,6 @@ export class MemoryIndex implements OwnerLookup {
     const rels = this.graph.get(user);
     return rels ? [...rels.values()].filter((r) => r.type === 'memberOf').map((r) => r.target) : [];
   }
-}
-
-function top(counts: Map<string, number>, n: number): Record<string, number> {
-  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n));
 }
 
 export { entityRefOf };
