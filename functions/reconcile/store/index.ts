@@ -15,9 +15,9 @@ export interface ReconcileStores {
   rateLimits: RateLimitStore;
 }
 
-export async function openStores(cfg: StorageConfig = storageConfig()): Promise<ReconcileStores> {
+export async function openStores(cfg: StorageConfig = storageConfig(), opts: { rateLimitsTable?: string } = {}): Promise<ReconcileStores> {
   const [runs, audit, approvals, settings, rateLimits] = await Promise.all([
-    RunStore.open(cfg), AuditLog.open(cfg), ApprovalStore.open(cfg), SettingsStore.open(cfg), RateLimitStore.open(cfg),
+    RunStore.open(cfg), AuditLog.open(cfg), ApprovalStore.open(cfg), SettingsStore.open(cfg), RateLimitStore.open(cfg, opts.rateLimitsTable),
   ]);
   return { cfg, runs, audit, approvals, settings, rateLimits };
 }

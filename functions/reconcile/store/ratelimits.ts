@@ -32,8 +32,9 @@ export class OverrideRequestError extends Error {
 export class RateLimitStore {
   private constructor(private readonly table: Table<RateRow>) {}
 
-  static async open(cfg?: StorageConfig): Promise<RateLimitStore> {
-    return new RateLimitStore(await Table.open<RateRow>('ratelimits', cfg));
+  /** `table` other than `ratelimits` only for tests that must not share counters. */
+  static async open(cfg?: StorageConfig, table = 'ratelimits'): Promise<RateLimitStore> {
+    return new RateLimitStore(await Table.open<RateRow>(table, cfg));
   }
 
   private async rows(): Promise<Map<ChangeKind, Row<RateCounter>>> {

@@ -53,7 +53,8 @@ export function liveParts(): Promise<Live> {
       ...process.env, ...az.env, ...sb.env,
       NEXUS_RESOURCE_BACKEND: 'arm-rest', NEXUS_HOME: mkdtempSync(join(tmpdir(), 'nexus-reconcile-')), NEXUS_LEASE_SECONDS: '15',
     };
-    const stores = await openStores(storageConfig(env));
+    // Rate-limit counters of their own, so cooldowns started here never reach other suites.
+    const stores = await openStores(storageConfig(env), { rateLimitsTable: `ratelimitslive${randomBytes(4).toString('hex')}` });
     const cfg = armConfig(env);
     const get = (armId: string, apiVersion = '2023-04-01') => armRequest('GET', armId, { apiVersion, cfg });
     return {
