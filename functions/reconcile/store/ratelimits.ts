@@ -85,8 +85,10 @@ export class RateLimitStore {
         await this.table.batch(COUNTERS, ops);
         return;
       } catch (err) {
-        if (!(err instanceof ConcurrencyError || err instanceof EntityExistsError) || attempt >= 20) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
+        // A conflict means another instance committed, so the counters move on every retry; under
+        // heavy contention a consumer may need many rounds (each one re-checks the limit).
+        if (!(err instanceof ConcurrencyError || err instanceof EntityExistsError) || attempt >= 200) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(25 * attempt, 500)));
       }
     }
   }
