@@ -7,6 +7,8 @@ const platform = new NexusPlatform('nexus', {
   location: config.get('location') ?? 'westeurope',
   prefix: config.get('prefix') ?? 'nexus',
   managedRootMg: config.require('managedRootMg'),
+  apiAudience: config.get('apiAudience'),
+  roleGroups: config.getObject('roleGroups'),
 });
 
 export const functionAppUrl = platform.functionAppUrl;

@@ -15,6 +15,10 @@ export interface NexusPlatformArgs {
   /** Management group id that Nexus manages. The tenant root group is refused. */
   managedRootMg: string;
   tenantId?: pulumi.Input<string>;
+  /** The API's Entra app registration: its App ID URI or application id (tokens' audience). */
+  apiAudience?: string;
+  /** Entra group object ids per Nexus role, e.g. `{ Admin: ['<id>'] }`. */
+  roleGroups?: Partial<Record<'Developer' | 'PlatformEngineer' | 'TeamLead' | 'Admin', string[]>>;
 }
 
 /** Built-in role definition ids (the same in every tenant). */
@@ -131,15 +135,18 @@ export class NexusPlatform extends pulumi.ComponentResource {
           { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' },
           { name: 'AzureWebJobsStorage__clientId', value: identity.clientId },
           { name: 'AZURE_CLIENT_ID', value: identity.clientId },
+          // The names functions/ reads (see the README's "Point it at a real tenant").
           { name: 'NEXUS_STORAGE_ACCOUNT', value: account.name },
-          { name: 'NEXUS_MANAGED_ROOT_MG', value: args.managedRootMg },
+          { name: 'NEXUS_ROOT_MG', value: args.managedRootMg },
           { name: 'NEXUS_RESOURCE_BACKEND', value: 'azure-native' },
-          { name: 'NEXUS_PULUMI_BACKEND', value: pulumi.interpolate`azblob://pulumi-state?storage_account=${account.name}` },
-          { name: 'NEXUS_PULUMI_SECRETS_PROVIDER', value: pulumi.interpolate`azurekeyvault://${vault.name}.vault.azure.net/keys/${stateKey.name}` },
+          { name: 'NEXUS_PULUMI_BACKEND_URL', value: 'azblob://pulumi-state' },
+          { name: 'NEXUS_SECRETS_PROVIDER', value: pulumi.interpolate`azurekeyvault://${vault.name}.vault.azure.net/keys/${stateKey.name}` },
+          { name: 'NEXUS_ENTRA_TENANT_ID', value: tenantId },
+          { name: 'NEXUS_API_AUDIENCE', value: args.apiAudience ?? `api://nexus-${args.prefix}` },
+          ...(args.roleGroups ? [{ name: 'NEXUS_ROLE_GROUPS', value: JSON.stringify(args.roleGroups) }] : []),
           { name: 'NEXUS_GITHUB_WEBHOOK_SECRET', value: secretRef('github-webhook-secret') },
           { name: 'NEXUS_ADO_WEBHOOK_SECRET', value: secretRef('ado-webhook-secret') },
-          { name: 'NEXUS_AUTH_ISSUER', value: pulumi.interpolate`https://login.microsoftonline.com/${tenantId}/v2.0` },
-          { name: 'NEXUS_AUTH_JWKS_URL', value: pulumi.interpolate`https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys` },
+          { name: 'NEXUS_ALERTS_WEBHOOK_SECRET', value: secretRef('alerts-webhook-secret') },
         ],
       },
     }, parent);

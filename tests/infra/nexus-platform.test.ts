@@ -35,7 +35,15 @@ test('deploys storage, vault, identity and a function app with identity-based se
 
   const app = registered.find((r) => r.type === 'azure-native:web:WebApp')!;
   const settings = Object.fromEntries(app.inputs.siteConfig.appSettings.map((s: any) => [s.name, s.value]));
-  assert.match(settings.NEXUS_GITHUB_WEBHOOK_SECRET, /^@Microsoft\.KeyVault\(SecretUri=/);
+  for (const secret of ['NEXUS_GITHUB_WEBHOOK_SECRET', 'NEXUS_ADO_WEBHOOK_SECRET', 'NEXUS_ALERTS_WEBHOOK_SECRET']) {
+    assert.match(settings[secret], /^@Microsoft\.KeyVault\(SecretUri=/, secret);
+  }
+  // The settings are the names the runtime reads.
+  assert.is(settings.NEXUS_ROOT_MG, 'contoso');
+  assert.is(settings.NEXUS_PULUMI_BACKEND_URL, 'azblob://pulumi-state');
+  assert.match(await settle(pulumi.output(settings.NEXUS_SECRETS_PROVIDER)), /^azurekeyvault:\/\//);
+  assert.is(settings.NEXUS_API_AUDIENCE, 'api://nexus-nexus');
+  assert.ok(await settle(pulumi.output(settings.NEXUS_ENTRA_TENANT_ID)));
   assert.not.ok(Object.keys(settings).some((k) => /KEY|CONNECTION_STRING|PASSWORD/.test(k)), 'no keys in app settings');
   assert.is(app.inputs.httpsOnly, true);
 

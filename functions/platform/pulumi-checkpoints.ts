@@ -1,0 +1,60 @@
+// Reads Pulumi's own state files (checkpoints) straight from the azblob backend, so the catalog can
+// follow every stack's resources without running the CLI. The DIY backend keeps one file per stack
+// at `<prefix>/.pulumi/stacks/<project>/<stack>.json` (gzipped as `.json.gz` when asked to).
+import { gunzipSync } from 'node:zlib';
+import { backendSettings } from '../../stacks/engine/backend.ts';
+import { BlobStore } from './blobs.ts';
+import type { StorageConfig } from './storage-config.ts';
+
+export interface CheckpointRef {
+  project: string;
+  stack: string;
+  /** Blob name inside the state container. */
+  blob: string;
+  /** Changes whenever Pulumi writes the stack's state. */
+  etag: string;
+}
+
+const STACK_FILE = /\.pulumi\/stacks\/([^/]+)\/([^/]+)\.json(\.gz)?$/;
+
+/** The state container and folder of the configured backend, or undefined when it is not azblob. */
+function stateLocation(env: NodeJS.ProcessEnv): { container: string; prefix: string } | undefined {
+  const b = backendSettings(env);
+  return b.container ? { container: b.container, prefix: b.prefix ? `${b.prefix}/` : '' } : undefined;
+}
+
+export class PulumiCheckpoints {
+  private constructor(private readonly store: BlobStore, private readonly prefix: string) {}
+
+  /** Undefined when the backend is not azblob (a file or cloud backend has no blobs to read). */
+  static async open(cfg: StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<PulumiCheckpoints | undefined> {
+    const where = stateLocation(env);
+    if (!where) return undefined;
+    return new PulumiCheckpoints(await BlobStore.open(where.container, cfg), where.prefix);
+  }
+
+  /** Every stack's state file. */
+  async list(): Promise<CheckpointRef[]> {
+    const out: CheckpointRef[] = [];
+    for await (const item of this.store.items(`${this.prefix}.pulumi/stacks/`)) {
+      const m = STACK_FILE.exec(item.name);
+      // Only files directly under stacks/<project>/ (backups and history live elsewhere or end in .bak).
+      if (!m || item.name.slice(this.prefix.length) !== `.pulumi/stacks/${m[1]}/${m[2]}.json${m[3] ?? ''}`) continue;
+      out.push({ project: m[1], stack: m[2], blob: item.name, etag: item.etag });
+    }
+    return out;
+  }
+
+  /** The stack's latest deployment (`{ resources: [...] }`); an empty one for a stack never updated. */
+  async deployment(ref: CheckpointRef): Promise<{ resources: unknown[] }> {
+    const buf = await this.store.blobClient(ref.blob).downloadToBuffer();
+    const text = (ref.blob.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8');
+    let file: { checkpoint?: { latest?: { resources?: unknown[] } | null } };
+    try {
+      file = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`pulumi state ${ref.blob}: not JSON (${(err as Error).message})`);
+    }
+    return { resources: file.checkpoint?.latest?.resources ?? [] };
+  }
+}

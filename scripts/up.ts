@@ -1,0 +1,75 @@
+// `npm run up`: the whole local system in one process tree. Azurite and the ARM sandbox keep
+// their data under NEXUS_HOME (.nexus/), so a restart finds the tenant and Pulumi state as it
+// left them. On the first run the default tenant is applied into the sandbox through the same
+// reconcile path (and gates) as every other apply.
+import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startAzurite } from './lib/azurite.ts';
+import { startSandbox } from './sandbox/server.ts';
+import { NEXUS_HOME, LOCAL_ENV_FILE, parseEnvFile, formatEnvFile } from '../functions/cli/local-env.ts';
+
+const log = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
+
+/** Secrets of the local system: generated once, kept in .nexus/local.env, never in the repo. */
+function localSecrets(): Record<string, string> {
+  const previous = existsSync(LOCAL_ENV_FILE) ? parseEnvFile(readFileSync(LOCAL_ENV_FILE, 'utf8')) : {};
+  const keep = (name: string) => previous[name] ?? randomBytes(24).toString('base64url');
+  return {
+    NEXUS_PULUMI_PASSPHRASE: keep('NEXUS_PULUMI_PASSPHRASE'),
+    NEXUS_GITHUB_WEBHOOK_SECRET: keep('NEXUS_GITHUB_WEBHOOK_SECRET'),
+    NEXUS_ADO_WEBHOOK_SECRET: keep('NEXUS_ADO_WEBHOOK_SECRET'),
+    NEXUS_ALERTS_WEBHOOK_SECRET: keep('NEXUS_ALERTS_WEBHOOK_SECRET'),
+  };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(NEXUS_HOME, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping');
+    for (const stop of stops.reverse()) await stop().catch((err) => log(`stop failed: ${err.message}`));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const storage = await startAzurite({ location: join(NEXUS_HOME, 'azurite') });
+    stops.push(storage.stop);
+    log(`Azurite: tables ${storage.tableEndpoint}, blobs ${storage.blobEndpoint}`);
+
+    const sandbox = await startSandbox({ dataFile: join(NEXUS_HOME, 'sandbox.json') });
+    stops.push(sandbox.stop);
+    log(`ARM sandbox: ${sandbox.url}`);
+
+    const port = Number(process.env.PORT ?? 7070);
+    const env: Record<string, string> = {
+      ...localSecrets(),
+      ...storage.env,
+      ...sandbox.env,
+      NEXUS_RESOURCE_BACKEND: 'arm-rest',
+      NEXUS_LOCAL_ISSUER: '1',
+      NEXUS_API_URL: `http://127.0.0.1:${port}`,
+      NEXUS_HOME,
+    };
+    Object.assign(process.env, env);
+    writeFileSync(LOCAL_ENV_FILE, formatEnvFile(env), { mode: 0o600 });
+    log(`CLI settings written to ${LOCAL_ENV_FILE}`);
+
+    // Loaded only now: these modules read their configuration from the environment set above.
+    const { startLocalRuntime } = await import('../functions/local.ts');
+    const runtime = await startLocalRuntime({ port, bootstrapMarker: join(NEXUS_HOME, 'bootstrapped'), log });
+    stops.push(runtime.stop);
+    log(`Nexus is serving on http://127.0.0.1:${port} (Ctrl-C stops everything)`);
+    log(`a token for the API: npx nexus dev-token --user you --role Admin`);
+  } catch (err) {
+    log(`failed to start: ${(err as Error).stack ?? err}`);
+    await stopAll(1);
+  }
+}
+
+await main();
