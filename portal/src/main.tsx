@@ -7,6 +7,7 @@ import { href, useRoute, type Route } from './router.ts';
 import { clearToken, getToken } from './session.ts';
 import { Page } from './ui.tsx';
 import { Approvals } from './views/approvals.tsx';
+import { Browse } from './views/browse.tsx';
 import { Dashboard } from './views/dashboard.tsx';
 import { EntityPage } from './views/entity.tsx';
 import { Search } from './views/search.tsx';
@@ -17,6 +18,7 @@ function View(props: { route: Route }) {
   const r = props.route;
   switch (r.page) {
     case 'search': return <Search q={r.q} kind={r.kind} />;
+    case 'browse': return <Browse kind={r.kind} />;
     case 'entity': return <EntityPage kind={r.kind} namespace={r.namespace} name={r.name} />;
     case 'me': return <Dashboard />;
     case 'stacks': return <Stacks />;
@@ -32,7 +34,7 @@ function Nav(props: { route: Route; onSignOut: () => void }) {
   return (
     <nav aria-label="Main">
       <ul>
-        <li><a href="#/search" aria-current={current(['search', 'entity'])}>Catalog</a></li>
+        <li><a href="#/search" aria-current={current(['search', 'browse', 'entity'])}>Catalog</a></li>
         <li><a href={href.me()} aria-current={current(['me'])}>My dashboard</a></li>
         <li><a href={href.stacks()} aria-current={current(['stacks', 'stack', 'run'])}>Stacks and runs</a></li>
         <li><a href={href.approvals()} aria-current={current(['approvals'])}>Approvals</a></li>

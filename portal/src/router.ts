@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
   | { page: 'search'; q: string; kind?: string }
+  | { page: 'browse'; kind: string }
   | { page: 'entity'; kind: string; namespace: string; name: string }
   | { page: 'me' }
   | { page: 'stacks' }
@@ -20,6 +21,9 @@ export function parseHash(hash: string): Route {
     case undefined:
     case 'search':
       return { page: 'search', q: query.get('q') ?? '', kind: query.get('kind') ?? undefined };
+    case 'browse':
+      if (parts[1]) return { page: 'browse', kind: parts[1] };
+      break;
     case 'entity':
       if (parts.length === 4) return { page: 'entity', kind: parts[1], namespace: parts[2], name: parts[3] };
       break;
@@ -40,6 +44,7 @@ const enc = encodeURIComponent;
 
 export const href = {
   search: (q: string, kind?: string) => `#/search?${new URLSearchParams({ q, ...(kind ? { kind } : {}) })}`,
+  browse: (kind: string) => `#/browse/${enc(kind)}`,
   entity: (kind: string, namespace: string, name: string) => `#/entity/${enc(kind.toLowerCase())}/${enc(namespace)}/${enc(name)}`,
   me: () => '#/me',
   stacks: () => '#/stacks',

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { href } from '../router.ts';
+import { BrowseKinds } from './browse.tsx';
 import { EntityList, Loaded, Page, useLoad, type EntitySummary } from '../ui.tsx';
 
 interface SearchResult {
@@ -59,7 +60,7 @@ export function Search(props: { q: string; kind?: string }) {
             </div>
           )}
         </Loaded>
-      ) : null}
+      ) : <BrowseKinds />}
     </Page>
   );
 }
