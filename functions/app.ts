@@ -1,0 +1,71 @@
+// The one file that registers Azure Functions triggers. Every HTTP route is the same Hono app the
+// local server runs; the timers run the same reconcile pass and catalog jobs as `npm run up`.
+// Nothing is opened at import: the first invocation in a worker opens storage and the catalog.
+import functions, { type HttpFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
+import { createApp } from './api/app.ts';
+import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
+import { toFunctionsHandler } from './platform/functions-http.ts';
+import { storageConfig } from './platform/storage-config.ts';
+import { reconcileService } from './reconcile/service.ts';
+import { catalogJobs, type Job } from './jobs.ts';
+
+/** The part of @azure/functions' `app` that Nexus uses (tests pass a recorder). */
+export interface Registrar {
+  http(name: string, options: HttpFunctionOptions): void;
+  timer(name: string, options: TimerFunctionOptions): void;
+}
+
+interface Worker {
+  wiring: Wiring;
+  http: ReturnType<typeof toFunctionsHandler>;
+  jobs: Job[];
+}
+
+/** NCRONTAB schedules (seconds first), each overridable from the app settings. */
+export function schedules(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    reconcile: env.NEXUS_RECONCILE_SCHEDULE || '0 */10 * * * *',
+    resourceGraph: env.NEXUS_RESOURCE_GRAPH_SCHEDULE || '0 */5 * * * *',
+    pulumiState: env.NEXUS_PULUMI_STATE_SCHEDULE || '30 * * * * *',
+    inbox: env.NEXUS_INBOX_SCHEDULE || '*/15 * * * * *',
+  };
+}
+
+export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = process.env): void {
+  let worker: Promise<Worker> | undefined;
+  const open = (): Promise<Worker> => {
+    worker ??= (async () => {
+      const wiring = await openWiring(env);
+      const deps = await apiDeps({ ...wiring, extra: { ...wiring.extra, reconcile: await reconcileService(env) } }, env);
+      return { wiring, http: toFunctionsHandler(createApp(deps)), jobs: await catalogJobs(wiring.catalog, storageConfig(env), env) };
+    })();
+    worker.catch(() => { worker = undefined; });
+    return worker;
+  };
+  const job = (name: string) => async () => {
+    const w = await open();
+    const j = w.jobs.find((x) => x.name === name);
+    if (j) await j.run();
+  };
+  const at = schedules(env);
+
+  // Hono routes the request; Functions only hands it over (the host's route prefix is empty).
+  app.http('api', {
+    route: '{*path}', authLevel: 'anonymous',
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+    handler: async (req) => (await open()).http(req),
+  });
+  app.timer('reconcile', {
+    schedule: at.reconcile,
+    handler: async () => { await (await reconcileService(env)).reconciler.reconcileAll({ trigger: 'timer' }); },
+  });
+  app.timer('resource-graph-poll', { schedule: at.resourceGraph, handler: job('resource-graph-poll') });
+  app.timer('pulumi-state-ingestion', { schedule: at.pulumiState, handler: job('pulumi-state-ingestion') });
+  app.timer('inbox-drain', {
+    schedule: at.inbox,
+    handler: async () => { const { wiring } = await open(); await wiring.inbox.drain(wiring.handlers); },
+  });
+}
+
+// Registered only inside the Functions host; importing this file elsewhere registers nothing.
+if (process.env.FUNCTIONS_WORKER_RUNTIME) registerFunctions(functions.app);
