@@ -28,6 +28,8 @@ const deps = await defaultDeps(process.env, {
 });
 const real = deps.openStack;
 deps.openStack = async (o) => {
+  // The loop opens the engine only while it holds the stack's lease.
+  log({ ev: 'lease-held', stack: o.stack });
   const engine = await real(o);
   return {
     ...engine,
