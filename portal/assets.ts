@@ -79,7 +79,7 @@ export async function bundlePortal(esbuild?: typeof import('esbuild')): Promise<
 export function portalAssets(config: () => PortalConfig) {
   const cache = new Map<string, Promise<Asset>>();
   const load: Record<Exclude<PortalPath, '/portal/config.json'>, () => Promise<Asset>> = {
-    '/': async () => asset(await readFile(`${DIR}index.html`, 'utf8'), 'text/html; charset=utf-8', { 'content-security-policy': CSP }),
+    '/': async () => asset(await readFile(`${DIR}index.html`, 'utf8'), 'text/html; charset=utf-8', { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer' }),
     '/portal/style.css': async () => asset(await readFile(`${DIR}style.css`, 'utf8'), 'text/css; charset=utf-8'),
     '/portal/app.js': async () => asset(await portalScript(), 'text/javascript; charset=utf-8'),
   };

@@ -54,11 +54,11 @@ function ApprovalItem(props: { a: Approval }) {
       </dl>
       {a.status === 'pending' ? (
         <div class="actions">
-          <button type="button" disabled={busy} onClick={() => act('approve')}>Approve</button>
+          <button type="button" disabled={busy} aria-describedby={`approval-${a.id}`} onClick={() => act('approve')}>Approve</button>
           <form onSubmit={(e) => { e.preventDefault(); void act('reject'); }}>
             <label for={reasonId}>Reason for rejecting</label>
             <input id={reasonId} type="text" required maxLength={500} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
-            <button type="submit" disabled={busy}>Reject</button>
+            <button type="submit" disabled={busy} aria-describedby={`approval-${a.id}`}>Reject</button>
           </form>
         </div>
       ) : null}
