@@ -199,6 +199,10 @@ t('search with kind facets, an entity with its relations as links', async ({ pag
   await page.getByRole('heading', { level: 2, name: 'Relations' }).waitFor();
   assert.match(await page.locator('.kind-line').textContent() ?? '', /^Team in namespace default/);
   assert.match(await page.getByRole('table', { name: 'Relations' }).innerText(), /ownerOf\s+service:default\/checkout/);
+  const owns = page.locator('h2:has-text("Owns") + ul');
+  await owns.waitFor();
+  const owned = await owns.locator('li > a:first-child').allTextContents();
+  assert.equal(owned.sort(), ['checkout', 'payments-api', 'prod']);
 });
 
 t('my dashboard: my teams, what they own, environments', async ({ page }) => {

@@ -1,7 +1,7 @@
 // One entity: what it is, who owns it, its spec, and its relations in both directions as links.
 import { Fragment } from 'preact';
 import { get, path } from '../api.ts';
-import { Loaded, Page, RefLink, When, ownerOf, useLoad, type EntitySummary } from '../ui.tsx';
+import { EntityList, Loaded, Page, RefLink, When, ownerOf, useLoad, type EntitySummary } from '../ui.tsx';
 
 interface Entity extends EntitySummary {
   apiVersion: string;
@@ -27,6 +27,26 @@ function safeUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+interface TeamView { members: EntitySummary[]; children: EntitySummary[]; owned: EntitySummary[]; onCall?: unknown }
+
+/** A team's people and everything it owns (/api/v1/teams/{name}: teams of the default namespace). */
+function TeamSection(props: { name: string }) {
+  const [load] = useLoad(() => get<TeamView>(path`/api/v1/teams/${props.name}`), [props.name]);
+  return (
+    <Loaded load={load}>
+      {(t) => (
+        <>
+          <h2>Members</h2>
+          <EntityList items={t.members} empty="No members in the catalog." />
+          {t.children.length ? <><h2>Sub-teams</h2><EntityList items={t.children} empty="" /></> : null}
+          <h2>Owns</h2>
+          <EntityList items={t.owned} empty="This team owns nothing in the catalog." />
+        </>
+      )}
+    </Loaded>
+  );
 }
 
 export function EntityPage(props: { kind: string; namespace: string; name: string }) {
@@ -62,6 +82,7 @@ export function EntityPage(props: { kind: string; namespace: string; name: strin
                   })}</ul>
                 </>
               ) : null}
+              {e.kind === 'Team' && (e.metadata.namespace ?? 'default') === 'default' ? <TeamSection name={e.metadata.name} /> : null}
               <h2 id="relations-title">Relations</h2>
               {rels.items.length === 0 ? <p>No relations.</p> : (
                 <table aria-labelledby="relations-title">
