@@ -58,9 +58,9 @@ export function Loaded<T>(props: { load: Load<T>; children: (data: T) => Compone
 }
 
 /** A link to an entity given its canonical ref (`service:default/payments`); plain text if it is not a ref. */
-export function RefLink(props: { ref_: string; label?: string; resolved?: boolean }) {
-  const to = refHref(props.ref_);
-  const text = props.label ?? props.ref_;
+export function RefLink(props: { target: string; label?: string; resolved?: boolean }) {
+  const to = refHref(props.target);
+  const text = props.label ?? props.target;
   if (!to || props.resolved === false) {
     return <span class="ref-missing">{text}{props.resolved === false ? <span class="note"> (not in the catalog)</span> : null}</span>;
   }
@@ -78,6 +78,11 @@ export function refOf(e: EntitySummary): string {
   return `${e.kind.toLowerCase()}:${(e.metadata.namespace ?? 'default').toLowerCase()}/${e.metadata.name.toLowerCase()}`;
 }
 
+/** An owner as written may leave out the kind: then it is a team (as the API reads it). */
+export function ownerRef(owner: string): string {
+  return owner.includes(':') ? owner : `team:${owner.includes('/') ? owner : `default/${owner}`}`;
+}
+
 export function ownerOf(e: EntitySummary): string | undefined {
   const o = e.status?.owner ?? e.spec?.owner;
   return typeof o === 'string' ? o : undefined;
@@ -92,8 +97,8 @@ export function EntityList(props: { items: EntitySummary[]; empty: string }) {
         const owner = ownerOf(e);
         return (
           <li key={refOf(e)}>
-            <RefLink ref_={refOf(e)} label={e.metadata.title ?? e.metadata.name} /> <span class="kind">{e.kind}</span>
-            {owner ? <span class="owner"> · owner <RefLink ref_={owner.includes(':') ? owner : `team:default/${owner}`} label={owner} /></span> : null}
+            <RefLink target={refOf(e)} label={e.metadata.title ?? e.metadata.name} /> <span class="kind">{e.kind}</span>
+            {owner ? <span class="owner"> · owner <RefLink target={ownerRef(owner)} label={owner} /></span> : null}
             {e.metadata.description ? <div class="description">{e.metadata.description}</div> : null}
           </li>
         );

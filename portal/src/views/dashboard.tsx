@@ -24,7 +24,7 @@ export function Dashboard() {
             <p>
               Signed in as <strong>{me.principal.name}</strong>{me.principal.email ? ` (${me.principal.email})` : ''}
               {' '}with the roles {me.principal.roles.join(', ') || 'none'}.
-              {me.user ? <> Your catalog entry: <RefLink ref_={`user:${me.user.metadata.namespace ?? 'default'}/${me.user.metadata.name}`} label={me.user.metadata.name} />.</> : null}
+              {me.user ? <> Your catalog entry: <RefLink target={`user:${me.user.metadata.namespace ?? 'default'}/${me.user.metadata.name}`} label={me.user.metadata.name} />.</> : null}
             </p>
             <h2>My teams</h2>
             <EntityList items={me.teams} empty="You belong to no team in the catalog (teams come from Entra groups, User entities or team members)." />
@@ -49,7 +49,7 @@ export function Dashboard() {
               <ul>
                 {me.openPullRequests.map((pr, i) => (
                   <li key={i}>
-                    {pr.repository ? <RefLink ref_={pr.repository} /> : null} #{pr.number ?? '?'} {pr.title ?? ''}
+                    {pr.repository ? <RefLink target={pr.repository} /> : null} #{pr.number ?? '?'} {pr.title ?? ''}
                     {pr.author ? <span class="note"> by {pr.author}</span> : null}
                   </li>
                 ))}

@@ -1,7 +1,7 @@
 // One entity: what it is, who owns it, its spec, and its relations in both directions as links.
 import { Fragment } from 'preact';
 import { get, path } from '../api.ts';
-import { EntityList, Loaded, Page, RefLink, When, ownerOf, useLoad, type EntitySummary } from '../ui.tsx';
+import { EntityList, Loaded, Page, RefLink, When, ownerOf, ownerRef, useLoad, type EntitySummary } from '../ui.tsx';
 
 interface Entity extends EntitySummary {
   apiVersion: string;
@@ -68,7 +68,7 @@ export function EntityPage(props: { kind: string; namespace: string; name: strin
               {e.metadata.description ? <p>{e.metadata.description}</p> : null}
               <dl class="facts">
                 <dt>Owner</dt>
-                <dd>{owner ? <RefLink ref_={owner.includes(':') ? owner : `team:default/${owner}`} label={owner} /> : 'nobody'}{e.status?.ownerSource ? <span class="note"> (from {e.status.ownerSource})</span> : null}</dd>
+                <dd>{owner ? <RefLink target={ownerRef(owner)} label={owner} /> : 'nobody'}{e.status?.ownerSource ? <span class="note"> (from {e.status.ownerSource})</span> : null}</dd>
                 {e.metadata.tags?.length ? <><dt>Tags</dt><dd>{e.metadata.tags.join(', ')}</dd></> : null}
                 {e.status?.source?.name ? <><dt>Source</dt><dd>{e.status.source.name}{e.status.source.scope ? ` (${e.status.source.scope})` : ''}</dd></> : null}
                 {e.status?.lastSeen ? <><dt>Last seen</dt><dd><When at={e.status.lastSeen} /></dd></> : null}
@@ -91,7 +91,7 @@ export function EntityPage(props: { kind: string; namespace: string; name: strin
                     {rels.items.map((r) => (
                       <tr key={r.type + r.targetRef}>
                         <td>{r.type}</td>
-                        <td><RefLink ref_={r.targetRef} resolved={r.resolved} /></td>
+                        <td><RefLink target={r.targetRef} resolved={r.resolved} /></td>
                       </tr>
                     ))}
                   </tbody>
