@@ -1,7 +1,7 @@
 // What the API needs from the rest of Nexus, as small ports. The server (and tests) hand in the
 // real catalog service and inbox; the routes never construct storage clients themselves.
 import type { TokenVerifier, LocalIssuer } from '../platform/identity.ts';
-import type { CatalogService } from '../catalog/service.ts';
+import type { CatalogService, RecentRunsPort } from '../catalog/service.ts';
 
 export type { EntityRef } from '../catalog/refs.ts';
 
@@ -56,6 +56,8 @@ export interface ApiDeps {
   /** When the local issuer is on, its JWKS is served at /.well-known/jwks.json. */
   localIssuer?: LocalIssuer;
   webhookSecrets: WebhookSecrets;
+  /** Recent reconcile runs for /api/v1/me (functions/api/recent-runs.ts); without it the list is empty. */
+  recentRuns?: RecentRunsPort;
   /** Other engineers' route modules read what they need from here. */
   [extra: string]: unknown;
 }

@@ -8,6 +8,8 @@ import { Inbox, type DeliveryHandler } from '../catalog/inbox.ts';
 import { catalogHandlers } from '../catalog/handlers.ts';
 import type { GitHubContentPort } from '../catalog/ingestion/github.ts';
 import { Octokit } from '@octokit/rest';
+import { RunStore } from '../reconcile/store/runs.ts';
+import { recentRunsFrom } from './recent-runs.ts';
 
 export interface Wiring {
   catalog: CatalogService;
@@ -51,5 +53,6 @@ export async function apiDeps(wiring: Wiring, env: NodeJS.ProcessEnv = process.e
     verify: tokenVerifier(idCfg),
     localIssuer: idCfg.localIssuer ? await localIssuer(idCfg) : undefined,
     webhookSecrets: webhookSecrets(env),
+    recentRuns: (wiring.extra?.recentRuns as ApiDeps['recentRuns']) ?? recentRunsFrom(() => RunStore.open(storageConfig(env))),
   };
 }

@@ -268,13 +268,27 @@ export class MemoryIndex implements OwnerLookup {
     return { ...item.entity, metadata: { ...item.entity.metadata, etag: item.etag }, relations: this.relationsOf(key) };
   }
 
+  /**
+   * Both directions of the entity's relations, sorted, with whether each target exists. Kept until
+   * the next write anywhere (a write can add a relation or resolve a target): GETs repeat far more
+   * often than writes. Shared between callers: treat as read-only.
+   */
   relationsOf(key: string): Relation[] {
+    const hit = this.relationCache.get(key);
+    if (hit && hit.version === this.version) return hit.relations;
     const rels = this.graph.get(key);
-    if (!rels) return [];
-    return [...rels.values()]
-      .map((r) => ({ type: r.type, targetRef: r.target, resolved: this.items.has(r.target) }))
-      .sort((a, b) => (a.type + a.targetRef).localeCompare(b.type + b.targetRef));
+    const relations = rels
+      ? [...rels.values()]
+        .map((r) => ({ type: r.type, targetRef: r.target, resolved: this.items.has(r.target) }))
+        .sort((a, b) => (a.type + a.targetRef).localeCompare(b.type + b.targetRef))
+      : [];
+    this.relationCache.set(key, { version: this.version, relations });
+    return relations;
   }
+
+  /** Counts writes: what was derived from the index before a write is stale after it. */
+  private version = 0;
+  private readonly relationCache = new Map<string, { version: number; relations: Relation[] }>();
 
   // ---- writes --------------------------------------------------------------------------------
 
@@ -282,6 +296,7 @@ export class MemoryIndex implements OwnerLookup {
   private readonly searchCache = new Map<string, { items: SearchHit[]; facets: Facets; total: number }>();
 
   put(item: Indexed): void {
+    this.version++;
     this.searchCache.clear();
     const old = this.items.get(item.key);
     if (old) this.unindex(old);
@@ -293,9 +308,11 @@ export class MemoryIndex implements OwnerLookup {
   remove(key: string): void {
     const old = this.items.get(key);
     if (!old) return;
+    this.version++;
     this.searchCache.clear();
     this.unindex(old);
     this.items.delete(key);
+    this.relationCache.delete(key);
     this.sortedCache = undefined;
   }
 

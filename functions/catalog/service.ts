@@ -12,7 +12,7 @@ import { fromBackstage, isBackstage } from './backstage.ts';
 import { declaredRelations, inverseOf } from './relations.ts';
 import { resolveOwner } from './ownership.ts';
 import { MemoryIndex, pathValue, type Facets, type Indexed, type SearchHit } from './memory-index.ts';
-import { parseRef, refKey, RefError, tableKeysOf, keyFromTable, type EntityRef } from './refs.ts';
+import { parseRef, refKey, RefError, tableKeysOf, keyFromTable, toEntityName, type EntityRef } from './refs.ts';
 
 export { ValidationError } from './kinds.ts';
 export { ConcurrencyError } from '../platform/errors.ts';
@@ -51,8 +51,15 @@ const MAX_DOC = 900_000;
 
 /** Recent runs for the personal dashboard, supplied by whoever keeps runs (functions/reconcile). */
 export interface RecentRunsPort {
-  recent(opts: { principal: CatalogPrincipal; teams: string[]; limit: number }): Promise<unknown[]>;
+  /**
+   * Runs of the given stacks (those the user's teams, or the user, own) and runs the user
+   * triggered, newest first. `stacks` are stack names as runs record them.
+   */
+  recent(opts: { principal: CatalogPrincipal; teams: string[]; stacks: string[]; limit: number }): Promise<unknown[]>;
 }
+
+/** How many recent runs the dashboard shows. */
+export const RECENT_RUNS = 20;
 
 export interface CatalogPrincipal {
   id: string;
@@ -502,7 +509,7 @@ export class CatalogService {
   }
 
   /** The personal dashboard: teams, owned entities, recent runs, open pull requests, environments. */
-  async me(principal: CatalogPrincipal): Promise<{
+  async me(principal: CatalogPrincipal, opts: { runs?: RecentRunsPort } = {}): Promise<{
     user?: Entity; teams: Entity[]; owned: Entity[]; recentRuns: unknown[]; openPullRequests: unknown[]; environments: Entity[];
   }> {
     const teamKeys = await this.teamsOf(principal);
@@ -525,7 +532,8 @@ export class CatalogService {
       if (e.kind === 'Environment') envs.add(k);
       for (const r of this.index.relationsOf(k)) if (r.type === 'deployedTo') envs.add(r.targetRef);
     }
-    const recentRuns = this.cfg.runs ? await this.cfg.runs.recent({ principal, teams: teamKeys, limit: 10 }) : [];
+    const runs = opts.runs ?? this.cfg.runs;
+    const recentRuns = runs ? await runs.recent({ principal, teams: teamKeys, stacks: this.stackNames(owned), limit: RECENT_RUNS }) : [];
     return {
       user,
       teams: teamKeys.map((k) => this.index.view(k)!).filter(Boolean),
@@ -537,6 +545,22 @@ export class CatalogService {
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  /**
+   * The stack names behind Stack entities, as runs record them: Pulumi ingestion keeps the stack's
+   * own spelling in the title (the entity name is its normalised form), so both are tried.
+   */
+  private stackNames(keys: string[]): string[] {
+    const names = new Set<string>();
+    for (const k of keys) {
+      const e = this.index.entity(k);
+      if (e?.kind !== 'Stack') continue;
+      names.add(e.metadata.name);
+      const title = e.metadata.title;
+      if (title && toEntityName(title).toLowerCase() === e.metadata.name.toLowerCase()) names.add(title);
+    }
+    return [...names];
+  }
 
   private keyOf(ref: EntityRef | string): string {
     if (typeof ref === 'string') return refKey(parseRef(ref));

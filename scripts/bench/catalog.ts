@@ -13,7 +13,7 @@
 //   NEXUS_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server to DIR (open it in Chrome DevTools).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -53,7 +53,11 @@ function rand(seed: number) {
 async function serve(): Promise<void> {
   const storage = storageConfig(process.env);
   const suffix = Date.now().toString(36);
-  const catalog = await CatalogService.open({ storage, tables: { entities: `benchcat${suffix}`, relations: `benchrel${suffix}` } });
+  // Storage is opened before the long indexing, so no idle connection to the emulator goes stale meanwhile.
+  const [catalog, inbox] = await Promise.all([
+    CatalogService.open({ storage, tables: { entities: `benchcat${suffix}`, relations: `benchrel${suffix}` } }),
+    Inbox.open({ storage, table: `benchdlv${suffix}` }),
+  ]);
   const started = Date.now();
   let i = 0;
   for (const input of generateEntities(N)) {
@@ -64,19 +68,34 @@ async function serve(): Promise<void> {
     });
   }
   log(`indexed ${catalog.index.size} entities in ${Date.now() - started} ms`);
-  const inbox = await Inbox.open({ storage, table: `benchdlv${suffix}` });
   const server = await startServer({ port: Number(process.env.PORT), wiring: { catalog, inbox, handlers: {}, close: async () => undefined } });
   (globalThis as { gc?: () => void }).gc?.();
   process.stdout.write(`Nexus API on ${server.url}\n`);
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
 }
 
+/**
+ * Child process: the ceiling of this machine at this moment. A bare node:http server answering every
+ * request with the same body (a real GET response), no routing, no auth, no catalog: measured with
+ * the same autocannon settings, it shows how much of the latency is the machine rather than Nexus.
+ */
+async function serveBare(): Promise<void> {
+  const { createServer } = await import('node:http');
+  const body = Buffer.from(process.env.NEXUS_BENCH_BODY ?? '{}');
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+  server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('Nexus API on bare\n'));
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
 // ---- server ------------------------------------------------------------------------------------
-async function startServerChild(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+async function startServerChild(env: Record<string, string>, mode = '--serve'): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const prof = process.env.NEXUS_BENCH_CPU_PROF;
+  const prof = mode === '--serve' ? process.env.NEXUS_BENCH_CPU_PROF : undefined;
   const flags = ['--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), mode], {
     env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT,
   });
   await new Promise<void>((resolve, reject) => {
@@ -162,10 +181,26 @@ async function main() {
     log(`server ready in ${Date.now() - t0} ms at ${server.url}`);
 
     // A check that the paths really answer 200, then a warm-up of both routes.
+    let sample = '';
     for (const p of [getPaths[0]!, searchPaths[0]!]) {
       const probe = await fetch(server.url + p, { headers: { authorization: `Bearer ${token}` } });
       if (probe.status !== 200) throw new Error(`GET ${p} answered ${probe.status}: ${await probe.text()}`);
+      sample ||= await probe.text();
     }
+    // No request without a valid token gets through.
+    const refused = await fetch(server.url + getPaths[0]!, { headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } });
+    if (refused.status !== 401) throw new Error(`a forged token answered ${refused.status}`);
+
+    log(`baseline: bare node:http with a ${sample.length}-byte body, ${CONNECTIONS} connections, ${SECONDS}s`);
+    const bare = await startServerChild({ NEXUS_BENCH_BODY: sample }, '--bare');
+    let baseline: Figures;
+    try {
+      await cannon(bare.url, token, getPaths, 2);
+      baseline = await cannon(bare.url, token, getPaths);
+    } finally {
+      await stopChild(bare.child);
+    }
+
     await cannon(server.url, token, getPaths.slice(25_000), 3);
     await cannon(server.url, token, searchPaths.slice(200), 3);
     log(`GET by name: ${CONNECTIONS} connections, ${SECONDS}s, ${new Set(getPaths).size} different entities`);
@@ -174,7 +209,9 @@ async function main() {
     const search = await cannon(server.url, token, searchPaths);
     const figures = {
       bench: 'catalog', entities: N, connections: CONNECTIONS, seconds: SECONDS,
-      get, search,
+      // The machine at the end of the run: other processes' load shows in every figure below.
+      machine: { cpus: cpus().length, loadavg1m: Math.round(loadavg()[0]! * 100) / 100 },
+      get, search, baseline,
       targets: {
         getP99Ms: 20, searchP99Ms: 50,
         getMet: get.p99 < 20 && get.non2xx === 0 && get.errors === 0,
@@ -189,4 +226,5 @@ async function main() {
 }
 
 if (process.argv.includes('--serve')) await serve();
+else if (process.argv.includes('--bare')) await serveBare();
 else await main();

@@ -235,7 +235,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
 
   app.openapi(meRoute, async (c) => {
     const principal = c.get('principal');
-    const data = await catalog.me(principal);
+    const data = await catalog.me(principal, { runs: deps.recentRuns });
     return c.json({ principal, ...data }, 200);
   });
 }
