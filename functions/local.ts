@@ -82,7 +82,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     })
     .then(async (outcome) => {
       if (stopped) return outcome;
-      // The timer and the catalog jobs start once the bootstrap is over, so they never race it.
+      // The reconcile timer starts once the bootstrap is over, so it never races it; the catalog
+      // jobs only read (their intervals may already have fired) and run once more now.
       timer = startReconcileTimer(reconcile.reconciler, { runAtStart: !outcome.ran });
       await Promise.all([jobs.runNow('pulumi-state-ingestion').catch(() => undefined), jobs.runNow('resource-graph-poll')]);
       return outcome;
