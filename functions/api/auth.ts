@@ -10,10 +10,20 @@ export type AuthEnv = { Variables: { principal: Principal } };
 
 const CHALLENGE = 'Bearer realm="nexus"';
 
+/**
+ * The Authorization header straight from Node's request when the app runs on @hono/node-server
+ * (which hands it over as `c.env.incoming`): reading it through the web Request would first copy
+ * every header into a Headers object, on every request. Elsewhere (Azure Functions) undefined.
+ */
+function rawAuthorization(env: unknown): string | undefined {
+  const value = (env as { incoming?: { headers?: Record<string, unknown> } } | undefined)?.incoming?.headers?.authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Verifies the bearer token and sets `c.get('principal')`; 401 problem otherwise. */
 export function authenticate(verify: TokenVerifier = verifyToken): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
+    const header = rawAuthorization(c.env) ?? c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) {
       throw new ProblemError(401, 'a bearer token is required (Authorization: Bearer <token>)', {

@@ -134,6 +134,7 @@ const SUMMARY_SPEC = ['owner', 'type', 'lifecycle'] as const;
 const W = { name: 10, title: 8, tag: 6, kind: 4, owner: 3, description: 2, spec: 1 };
 const SPEC_FIELDS = ['type', 'lifecycle', 'stage', 'region', 'sku', 'state', 'severity', 'status', 'provider', 'language', 'version', 'project', 'resourceGroup', 'summary', 'title', 'assignee', 'sprint'];
 const MAX_PREFIX_EXPANSION = 200;
+const JSON_CACHE_MAX = 50_000;
 const PREFIX_BUCKET = 3;
 
 export function tokenize(text: string): string[] {
@@ -286,14 +287,36 @@ export class MemoryIndex implements OwnerLookup {
     return relations;
   }
 
+  /** view() as JSON (what GET by name answers with), kept like the relations until the next write. */
+  viewJson(key: string): string | undefined {
+    const hit = this.jsonCache.get(key);
+    if (hit && hit.version === this.version) return hit.json;
+    const view = this.view(key);
+    if (!view) return undefined;
+    const json = JSON.stringify(view);
+    // Bounded: the entities people look at are a fraction of the catalog.
+    if (this.jsonCache.size >= JSON_CACHE_MAX) this.jsonCache.clear();
+    this.jsonCache.set(key, { version: this.version, json });
+    return json;
+  }
+
   /** Counts writes: what was derived from the index before a write is stale after it. */
   private version = 0;
   private readonly relationCache = new Map<string, { version: number; relations: Relation[] }>();
+  private readonly jsonCache = new Map<string, { version: number; json: string }>();
 
   // ---- writes --------------------------------------------------------------------------------
 
   /** Search results by query, valid until the next write (searches repeat far more often than writes). */
   private readonly searchCache = new Map<string, { items: SearchHit[]; facets: Facets; total: number }>();
+  private readonly searchJsonCache = new WeakMap<object, string>();
+
+  /** A search result as JSON: serialised once for as long as the result itself is cached. */
+  resultJson(result: { items: SearchHit[]; facets: Facets; total: number }): string {
+    let json = this.searchJsonCache.get(result);
+    if (json === undefined) this.searchJsonCache.set(result, (json = JSON.stringify(result)));
+    return json;
+  }
 
   put(item: Indexed): void {
     this.version++;
@@ -313,6 +336,7 @@ export class MemoryIndex implements OwnerLookup {
     this.unindex(old);
     this.items.delete(key);
     this.relationCache.delete(key);
+    this.jsonCache.delete(key);
     this.sortedCache = undefined;
   }
 

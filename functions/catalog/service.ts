@@ -428,6 +428,15 @@ export class CatalogService {
     return this.index.view(key);
   }
 
+  /** get() as the JSON the API answers with (serialised once until the next write), and the ETag. */
+  async getJson(ref: EntityRef | string): Promise<{ json: string; etag: string } | undefined> {
+    let key: string;
+    try { key = this.keyOf(ref); } catch (err) { if (err instanceof RefError) return undefined; throw err; }
+    if (!this.index.has(key) && !(await this.get(key))) return undefined;
+    const json = this.index.viewJson(key);
+    return json === undefined ? undefined : { json, etag: this.index.getIndexed(key)!.etag };
+  }
+
   async list(opts: ListOptions = {}): Promise<ListResult> {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 1000));
     let after: string | undefined;
@@ -476,6 +485,11 @@ export class CatalogService {
       offset: query.offset,
     });
     return res;
+  }
+
+  /** search() as the JSON the API answers with (serialised once per cached result). */
+  async searchJson(q: string | ({ q: string } & SearchOptions), opts: SearchOptions = {}): Promise<string> {
+    return this.index.resultJson(await this.search(q, opts));
   }
 
   /** A team with its members, sub-teams, on-call and everything it owns. */
