@@ -1,6 +1,6 @@
 // The compiler: libraries -> architecture -> effective archetypes -> placed resources -> DesiredState.
 import { resolve } from 'node:path';
-import { BuiltinCache, REPO_ROOT, builtinPoliciesDir } from './builtins.ts';
+import { BuiltinCache, REPO_ROOT, builtinCacheDir, builtinPoliciesDir } from './builtins.ts';
 import { buildDesiredState, type GroupOutput } from './desired-state.ts';
 import { InputError } from './errors.ts';
 import { buildHierarchy, type Hierarchy, type HierarchyOptions } from './hierarchy.ts';
@@ -21,8 +21,18 @@ export interface CompileOptions extends HierarchyOptions {
   libraries?: string[];
   /** Architecture name; default: the default tenant's, or the only one the libraries hold. */
   architecture?: string;
-  /** Built-in policy cache directory; default NEXUS_BUILTIN_POLICIES. */
+  /** The shipped, read-only built-in policy cache; default NEXUS_BUILTIN_POLICIES. */
   builtinPolicies?: string;
+  /** The writable cache of built-ins read from Azure, searched after the shipped one; default NEXUS_BUILTIN_CACHE. */
+  builtinCache?: string;
+}
+
+/** The built-in cache directories of a compilation: shipped first, writable last. */
+export function builtinDirs(opts: CompileOptions = {}): { shipped: string; writable: string } {
+  return {
+    shipped: opts.builtinPolicies ? resolve(opts.builtinPolicies) : builtinPoliciesDir(),
+    writable: opts.builtinCache ? resolve(opts.builtinCache) : builtinCacheDir(),
+  };
 }
 
 export interface Compilation {
@@ -62,7 +72,8 @@ export function compile(opts: CompileOptions = {}): Compilation {
   const findings: Finding[] = [...library.findings];
   const hierarchy = buildHierarchy(library, pickArchitecture(library, opts.architecture), opts, findings);
   const groups = resolveGroups(library, hierarchy, findings);
-  const index = new DefinitionIndex(library, new BuiltinCache(opts.builtinPolicies ? resolve(opts.builtinPolicies) : builtinPoliciesDir()));
+  const dirs = builtinDirs(opts);
+  const index = new DefinitionIndex(library, new BuiltinCache([dirs.shipped, dirs.writable]));
   const placer = new Placer(library, hierarchy, groups, index, findings);
   const placed = hierarchy.groups.map((g) => placer.place(groups.get(g.id)!));
   const outputs: GroupOutput[] = placed.map((pg) => ({
@@ -85,6 +96,32 @@ function sortFindings(f: Finding[]): Finding[] {
       return true;
     })
     .sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.file.localeCompare(b.file) || a.path.localeCompare(b.path));
+}
+
+/** Fetches built-ins into the writable cache `dir`; returns the ids it wrote and findings for failed requests. */
+export type BuiltinFetcher = (ids: string[], dir: string) => Promise<{ fetched: string[]; findings: Finding[] }>;
+
+/**
+ * Compiles; when built-ins are in neither cache, fetches them into the writable cache and compiles
+ * again. A fetched set's members show up as new misses of the next round, hence several rounds.
+ * Built-ins that cannot be fetched stay warnings (`builtin-not-cached`), plus the fetcher's findings.
+ */
+export async function compileWithBuiltins(opts: CompileOptions, fetch: BuiltinFetcher, maxRounds = 3): Promise<Compilation> {
+  const writable = builtinDirs(opts).writable;
+  const tried = new Set<string>();
+  const extra: Finding[] = [];
+  let c = compile(opts);
+  for (let round = 0; round < maxRounds; round++) {
+    const ids = c.index.builtins.misses().filter((id) => !tried.has(id.toLowerCase()));
+    if (!ids.length) break;
+    for (const id of ids) tried.add(id.toLowerCase());
+    const got = await fetch(ids, writable);
+    extra.push(...got.findings);
+    if (!got.fetched.length) break;
+    c = compile(opts);
+  }
+  if (extra.length) c.state.findings = sortFindings([...c.state.findings, ...extra]);
+  return c;
 }
 
 export async function compileTenant(opts: CompileOptions = {}): Promise<DesiredState> {
