@@ -8,6 +8,7 @@ import { assignmentNameLength } from './assignment-name-length.ts';
 import { hierarchyConflicts } from './hierarchy-conflicts.ts';
 import { lifecycle } from './lifecycle.ts';
 import { parameters } from './parameters.ts';
+import { resourceTypes } from './resource-types.ts';
 
 export interface ValidationInput {
   library: Library;
@@ -19,7 +20,7 @@ export interface ValidationInput {
 
 export type Rule = (input: ValidationInput) => void;
 
-const RULES: Rule[] = [assignmentNameLength, parameters, lifecycle, hierarchyConflicts];
+const RULES: Rule[] = [assignmentNameLength, parameters, lifecycle, hierarchyConflicts, resourceTypes];
 
 export function runValidation(input: ValidationInput): void {
   for (const rule of RULES) rule(input);
