@@ -3,7 +3,7 @@
 // with contradicting parameter values.
 import { bodyField } from '../archetypes.ts';
 import type { PlacedAssignment, PlacedGroup } from '../placeholders.ts';
-import { effectOf, leaves, parameterValues, resolveExpr, type DefinitionIndex } from '../policy-model.ts';
+import { effectOf, leaves, parameterValues, resolveExpr, type DefinitionIndex, type DefinitionRecord } from '../policy-model.ts';
 import type { ValidationInput } from './index.ts';
 
 const ARM_MODES = new Set(['all', 'indexed']);
@@ -81,6 +81,58 @@ function effects(a: PlacedAssignment, index: DefinitionIndex): Map<string, strin
   return out;
 }
 
+const PARAM_REF = /^\[parameters\('([^']+)'\)\]$/i;
+
+/** Parameters referenced in a rule's `if` as `in` lists: deny-lists, which add up rather than contradict. */
+function inLists(cond: unknown, out: Set<string>): void {
+  if (!cond || typeof cond !== 'object') return;
+  if (Array.isArray(cond)) return cond.forEach((c) => inLists(c, out));
+  const c = cond as Record<string, unknown>;
+  const p = typeof c.in === 'string' ? PARAM_REF.exec(c.in)?.[1] : undefined;
+  if (p) out.add(p.toLowerCase());
+  for (const k of ['allOf', 'anyOf', 'not']) inLists(c[k], out);
+}
+
+/**
+ * Parameters that two assignments may set differently without contradicting each other: the effect
+ * (compared per policy instead) and deny-lists (two not-allowed lists both apply). For a set, the set
+ * parameters its members pass into theirs.
+ */
+function compatibleParameters(def: DefinitionRecord, index: DefinitionIndex): Set<string> {
+  const out = new Set<string>();
+  const ref = (v: unknown) => (typeof v === 'string' ? PARAM_REF.exec(v)?.[1]?.toLowerCase() : undefined);
+  if (def.kind === 'policyDefinition') {
+    const p = ref(def.properties.policyRule?.then?.effect);
+    if (p) out.add(p);
+    inLists(def.properties.policyRule?.if, out);
+  } else {
+    for (const m of def.properties.policyDefinitions ?? []) {
+      const member = index.lookup(m.policyDefinitionId);
+      const own = member ? compatibleParameters(member, index) : new Set<string>();
+      for (const [k, v] of Object.entries(m.parameters ?? {})) {
+        const p = ref(v?.value);
+        if (p && (own.has(k.toLowerCase()) || /effect/i.test(k))) out.add(p);
+      }
+    }
+  }
+  return out;
+}
+
+/** Parameters (not the effect, not deny-lists) whose effective values differ between two assignments of one definition. */
+function differingParameters(def: DefinitionRecord, a: PlacedAssignment, b: PlacedAssignment, index: DefinitionIndex): { name: string; ours: unknown; theirs: unknown }[] {
+  const skip = compatibleParameters(def, index);
+  const ours = parameterValues(def, a.body.properties.parameters);
+  const theirs = parameterValues(def, b.body.properties.parameters);
+  const out: { name: string; ours: unknown; theirs: unknown }[] = [];
+  for (const name of Object.keys(def.properties.parameters ?? {})) {
+    if (skip.has(name.toLowerCase()) || /effect/i.test(name)) continue;
+    if (!(name in ours) || !(name in theirs)) continue;
+    if (JSON.stringify(ours[name]) === JSON.stringify(theirs[name])) continue;
+    out.push({ name, ours: ours[name], theirs: theirs[name] });
+  }
+  return out;
+}
+
 export function hierarchyConflicts({ placed, index, findings }: ValidationInput): void {
   const byGroup = new Map(placed.map((pg) => [pg.eg.group.id, pg]));
   const denyCache = new Map<string, Deny[]>();
@@ -110,26 +162,33 @@ export function hierarchyConflicts({ placed, index, findings }: ValidationInput)
     }
 
     // The same definition twice on this path: the effect each policy ends up with must agree
-    // (a Deny above and an Audit or Disabled below of one policy contradict each other).
+    // (a Deny above and an Audit or Disabled below of one policy contradict each other), and so must
+    // the other parameters (two allowed-locations lists: a resource must satisfy both).
     for (const a of pg.assignments) {
       for (const other of path.flatMap((g) => g.assignments.map((b) => ({ b, group: g.eg.group.id })))) {
         const b = other.b;
         if (b === a || b.definitionId.toLowerCase() !== a.definitionId.toLowerCase()) continue;
         if (other.group === pg.eg.group.id && b.name <= a.name) continue; // each same-group pair once
+        const parts: string[] = [];
         const ea = effects(a, index);
         const eb = effects(b, index);
         for (const [leaf, effect] of ea) {
           const theirs = eb.get(leaf);
           if (theirs === undefined || theirs === effect) continue;
-          findings.push({
-            severity: 'warning',
-            code: 'contradicting-parameters',
-            file: a.item.bodyAt.file,
-            path: bodyField(a.item.bodyAt, 'parameters'),
-            message: `"${a.name}" at "${pg.eg.group.id}" and "${b.name}" at "${other.group}" assign the same definition with contradicting effects for ${leaf}: ${effect} vs ${theirs}`,
-          });
+          parts.push(`contradicting effects for ${leaf}: ${effect} vs ${theirs}`);
           break;
         }
+        const def = index.lookup(a.definitionId);
+        const differ = def ? differingParameters(def, a, b, index) : [];
+        if (differ.length) parts.push(`contradicting parameters: ${differ.map((d) => `${d.name} ${JSON.stringify(d.ours)} vs ${JSON.stringify(d.theirs)}`).join('; ')}`);
+        if (!parts.length) continue;
+        findings.push({
+          severity: 'warning',
+          code: 'contradicting-parameters',
+          file: a.item.bodyAt.file,
+          path: bodyField(a.item.bodyAt, 'parameters', parts.length === 1 && differ.length ? differ[0]!.name : undefined),
+          message: `"${a.name}" at "${pg.eg.group.id}" and "${b.name}" at "${other.group}" assign the same definition with ${parts.join(', and ')} (declared in ${a.item.bodyAt.file} and ${b.item.bodyAt.file})`,
+        });
       }
     }
   }
