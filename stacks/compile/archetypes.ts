@@ -41,6 +41,8 @@ export interface AssignmentItem {
   definitionRef?: string;
   /** Nexus: explicit identity choice; undefined means "as the definition needs". */
   identity?: 'SystemAssigned' | 'None';
+  /** Parameters (lowercased) a Nexus archetype set explicitly: policy default values do not replace them. */
+  explicitParameters?: ReadonlySet<string>;
   bodyAt: BodyAt;
   origin: Origin;
 }
@@ -238,6 +240,7 @@ export class ArchetypeResolver {
         body: nexusAssignmentBody(p),
         definitionRef: p.definition,
         identity: p.identity,
+        explicitParameters: new Set(Object.keys(p.parameters).map((k) => k.toLowerCase())),
         bodyAt: { file: src.file, path: `spec.policies[${i}]`, style: 'nexus' },
         origin: this.origin(src, `spec.policies[${i}]`),
       });
@@ -274,14 +277,16 @@ export class ArchetypeResolver {
       }
       const body: AssignmentBody = structuredClone(item.body);
       const props = body.properties;
+      let explicitParameters = item.explicitParameters;
       if (change.parameters) {
         props.parameters = { ...(props.parameters ?? {}) };
         for (const [k, v] of Object.entries(change.parameters)) props.parameters[k] = { value: v };
+        explicitParameters = new Set([...(item.explicitParameters ?? []), ...Object.keys(change.parameters).map((k) => k.toLowerCase())]);
       }
       if (change.enforcementMode) props.enforcementMode = change.enforcementMode;
       if (change.nonComplianceMessages) props.nonComplianceMessages = change.nonComplianceMessages;
       if (change.notScopes) props.notScopes = change.notScopes;
-      c.assignments.set(name, { ...item, body, origin: { ...item.origin, overriddenBy: { file: src.file, path: `${field}.policies.${name}` } } });
+      c.assignments.set(name, { ...item, body, explicitParameters, origin: { ...item.origin, overriddenBy: { file: src.file, path: `${field}.policies.${name}` } } });
     }
     const rm = (m: Map<string, unknown>, names: string[], key: string) =>
       names.forEach((n, i) => {

@@ -1,5 +1,6 @@
 // The effective archetype of every management group: its archetypes united, then the architecture's
-// policy default values written into the assignments that map them.
+// policy default values written into the assignments that map them (except parameters that a Nexus
+// archetype set explicitly: those win).
 import { ArchetypeResolver, emptyContent, unite, type ArchetypeContent } from './archetypes.ts';
 import type { GroupNode, Hierarchy } from './hierarchy.ts';
 import type { Library } from './library/types.ts';
@@ -40,7 +41,10 @@ function applyDefaults(lib: Library, h: Hierarchy, groups: Map<string, Effective
         if (!item) continue;
         const body = structuredClone(item.body);
         body.properties.parameters = { ...(body.properties.parameters ?? {}) };
-        for (const p of target.parameters) body.properties.parameters[p] = { value: dv.value };
+        for (const p of target.parameters) {
+          if (item.explicitParameters?.has(p.toLowerCase())) continue;
+          body.properties.parameters[p] = { value: dv.value };
+        }
         eg.content.assignments.set(target.assignment, { ...item, body });
       }
     }

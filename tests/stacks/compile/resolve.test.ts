@@ -112,6 +112,24 @@ test('policy default values are written into the assignments that map them; unkn
   assert.match(f.message, /known: log_analytics_workspace_id/);
 });
 
+test('a parameter an archetype override sets explicitly wins over the policy default value', () => {
+  const X = '/subscriptions/88888888-8888-8888-8888-888888888888/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/own';
+  const Y = '/subscriptions/55555555-5555-5555-5555-555555555555/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/central';
+  const lib = tmpLibrary({
+    'o.yaml': `apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: top-own }\nspec:\n  inherits:\n    - name: top\n      overrides:\n        policies:\n          Deploy-Baseline: { parameters: { logAnalytics: ${X} } }\n`,
+    'a.yaml': architecture({ managementGroups: [{ id: 'top', archetypes: ['top-own'] }], policyDefaultValues: { log_analytics_workspace_id: Y } }),
+    'b.yaml': architecture({ policyDefaultValues: { log_analytics_workspace_id: Y } }, 'plain'),
+  });
+  const value = (architecture: string) => {
+    const c = compile({ libraries: [BASE, lib], architecture });
+    assert.equal(c.state.findings.filter((f) => f.severity === 'error'), []);
+    const pa = c.state.resources.find((r) => r.id === `${MG}top/providers/Microsoft.Authorization/policyAssignments/Deploy-Baseline`)!;
+    return (pa.body.properties as any).parameters.logAnalytics.value;
+  };
+  assert.is(value('test'), X, 'the override wins');
+  assert.is(value('plain'), Y, 'without an override the default value is written');
+});
+
 test('management group problems: unknown parent, parent cycle, unknown placement group', () => {
   const lib = tmpLibrary({
     'a.yaml': architecture({
