@@ -342,7 +342,10 @@ export function unite(into: ArchetypeContent, from: ArchetypeContent, at: { file
     }
   };
   const sameDecl = (x: NamedItem, y: NamedItem) => x.origin.file === y.origin.file && x.origin.path === y.origin.path;
-  merge(into.assignments, from.assignments, 'policy assignment', (x, y) => x.body === y.body || JSON.stringify(x.body) === JSON.stringify(y.body));
+  // A Nexus assignment's policyDefinitionId is '' until placement: its definition and identity count too.
+  const sameAssignment = (x: AssignmentItem, y: AssignmentItem) =>
+    x.definitionRef === y.definitionRef && x.identity === y.identity && (x.body === y.body || JSON.stringify(x.body) === JSON.stringify(y.body));
+  merge(into.assignments, from.assignments, 'policy assignment', sameAssignment);
   merge(into.policyDefinitions, from.policyDefinitions, 'policy definition', () => true);
   merge(into.policySetDefinitions, from.policySetDefinitions, 'policy set definition', () => true);
   merge(into.roleDefinitions, from.roleDefinitions, 'role definition', () => true);

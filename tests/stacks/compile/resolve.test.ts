@@ -64,6 +64,23 @@ test('one name with different content from two archetypes is an error', () => {
   assert.match(f.message, /policy assignment "Deny-Types" comes from both archetype "workloads" .* and "other"/);
 });
 
+test('two Nexus policies with one name but another definition or identity are a duplicate-name error, not merged', () => {
+  const arch = (name: string, policy: string) => `apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: ${name} }\nspec:\n  policies:\n    - ${policy}\n`;
+  const run = (one: string, two: string) => {
+    const lib = tmpLibrary({
+      'x.yaml': [arch('one', one), arch('two', two), arch('both', "{ name: Other, definition: Audit-Thing, parameters: { tagName: o } }\n  inherits: [one, two]")].join('---\n'),
+      'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['one', 'two'] }, { id: 'more', parent: 'top', archetypes: ['both'] }] }),
+    });
+    return compile({ libraries: [BASE, lib], architecture: 'test' }).state.findings.filter((f) => f.code === 'duplicate-name');
+  };
+  const p = (definition: string, extra = '') => `{ name: Tagged, definition: ${definition}, parameters: { tagName: x }${extra} }`;
+  const otherDefinition = run(p('Audit-Thing'), p('Deny-Types'));
+  assert.equal(otherDefinition.map((f) => [f.severity, f.path]), [['error', 'spec.managementGroups[0].archetypes[1]'], ['error', 'spec.inherits[1]']]);
+  assert.match(otherDefinition[0]!.message, /policy assignment "Tagged" comes from both archetype "one" .* and "two"/);
+  assert.is(run(p('Audit-Thing'), p('Audit-Thing', ', identity: None')).length, 2, 'another identity');
+  assert.equal(run(p('Audit-Thing'), p('Audit-Thing')), [], 'the same policy twice is one');
+});
+
 test('an inheritance cycle is an error naming the file, field and chain', () => {
   const lib = tmpLibrary({
     'c.yaml': [
