@@ -145,7 +145,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   let setupMs = performance.now() - ts;
   const loc = locatePulumi(env);
 
-  const envVars: Record<string, string> = { ...cliEnv(loc), ...settings.env };
+  const envVars: Record<string, string> = { ...cliEnv(loc, env), ...settings.env };
   // The arm-rest provider runs in a child of the CLI and reads its endpoint, token and CA from env.
   for (const [k, v] of Object.entries(env)) if (k.startsWith('NEXUS_ARM_') && v !== undefined) envVars[k] = v;
 

@@ -3,7 +3,10 @@
 // each thing that is not.
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { LAUNCHER, PINNED_PULUMI_VERSION, findLauncher, locatePulumi, pulumiCommand, type CliLocation } from '../../../stacks/engine/cli.ts';
+import {
+  LAUNCHER, PulumiCliVersionError, azureNativePluginVersion, findLauncher, findResourcePlugin, locatePulumi, pulumiCommand,
+  pulumiHome, wantedPulumiVersion, type CliLocation,
+} from '../../../stacks/engine/cli.ts';
 import { backendSettings } from '../../../stacks/engine/backend.ts';
 import { checkStorage } from '../../platform/storage-doctor.ts';
 import { armConfig, armRequest } from '../../platform/arm.ts';
@@ -27,31 +30,44 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
-async function checkCli(env: NodeJS.ProcessEnv): Promise<Check[]> {
-  const checks: Check[] = [];
-  let loc: CliLocation;
+const BUILD_CLI = 'run `bash scripts/build-pulumi.sh` (builds the pinned CLI once, or links a pulumi of that version from PATH) and set NEXUS_PULUMI_DIR to the folder it prints';
+
+async function checkCli(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; loc?: CliLocation }> {
+  const wanted = wantedPulumiVersion(env);
+  let loc: CliLocation | undefined;
   try {
     loc = locatePulumi(env);
-    const binDir = loc.binDir;
     const cmd = await pulumiCommand(env);
     const version = cmd.version?.toString() ?? 'unknown';
-    const pinned = version === PINNED_PULUMI_VERSION;
-    checks.push({
-      name: 'pulumi-cli', ok: true,
-      detail: `${join(binDir, 'pulumi')} v${version} (from ${loc.source}${pinned ? '' : `; Nexus is tested with v${PINNED_PULUMI_VERSION}`})`,
-    });
+    const ok: Check = { name: 'pulumi-cli', ok: true, detail: `${join(loc.binDir, 'pulumi')} v${version} (from ${loc.source})` };
+    const launcher = findLauncher(loc, env);
+    return {
+      loc,
+      checks: [ok, launcher
+        ? { name: 'dynamic-provider-launcher', ok: true, detail: launcher }
+        : { name: 'dynamic-provider-launcher', ok: false, detail: `${LAUNCHER} is not beside the CLI`, fix: 'run `bash scripts/build-pulumi.sh --launcher-only`' }],
+    };
   } catch (err) {
-    checks.push({
-      name: 'pulumi-cli', ok: false, detail: (err as Error).message.split('\n')[0],
-      fix: 'run `bash scripts/build-pulumi.sh` (builds the pinned CLI once) and set NEXUS_PULUMI_DIR to the folder it prints',
-    });
-    return checks;
+    const detail = err instanceof PulumiCliVersionError
+      ? `${err.cli} is v${err.found}; Nexus runs v${wanted} (package.json nexus.pulumiVersion${env.NEXUS_PULUMI_VERSION ? ', overridden by NEXUS_PULUMI_VERSION' : ''})`
+      : (err as Error).message.split('\n')[0];
+    return { loc, checks: [{ name: 'pulumi-cli', ok: false, detail, fix: BUILD_CLI }] };
   }
-  const launcher = findLauncher(loc, env);
-  checks.push(launcher
-    ? { name: 'dynamic-provider-launcher', ok: true, detail: launcher }
-    : { name: 'dynamic-provider-launcher', ok: false, detail: `${LAUNCHER} is not beside the CLI`, fix: 'run `bash scripts/build-pulumi.sh --launcher-only`' });
-  return checks;
+}
+
+/**
+ * Production runs azure-native programs with plugin downloads off, so the provider plugin must be
+ * installed beforehand (at packaging time). Only asked for on the azure-native resource backend.
+ */
+function checkAzureNativePlugin(env: NodeJS.ProcessEnv, loc: CliLocation | undefined): Check {
+  const version = azureNativePluginVersion();
+  const found = findResourcePlugin('azure-native', version, loc, env);
+  if (found) return { name: 'azure-native-plugin', ok: true, detail: `${found.file} (v${version}${found.source === 'PATH' ? ', from PATH' : ''})` };
+  return {
+    name: 'azure-native-plugin', ok: false,
+    detail: `pulumi-resource-azure-native v${version} is not installed in ${join(pulumiHome(env), 'plugins')} (plugin downloads are disabled at run time)`,
+    fix: `install it when packaging: \`pulumi plugin install resource azure-native ${version}\` (with the same PULUMI_HOME), or set NEXUS_RESOURCE_BACKEND=arm-rest for the local sandbox`,
+  };
 }
 
 async function checkBackendAndStorage(env: NodeJS.ProcessEnv): Promise<Check[]> {
@@ -92,11 +108,12 @@ async function checkArm(env: NodeJS.ProcessEnv): Promise<Check> {
 
 export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; checks: Check[] }> {
   const [cli, storage, arm] = await Promise.all([checkCli(env), checkBackendAndStorage(env), checkArm(env)]);
-  const resourceBackend = env.NEXUS_RESOURCE_BACKEND ?? 'azure-native';
+  const resourceBackend = env.NEXUS_RESOURCE_BACKEND || 'azure-native';
   const backendCheck: Check = resourceBackend === 'azure-native' || resourceBackend === 'arm-rest'
     ? { name: 'resource-backend', ok: true, detail: resourceBackend }
     : { name: 'resource-backend', ok: false, detail: `NEXUS_RESOURCE_BACKEND=${resourceBackend}`, fix: 'set NEXUS_RESOURCE_BACKEND to azure-native (Azure) or arm-rest (the local sandbox)' };
-  const checks = [...cli, ...storage, arm, backendCheck];
+  const plugin = resourceBackend === 'azure-native' ? [checkAzureNativePlugin(env, cli.loc)] : [];
+  const checks = [...cli.checks, ...storage, arm, backendCheck, ...plugin];
   return { ok: checks.every((c) => c.ok), checks };
 }
 

@@ -3,7 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PINNED_PULUMI_VERSION, azureNativePluginVersion } from '../../../../stacks/engine/cli.ts';
 import { azurite } from '../../../helpers/azurite.ts';
 import { sandbox } from '../../../helpers/sandbox.ts';
 
@@ -42,6 +46,68 @@ test('with nothing configured: exit 1, and each failing check says what to do', 
   assert.match(r.stdout, /^FAIL arm +https:\/\/127\.0\.0\.1:9/m);
   assert.match(r.stdout, /-> start the local system with `npm run up`/);
   assert.match(r.stdout, /^ok {3}pulumi-cli /m);
+});
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'nexus-doctor-test-'));
+/** A `pulumi` that answers `pulumi version` with the given version. */
+function fakePulumi(version: string): string {
+  const dir = tmp();
+  writeFileSync(join(dir, 'pulumi'), `#!/bin/sh\necho v${version}\n`, { mode: 0o755 });
+  return dir;
+}
+/** Only node on PATH: no real pulumi, no launcher, no plugins. */
+const bare = { PATH: dirname(process.execPath), NEXUS_ARM_ENDPOINT: 'https://127.0.0.1:9', NEXUS_ARM_TOKEN: 'x' };
+const line = (out: string, name: string) => out.split('\n').find((l) => l.slice(5).startsWith(name + ' ')) ?? `(no ${name} line in:\n${out})`;
+
+test('a CLI of another version in NEXUS_PULUMI_DIR is a failure that says to build the pinned one', async () => {
+  const dir = fakePulumi('3.100.0');
+  const r = await nexus(['doctor'], { ...bare, NEXUS_PULUMI_DIR: dir, NEXUS_TOOLS_DIR: tmp() });
+  assert.is(r.code, 1);
+  assert.match(r.stdout, new RegExp(`^FAIL pulumi-cli +${join(dir, 'pulumi')} is v3\\.100\\.0; Nexus runs v${PINNED_PULUMI_VERSION.replace(/\./g, '\\.')} \\(package\\.json nexus\\.pulumiVersion\\)\n +-> run \`bash scripts/build-pulumi\\.sh\``, 'm'));
+});
+
+test('a CLI of another version on PATH is not used: the failure names it', async () => {
+  const dir = fakePulumi('3.100.0');
+  const r = await nexus(['doctor', '--json'], { ...bare, PATH: `${dir}:${bare.PATH}`, NEXUS_TOOLS_DIR: tmp() });
+  const cli = JSON.parse(r.stdout).checks.find((c: { name: string }) => c.name === 'pulumi-cli');
+  assert.is(cli.ok, false);
+  assert.match(cli.detail, `PATH (${join(dir, 'pulumi')} is v3.100.0)`);
+  assert.match(cli.fix, /^run `bash scripts\/build-pulumi\.sh`/);
+});
+
+test('a CLI of the pinned version on PATH passes', async () => {
+  const dir = fakePulumi(PINNED_PULUMI_VERSION);
+  const r = await nexus(['doctor'], { ...bare, PATH: `${dir}:${bare.PATH}`, NEXUS_TOOLS_DIR: tmp() });
+  assert.match(line(r.stdout, 'pulumi-cli'), new RegExp(`^ok {3}pulumi-cli +${join(dir, 'pulumi')} v${PINNED_PULUMI_VERSION} \\(from PATH\\)$`));
+  // No launcher beside that CLI nor in the (empty) build cache.
+  assert.match(r.stdout, /^FAIL dynamic-provider-launcher .*\n +-> run `bash scripts\/build-pulumi\.sh --launcher-only`/m);
+});
+
+test('azure-native backend: a missing provider plugin fails with the install command; an installed one passes', async () => {
+  const version = azureNativePluginVersion();
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  const home = tmp();
+  const env = { ...bare, NEXUS_PULUMI_DIR: fakePulumi(PINNED_PULUMI_VERSION), PULUMI_HOME: home, NEXUS_RESOURCE_BACKEND: 'azure-native' };
+  const missing = await nexus(['doctor'], env);
+  assert.is(missing.code, 1);
+  assert.match(line(missing.stdout, 'azure-native-plugin'), `FAIL azure-native-plugin`);
+  assert.match(missing.stdout, `pulumi-resource-azure-native v${version} is not installed in ${join(home, 'plugins')}`);
+  assert.match(missing.stdout, `-> install it when packaging: \`pulumi plugin install resource azure-native ${version}\``);
+
+  const dir = join(home, 'plugins', `resource-azure-native-v${version}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'pulumi-resource-azure-native'), '#!/bin/sh\n', { mode: 0o755 });
+  const present = await nexus(['doctor', '--json'], env);
+  const plugin = JSON.parse(present.stdout).checks.find((c: { name: string }) => c.name === 'azure-native-plugin');
+  assert.equal(plugin, { name: 'azure-native-plugin', ok: true, detail: `${join(dir, 'pulumi-resource-azure-native')} (v${version})` });
+
+  // The default backend is azure-native too; arm-rest (the sandbox) does not need the plugin.
+  const [byDefault, armRest] = await Promise.all([
+    nexus(['doctor'], { ...env, NEXUS_RESOURCE_BACKEND: '', PULUMI_HOME: tmp() }),
+    nexus(['doctor'], { ...env, NEXUS_RESOURCE_BACKEND: 'arm-rest', PULUMI_HOME: tmp() }),
+  ]);
+  assert.match(byDefault.stdout, /^FAIL azure-native-plugin /m);
+  assert.not.match(armRest.stdout, /azure-native-plugin/);
 });
 
 test.run();
