@@ -13,6 +13,8 @@ export interface GroupNode {
   exists: boolean;
   file: string;
   path: string;
+  /** Where the parent is declared (`parent_id` in ALZ files, `parent` in Nexus; the base's when not repeated). */
+  parentAt: { file: string; path: string };
 }
 
 export interface Placement {
@@ -112,7 +114,7 @@ function collect(lib: Library, src: ArchitectureSource, chain: string[], finding
         findings.push({ severity: 'error', code: 'duplicate-name', file: src.file, path: `${path}.id`, message: `management group "${g.id}" is declared twice` });
         return;
       }
-      groups.set(g.id, { id: g.id, displayName: g.display_name, parentId: g.parent_id ?? ROOT, archetypes: g.archetypes, exists: g.exists, file: src.file, path });
+      groups.set(g.id, { id: g.id, displayName: g.display_name, parentId: g.parent_id ?? ROOT, archetypes: g.archetypes, exists: g.exists, file: src.file, path, parentAt: { file: src.file, path: `${path}.parent_id` } });
     });
     return { groups, placements: [], defaults: new Map(), principals: new Map() };
   }
@@ -145,6 +147,7 @@ function collect(lib: Library, src: ArchitectureSource, chain: string[], finding
       exists: g.exists ?? prior?.exists ?? false,
       file: src.file,
       path,
+      parentAt: g.parent === undefined && prior ? prior.parentAt : { file: src.file, path: `${path}.parent` },
     });
   });
   spec.subscriptions.forEach((s, i) => draft.placements.push({ subscriptionId: s.id, managementGroupId: s.managementGroup, file: src.file, path: `spec.subscriptions[${i}]` }));
@@ -165,7 +168,7 @@ function order(groups: Map<string, GroupNode>, rootMg: string, findings: Finding
     if (s === 'done') return true;
     if (s === 'bad') return false;
     if (s === 'visiting') {
-      findings.push({ severity: 'error', code: 'hierarchy-cycle', file: g.file, path: `${g.path}.parent`, message: `management group parents form a cycle: ${[...trail, g.id].join(' -> ')}` });
+      findings.push({ severity: 'error', code: 'hierarchy-cycle', file: g.parentAt.file, path: g.parentAt.path, message: `management group parents form a cycle: ${[...trail, g.id].join(' -> ')}` });
       state.set(g.id, 'bad');
       return false;
     }
@@ -174,7 +177,7 @@ function order(groups: Map<string, GroupNode>, rootMg: string, findings: Finding
     if (g.parentId !== ROOT && g.parentId !== rootMg) {
       const parent = groups.get(g.parentId);
       if (!parent) {
-        findings.push({ severity: 'error', code: 'unknown-management-group', file: g.file, path: `${g.path}.parent`, message: `management group "${g.id}" has unknown parent "${g.parentId}"` });
+        findings.push({ severity: 'error', code: 'unknown-management-group', file: g.parentAt.file, path: g.parentAt.path, message: `management group "${g.id}" has unknown parent "${g.parentId}"` });
         ok = false;
       } else ok = visit(parent, [...trail, g.id]);
     }

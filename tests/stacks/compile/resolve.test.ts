@@ -164,4 +164,21 @@ test('management group problems: unknown parent, parent cycle, unknown placement
   assert.not.ok(c.state.stacks.some((s) => ['orphan', 'x1', 'x2'].includes(s.name)));
 });
 
+test('in an ALZ architecture file the unknown-parent and cycle findings name parent_id', () => {
+  const group = (id: string, parent: string | null) => ({ id, display_name: id, parent_id: parent, exists: false, archetypes: [] });
+  const lib = tmpLibrary({
+    'bad.alz_architecture_definition.json': { name: 'bad', management_groups: [group('ok', null), group('orphan', 'nowhere'), group('x1', 'x2'), group('x2', 'x1')] },
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'bad', rootMg: 'tenant-root', location: 'westeurope' });
+  const got = c.state.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file, f.path]);
+  assert.equal(got.sort(), [
+    ['hierarchy-cycle', `${lib}/bad.alz_architecture_definition.json`, 'management_groups[2].parent_id'],
+    ['unknown-management-group', `${lib}/bad.alz_architecture_definition.json`, 'management_groups[1].parent_id'],
+  ]);
+  // A Nexus architecture that extends it without repeating the parent points at the ALZ file too.
+  const ext = tmpLibrary({ 'e.yaml': 'apiVersion: nexus/v1\nkind: Architecture\nmetadata: { name: ext }\nspec:\n  extends: bad\n  rootManagementGroup: tenant-root\n  location: westeurope\n  managementGroups:\n    - { id: orphan, displayName: Orphan }\n' });
+  const e = compile({ libraries: [BASE, lib, ext], architecture: 'ext' }).state.findings.find((f) => f.code === 'unknown-management-group')!;
+  assert.equal([e.file, e.path], [`${lib}/bad.alz_architecture_definition.json`, 'management_groups[1].parent_id']);
+});
+
 test.run();
