@@ -2,11 +2,27 @@
 // and literal values must be among the allowed values. The same for the members of a set definition.
 // A built-in that is not in the cache cannot be checked: a warning, never an error.
 import { bodyField } from '../archetypes.ts';
+import { isBuiltinPolicyId } from '../builtins.ts';
+import { parseCustomDefinitionId } from '../ids.ts';
 import type { Finding } from '../model.ts';
 import type { DefinitionRecord } from '../policy-model.ts';
 import type { ValidationInput } from './index.ts';
 
 const EXPRESSION = /^\[[^[]/;
+
+const isExpression = (v: unknown) => typeof v === 'string' && EXPRESSION.test(v);
+const same = (a: unknown, b: unknown) => JSON.stringify(a).toLowerCase() === JSON.stringify(b).toLowerCase();
+
+/**
+ * What in a literal value allowedValues refuses, or undefined. For an array value ARM checks each
+ * element (unless the allowed values are arrays themselves and the whole value is one of them).
+ */
+function notAllowed(allowed: unknown[] | undefined, value: unknown): string | undefined {
+  if (!allowed || isExpression(value) || allowed.some((a) => same(a, value))) return undefined;
+  if (!Array.isArray(value)) return `value ${JSON.stringify(value)}`;
+  const bad = value.filter((e) => !isExpression(e) && !allowed.some((a) => same(a, e)));
+  return bad.length ? `${bad.length === 1 ? 'element' : 'elements'} ${bad.map((e) => JSON.stringify(e)).join(', ')}` : undefined;
+}
 
 export function checkValues(
   def: DefinitionRecord,
@@ -33,12 +49,9 @@ export function checkValues(
       });
       continue;
     }
-    const value = v?.value;
-    if (p.allowedValues && !(typeof value === 'string' && EXPRESSION.test(value))) {
-      const ok = p.allowedValues.some((a) => JSON.stringify(a).toLowerCase() === JSON.stringify(value).toLowerCase());
-      if (!ok && !Array.isArray(value)) {
-        findings.push({ severity: 'error', code: 'parameter-not-allowed', file: at.file, path: at.field(k), message: `${what}: value ${JSON.stringify(value)} of parameter "${k}" is not one of ${JSON.stringify(p.allowedValues)}` });
-      }
+    const bad = notAllowed(p.allowedValues, v?.value);
+    if (bad) {
+      findings.push({ severity: 'error', code: 'parameter-not-allowed', file: at.file, path: at.field(k), message: `${what}: ${bad} of parameter "${k}" is not one of ${JSON.stringify(p.allowedValues)}` });
     }
   }
   for (const [k, p] of Object.entries(declared)) {
@@ -70,8 +83,14 @@ export function parameters({ placed, index, findings }: ValidationInput): void {
       const members = (d.properties.policyDefinitions ?? []) as { policyDefinitionId: string; parameters?: Record<string, { value: unknown }> }[];
       members.forEach((m, i) => {
         const def = index.lookup(m.policyDefinitionId);
+        const field = `properties.policyDefinitions[${i}].policyDefinitionId`;
         if (!def) {
-          findings.push({ severity: 'warning', code: 'builtin-not-cached', file: d.file, path: `properties.policyDefinitions[${i}].policyDefinitionId`, message: `built-in ${m.policyDefinitionId} is not in the built-in policy cache; its parameters are not checked` });
+          if (isBuiltinPolicyId(m.policyDefinitionId)) {
+            findings.push({ severity: 'warning', code: 'builtin-not-cached', file: d.file, path: field, message: `built-in ${m.policyDefinitionId} is not in the built-in policy cache; its parameters are not checked` });
+          } else if (!parseCustomDefinitionId(m.policyDefinitionId)) {
+            findings.push({ severity: 'error', code: 'unknown-definition', file: d.file, path: field, message: `set "${d.name}" member ${i}: "${m.policyDefinitionId}" is not a policy definition id` });
+          }
+          // A custom member that no library defines, or that is out of the hierarchy, is an error of placement already.
           return;
         }
         checkValues(def, m.parameters ?? {}, { file: d.file, field: (k) => `properties.policyDefinitions[${i}].parameters${k ? `.${k}` : ''}` }, `set "${d.name}" member ${i}`, findings);
