@@ -74,25 +74,26 @@ export function ownerKey(owner: string): string | undefined {
   }
 }
 
+/** Who the principal is in the catalog (CatalogService.identify): its User, if one is found, and its teams. */
+export interface Membership {
+  user?: string;
+  teams: string[];
+}
+
 /**
- * Whether the principal answers for `owner`: a user owner must be the principal itself; a team
- * owner must be one of its teams (as the catalog reports them) or one of its Entra groups.
+ * Whether the principal answers for `owner`: a user owner must be the principal's own User (found
+ * by a stable identity, never by the local part of an e-mail); a team owner must be one of its teams.
  */
-export function ownedBy(owner: string | undefined, principal: Principal, teams: string[] = []): boolean {
+export function ownedBy(owner: string | undefined, principal: Principal, me: Membership = { teams: [] }): boolean {
   const key = owner ? ownerKey(owner) : undefined;
   if (!key) return false;
-  if (key.startsWith('user:')) {
-    const mine = [principal.name, principal.email, principal.email?.split('@')[0], principal.id]
-      .filter((v): v is string => Boolean(v))
-      .map((v) => `user:default/${v.toLowerCase()}`);
-    return mine.includes(key);
-  }
-  return [...teams, ...principal.groups].some((t) => ownerKey(t) === key);
+  if (key.startsWith('user:')) return me.user !== undefined && ownerKey(me.user) === key;
+  return me.teams.some((t) => ownerKey(t) === key);
 }
 
 /** Everyone signed in reads; owners (and their team leads) write; Admin does everything. */
-export function rightsFor(principal: Principal, owner: string | undefined, teams: string[] = []): Rights {
+export function rightsFor(principal: Principal, owner: string | undefined, me: Membership = { teams: [] }): Rights {
   if (principal.roles.includes('Admin')) return { read: true, write: true, admin: true };
-  const owns = ownedBy(owner, principal, teams);
+  const owns = ownedBy(owner, principal, me);
   return { read: true, write: owns, admin: owns && principal.roles.includes('TeamLead') };
 }

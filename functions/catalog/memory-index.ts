@@ -244,6 +244,7 @@ export class MemoryIndex implements OwnerLookup {
   // ownership lookups
   private readonly usersByEmail = new Map<string, string>();
   private readonly usersByLogin = new Map<string, string>();
+  private readonly usersByOid = new Map<string, string>();
   private readonly teamsByEntra = new Map<string, Set<string>>();
 
   get size(): number {
@@ -347,11 +348,7 @@ export class MemoryIndex implements OwnerLookup {
     addTo(this.byOwner, e.status?.owner, key);
     for (const t of e.metadata.tags ?? []) addTo(this.byTag, t, key);
     for (const r of item.declared) this.link(key, r.type, r.target);
-    if (e.kind === 'User') {
-      const profile = e.spec.profile as { email?: string } | undefined;
-      if (profile?.email) this.usersByEmail.set(profile.email.toLowerCase(), key);
-      if (typeof e.spec.githubLogin === 'string') this.usersByLogin.set(e.spec.githubLogin.toLowerCase(), key);
-    }
+    if (e.kind === 'User') this.claimIdentity(item);
     if (e.kind === 'Team' && typeof e.spec.entraGroupId === 'string') addTo(this.teamsByEntra, e.spec.entraGroupId.toLowerCase(), key);
     this.indexSearch(item);
   }
@@ -363,13 +360,43 @@ export class MemoryIndex implements OwnerLookup {
     removeFrom(this.byOwner, e.status?.owner, key);
     for (const t of e.metadata.tags ?? []) removeFrom(this.byTag, t, key);
     for (const r of item.declared) this.unlink(key, r.type, r.target);
-    if (e.kind === 'User') {
-      const profile = e.spec.profile as { email?: string } | undefined;
-      if (profile?.email && this.usersByEmail.get(profile.email.toLowerCase()) === key) this.usersByEmail.delete(profile.email.toLowerCase());
-      if (typeof e.spec.githubLogin === 'string') this.usersByLogin.delete(e.spec.githubLogin.toLowerCase());
-    }
+    if (e.kind === 'User') this.releaseIdentity(item);
     if (e.kind === 'Team' && typeof e.spec.entraGroupId === 'string') removeFrom(this.teamsByEntra, e.spec.entraGroupId.toLowerCase(), key);
     this.unindexSearch(key);
+  }
+
+  private identityMaps(): Array<[Map<string, string>, (e: Entity) => string[]]> {
+    return [[this.usersByEmail, (e) => userIdentity(e).emails], [this.usersByLogin, (e) => userIdentity(e).logins], [this.usersByOid, (e) => userIdentity(e).oids]];
+  }
+
+  /**
+   * An e-mail, login or object id names one User: the one created first keeps it, so a User
+   * written later (say, from a pushed catalog-info.yaml) cannot take over someone's identity.
+   */
+  private claimIdentity(item: Indexed): void {
+    for (const [map, values] of this.identityMaps()) {
+      for (const v of values(item.entity)) {
+        const holder = map.get(v);
+        const other = holder && holder !== item.key ? this.items.get(holder) : undefined;
+        if (!other || claimsFirst(item, other)) map.set(v, item.key);
+      }
+    }
+  }
+
+  /** Gives up the item's claims; another User with the same value (the oldest) takes it over. */
+  private releaseIdentity(item: Indexed): void {
+    for (const [map, values] of this.identityMaps()) {
+      for (const v of values(item.entity)) {
+        if (map.get(v) !== item.key) continue;
+        map.delete(v);
+        let next: Indexed | undefined;
+        for (const k of this.byKind.get('user') ?? []) {
+          const u = k === item.key ? undefined : this.items.get(k);
+          if (u && values(u.entity).includes(v) && (!next || claimsFirst(u, next))) next = u;
+        }
+        if (next) map.set(v, next.key);
+      }
+    }
   }
 
   private link(from: string, type: string, to: string): void {
@@ -720,16 +747,57 @@ export class MemoryIndex implements OwnerLookup {
     return [...out];
   }
 
-  /** Teams of a user (by name, e-mail or Entra object id): memberOf on the User, members on the Team. */
+  userByOid(oid: string): string | undefined {
+    return this.usersByOid.get(oid.toLowerCase());
+  }
+
+  /**
+   * Teams a User belongs to for authorisation: only those whose Team entity lists the user
+   * (spec.members, written by whoever has rights on the Team). A User's own `memberOf` is shown
+   * as a relation but grants nothing: anyone could write it.
+   */
+  teamsOfUser(userKey: string): string[] {
+    const rels = this.graph.get(userKey);
+    if (!rels) return [];
+    const out: string[] = [];
+    for (const r of rels.values()) {
+      if (r.type !== 'memberOf') continue;
+      const team = this.items.get(r.target);
+      if (team?.entity.kind === 'Team' && team.declared.some((d) => d.type === 'hasMember' && d.target === userKey)) out.push(r.target);
+    }
+    return out.sort();
+  }
+
+  /**
+   * Teams of the actor behind a write: an Entra object id, a GitHub login (webhook senders), an
+   * e-mail, or a User key. Identity fields are written only by Admin or ingestion (see identityFields).
+   */
   teamsOfActor(actor: string): string[] {
     const a = actor.toLowerCase();
-    const user = this.usersByEmail.get(a) ?? this.usersByLogin.get(a)
-      ?? (this.items.has(`user:default/${a}`) ? `user:default/${a}` : undefined)
-      ?? this.keysWhere((i) => i.entity.kind === 'User' && String(i.entity.spec.entraObjectId ?? '').toLowerCase() === a)[0];
-    if (!user) return [];
-    const rels = this.graph.get(user);
-    return rels ? [...rels.values()].filter((r) => r.type === 'memberOf').map((r) => r.target) : [];
+    const user = this.usersByOid.get(a) ?? this.usersByLogin.get(a) ?? this.usersByEmail.get(a)
+      ?? (a.startsWith('user:') && this.items.has(a) ? a : undefined);
+    return user ? this.teamsOfUser(user) : [];
   }
+}
+
+/** The fields of a User that say who it is: e-mails, GitHub logins and Entra object ids, lower case. */
+export function userIdentity(e: Pick<Entity, 'spec' | 'metadata'>): { emails: string[]; logins: string[]; oids: string[] } {
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? [v.trim().toLowerCase()] : []);
+  const profile = e.spec.profile as { email?: unknown } | undefined;
+  const ann = e.metadata.annotations ?? {};
+  return {
+    emails: str(profile?.email),
+    logins: str(e.spec.githubLogin),
+    oids: [...new Set([...str(e.spec.entraObjectId), ...OID_ANNOTATIONS.flatMap((a) => str(ann[a]))])],
+  };
+}
+
+/** Annotations that carry a User's Entra object id (Backstage's Microsoft Graph provider writes the first). */
+export const OID_ANNOTATIONS = ['graph.microsoft.com/user-id', 'nexus.io/entra-object-id'];
+
+function claimsFirst(a: Indexed, b: Indexed): boolean {
+  const ca = a.entity.status?.createdAt ?? '', cb = b.entity.status?.createdAt ?? '';
+  return ca !== cb ? ca < cb : a.key < b.key;
 }
 
 export { entityRefOf };

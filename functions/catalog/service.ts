@@ -11,7 +11,7 @@ import {
 import { fromBackstage, isBackstage } from './backstage.ts';
 import { declaredRelations, inverseOf } from './relations.ts';
 import { resolveOwner } from './ownership.ts';
-import { MemoryIndex, pathValue, type Facets, type Indexed, type SearchHit } from './memory-index.ts';
+import { MemoryIndex, OID_ANNOTATIONS, pathValue, type Facets, type Indexed, type SearchHit } from './memory-index.ts';
 import { parseRef, refKey, RefError, tableKeysOf, keyFromTable, toEntityName, type EntityRef } from './refs.ts';
 
 export { ValidationError } from './kinds.ts';
@@ -66,6 +66,25 @@ export interface CatalogPrincipal {
   name: string;
   email?: string;
   groups: string[];
+  /** Signed by the local issuer: its subject is the user name (development and tests). */
+  local?: boolean;
+}
+
+/** User fields that say who someone is (and so what they own): only Admin or ingestion set them. */
+export const USER_IDENTITY_FIELDS = ['spec.memberOf', 'spec.githubLogin', 'spec.profile.email', 'spec.entraObjectId', ...OID_ANNOTATIONS.map((a) => `metadata.annotations.${a}`)];
+
+/** The identity fields of a User that `next` sets differently from `before` (a new User: every one it sets). */
+export function userIdentityChanges(before: Entity | undefined, next: Pick<Entity, 'kind' | 'metadata' | 'spec'>): string[] {
+  if (next.kind !== 'User' && before?.kind !== 'User') return [];
+  const value = (e: unknown, path: string): string => {
+    if (!e) return '';
+    const [root, ...rest] = path.startsWith('metadata.annotations.') ? ['metadata', 'annotations', path.slice('metadata.annotations.'.length)] : path.split('.');
+    let cur: unknown = e;
+    for (const part of [root, ...rest]) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part!] : undefined;
+    if (cur === undefined || cur === null || (Array.isArray(cur) && !cur.length)) return '';
+    return JSON.stringify(Array.isArray(cur) ? cur.map((x) => String(x).toLowerCase()).sort() : String(cur).toLowerCase());
+  };
+  return USER_IDENTITY_FIELDS.filter((f) => value(before, f) !== value(next, f));
 }
 
 export interface CatalogConfig {
@@ -508,26 +527,37 @@ export class CatalogService {
     };
   }
 
-  /** Team keys the principal belongs to: by Entra group, by User entity, or listed as a member. */
-  async teamsOf(principal: CatalogPrincipal): Promise<string[]> {
+  /**
+   * Who the principal is in the catalog and which teams it belongs to. The User is found by a
+   * stable identity only: its Entra object id, or its full e-mail as a User records it (identity
+   * fields only Admin or ingestion write); never by a display name or an e-mail's local part.
+   * Teams come from the token's Entra groups and from Teams listing that User as a member.
+   */
+  identify(principal: CatalogPrincipal): { user?: string; teams: string[] } {
+    const user = this.userKeyOf(principal);
     const teams = new Set<string>(this.index.teamsByEntraGroups(principal.groups ?? []));
-    for (const a of [principal.email, principal.name, principal.id]) if (a) for (const t of this.index.teamsOfActor(a)) teams.add(t);
-    // Groups given as team names (local tokens) count as well.
-    for (const g of principal.groups ?? []) {
-      try {
-        const k = refKey(parseRef(g, { kind: 'team' }));
-        if (this.index.entity(k)?.kind === 'Team') teams.add(k);
-      } catch { /* an Entra object id, not a team name */ }
+    if (user) for (const t of this.index.teamsOfUser(user)) teams.add(t);
+    // Local tokens (dev-token --groups) name teams directly; Entra groups are object ids.
+    if (principal.local) {
+      for (const g of principal.groups ?? []) {
+        try {
+          teams.add(refKey(parseRef(g, { kind: 'team' })));
+        } catch { /* not a team name */ }
+      }
     }
-    return [...teams].sort();
+    return { ...(user ? { user } : {}), teams: [...teams].sort() };
+  }
+
+  /** Team keys the principal belongs to (see identify). */
+  async teamsOf(principal: CatalogPrincipal): Promise<string[]> {
+    return this.identify(principal).teams;
   }
 
   /** The personal dashboard: teams, owned entities, recent runs, open pull requests, environments. */
   async me(principal: CatalogPrincipal, opts: { runs?: RecentRunsPort } = {}): Promise<{
     user?: Entity; teams: Entity[]; owned: Entity[]; recentRuns: unknown[]; openPullRequests: unknown[]; environments: Entity[];
   }> {
-    const teamKeys = await this.teamsOf(principal);
-    const userKey = this.userKeyOf(principal);
+    const { user: userKey, teams: teamKeys } = this.identify(principal);
     const owners = [...teamKeys, ...(userKey ? [userKey] : [])];
     const owned = this.index.ownedBy(owners);
     const ownedSet = new Set(owned);
@@ -582,14 +612,13 @@ export class CatalogService {
   }
 
   private userKeyOf(p: CatalogPrincipal): string | undefined {
-    for (const a of [p.email, p.name, p.id]) {
-      if (!a) continue;
-      const byMail = this.index.userByEmail(a) ?? this.index.userByLogin(a);
-      if (byMail) return byMail;
-      try {
-        const k = refKey(parseRef(a, { kind: 'user' }));
-        if (this.index.has(k)) return k;
-      } catch { /* not a valid name */ }
+    const byOid = p.id ? this.index.userByOid(p.id) : undefined;
+    if (byOid) return byOid;
+    const byMail = p.email ? this.index.userByEmail(p.email) : undefined;
+    if (byMail) return byMail;
+    // The local issuer's subject is the user name itself (development and tests only).
+    if (p.local && p.id) {
+      try { return refKey(parseRef(p.id, { kind: 'user' })); } catch { /* not a valid name */ }
     }
     return undefined;
   }

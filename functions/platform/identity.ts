@@ -22,6 +22,11 @@ export interface Principal {
   roles: Role[];
   /** Entra group ids (or, for local tokens, whatever `--groups` gave). */
   groups: string[];
+  /**
+   * Signed by the local issuer (development and tests): the subject is the user name itself, so
+   * the catalog may take it as the User's name. Never set for Entra tokens.
+   */
+  local?: boolean;
 }
 
 /** A token that must be refused; `reason` is safe to show the caller. */
@@ -201,7 +206,7 @@ export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVeri
         if (!cfg.localIssuer) throw new AuthError('tokens of the local issuer are not accepted here');
         const issuer = await localIssuer(cfg);
         const { payload } = await jwtVerify(token, issuer.verifyKey, { issuer: LOCAL_ISSUER, audience: cfg.audience, algorithms: [ALG], requiredClaims: ['exp'] });
-        return { principal: principalFrom(payload, cfg), exp: payload.exp! };
+        return { principal: { ...principalFrom(payload, cfg), local: true }, exp: payload.exp! };
       }
       if (!entraIssuer) throw new AuthError('no Entra tenant is configured (NEXUS_ENTRA_TENANT_ID)');
       if (iss !== entraIssuer) throw new AuthError(`unexpected issuer "${iss ?? ''}"`);

@@ -3,10 +3,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ApiApp } from '../app.ts';
-import { rightsFor, type AuthEnv } from '../auth.ts';
+import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
-import { MetadataSchema, RelationDeclSchema } from '../../catalog/kinds.ts';
+import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
+import { userIdentityChanges } from '../../catalog/service.ts';
 import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
 
 // Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
@@ -142,8 +143,26 @@ function parseFilters(filter: string | string[] | undefined): Record<string, str
 
 async function rights(c: Context<AuthEnv>, deps: ApiDeps, owner: string | undefined) {
   const principal = c.get('principal');
-  const teams = principal.roles.includes('Admin') ? [] : await deps.catalog.teamsOf(principal);
-  return rightsFor(principal, owner, teams);
+  return rightsFor(principal, owner, deps.catalog.identify(principal));
+}
+
+/**
+ * A User's identity fields (memberOf, githubLogin, profile.email, Entra object id) decide whose
+ * sign-in it is and what CODEOWNERS and e-mail owners resolve to: only Admin sets them through
+ * the API (ingestion sets them from its sources). 403 naming the first field otherwise.
+ */
+export function checkUserIdentity(principal: Principal, before: Entity | undefined, next: Pick<Entity, 'kind' | 'metadata' | 'spec'>, where = 'body'): void {
+  if (principal.roles.includes('Admin')) return;
+  const changed = userIdentityChanges(before, next);
+  if (!changed.length) return;
+  const field = `${where}.${changed[0]}`;
+  throw new ProblemError(403, `${field}: only Admin may set a User's identity fields (${changed.join(', ')}); they decide whose sign-in the User is`, { field });
+}
+
+/** The source of a write through the API: the actor is the caller's User when the catalog knows it. */
+export function apiSource(deps: ApiDeps, principal: Principal, name = 'api', scope?: string): SourceInfo {
+  const { user } = deps.catalog.identify(principal);
+  return { name, ...(scope ? { scope } : {}), actor: user ?? principal.id, groups: principal.groups };
 }
 
 export function register(app: ApiApp, deps: ApiDeps): void {
@@ -170,7 +189,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const ref = refOf(c.req.valid('param'));
     const body = c.req.valid('json');
     const principal = c.get('principal');
-    const by = { source: 'api', principal: principal.id, groups: principal.groups };
+    const by = apiSource(deps, principal);
     // The catalog's full check first (spec per kind, references), so bad input is a 400 naming the field.
     const candidate = catalog.validate(body, by);
     // The body must be the entity the path names (after Backstage mapping: a Component is a Service).
@@ -186,6 +205,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     if (ifMatch && ifMatch !== '*' && !existing) throw new ProblemError(412, `If-Match given but ${ref.kind}:${ref.namespace}/${ref.name} does not exist`);
     // Writing needs rights over the entity as it is and as it will be, so nobody hands
     // themselves someone else's entity or gives theirs away without admin rights.
+    checkUserIdentity(principal, existing, candidate);
     if (existing) {
       const r = await rights(c, deps, ownerOf(existing));
       if (!r.write) throw new ProblemError(403, `${principal.name} may not change ${ref.kind}:${ref.namespace}/${ref.name} (owned by ${ownerOf(existing) ?? 'nobody'})`);

@@ -7,7 +7,7 @@ import type { ApiApp } from '../app.ts';
 import { requireRole, rightsFor } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError, type FieldError } from '../problem.ts';
-import { ownerOf } from './catalog.ts';
+import { apiSource, checkUserIdentity, ownerOf } from './catalog.ts';
 import { importCatalogFile, parseCatalogFile, type ParsedCatalogFile } from '../../catalog/ingestion/catalog-file.ts';
 import { ValidationError, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { entityRefOf } from '../../catalog/refs.ts';
@@ -43,7 +43,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
   app.openapi(importRoute, async (c) => {
     const { files } = c.req.valid('json');
     const principal = c.get('principal');
-    const sourceOf = (file: string): SourceInfo => ({ name: 'catalog-file', scope: file, actor: principal.id, groups: principal.groups });
+    const sourceOf = (file: string): SourceInfo => apiSource(deps, principal, 'catalog-file', file);
 
     // 1. Parse and validate everything.
     const errors: FieldError[] = [];
@@ -79,12 +79,13 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     }
 
     // 2. Authorise everything: the principal must be able to write each entity as it is and as it will be.
-    const teams = principal.roles.includes('Admin') ? [] : await deps.catalog.teamsOf(principal);
+    const me = deps.catalog.identify(principal);
     for (const p of planned) {
       const key = entityRefOf(p.entity);
       const existing = await deps.catalog.get(key);
+      checkUserIdentity(principal, existing, p.entity, p.file);
       for (const owner of existing ? [ownerOf(existing), ownerOf(p.entity)] : [ownerOf(p.entity)]) {
-        if (!rightsFor(principal, owner, teams).write) {
+        if (!rightsFor(principal, owner, me).write) {
           throw new ProblemError(403, `nothing imported: ${principal.name} may not write ${key} (owner ${owner ?? 'none'}) from ${p.file}`, { field: p.file });
         }
       }

@@ -19,7 +19,7 @@ export interface Harness {
   catalog: CatalogService;
   identity: IdentityConfig;
   env: Record<string, string>;
-  token(user: string, roles: Role[], groups?: string[], extra?: { expiresIn?: number | string; audience?: string }): Promise<string>;
+  token(user: string, roles: Role[], groups?: string[], extra?: { expiresIn?: number | string; audience?: string; email?: string }): Promise<string>;
   call(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
 }
 

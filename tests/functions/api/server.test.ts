@@ -162,7 +162,7 @@ t('nexus dev-token: a token the running API accepts; refused when the local issu
   const out = await runCli(['dev-token', '--user', 'jane', '--role', 'TeamLead', '--groups', 'quasar-team'], env);
   assert.is(out.code, 0, out.stderr);
   const me = await (await get(server, '/api/v1/me', out.stdout.trim())).json() as any;
-  assert.equal(me.principal, { id: 'jane', name: 'jane', roles: ['TeamLead'], groups: ['quasar-team'] });
+  assert.equal(me.principal, { id: 'jane', name: 'jane', roles: ['TeamLead'], groups: ['quasar-team'], local: true });
   const off = await runCli(['dev-token', '--user', 'jane', '--role', 'Admin'], { ...env, NEXUS_LOCAL_ISSUER: '0' });
   assert.is(off.code, 1);
   assert.match(off.stderr, /local issuer is off/);
