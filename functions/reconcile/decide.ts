@@ -17,7 +17,8 @@ export function hasChanges(cs: ChangeSet): boolean {
 
 /**
  * A hard block wins over report-only, report-only over a hold. With nothing to change the run is
- * `no-change` (gates are still recorded). `apply` only when every gate passed.
+ * `no-change` (gates are still recorded). `apply` only when every gate passed. A dry run that
+ * would wait for approval is `dry-run` with the approval reasons.
  */
 export function decide(cs: ChangeSet, gates: GateResult[], opts: { dryRun: boolean }): DecisionOutcome {
   const failed = gates.filter((g) => !g.pass);
@@ -26,7 +27,9 @@ export function decide(cs: ChangeSet, gates: GateResult[], opts: { dryRun: boole
   if (failed.some((g) => !g.hold && !g.reportOnly)) return { verdict: 'blocked', reasons };
   // An untrusted preview is not put in front of approvers.
   if (failed.some((g) => g.reportOnly)) return { verdict: 'report-only', reasons };
-  if (failed.some((g) => g.hold)) return { verdict: 'pending-approval', reasons };
+  // A dry run opens no approval request (one could later be approved into a real apply): it
+  // reports the approvals a real run would wait for.
+  if (failed.some((g) => g.hold)) return opts.dryRun ? { verdict: 'dry-run', reasons } : { verdict: 'pending-approval', reasons };
   if (opts.dryRun) return { verdict: 'dry-run', reasons: [] };
   return { verdict: 'apply', reasons: [] };
 }

@@ -14,7 +14,7 @@ import { storageConfig } from '../platform/storage-config.ts';
 import { loadGuardrails, type Guardrails } from './guardrails.ts';
 import { apiApprovalSource, type ApprovalSource } from './store/approvals.ts';
 import { openStores, type ReconcileStores } from './store/index.ts';
-import { trackedCommit } from './tracked-commit.ts';
+import { commitAuthor, trackedCommit, type CommitAuthor } from './tracked-commit.ts';
 
 /** The parts of the engine's NexusStack the loop uses. */
 export interface EngineStack {
@@ -41,6 +41,8 @@ export interface ReconcileDeps {
   compile(): Promise<DesiredState>;
   /** The commit `compile()` reads, recorded with runs whose trigger named none. */
   trackedCommit?(): Promise<string | undefined>;
+  /** The commit's author as Git records it (the two-person rule: never its approver). */
+  commitAuthor?(commit: string): Promise<CommitAuthor | undefined>;
   openStack: OpenEngineStack;
   guardrails(): Promise<Guardrails>;
   stores: ReconcileStores;
@@ -69,6 +71,7 @@ export async function defaultDeps(env: NodeJS.ProcessEnv = process.env, over: Pa
   return {
     compile: () => compileDefaultTenant(env),
     trackedCommit: () => trackedCommit(archetypesDir()),
+    commitAuthor: (commit) => commitAuthor(archetypesDir(), commit),
     openStack: async ({ state, stack, lease }) => {
       const where = backendSettings(env);
       // Only the lease holder may decide that a Pulumi lock belongs to a dead process.

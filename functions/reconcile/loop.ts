@@ -10,10 +10,11 @@ import {
 } from '../platform/metrics.ts';
 import { decide, hasChanges } from './decide.ts';
 import type { EngineStack, ReconcileDeps } from './deps.ts';
-import { approvalRequirements, approvalState } from './gates/approvals.ts';
+import type { CommitAuthor } from './tracked-commit.ts';
+import { approvalRequirements, approvalState, identities } from './gates/approvals.ts';
 import { countByKind } from './gates/blast-radius.ts';
 import { runGates } from './gates/index.ts';
-import type { ApprovalRecord, GateContext } from './gates/types.ts';
+import type { ApprovalRecord, ApprovalRequirement, GateContext } from './gates/types.ts';
 import { canonicalJson, changeSetHash, desiredStateHash, sha256 } from './hash.ts';
 import type { Decision, GateResult, RunCounts, RunRecord, Trigger } from './model.ts';
 import { StackQueue } from './queue.ts';
@@ -28,7 +29,10 @@ export interface ReconcileRequest {
   /** Preview and gates only; never apply. */
   dryRun?: boolean;
   commit?: string;
-  /** Author of the commit (never allowed to approve it). */
+  /**
+   * A hint of the commit's author, used only when Git does not know the commit (the author is
+   * read from Git, never taken from the caller when Git has it). Never allowed to approve it.
+   */
   author?: string;
   /** Who asked (a principal for manual runs). */
   requestedBy?: string;
@@ -81,8 +85,19 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
+interface RunControl {
+  lost?: Error;
+  applying: boolean;
+  engine?: EngineStack;
+  engineMs: number;
+  /** Identities that may not approve this run's changes: its commit's author(s). */
+  authors: string[];
+}
+
 export class Reconciler {
   readonly queue = new StackQueue();
+  /** Commits do not change: their authors are read from Git once. */
+  private readonly authorCache = new Map<string, Promise<CommitAuthor | undefined>>();
 
   constructor(readonly deps: ReconcileDeps) {
     setGaugeReaders({
@@ -116,6 +131,33 @@ export class Reconciler {
     return results;
   }
 
+  /**
+   * The author(s) of the commit the desired state comes from (the checkout's) and of the commit
+   * the trigger named, from Git. The caller's hint counts only when Git knows neither.
+   */
+  private async authorsOf(commits: (string | undefined)[], hint: string | undefined): Promise<{ author?: string; source?: 'git' | 'hint'; identities: string[] }> {
+    const found: CommitAuthor[] = [];
+    const lookup = this.deps.commitAuthor;
+    for (const c of new Set(commits.filter((x): x is string => !!x).map((x) => x.replace(/\+dirty$/, '')))) {
+      if (!lookup) break;
+      let p = this.authorCache.get(c);
+      if (!p) {
+        p = lookup(c).catch(() => undefined);
+        this.authorCache.set(c, p);
+      }
+      const a = await p;
+      if (a && !found.some((f) => f.name === a.name && f.email.toLowerCase() === a.email.toLowerCase())) found.push(a);
+    }
+    if (found.length > 0) {
+      return {
+        author: found.map((a) => (a.email ? `${a.name} <${a.email}>` : a.name)).join('; '), source: 'git',
+        identities: identities(...found.flatMap((a) => [a.name, a.email])),
+      };
+    }
+    if (hint?.trim()) return { author: hint.trim(), source: 'hint', identities: identities(hint) };
+    return { identities: [] };
+  }
+
   private async acquire(lease: BlobLease, waitMs: number): Promise<boolean> {
     const until = Date.now() + waitMs;
     for (;;) {
@@ -143,15 +185,17 @@ export class Reconciler {
     }
 
     const started = d.now();
-    const commit = req.commit ?? (await d.trackedCommit?.().catch(() => undefined));
+    const tracked = await d.trackedCommit?.().catch(() => undefined);
+    const commit = req.commit ?? tracked;
+    const who = await this.authorsOf([tracked, commit], req.author);
     const run: RunRecord = {
-      id: newRunId(started.getTime()), stack: req.stack, commit, author: req.author, trigger: req.trigger,
+      id: newRunId(started.getTime()), stack: req.stack, commit, author: who.author, authorSource: who.source, trigger: req.trigger,
       requestedBy: req.requestedBy, dryRun: !!req.dryRun, status: 'running', reasons: [], gates: [],
       counts: counts(undefined), timings: { startedAt: started.toISOString(), compileMs: Math.round(compileMs) }, holderId: d.holderId,
     };
     const log = runLogger(run.id, run.stack, d.logger);
     const detail: RunDetail = { run, engineOutput: [] };
-    const ctl = { lost: undefined as Error | undefined, applying: false, engine: undefined as EngineStack | undefined, engineMs: 0 };
+    const ctl: RunControl = { applying: false, engineMs: 0, authors: who.identities };
     const keep = lease.keepAlive({
       onLost: (err) => {
         ctl.lost = err;
@@ -218,7 +262,7 @@ export class Reconciler {
 
   private async execute(
     run: RunRecord, detail: RunDetail, req: ReconcileRequest, state: DesiredState, lease: BlobLease,
-    ctl: { lost?: Error; applying: boolean; engine?: EngineStack; engineMs: number }, log: Logger,
+    ctl: RunControl, log: Logger,
   ): Promise<void> {
     const d = this.deps;
     const stores = d.stores;
@@ -260,14 +304,16 @@ export class Reconciler {
 
     const tg = performance.now();
     const guardrails = await d.guardrails();
-    const [rates, latest] = await Promise.all([stores.rateLimits.snapshot(), stores.approvals.latest(run.stack)]);
-    const approval = latest?.status === 'pending' ? await stores.approvals.collect(latest, d.approvalSources) : latest;
+    const [rates, latest] = await Promise.all([stores.rateLimits.snapshot(), stores.approvals.latest(run.stack, d.now())]);
+    // A dry run writes nothing another run could act on, not even votes gathered from elsewhere.
+    const approval = latest?.status === 'pending' && !run.dryRun ? await stores.approvals.collect(latest, d.approvalSources) : latest;
     const ctx: GateContext = {
       stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId,
       guardrails, killSwitch: killAtStart, rateLimits: rates, approval,
       changeSetHash: run.changeSetHash, desiredStateHash: run.desiredStateHash, liveFingerprint: run.liveFingerprint,
     };
     run.gates = runGates(ctx, preview);
+    const requirements = approvalRequirements(preview, guardrails);
     const outcome = decide(preview, run.gates, { dryRun: run.dryRun });
     run.reasons = outcome.reasons;
     run.timings.gatesMs = Math.round(performance.now() - tg);
@@ -275,13 +321,14 @@ export class Reconciler {
 
     if (outcome.verdict === 'pending-approval') {
       run.decision = 'pending-approval';
-      run.approvalId = await this.holdForApproval(run, ctx, preview, approval);
+      run.approvalId = await this.holdForApproval(run, ctx, requirements, approval, ctl.authors);
       return;
     }
     if (outcome.verdict !== 'apply') {
       run.decision = outcome.verdict;
       const rate = run.gates.find((g) => g.gate === 'rate-limits');
-      if (outcome.verdict === 'blocked' && rate?.reason === 'RATE_LIMIT') {
+      // A dry run reports the limit it would hit; only a real run starts the shared cooldown.
+      if (outcome.verdict === 'blocked' && rate?.reason === 'RATE_LIMIT' && !run.dryRun) {
         const kinds = ((rate.details.checks as { kind: string; code?: string }[]) ?? []).filter((c) => c.code === 'RATE_LIMIT').map((c) => c.kind);
         const until = await stores.rateLimits.startCooldown(kinds as never, guardrails.rateLimits, ctx.now);
         await stores.audit.record({ actor: `nexus:${d.holderId}`, action: 'ratelimit-cooldown', target: run.stack, runId: run.id, why: rate.details.message, details: { kinds, until } });
@@ -304,8 +351,9 @@ export class Reconciler {
       run.reasons = ['LEASE_LOST'];
       return;
     }
-    const killNow = await stores.settings.killSwitch(d.env);
-    if (killNow.on) {
+    const killed = async (): Promise<boolean> => {
+      const killNow = await stores.settings.killSwitch(d.env);
+      if (!killNow.on) return false;
       const g: GateResult = {
         gate: 'kill-switch', pass: false, reason: 'KILL_SWITCH',
         details: { message: `kill switch turned on during the run by ${killNow.by ?? killNow.source}${killNow.reason ? ` (${killNow.reason})` : ''}`, atApply: true },
@@ -313,8 +361,9 @@ export class Reconciler {
       run.gates = [g, ...run.gates.filter((x) => x.gate !== 'kill-switch')];
       run.decision = 'blocked';
       run.reasons = ['KILL_SWITCH'];
-      return;
-    }
+      return true;
+    };
+    if (await killed()) return;
     const rateGate = run.gates.find((g) => g.gate === 'rate-limits');
     try {
       await stores.rateLimits.consume(countByKind(preview.changes), guardrails.rateLimits, d.now(), rateGate?.reason === 'RATE_LIMIT_OVERRIDDEN');
@@ -325,6 +374,9 @@ export class Reconciler {
       run.reasons = ['RATE_LIMIT'];
       return;
     }
+    // Consuming may retry for long under contention: the switch is read once more right before
+    // the apply (the counted changes stay counted, which only errs on the side of fewer applies).
+    if (await killed()) return;
     if (await leaseLost()) {
       run.decision = 'interrupted';
       run.reasons = ['LEASE_LOST'];
@@ -340,7 +392,7 @@ export class Reconciler {
       log.info({ targets: targets.length }, 'applying');
       detail.apply = await this.engineCall(ctl, () => engine.up({ targets, refresh: false }));
       run.decision = 'applied';
-      const used = approval && approvalState(ctx).valid ? approval : undefined;
+      const used = approval && approvalState(ctx, requirements).valid ? approval : undefined;
       if (used) {
         await stores.approvals.markApplied(used);
         run.approvalId = used.id;
@@ -360,15 +412,14 @@ export class Reconciler {
   }
 
   /** Keeps the open request when it is for this very preview; otherwise asks anew. */
-  private async holdForApproval(run: RunRecord, ctx: GateContext, preview: ChangeSet, current: ApprovalRecord | undefined): Promise<string> {
+  private async holdForApproval(run: RunRecord, ctx: GateContext, reqs: ApprovalRequirement[], current: ApprovalRecord | undefined, authors: string[]): Promise<string> {
     const { stores } = this.deps;
-    const state = approvalState(ctx);
+    const state = approvalState(ctx, reqs);
     if (current && state.code === 'APPROVAL_PENDING') return current.id;
-    const reqs = approvalRequirements(preview, ctx.guardrails);
     const rec = await stores.approvals.request({
       stack: run.stack, runId: run.id, changeSetHash: ctx.changeSetHash, desiredStateHash: ctx.desiredStateHash,
       liveFingerprint: ctx.liveFingerprint, requirements: reqs, commit: run.commit, author: run.author,
-      now: ctx.now, expiresAfterMinutes: ctx.guardrails.approvals.expiresAfterMinutes,
+      requestedBy: run.requestedBy, excluded: authors, now: ctx.now, expiresAfterMinutes: ctx.guardrails.approvals.expiresAfterMinutes,
     });
     await stores.audit.record({
       actor: `nexus:${this.deps.holderId}`, action: 'approval-requested', target: run.stack, runId: run.id,

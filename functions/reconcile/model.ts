@@ -74,7 +74,9 @@ export interface RunRecord {
   id: string;
   stack: string;
   commit?: string;
+  /** The commit's author(s) (`Name <email>`), from Git; the trigger's hint only when Git has none. */
   author?: string;
+  authorSource?: 'git' | 'hint';
   trigger: Trigger;
   requestedBy?: string;
   dryRun: boolean;

@@ -107,7 +107,7 @@ export class ReconcileService {
   }
 
   approvals(status?: ApprovalRecord['status']): Promise<ApprovalRecord[]> {
-    return this.stores.approvals.list({ status });
+    return this.stores.approvals.list({ status, now: this.deps.now() });
   }
 
   /**

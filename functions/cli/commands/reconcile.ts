@@ -97,11 +97,11 @@ export function register(program: Command): void {
     .argument('[stack]', 'the stack (management group) to reconcile')
     .option('--all', 'every stack of the desired state')
     .option('--dry-run', 'preview and gates only, never apply')
-    .option('--commit <sha>', 'the commit the desired state comes from (recorded with the run)')
-    .option('--author <who>', "the commit's author (never allowed to approve it)")
+    // No --author: the two-person rule reads the commit's author from Git, never from the caller.
+    .option('--commit <sha>', 'the commit the desired state comes from (recorded with the run; its Git author may not approve it)')
     .option('--wait <seconds>', 'how long to wait for another instance holding the stack', '300')
     .option('--json', 'print JSON: {"runs":[...]}')
-    .action(async (stack: string | undefined, opts: { all?: boolean; dryRun?: boolean; commit?: string; author?: string; wait: string; json?: boolean }) => {
+    .action(async (stack: string | undefined, opts: { all?: boolean; dryRun?: boolean; commit?: string; wait: string; json?: boolean }) => {
       if (!stack && !opts.all) throw new UserError('name a stack, or pass --all');
       if (stack && opts.all) throw new UserError('name a stack or pass --all, not both');
       const wait = Number(opts.wait);
@@ -109,10 +109,10 @@ export function register(program: Command): void {
       const principal = await cliPrincipal();
       const svc = await cliService();
       const results = await guarded(async () => {
-        if (stack) return [await svc.reconcile(principal, { stack, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, author: opts.author, leaseWaitMs: wait * 1000 })];
+        if (stack) return [await svc.reconcile(principal, { stack, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, leaseWaitMs: wait * 1000 })];
         const state = await svc.deps.compile();
         const out: ReconcileResult[] = [];
-        for (const s of state.stacks) out.push(await svc.reconcile(principal, { stack: s.name, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, author: opts.author, leaseWaitMs: wait * 1000, state }));
+        for (const s of state.stacks) out.push(await svc.reconcile(principal, { stack: s.name, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, leaseWaitMs: wait * 1000, state }));
         return out;
       });
       if (opts.json) {

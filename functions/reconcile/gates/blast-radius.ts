@@ -2,7 +2,7 @@
 // role assignment at management-group scope without an approval.
 import type { ResourceChange } from '../../../stacks/engine/changeset.ts';
 import { changeKind, changeTargets, isDeleteOp, isMutating, type ChangeKind } from '../scope.ts';
-import { approvalState } from './approvals.ts';
+import { approvalRequirements, approvalState } from './approvals.ts';
 import type { Gate } from './types.ts';
 
 export function countByKind(changes: ResourceChange[]): Partial<Record<ChangeKind, number>> {
@@ -42,7 +42,7 @@ export const blastRadiusGate: Gate = (ctx, cs) => {
   }
   const protectedOnes = protectedDeletes(cs.changes);
   if (protectedOnes.length > 0) {
-    const state = approvalState(ctx);
+    const state = approvalState(ctx, approvalRequirements(cs, ctx.guardrails));
     if (state.valid) {
       return {
         gate: 'blast-radius', pass: true, reason: 'PROTECTED_DELETE_APPROVED',

@@ -47,7 +47,12 @@ export interface ApprovalRecord {
   liveFingerprint: string;
   requirements: ApprovalRequirement[];
   commit?: string;
+  /** The commit's author(s) as Git records them (`Name <email>`), or the trigger's hint. */
   author?: string;
+  /** Who asked for the run (never allowed to approve it). */
+  requestedBy?: string;
+  /** Lower-cased names and emails that may not approve: the commit's author(s) and the requester. */
+  excluded?: string[];
   createdAt: string;
   expiresAt: string;
   votes: ApprovalVote[];

@@ -5,7 +5,7 @@
 import type { Principal } from '../../platform/identity.ts';
 import type { StorageConfig } from '../../platform/storage-config.ts';
 import { Table, odata, type Row } from '../../platform/tables.ts';
-import { requirementsMet } from '../gates/approvals.ts';
+import { excludedApprovers, identities, isExcluded, requirementsMet } from '../gates/approvals.ts';
 import type { ApprovalRecord, ApprovalRequirement, ApprovalVote } from '../gates/types.ts';
 
 /** Where votes come from. The API source's votes are written to the record by `vote()`. */
@@ -30,10 +30,12 @@ export function actorName(p: Pick<Principal, 'id' | 'name' | 'email'>): string {
   return p.email ?? p.name ?? p.id;
 }
 
-function isAuthor(p: Pick<Principal, 'id' | 'name' | 'email'>, author: string | undefined): boolean {
-  if (!author) return false;
-  const a = author.toLowerCase();
-  return [p.id, p.name, p.email, p.email?.split('@')[0]].some((x) => x && x.toLowerCase() === a);
+/** Why the principal may not approve the request, or undefined. */
+function exclusion(p: Pick<Principal, 'id' | 'name' | 'email'>, rec: ApprovalRecord): string | undefined {
+  const who = [p.id, p.name, p.email];
+  if (isExcluded(who, identities(rec.requestedBy))) return `${actorName(p)} requested run '${rec.runId}' and cannot approve it`;
+  if (isExcluded(who, excludedApprovers(rec))) return `${actorName(p)} is the author of commit ${rec.commit ?? ''}`.trim() + ' and cannot approve it';
+  return undefined;
 }
 
 export class ApprovalStore {
@@ -48,18 +50,49 @@ export class ApprovalStore {
     return { ...rest, id: rowKey, runId: rowKey, stack: partitionKey, votes: rest.votes ?? [], requirements: rest.requirements ?? [] };
   }
 
-  /** The newest request of a stack (run ids sort newest first). */
-  async latest(stack: string): Promise<ApprovalRecord | undefined> {
-    const page = await this.table.page({ partitionKey: stack, pageSize: 1 });
-    return page.items[0] ? this.toRecord(page.items[0]) : undefined;
+  /** Whether an open request is past its expiry at `now`. */
+  private due(rec: ApprovalRecord, now: Date): boolean {
+    return (rec.status === 'pending' || rec.status === 'approved') && Date.parse(rec.expiresAt) <= now.getTime();
   }
 
-  async get(id: string): Promise<ApprovalRecord | undefined> {
+  /** Marks an open request past its expiry as `expired` (once; a concurrent change wins). */
+  private async expireIfDue(rec: ApprovalRecord, now: Date): Promise<ApprovalRecord> {
+    if (!this.due(rec, now)) return rec;
+    const row = await this.table.update(rec.stack, rec.id, (cur) => {
+      if (!cur) return undefined;
+      const c = this.toRecord(cur);
+      if (!this.due(c, now)) return undefined;
+      const { id: _i, stack: _s, runId: _r, ...next } = { ...c, status: 'expired' as const };
+      return next;
+    });
+    return row ? this.toRecord(row) : ((await this.getRaw(rec.id)) ?? rec);
+  }
+
+  private async getRaw(id: string): Promise<ApprovalRecord | undefined> {
     for await (const r of this.table.query({ filter: odata`RowKey eq ${id}` })) return this.toRecord(r);
     return undefined;
   }
 
-  async list(opts: { status?: ApprovalRecord['status']; stack?: string } = {}): Promise<ApprovalRecord[]> {
+  /** The newest request of a stack (run ids sort newest first); expired ones read as `expired`. */
+  async latest(stack: string, now = new Date()): Promise<ApprovalRecord | undefined> {
+    const page = await this.table.page({ partitionKey: stack, pageSize: 1 });
+    return page.items[0] ? this.expireIfDue(this.toRecord(page.items[0]), now) : undefined;
+  }
+
+  async get(id: string, now = new Date()): Promise<ApprovalRecord | undefined> {
+    const rec = await this.getRaw(id);
+    return rec ? this.expireIfDue(rec, now) : undefined;
+  }
+
+  /**
+   * Requests, oldest first. Open requests past their expiry are marked `expired` first, so
+   * `status: 'pending'` never lists them and `status: 'expired'` does.
+   */
+  async list(opts: { status?: ApprovalRecord['status']; stack?: string; now?: Date } = {}): Promise<ApprovalRecord[]> {
+    const now = opts.now ?? new Date();
+    const open: ApprovalRecord[] = [];
+    for await (const r of this.table.query({ partitionKey: opts.stack, filter: odata`status eq ${'pending'} or status eq ${'approved'}` })) open.push(this.toRecord(r));
+    await Promise.all(open.filter((r) => this.due(r, now)).map((r) => this.expireIfDue(r, now)));
     const out: ApprovalRecord[] = [];
     const filter = opts.status ? odata`status eq ${opts.status}` : undefined;
     for await (const r of this.table.query({ partitionKey: opts.stack, filter })) out.push(this.toRecord(r));
@@ -69,7 +102,9 @@ export class ApprovalStore {
   /** Opens a request for a held run; earlier open requests of the stack are superseded. */
   async request(p: {
     stack: string; runId: string; changeSetHash: string; desiredStateHash: string; liveFingerprint: string;
-    requirements: ApprovalRequirement[]; commit?: string; author?: string; now: Date; expiresAfterMinutes: number;
+    requirements: ApprovalRequirement[]; commit?: string; author?: string; requestedBy?: string;
+    /** Identities that may not approve besides the requester (the commit's authors). */
+    excluded?: string[]; now: Date; expiresAfterMinutes: number;
   }): Promise<ApprovalRecord> {
     for (const open of await this.list({ stack: p.stack })) {
       if (open.status === 'pending' || open.status === 'approved') await this.setStatus(open, 'superseded');
@@ -77,13 +112,14 @@ export class ApprovalStore {
     const value = {
       status: 'pending' as const, changeSetHash: p.changeSetHash, desiredStateHash: p.desiredStateHash,
       liveFingerprint: p.liveFingerprint, requirements: p.requirements, commit: p.commit, author: p.author,
+      requestedBy: p.requestedBy, excluded: excludedApprovers({ excluded: p.excluded ?? identities(p.author), requestedBy: p.requestedBy }),
       createdAt: p.now.toISOString(), expiresAt: new Date(p.now.getTime() + p.expiresAfterMinutes * 60_000).toISOString(), votes: [],
     };
     return this.toRecord(await this.table.insert(p.stack, p.runId, value));
   }
 
   private async mutate(id: string, fn: (cur: ApprovalRecord) => ApprovalRecord): Promise<ApprovalRecord> {
-    const found = await this.get(id);
+    const found = await this.getRaw(id);
     if (!found) throw new ApprovalError(404, `no approval request for run '${id}'`);
     const row = await this.table.update(found.stack, id, (cur) => {
       if (!cur) throw new ApprovalError(404, `no approval request for run '${id}'`);
@@ -98,14 +134,15 @@ export class ApprovalStore {
   }
 
   /**
-   * Records one approver's vote. Refused for the commit's author, for someone outside every
+   * Records one approver's vote. Refused for the commit's author and the run's requester, for someone outside every
    * required group, twice by one person, and on requests that are no longer pending.
    */
   async vote(id: string, principal: Principal, source = 'api', now = new Date()): Promise<ApprovalRecord> {
     return this.mutate(id, (cur) => {
       if (cur.status !== 'pending') throw new ApprovalError(409, `run '${id}' is ${cur.status}, not pending approval`);
       if (Date.parse(cur.expiresAt) <= now.getTime()) throw new ApprovalError(409, `the approval request of run '${id}' expired at ${cur.expiresAt}`);
-      if (isAuthor(principal, cur.author)) throw new ApprovalError(403, `${actorName(principal)} is the author of commit ${cur.commit ?? ''}`.trim() + ' and cannot approve it');
+      const excluded = exclusion(principal, cur);
+      if (excluded) throw new ApprovalError(403, excluded);
       const groups = cur.requirements.map((r) => r.group).filter((g) => principal.groups.includes(g));
       if (groups.length === 0) {
         throw new ApprovalError(403, `approving run '${id}' needs membership of ${[...new Set(cur.requirements.map((r) => r.group))].join(' or ')}`);

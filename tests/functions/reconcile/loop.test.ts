@@ -11,6 +11,12 @@ import { ApprovalError } from '../../../functions/reconcile/store/approvals.ts';
 import { BlobLease } from '../../../functions/platform/leases.ts';
 import { createLogger } from '../../../functions/platform/logger.ts';
 import { Writable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commitAuthor, trackedCommit } from '../../../functions/reconcile/tracked-commit.ts';
+import { RateLimitStore } from '../../../functions/reconcile/store/ratelimits.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -202,30 +208,66 @@ test('preview reliability: an unknown value that matters fails closed, or degrad
 
 const person = (id: string, groups: string[]): Principal => ({ id, name: id, email: `${id}@contoso.com`, roles: ['PlatformEngineer'], groups });
 
-test('approvals: held with the change set pinned, the author cannot approve, approved runs apply', async () => {
+/** A Git repository whose one commit Carol Smith wrote: the tracked commit of the runs below. */
+function carolsCheckout(): string {
+  const repo = mkdtempSync(join(tmpdir(), 'nexus-rc-author-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo }).toString().trim();
+  git('init', '-q');
+  writeFileSync(join(repo, 'archetypes.yaml'), 'x: 1\n');
+  git('add', '.');
+  git('-c', 'user.name=Carol Smith', '-c', 'user.email=carol@contoso.com', 'commit', '-qm', 'carol changes roles');
+  return repo;
+}
+
+test('approvals: held with the change set pinned; the Git author and the requester cannot approve; approved runs apply', async () => {
   const name = unique('rcappr');
+  const repo = carolsCheckout();
   const guard = { ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 1 }] } };
-  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1, roleAssignment: '7a0b1c2d-0000-4000-8000-000000000001' }), guard);
-  const held = done(await rec.reconcile({ stack: name, trigger: 'push', commit: 'abc', author: 'carol@contoso.com' }));
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1, roleAssignment: '7a0b1c2d-0000-4000-8000-000000000001' }), guard, {
+    trackedCommit: () => trackedCommit(repo), commitAuthor: (c) => commitAuthor(repo, c),
+  });
+  // The caller's claim of who wrote the commit does not replace what Git says.
+  const held = done(await rec.reconcile({ stack: name, trigger: 'manual', author: 'mallory@contoso.com', requestedBy: 'rita@contoso.com' }));
   assert.equal([held.decision, held.reasons], ['pending-approval', ['APPROVAL_REQUIRED']]);
+  assert.equal([held.author, held.authorSource], ['Carol Smith <carol@contoso.com>', 'git']);
   assert.is(held.approvalId, held.id);
   assert.is(await L.exists(mg(name)), false);
   const pending = await L.stores.approvals.get(held.id);
-  assert.equal([pending?.status, pending?.changeSetHash, pending?.author], ['pending', held.changeSetHash, 'carol@contoso.com']);
+  assert.equal([pending?.status, pending?.changeSetHash, pending?.author, pending?.requestedBy], ['pending', held.changeSetHash, 'Carol Smith <carol@contoso.com>', 'rita@contoso.com']);
 
-  // A second reconcile of the same preview keeps the same request.
-  const still = done(await rec.reconcile({ stack: name, trigger: 'timer', commit: 'abc', author: 'carol@contoso.com' }));
-  assert.equal([still.decision, still.reasons, still.approvalId], ['pending-approval', ['APPROVAL_PENDING'], held.id]);
+  // A timer run of the same preview (no requester) keeps the same request and still knows the author.
+  const still = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
+  assert.equal([still.decision, still.reasons, still.approvalId, still.author], ['pending-approval', ['APPROVAL_PENDING'], held.id, held.author]);
 
-  await L.stores.approvals.vote(held.id, person('carol', ['platform'])).then(() => assert.unreachable(), (e) => assert.instance(e, ApprovalError));
+  const refused = (p: Principal, re: RegExp) => L.stores.approvals.vote(held.id, p).then(() => assert.unreachable(), (e) => { assert.instance(e, ApprovalError); assert.match(e.message, re); });
+  await refused({ id: 'c1', name: 'Carol Smith', email: 'c.smith@fabrikam.com', roles: ['PlatformEngineer'], groups: ['platform'] }, /author of commit/);
+  await refused(person('carol', ['platform']), /author of commit/);
+  await refused(person('rita', ['platform']), /requested run/);
   const approved = await L.stores.approvals.vote(held.id, person('ann', ['platform']));
   assert.is(approved.status, 'approved');
-  const applied = done(await rec.reconcile({ stack: name, trigger: 'approval', commit: 'abc', author: 'carol@contoso.com' }));
+  const applied = done(await rec.reconcile({ stack: name, trigger: 'approval' }));
   assert.is(applied.decision, 'applied', applied.error);
   assert.is(gate(applied, 'approvals').reason, 'APPROVED');
   assert.is(applied.approvalId, held.id);
   assert.is((await L.stores.approvals.get(held.id))?.status, 'applied');
   assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/roleAssignments/7a0b1c2d-0000-4000-8000-000000000001`, '2022-04-01'));
+});
+
+test('an approval given under looser rules does not apply once the rules need more approvers', async () => {
+  const name = unique('rctight');
+  const rule = (approvers: number) => ({ ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers }] } });
+  const state = () => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0, roleAssignment: '7b0b1c2d-0000-4000-8000-000000000001' });
+  const loose = await L.reconciler(state, rule(1));
+  const held = done(await loose.reconcile({ stack: name, trigger: 'manual' }));
+  assert.is(held.decision, 'pending-approval');
+  assert.is((await L.stores.approvals.vote(held.id, person('ann', ['platform']))).status, 'approved');
+  const tight = await L.reconciler(state, rule(2));
+  const run = done(await tight.reconcile({ stack: name, trigger: 'approval' }));
+  assert.equal([run.decision, run.reasons], ['pending-approval', ['APPROVAL_STALE']]);
+  assert.match(gate(run, 'approvals').details.message, /requirements moved/);
+  assert.is(await L.exists(mg(name)), false);
+  const next = await L.stores.approvals.get(run.approvalId!);
+  assert.equal([next?.status, next?.requirements[0].approvers], ['pending', 2]);
 });
 
 test('a stale approval is refused: the desired state moved after the approved preview', async () => {
@@ -264,7 +306,8 @@ test('an approval no longer applies once it expired, or once the live state move
   assert.equal([expired.decision, expired.reasons], ['pending-approval', ['APPROVAL_EXPIRED']]);
   assert.match(gate(expired, 'approvals').details.message, /expired at/);
   assert.is.not(expired.approvalId, held.id);
-  assert.is((await L.stores.approvals.get(held.id))?.status, 'superseded');
+  assert.is((await L.stores.approvals.get(held.id))?.status, 'expired', 'marked when the gate saw it');
+  assert.ok((await L.stores.approvals.list({ status: 'expired', stack: name })).some((a) => a.id === held.id));
   await L.stores.approvals.vote(expired.approvalId!, person('ann', ['platform']));
 
   // Someone edits the applied assignment behind Nexus's back: the approved preview is stale.
@@ -281,6 +324,55 @@ test('dry run: gates pass, nothing is applied', async () => {
   const run = done(await rec.reconcile({ stack: name, trigger: 'manual', dryRun: true }));
   assert.is(run.decision, 'dry-run');
   assert.ok(run.gates.every((g) => g.pass));
+  assert.is(await L.exists(mg(name)), false);
+});
+
+test('a dry run that needs approval opens no request and writes nothing an approval could act on', async () => {
+  const name = unique('rcdryap');
+  const guard = { ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 1 }] } };
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0, roleAssignment: '7c0b1c2d-0000-4000-8000-000000000001' }), guard);
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual', dryRun: true }));
+  assert.equal([run.decision, run.reasons, run.approvalId], ['dry-run', ['APPROVAL_REQUIRED'], undefined]);
+  assert.match(gate(run, 'approvals').details.message, /needs approval: 1 from platform/);
+  assert.is(await L.stores.approvals.latest(name), undefined, 'no approval request');
+  assert.equal((await L.stores.audit.list({ target: name })).filter((a) => a.action.startsWith('approval')), []);
+  assert.is(await L.exists(mg(name)), false);
+});
+
+test('a dry run blocked by a rate limit starts no cooldown', async () => {
+  const name = unique('rcdryrl');
+  const rateLimits = await RateLimitStore.open(L.stores.cfg, `ratelimitsdry${Date.now().toString(36)}`);
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0 }),
+    { ...allowRc, rateLimits: { maxChangesPerInterval: { managementGroups: 0 } } }, { stores: { ...L.stores, rateLimits } });
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual', dryRun: true }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['RATE_LIMIT']]);
+  assert.match(gate(run, 'rate-limits').details.message, /managementGroups: 0 used \+ 1 planned > 0/);
+  assert.equal((await rateLimits.snapshot()).counters, {}, 'no counter, no cooldown');
+  assert.equal((await L.stores.audit.list({ target: name })).map((a) => a.action), ['block']);
+  // The same run for real does start the cooldown.
+  done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.ok((await rateLimits.snapshot()).counters.managementGroups?.cooldownUntil);
+});
+
+test('the kill switch is read again after the rate counters are consumed, right before apply', async () => {
+  const name = unique('rckill3');
+  const real = await RateLimitStore.open(L.stores.cfg, `ratelimitskill${Date.now().toString(36)}`);
+  // Real counters in Azurite; an Admin turns the switch on while this instance is consuming.
+  const rateLimits = Object.assign(Object.create(real) as RateLimitStore, {
+    consume: async (...args: Parameters<RateLimitStore['consume']>) => {
+      await L.stores.settings.setKillSwitch(true, 'admin@contoso.com', 'during consume');
+      return real.consume(...args);
+    },
+  });
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc, { stores: { ...L.stores, rateLimits } });
+  try {
+    const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+    assert.equal([run.decision, run.reasons], ['blocked', ['KILL_SWITCH']]);
+    assert.is(gate(run, 'kill-switch').details.atApply, true);
+    assert.is((await real.snapshot()).counters.managementGroups?.count, 1, 'the counters had been consumed');
+  } finally {
+    await L.stores.settings.setKillSwitch(false, 'admin@contoso.com', 'over');
+  }
   assert.is(await L.exists(mg(name)), false);
 });
 

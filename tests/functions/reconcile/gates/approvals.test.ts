@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { approvalsGate, requirementsMet } from '../../../../functions/reconcile/gates/approvals.ts';
+import { approvalsGate, identities, requirementsMet } from '../../../../functions/reconcile/gates/approvals.ts';
 import type { ApprovalRecord } from '../../../../functions/reconcile/gates/types.ts';
 import { changeSet, context, managementGroup, policyAssignment, roleAssignment } from '../fixtures.ts';
 
@@ -83,6 +83,45 @@ test('the commit author and people outside the group do not count', () => {
   assert.is(requirementsMet({ ...base, author: 'ann' }), false);
   assert.is(requirementsMet({ ...base, votes: [base.votes[0], { ...base.votes[1], groups: ['other'] }] }), false);
   assert.is(requirementsMet({ ...base, votes: [base.votes[0], { ...base.votes[0], at: 'later' }] }), false);
+});
+
+test('an approval given under looser rules does not satisfy tightened ones', () => {
+  // Approved when one approver from platform was enough; the rule now asks for two.
+  const loose = record({ requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }], votes: [record().votes[0]] });
+  const r = approvalsGate(context({ guardrails, approval: loose }), roles);
+  assert.is(r.pass, false);
+  assert.is(r.reason, 'APPROVAL_STALE');
+  assert.equal(r.details.stale, ['requirements']);
+  // Even with enough votes in number: the rule now names another group.
+  const otherGroup = { approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'security', approvers: 2 }] } };
+  const r2 = approvalsGate(context({ guardrails: otherGroup, approval: record() }), roles);
+  assert.is(r2.pass, false);
+  assert.is(r2.reason, 'APPROVAL_STALE');
+  // The same rules as at approval time: passes.
+  assert.is(approvalsGate(context({ guardrails, approval: record() }), roles).pass, true);
+});
+
+test('a rejection of this preview stands even when the rules changed', () => {
+  const loose = { approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers: 1 }] } };
+  const r = approvalsGate(context({ guardrails: loose, approval: record({ status: 'rejected', rejectedBy: 'dan' }) }), roles);
+  assert.is(r.reason, 'APPROVAL_REJECTED');
+});
+
+test('an approval marked expired no longer counts', () => {
+  assert.is(approvalsGate(context({ guardrails, approval: record({ status: 'expired' }) }), roles).reason, 'APPROVAL_EXPIRED');
+});
+
+test('identities: names and emails, any case, emails also by their local part', () => {
+  assert.equal(identities('Carol Smith <Carol@Contoso.com>'), ['carol smith', 'carol@contoso.com', 'carol']);
+  assert.equal(identities(undefined, ' ', 'bob'), ['bob']);
+});
+
+test('the commit author (by name or email) and the requester do not count as approvers', () => {
+  const base = record({ author: 'Ann Lee <ANN@contoso.com>', votes: [{ by: 'ann@contoso.com', groups: ['platform'], at: 'x', source: 'api' }, { by: 'bob', groups: ['platform'], at: 'x', source: 'api' }] });
+  assert.is(requirementsMet(base), false);
+  assert.is(requirementsMet({ ...base, author: 'Ann Lee', votes: base.votes.map((v, i) => (i === 0 ? { ...v, by: 'al@fabrikam.com', name: 'ann lee' } : v)) }), false);
+  assert.is(requirementsMet({ ...base, author: undefined, requestedBy: 'bob' }), false);
+  assert.is(requirementsMet({ ...base, author: undefined }), true);
 });
 
 test.run();

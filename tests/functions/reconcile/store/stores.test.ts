@@ -130,7 +130,8 @@ test('approvals: a new request supersedes the open one; expired requests refuse 
   const old = await stores.approvals.request({ ...base, runId: newRunId(t0.getTime()), now: t0, expiresAfterMinutes: 60 });
   await stores.approvals.vote(old.id, who('x', ['g']), 'api', new Date()).then(() => assert.unreachable(), (e) => assert.match(e.message, /expired/));
   const fresh = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date(), expiresAfterMinutes: 60 });
-  assert.is((await stores.approvals.get(old.id))?.status, 'superseded');
+  // Past its expiry before the new request came: it reads as expired, not superseded.
+  assert.is((await stores.approvals.get(old.id))?.status, 'expired');
   const rej = await stores.approvals.reject(fresh.id, who('y', ['g']), 'not during the freeze');
   assert.equal([rej.status, rej.rejectedBy, rej.reason], ['rejected', 'y@contoso.com', 'not during the freeze']);
   await stores.approvals.vote('missing', who('x', ['g'])).then(() => assert.unreachable(), (e) => assert.is(e.status, 404));
@@ -145,6 +146,56 @@ test('approvals: votes from another source are merged by the loop', async () => 
   const merged = await stores.approvals.collect(rec, [github]);
   assert.is(merged.status, 'approved');
   assert.is(merged.votes[0].source, 'github-environment');
+});
+
+test('approvals: the commit author (by name or email, any case) and the requester cannot approve', async () => {
+  const rec = await stores.approvals.request({
+    stack: `ap-author-${Date.now().toString(36)}`, runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }], author: 'Carol Smith <Carol.Smith@Contoso.com>', commit: 'abc123',
+    requestedBy: 'rita@contoso.com', now: new Date(), expiresAfterMinutes: 60,
+  });
+  const refused = (p: Principal, re: RegExp) => stores.approvals.vote(rec.id, p).then(() => assert.unreachable(), (e) => {
+    assert.instance(e, ApprovalError); assert.is(e.status, 403); assert.match(e.message, re);
+  });
+  // The same person under another address but the author's name, or the author's address under another name.
+  await refused({ id: 'u1', name: 'carol smith', email: 'csmith@fabrikam.com', roles: ['PlatformEngineer'], groups: ['platform'] }, /author of commit abc123/);
+  await refused({ id: 'u2', name: 'C. S.', email: 'CAROL.SMITH@contoso.com', roles: ['PlatformEngineer'], groups: ['platform'] }, /author of commit abc123/);
+  await refused(who('rita', ['platform']), /requested run/);
+  // A vote recorded some other way (another source) by an excluded person does not count either.
+  const stored = await stores.approvals.get(rec.id);
+  assert.ok(stored?.excluded?.includes('carol.smith@contoso.com') && stored.excluded.includes('rita@contoso.com'), JSON.stringify(stored?.excluded));
+  const sneaky = { name: 'gh', votes: async () => [{ by: 'carol.smith@contoso.com', groups: ['platform'], at: new Date().toISOString(), source: 'gh' }] };
+  assert.is((await stores.approvals.collect(stored!, [sneaky])).status, 'pending');
+  assert.is((await stores.approvals.vote(rec.id, who('ann', ['platform']))).status, 'approved');
+});
+
+test('approvals: with no known author the configured number of approvers is still needed, the requester excluded', async () => {
+  const rec = await stores.approvals.request({
+    stack: `ap-noauthor-${Date.now().toString(36)}`, runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    requirements: [{ rule: 'roles', group: 'platform', approvers: 2 }], requestedBy: 'rita@contoso.com', now: new Date(), expiresAfterMinutes: 60,
+  });
+  await stores.approvals.vote(rec.id, who('rita', ['platform'])).then(() => assert.unreachable(), (e) => assert.match(e.message, /requested run/));
+  assert.is((await stores.approvals.vote(rec.id, who('ann', ['platform']))).status, 'pending');
+  assert.is((await stores.approvals.vote(rec.id, who('bob', ['platform']))).status, 'approved');
+});
+
+test('approvals: open requests past their expiry are marked expired when listed or read', async () => {
+  const stack = `ap-exp-${Date.now().toString(36)}`;
+  const t0 = new Date(Date.now() - 3 * 3600_000);
+  const base = { stack, changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l', requirements: [{ rule: 'r', group: 'g', approvers: 1 }], expiresAfterMinutes: 60 };
+  const old = await stores.approvals.request({ ...base, runId: newRunId(t0.getTime()), now: t0 });
+  assert.is(old.status, 'pending');
+  const pending = await stores.approvals.list({ status: 'pending', stack });
+  assert.equal(pending.map((r) => r.id), [], 'an expired request is not pending');
+  assert.equal((await stores.approvals.list({ status: 'expired', stack })).map((r) => [r.id, r.status]), [[old.id, 'expired']]);
+  // Across all stacks too (what `nexus approvals --status expired` and the gauge read).
+  assert.ok((await stores.approvals.list({ status: 'expired' })).some((r) => r.id === old.id));
+  assert.ok(!(await stores.approvals.list({ status: 'pending' })).some((r) => r.id === old.id));
+  // A request read by the loop at a later clock expires then.
+  const fresh = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date() });
+  assert.is((await stores.approvals.latest(stack))?.status, 'pending');
+  assert.is((await stores.approvals.latest(stack, new Date(Date.now() + 2 * 3600_000)))?.status, 'expired');
+  assert.is((await stores.approvals.get(fresh.id))?.status, 'expired', 'stored, not only computed');
 });
 
 test.run();
