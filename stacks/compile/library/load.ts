@@ -32,11 +32,16 @@ export function loadLibraries(dirs: string[]): Library {
 }
 
 function loadWithDependencies(dir: string, lib: Library, seen: Set<string>, chain: string[]): void {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!isDirectory(dir)) {
     const from = chain.at(-1);
     throw new InputError(from ? join(from, METADATA_FILE) : dir, from ? 'dependencies' : '', `library directory not found: ${dir}`);
   }
-  const real = realpathSync(dir);
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch (err) {
+    throw unreadable(dir, err);
+  }
   if (seen.has(real)) return;
   seen.add(real);
   const metaFile = join(dir, METADATA_FILE);
@@ -50,6 +55,21 @@ function loadWithDependencies(dir: string, lib: Library, seen: Set<string>, chai
     });
   }
   loadDirectory(dir, lib);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw unreadable(path, err);
+  }
+}
+
+/** A file system error (permissions, I/O) as bad input naming the path, never a stack trace. */
+function unreadable(path: string, err: unknown): InputError {
+  const e = err as NodeJS.ErrnoException;
+  return new InputError(path, '', `cannot read library directory: ${e.code ?? 'error'}${e.code === 'EACCES' || e.code === 'EPERM' ? ' (permission denied)' : ''}`);
 }
 
 /** A dependency is a local path: absolute, relative to the library, or relative to the library repository root. */
@@ -66,7 +86,7 @@ function dependencyDir(dir: string, ownPath: string | undefined, ref: string, me
       candidates.push(resolve(parts.slice(0, -own.length).join(sep) || sep, p));
     }
   }
-  const found = candidates.find((c) => existsSync(c) && statSync(c).isDirectory());
+  const found = candidates.find((c) => isDirectory(c));
   if (!found) throw new InputError(metaFile, field, `no library directory at ${candidates.join(' or ')}`);
   return found;
 }
@@ -74,7 +94,13 @@ function dependencyDir(dir: string, ownPath: string | undefined, ref: string, me
 function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch (err) {
+      throw unreadable(d, err);
+    }
+    for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = join(d, e.name);
       if (e.isDirectory()) walk(full);

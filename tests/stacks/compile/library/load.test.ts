@@ -3,6 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { InputError } from '../../../../stacks/compile/errors.ts';
 import { loadLibraries } from '../../../../stacks/compile/library/load.ts';
 import { BASE, FIXTURES, NEXUS, tmpLibrary } from '../tmp-library.ts';
@@ -107,6 +109,33 @@ test('YAML that is not nexus/v1 is left alone; unknown nexus kinds are a warning
   const dir = tmpLibrary({ 'other.yaml': 'scopes: { allow: [] }\n', 'k.yaml': 'apiVersion: nexus/v1\nkind: Archetpye\nmetadata: { name: x }\n' });
   const lib = loadLibraries([dir]);
   assert.equal(lib.findings.map((f) => [f.severity, f.code, f.path]), [['warning', 'unknown-kind', 'kind']]);
+});
+
+test('a library folder that cannot be read is an InputError naming it (permissions), not a stack trace', () => {
+  const lib = tmpLibrary({ 'ok.alz_archetype_definition.json': { name: 'ok' } });
+  const locked = join(lib, 'locked');
+  mkdirSync(locked);
+  chmodSync(lib, 0o755);
+  chmodSync(locked, 0o000);
+  // Root reads any folder: the child drops to nobody after loading the modules, then loads the library.
+  const child = join(lib, 'child.ts');
+  writeFileSync(
+    child,
+    `import { loadLibraries } from ${JSON.stringify(new URL('../../../../stacks/compile/library/load.ts', import.meta.url).pathname)};\n` +
+      `if (process.getuid?.() === 0) { process.setgid(65534); process.setuid(65534); }\n` +
+      `try { loadLibraries([${JSON.stringify(lib)}]); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ name: e.name, file: e.file, message: e.message})); }\n`,
+  );
+  chmodSync(child, 0o644);
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ['--import', 'tsx', child], { cwd: new URL('../../../../', import.meta.url).pathname, encoding: 'utf8' }).trim();
+  } finally {
+    chmodSync(locked, 0o755);
+  }
+  const r = JSON.parse(out);
+  assert.is(r.name, 'InputError');
+  assert.is(r.file, locked);
+  assert.is(r.message, `${locked}: cannot read library directory: EACCES (permission denied)`);
 });
 
 test.run();
