@@ -7,6 +7,8 @@ import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
 import { toFunctionsHandler } from './platform/functions-http.ts';
 import { storageConfig } from './platform/storage-config.ts';
 import { reconcileService } from './reconcile/service.ts';
+import { parseSchedule } from './reconcile/schedule.ts';
+import { reconcileTick } from './reconcile/scheduler.ts';
 import { catalogJobs, type Job } from './jobs.ts';
 
 /** The part of @azure/functions' `app` that Nexus uses (tests pass a recorder). */
@@ -21,10 +23,15 @@ interface Worker {
   jobs: Job[];
 }
 
-/** NCRONTAB schedules (seconds first), each overridable from the app settings. */
+/**
+ * NCRONTAB schedules (seconds first), each overridable from the app settings. The reconcile timer
+ * only ticks (NEXUS_RECONCILE_TICK_CRON, every minute): each tick reconciles the stacks whose own
+ * interval has passed (NEXUS_RECONCILE_INTERVAL_MINUTES and NEXUS_RECONCILE_SCHEDULE's
+ * `stack:x=5,domain:y=30`, see reconcile/schedule.ts), as the local server's timer does.
+ */
 export function schedules(env: NodeJS.ProcessEnv = process.env) {
   return {
-    reconcile: env.NEXUS_RECONCILE_SCHEDULE || '0 */10 * * * *',
+    reconcile: env.NEXUS_RECONCILE_TICK_CRON || '0 * * * * *',
     resourceGraph: env.NEXUS_RESOURCE_GRAPH_SCHEDULE || '0 */5 * * * *',
     pulumiState: env.NEXUS_PULUMI_STATE_SCHEDULE || '30 * * * * *',
     inbox: env.NEXUS_INBOX_SCHEDULE || '*/15 * * * * *',
@@ -48,6 +55,9 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
     if (j) await j.run();
   };
   const at = schedules(env);
+  // A schedule mistake (e.g. an NCRONTAB string in NEXUS_RECONCILE_SCHEDULE) stops the app here,
+  // with the variable named, rather than failing every tick.
+  parseSchedule(env.NEXUS_RECONCILE_SCHEDULE);
 
   // Hono routes the request; Functions only hands it over (the host's route prefix is empty).
   app.http('api', {
@@ -57,7 +67,7 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
   });
   app.timer('reconcile', {
     schedule: at.reconcile,
-    handler: async () => { await (await reconcileService(env)).reconciler.reconcileAll({ trigger: 'timer' }); },
+    handler: async () => { await reconcileTick(env); },
   });
   app.timer('resource-graph-poll', { schedule: at.resourceGraph, handler: job('resource-graph-poll') });
   app.timer('pulumi-state-ingestion', { schedule: at.pulumiState, handler: job('pulumi-state-ingestion') });

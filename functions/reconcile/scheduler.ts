@@ -72,11 +72,15 @@ export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions =
   };
 }
 
-/** One timer pass with the process's shared reconciler (for an Azure Functions timer trigger). */
-export async function reconcileTick(env: NodeJS.ProcessEnv = process.env): Promise<ReconcileResult[]> {
-  const svc = await reconcileService(env);
+/**
+ * One timer pass (for an Azure Functions timer trigger that fires every minute or so): the stacks
+ * whose interval (NEXUS_RECONCILE_INTERVAL_MINUTES, NEXUS_RECONCILE_SCHEDULE) has passed are
+ * reconciled, the others wait. With the process's shared reconciler unless one is given.
+ */
+export async function reconcileTick(env: NodeJS.ProcessEnv = process.env, reconciler?: Reconciler): Promise<ReconcileResult[]> {
+  const rec = reconciler ?? (await reconcileService(env)).reconciler;
   const defaultMinutes = defaultIntervalMinutes(env);
   const schedule = env.NEXUS_RECONCILE_SCHEDULE;
   const period = Math.min(defaultMinutes, ...parseSchedule(schedule).map((e) => e.minutes));
-  return duePass(svc.reconciler, { defaultMinutes, schedule, slackMs: (period * 60_000) / 2 });
+  return duePass(rec, { defaultMinutes, schedule, slackMs: (period * 60_000) / 2 });
 }

@@ -28,7 +28,10 @@ test('one anonymous catch-all HTTP trigger (Nexus authenticates) and the four ti
   assert.is(http.get('api')!.authLevel, 'anonymous');
   assert.equal([...timers.keys()].sort(), ['inbox-drain', 'pulumi-state-ingestion', 'reconcile', 'resource-graph-poll']);
   assert.is(timers.get('reconcile')!.schedule, schedules(env).reconcile);
-  assert.is(schedules({ NEXUS_RECONCILE_SCHEDULE: '0 0 * * * *' }).reconcile, '0 0 * * * *');
+  // The timer ticks every minute; NEXUS_RECONCILE_SCHEDULE is the per-stack intervals, not a cron.
+  assert.is(schedules({}).reconcile, '0 * * * * *');
+  assert.is(schedules({ NEXUS_RECONCILE_TICK_CRON: '0 */2 * * * *', NEXUS_RECONCILE_SCHEDULE: 'stack:corp=5' }).reconcile, '0 */2 * * * *');
+  assert.throws(() => registerFunctions({ http: () => {}, timer: () => {} }, { ...env, NEXUS_RECONCILE_SCHEDULE: '0 */10 * * * *' }), /NEXUS_RECONCILE_SCHEDULE: '0 \*\/10 \* \* \* \*' is not stack:/);
 });
 
 const call = (path: string, headers: Record<string, string> = {}) =>
