@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { alzLibraryDir, compile } from '../../../stacks/compile/index.ts';
 import { stableUuid } from '../../../stacks/compile/ids.ts';
 import { KIND_ORDER } from '../../../stacks/compile/desired-state.ts';
+import { tmpLibrary } from './tmp-library.ts';
 
 const c = compile({ libraries: [alzLibraryDir()], architecture: 'alz', rootMg: 'tenant-root', location: 'swedencentral' });
 const state = c.state;
@@ -104,6 +105,37 @@ test('policy assignment names stay within 24 characters and sit at their group s
   for (const r of state.resources.filter((x) => x.kind === 'policyAssignment')) {
     assert.ok(r.name.length <= 24, r.name);
     assert.is(r.id, `${r.scope}/providers/Microsoft.Authorization/policyAssignments/${r.name}`);
+  }
+});
+
+test('Modify assignments get their role assignments: Enable-DDoS-VNET from ALZ, Modify-NSG and Modify-UDR from a Nexus archetype', () => {
+  const NETWORK_CONTRIBUTOR = '/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7';
+  const MGS = '/providers/Microsoft.Management/managementGroups/';
+  const ddos = `${MGS}landingzones/providers/Microsoft.Authorization/policyAssignments/Enable-DDoS-VNET`;
+  const ddosRas = state.resources.filter((r) => r.kind === 'roleAssignment' && r.dependsOn.includes(ddos));
+  assert.ok(ddosRas.length >= 1, 'the ALZ Modify assignment has role assignments');
+  assert.ok(ddosRas.every((r) => r.scope === `${MGS}landingzones`));
+
+  const lib = tmpLibrary({
+    'modify.yaml': [
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: corp-modify }\nspec:\n  inherits: [corp]\n  policies:',
+      '    - { name: Modify-NSG, definition: Modify-NSG }',
+      '    - { name: Modify-UDR, definition: Modify-UDR, parameters: { addressPrefix: 0.0.0.0/0, nextHopType: VirtualAppliance, nextHopIpAddress: 10.0.0.4 } }',
+      '---',
+      'apiVersion: nexus/v1\nkind: Architecture\nmetadata: { name: alz-modify }\nspec:\n  extends: alz\n  rootManagementGroup: tenant-root\n  location: swedencentral\n  managementGroups:\n    - { id: corp, archetypes: [corp-modify] }',
+    ].join('\n'),
+  });
+  const m = compile({ libraries: [alzLibraryDir(), lib], architecture: 'alz-modify' }).state;
+  assert.equal(m.findings.filter((f) => f.severity === 'error'), []);
+  for (const name of ['Modify-NSG', 'Modify-UDR']) {
+    const paId = `${MGS}corp/providers/Microsoft.Authorization/policyAssignments/${name}`;
+    const pa = m.resources.find((r) => r.id === paId)!;
+    assert.equal(pa.body.identity, { type: 'SystemAssigned' }, `${name}: Modify needs an identity`);
+    assert.is(pa.body.location, 'swedencentral');
+    assert.is((pa.body.properties as any).policyDefinitionId, `${MGS}alz/providers/Microsoft.Authorization/policyDefinitions/${name}`, 'defined at the root of the hierarchy');
+    const ras = m.resources.filter((r) => r.kind === 'roleAssignment' && r.dependsOn.includes(paId));
+    assert.equal(ras.map((r) => [r.scope, r.stack, (r.body.properties as any).roleDefinitionId]), [[`${MGS}corp`, 'corp', NETWORK_CONTRIBUTOR]], name);
+    assert.equal((ras[0]!.body.properties as any).principalId, { $ref: paId, output: 'identity.principalId' });
   }
 });
 

@@ -83,4 +83,47 @@ test('archetype resources become resource entries with their Pulumi type and inp
   assert.is(s.stacks.find((x) => x.name === 'apps')!.resourceIds.at(-1), r.id);
 });
 
+test('rbac condition is passed with conditionVersion 2.0; without one neither is set', () => {
+  const condition = "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {acdd72a7-3385-48ef-bd42-f606fba81ae7}))";
+  const lib = tmpLibrary({
+    'x.yaml': `apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:\n  rbac:\n    - name: delegated\n      role: User Access Administrator\n      condition: ${JSON.stringify(condition)}\n      principals: [{ type: Group, objectId: 12121212-1212-1212-1212-121212121212 }]\n    - { role: Reader, principals: [{ type: User, objectId: 13131313-1313-1313-1313-131313131313 }] }\n`,
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['x'] }] }),
+  });
+  const s = compile({ libraries: [BASE, lib], architecture: 'test' }).state;
+  assert.equal(s.findings.filter((f) => f.severity === 'error'), []);
+  const ras = s.resources.filter((r) => r.kind === 'roleAssignment' && r.stack === 'apps');
+  const withCondition = ras.find((r) => (r.body.properties as any).principalId === '12121212-1212-1212-1212-121212121212')!;
+  assert.is((withCondition.body.properties as any).condition, condition);
+  assert.is((withCondition.body.properties as any).conditionVersion, '2.0');
+  const plain = ras.find((r) => (r.body.properties as any).principalId === '13131313-1313-1313-1313-131313131313')!;
+  assert.not.ok('condition' in plain.body.properties || 'conditionVersion' in plain.body.properties);
+});
+
+test('notScopes and nonComplianceMessages pass through to the assignment, and an inheriting override replaces them', () => {
+  const excluded = `${MG}apps-excluded`;
+  const lib = tmpLibrary({
+    'x.yaml': [
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:',
+      '  inherits:',
+      '    - name: workloads',
+      '      overrides:',
+      '        policies:',
+      `          Deny-Types: { notScopes: ["${MG}legacy"], nonComplianceMessages: [{ message: Ask the platform team first. }] }`,
+      '  policies:',
+      `    - { name: Own, definition: Audit-Thing, parameters: { tagName: owner }, notScopes: ["${excluded}"], nonComplianceMessages: [{ message: Tag it. }, { message: Per policy., policyDefinitionReferenceId: r1 }] }`,
+    ].join('\n'),
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['x'] }] }),
+  });
+  const s = compile({ libraries: [BASE, lib], architecture: 'test' }).state;
+  assert.equal(s.findings.filter((f) => f.severity === 'error'), []);
+  const props = (mg: string, name: string) => s.resources.find((r) => r.id === `${MG}${mg}/providers/Microsoft.Authorization/policyAssignments/${name}`)!.body.properties as any;
+  assert.equal(props('apps', 'Own').notScopes, [excluded]);
+  assert.equal(props('apps', 'Own').nonComplianceMessages, [{ message: 'Tag it.' }, { message: 'Per policy.', policyDefinitionReferenceId: 'r1' }]);
+  assert.equal(props('apps', 'Deny-Types').notScopes, [`${MG}legacy`]);
+  assert.equal(props('apps', 'Deny-Types').nonComplianceMessages, [{ message: 'Ask the platform team first.' }]);
+  // The ALZ assignment used directly keeps its own (empty) settings.
+  assert.equal(props('workloads', 'Deny-Types').notScopes ?? [], []);
+  assert.is(props('workloads', 'Deny-Types').nonComplianceMessages, undefined);
+});
+
 test.run();
