@@ -2,7 +2,8 @@
 // policy default values, and cycles or unknown names as findings naming the file and field.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compile } from '../../../stacks/compile/index.ts';
+import { compile, InputError, pickArchitecture } from '../../../stacks/compile/index.ts';
+import { loadLibraries } from '../../../stacks/compile/library/load.ts';
 import { architecture, BASE, NEXUS, tmpLibrary } from './tmp-library.ts';
 
 const MG = '/providers/Microsoft.Management/managementGroups/';
@@ -179,6 +180,77 @@ test('in an ALZ architecture file the unknown-parent and cycle findings name par
   const ext = tmpLibrary({ 'e.yaml': 'apiVersion: nexus/v1\nkind: Architecture\nmetadata: { name: ext }\nspec:\n  extends: bad\n  rootManagementGroup: tenant-root\n  location: westeurope\n  managementGroups:\n    - { id: orphan, displayName: Orphan }\n' });
   const e = compile({ libraries: [BASE, lib, ext], architecture: 'ext' }).state.findings.find((f) => f.code === 'unknown-management-group')!;
   assert.equal([e.file, e.path], [`${lib}/bad.alz_architecture_definition.json`, 'management_groups[1].parent_id']);
+});
+
+test('an item twice in one Nexus archetype is a duplicate-name error naming the second', () => {
+  const lib = tmpLibrary({
+    'x.yaml': [
+      'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:',
+      '  policies:',
+      '    - { name: Twice, definition: Audit-Thing, parameters: { tagName: a } }',
+      '    - { name: Twice, definition: Audit-Thing, parameters: { tagName: b } }',
+      '  rbac:',
+      '    - { role: Reader, principals: [{ type: User, objectId: 12121212-1212-1212-1212-121212121212 }] }',
+      '    - { role: Reader, principals: [{ type: User, objectId: 13131313-1313-1313-1313-131313131313 }] }',
+      '  resources:',
+      '    - { name: rg, type: "azure-native:resources:ResourceGroup" }',
+      '    - { name: rg, type: "azure-native:resources:ResourceGroup" }',
+      '  policyDefinitions: [Audit-Thing, Audit-Thing]',
+    ].join('\n'),
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['x'] }] }),
+  });
+  const c = compile({ libraries: [BASE, lib], architecture: 'test' });
+  const f = c.state.findings.filter((x) => x.code === 'duplicate-name');
+  assert.equal(f.map((x) => [x.severity, x.file, x.path]).sort(), [
+    ['error', `${lib}/x.yaml`, 'spec.policies[1].name'],
+    ['error', `${lib}/x.yaml`, 'spec.policyDefinitions[1]'],
+    ['error', `${lib}/x.yaml`, 'spec.rbac[1].name'],
+    ['error', `${lib}/x.yaml`, 'spec.resources[1].name'],
+  ]);
+  assert.match(f.find((x) => x.path === 'spec.policies[1].name')!.message, 'policies item "Twice" appears twice in archetype "x"');
+  assert.is(c.groups.get('apps')!.content.assignments.get('Twice')!.body.properties.parameters!.tagName!.value, 'a', 'the first one is kept');
+});
+
+test('a management group declared twice is a duplicate-name error, in Nexus and in ALZ architectures', () => {
+  const nexus = tmpLibrary({ 'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: [] }, { id: 'apps', displayName: 'Again' }] }) });
+  const n = compile({ libraries: [BASE, nexus], architecture: 'test' }).state.findings.filter((x) => x.code === 'duplicate-name');
+  assert.equal(n.map((x) => [x.file, x.path, x.message]), [[`${nexus}/a.yaml`, 'spec.managementGroups[1].id', 'management group "apps" is declared twice']]);
+  const g = { id: 'one', display_name: 'One', parent_id: null, exists: false, archetypes: [] };
+  const alz = tmpLibrary({ 'd.alz_architecture_definition.json': { name: 'dup', management_groups: [g, g] } });
+  const a = compile({ libraries: [BASE, alz], architecture: 'dup', rootMg: 'r', location: 'westeurope' }).state.findings.filter((x) => x.code === 'duplicate-name');
+  assert.equal(a.map((x) => [x.file, x.path]), [[`${alz}/d.alz_architecture_definition.json`, 'management_groups[1].id']]);
+});
+
+test('an architecture that extends an unknown one, or itself through others, is an error naming spec.extends', () => {
+  const arch = (name: string, ext: string) => `apiVersion: nexus/v1\nkind: Architecture\nmetadata: { name: ${name} }\nspec:\n  extends: ${ext}\n  rootManagementGroup: r\n  location: westeurope\n`;
+  const lib = tmpLibrary({ 'u.yaml': arch('lost', 'nowhere'), 'c.yaml': [arch('ca', 'cb'), arch('cb', 'cc'), arch('cc', 'ca')].join('---\n'), 's.yaml': arch('self', 'self') });
+  const finding = (name: string) => compile({ libraries: [BASE, lib], architecture: name }).state.findings.filter((x) => x.severity === 'error');
+  const lost = finding('lost');
+  assert.equal(lost.map((x) => [x.code, x.file, x.path]), [['unknown-architecture', `${lib}/u.yaml`, 'spec.extends']]);
+  assert.match(lost[0]!.message, 'unknown architecture "nowhere"');
+  const cycle = finding('ca');
+  assert.equal(cycle.map((x) => [x.code, x.path]), [['inheritance-cycle', 'spec.extends']]);
+  assert.match(cycle[0]!.message, 'architecture cycle: ca -> cb -> cc -> ca');
+  assert.equal(finding('self').map((x) => x.code), ['inheritance-cycle']);
+});
+
+test('pickArchitecture: the requested one, the default tenant, the only one; several or none is an InputError', () => {
+  const two = loadLibraries([BASE, NEXUS]);
+  assert.is(pickArchitecture(two, 'small'), 'small');
+  const refuse = (lib: ReturnType<typeof loadLibraries>) => {
+    try {
+      pickArchitecture(lib);
+    } catch (e) {
+      assert.instance(e, InputError);
+      return (e as InputError).message;
+    }
+    assert.unreachable('expected an InputError');
+  };
+  assert.is(refuse(two), 'architecture: several architectures (small, small-nexus): pass --architecture');
+  assert.is(pickArchitecture(loadLibraries([BASE])), 'small', 'the only one');
+  assert.is(refuse(loadLibraries([tmpLibrary({ 'e.alz_archetype_definition.json': { name: 'e' } })])), 'architecture: the libraries hold no architecture');
+  const withDefault = tmpLibrary({ 'd.yaml': 'apiVersion: nexus/v1\nkind: Architecture\nmetadata: { name: nexus-default }\nspec: { extends: small }\n' });
+  assert.is(pickArchitecture(loadLibraries([BASE, NEXUS, withDefault])), 'nexus-default');
 });
 
 test.run();
