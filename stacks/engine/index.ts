@@ -69,9 +69,18 @@ export interface UpOptions {
   refresh?: boolean;
 }
 
+export interface PreviewOptions {
+  /**
+   * Read the live resources first (in the preview only; the stored state is not written), so the
+   * ChangeSet compares the desired state with the live tenant rather than with the last stored
+   * state. Slower: every resource is read. Default false.
+   */
+  refresh?: boolean;
+}
+
 export interface NexusStack {
   readonly name: string;
-  preview(): Promise<ChangeSet>;
+  preview(opts?: PreviewOptions): Promise<ChangeSet>;
   up(opts?: UpOptions): Promise<ChangeSet>;
   refresh(): Promise<ChangeSet>;
   /** `refresh --preview-only`: what a refresh would change, i.e. drift. Changes nothing. */
@@ -249,7 +258,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   const handle: NexusStack & { lastTimings?: OperationTimings } = {
     name: opts.stack,
     get lastTimings() { return { ...timings }; },
-    preview: () => run('preview', (o) => stack.preview(o)),
+    preview: (p = {}) => run('preview', (o) => stack.preview({ ...o, ...(p.refresh ? { refresh: true } : {}) })),
     up: async (o = {}) => {
       const target = o.targets?.length ? await toUrns(o.targets) : undefined;
       return run('up', (x) => stack.up({ ...x, refresh: o.refresh ?? true, ...(target ? { target } : {}) }));

@@ -3,7 +3,7 @@
 // up for applying a whole tenant (`npm run up` on its first run).
 import type { DesiredState } from '../compile/model.ts';
 import type { ChangeSet } from './changeset.ts';
-import { openStack, type OpenStackOptions, type OperationTimings } from './index.ts';
+import { openStack, type OpenStackOptions, type OperationTimings, type PreviewOptions } from './index.ts';
 
 export interface StackResult {
   name: string;
@@ -50,10 +50,13 @@ async function eachStack(
   return results;
 }
 
-export function previewTenant(state: DesiredState, opts: TenantOptions = {}): Promise<StackResult[]> {
-  return eachStack(state, opts, (s) => s.preview());
+/** Preview of each stack; `refresh: true` compares with the live tenant instead of the stored state. */
+export function previewTenant(state: DesiredState, opts: TenantOptions & PreviewOptions = {}): Promise<StackResult[]> {
+  const { refresh, ...rest } = opts;
+  return eachStack(state, rest, (s) => s.preview({ refresh }));
 }
 
 export function upTenant(state: DesiredState, opts: TenantOptions & { refresh?: boolean } = {}): Promise<StackResult[]> {
-  return eachStack(state, opts, (s) => s.up({ refresh: opts.refresh }));
+  const { refresh, ...rest } = opts;
+  return eachStack(state, rest, (s) => s.up({ refresh }));
 }

@@ -57,7 +57,9 @@ export function register(program: Command): void {
         for (const name of stacks) {
           current = name;
           progress?.('opening');
-          const [r] = await previewTenant(state, { stacks: [name], onProgress: progress });
+          // Against the live tenant: the preview reads every resource first (refresh), so drift
+          // made behind Nexus's back shows as the update that would put it back.
+          const [r] = await previewTenant(state, { stacks: [name], onProgress: progress, refresh: true });
           if (tty) process.stderr.write('\r\x1b[K');
           results.push(r);
           if (!opts.json) process.stdout.write(describeChangeSet(r.changeSet) + '\n');

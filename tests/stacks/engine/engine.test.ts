@@ -99,6 +99,16 @@ test('a side-door change shows as drift of that property; up puts it back', asyn
   ]);
   // Preview-only: the state still holds the desired value, so a plain preview sees nothing.
   assert.equal(changed(await stack.preview()), []);
+  // A preview against the live tenant (refresh first) shows the update that would put it back.
+  const live = await stack.preview({ refresh: true });
+  assert.is(live.kind, 'preview');
+  assert.equal(changed(live).map((c) => [c.op, c.armId]), [['update', fx.audit]]);
+  assert.equal(byId(live, fx.audit)!.diffs, [
+    { path: 'properties.parameters.effect.value', kind: 'update', old: 'Disabled', new: 'AuditIfNotExists' },
+  ]);
+  assert.equal(live.summary, { create: 0, update: 1, replace: 0, delete: 0, same: 3 });
+  // It wrote nothing: the stored state still knows nothing of the drift.
+  assert.equal(changed(await stack.preview()), []);
 
   const fixed = await stack.up();
   assert.equal(changed(fixed).map((c) => [c.op, c.armId, c.changedKeys]), [['update', fx.audit, ['properties.parameters.effect.value']]]);

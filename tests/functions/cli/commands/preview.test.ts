@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { azurite } from '../../../helpers/azurite.ts';
 import { sandbox } from '../../../helpers/sandbox.ts';
 import { compileDefaultTenant } from '../../../../stacks/compile/index.ts';
+import type { DesiredState } from '../../../../stacks/compile/model.ts';
+import { upTenant } from '../../../../stacks/engine/tenant.ts';
 
 const BIN = fileURLToPath(new URL('../../../../bin/nexus.js', import.meta.url));
 let env: Record<string, string>;
@@ -68,6 +70,47 @@ test('on a terminal, progress lines show while the preview runs and are cleared 
   assert.ok(progress.some((p) => /^online: create \/providers\/Microsoft\.Management\/managementGroups\/online/.test(p)), JSON.stringify(progress));
   // The progress line is wiped before the result, which stays as in a pipe.
   assert.match(r.out, /\r\x1b\[Konline: \d+ create, 0 update, 0 replace, 0 delete, 0 same\r?\n/);
+});
+
+/** The groups above a stack's group, put straight into the sandbox as the stacks that own them would. */
+async function putParents(state: DesiredState, groupId: string): Promise<void> {
+  const sb = await sandbox();
+  const chain: string[] = [];
+  for (let id = groupId; ;) {
+    const parent = (state.resources.find((r) => r.id === id)?.body.properties as any)?.details?.parent?.id as string | undefined;
+    if (!parent || !state.resources.some((r) => r.id === parent)) break;
+    chain.unshift(parent);
+    id = parent;
+  }
+  for (const [i, id] of chain.entries()) {
+    const body = structuredClone(state.resources.find((r) => r.id === id)!.body) as any;
+    if (i === 0) delete body.properties.details; // the top one hangs under the sandbox's root group
+    sb.state.put(id, body, 'test-setup');
+  }
+}
+
+test('against the live tenant: a side-door change shows as an update, with the changed property in the text', async () => {
+  const state = await compileDefaultTenant({ ...process.env, ...env });
+  const group = '/providers/Microsoft.Management/managementGroups/online';
+  await putParents(state, group);
+  const [applied] = await upTenant(state, { stacks: ['online'], env: { ...process.env, ...env }, resourceBackend: 'arm-rest' });
+  assert.equal(applied.changeSet.summary, { create: 1, update: 0, replace: 0, delete: 0, same: 0 });
+  const clean = await nexus(['preview', '--stack', 'online']);
+  assert.match(clean.stdout, /^online: 0 create, 0 update, 0 replace, 0 delete, 1 same$/m, clean.stdout + clean.stderr);
+
+  // Renamed in the portal: the stored state does not know, the live tenant does.
+  (await sandbox()).state.update(group, { properties: { displayName: 'Online (renamed)' } }, 'mallory@contoso');
+  const text = await nexus(['preview', '--stack', 'online']);
+  assert.is(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^online: 0 create, 1 update, 0 replace, 0 delete, 0 same$/m);
+  assert.match(text.stdout, /^ {2}update {3}\/providers\/Microsoft\.Management\/managementGroups\/online\n {13}~ properties\.displayName: "Online \(renamed\)" -> "Online"$/m);
+
+  const json = JSON.parse((await nexus(['preview', '--stack', 'online', '--json'])).stdout);
+  const [s] = json.stacks;
+  assert.equal(s.summary, { create: 0, update: 1, replace: 0, delete: 0, same: 0 });
+  assert.equal(s.changes.map((c: { op: string; armId: string; diffs: unknown }) => [c.op, c.armId, c.diffs]), [
+    ['update', group, [{ path: 'properties.displayName', kind: 'update', old: 'Online (renamed)', new: 'Online' }]],
+  ]);
 });
 
 test.run();
