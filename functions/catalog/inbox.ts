@@ -30,6 +30,8 @@ interface DeliveryRow {
   claimedBy?: string;
   processedAt?: string;
   error?: string;
+  /** What the handler reported for people to look at (JSON list), e.g. entities it would not overwrite. */
+  findings?: string;
   /** The payload as JSON text in chunks; a payload too large for a row goes to a blob. */
   chunks: number;
   payloadBlob?: string;
@@ -116,9 +118,11 @@ export class Inbox {
     return !!row;
   }
 
-  async status(source: string, deliveryId: string): Promise<{ status: DeliveryStatus; attempts: number; error?: string; event: string } | undefined> {
+  async status(source: string, deliveryId: string): Promise<{ status: DeliveryStatus; attempts: number; error?: string; findings?: string[]; event: string } | undefined> {
     const row = await this.table.get(source, deliveryId);
-    return row ? { status: row.status, attempts: row.attempts, error: row.error, event: row.event } : undefined;
+    if (!row) return undefined;
+    const findings = row.findings ? (JSON.parse(row.findings) as string[]) : undefined;
+    return { status: row.status, attempts: row.attempts, error: row.error, ...(findings ? { findings } : {}), event: row.event };
   }
 
   /** Drains every `intervalMs` and soon after each enqueue in this process; stop() waits for the current round. */
@@ -162,12 +166,13 @@ export class Inbox {
     }
     const handler = handlers[row.partitionKey];
     let error: string | undefined;
+    let findings: string[] = [];
     try {
       if (!handler) throw new Error(`no handler for deliveries from '${row.partitionKey}'`);
-      await handler({
+      findings = findingsOf(await handler({
         source: row.partitionKey, deliveryId: row.rowKey, event: row.event, payload: await this.payloadOf(row),
         receivedAt: row.receivedAt, attempt: claimed.attempts,
-      });
+      }));
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
@@ -177,6 +182,8 @@ export class Inbox {
     const next = new Date(this.now().getTime() + 1000 * 2 ** claimed.attempts).toISOString();
     const value: DeliveryRow = { ...strip(claimed), status, processedAt: this.now().toISOString(), nextAttemptAt: next, claimedAt: undefined, claimedBy: undefined };
     if (error) value.error = error.slice(0, 4000); else delete value.error;
+    // Kept within one table property (64 KB): the first 100 findings, each cut at 500 characters.
+    if (findings.length) value.findings = JSON.stringify(findings.slice(0, 100).map((f) => f.slice(0, 500))); else delete value.findings;
     try {
       await this.table.replace(claimed, value);
     } catch (err) {
@@ -197,6 +204,12 @@ export class Inbox {
     this.blobs ??= await BlobStore.open(this.cfg.container ?? 'deliveries', this.cfg.storage);
     return this.blobs;
   }
+}
+
+/** The findings a handler's outcome lists (IngestOutcome.findings), if any. */
+function findingsOf(outcome: unknown): string[] {
+  const f = (outcome as { findings?: unknown } | undefined)?.findings;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : [];
 }
 
 function strip(row: Row<DeliveryRow>): DeliveryRow {

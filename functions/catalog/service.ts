@@ -707,7 +707,7 @@ export class NotFoundError extends Error {
   }
 }
 
-type Sources = Record<string, { name: string; scope?: string; ref?: string; lastSeen: string; gone?: boolean }>;
+export type Sources = Record<string, { name: string; scope?: string; ref?: string; lastSeen: string; gone?: boolean }>;
 
 const REL_BUCKETS = 16;
 
@@ -719,6 +719,11 @@ function relPartition(key: string): string {
 
 function relRow(from: string, type: string, to: string): { pk: string; rowKey: string } {
   return { pk: relPartition(from), rowKey: `${from}|${type}|${to}` };
+}
+
+/** Every source that wrote the entity (key `name|scope`), with when it last saw it and whether it is gone. */
+export function sourcesOfEntity(e: Pick<Entity, 'status'>): Sources {
+  return sourcesOf(e.status);
 }
 
 function sourcesOf(status: EntityStatus | undefined): Sources {

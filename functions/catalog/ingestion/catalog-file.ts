@@ -59,6 +59,19 @@ export interface ImportOptions {
   specDefaults?: Record<string, unknown>;
   /** Orphan entities this source listed before and no longer does (default true). */
   orphanMissing?: boolean;
+  /**
+   * Backstage's location-key rule for ingestion: given an entity that already exists, the sources
+   * that hold it and this file may not take over (none: it may). An entity held elsewhere is left
+   * as it is and reported as a conflict; the rest of the file is imported.
+   */
+  heldElsewhere?: (existing: Entity) => string[];
+}
+
+/** An entity the file defines that another source holds: not written. */
+export interface ImportConflict {
+  ref: string;
+  file: string;
+  heldBy: string[];
 }
 
 export interface ImportResult {
@@ -66,6 +79,7 @@ export interface ImportResult {
   /** Location targets that were not followed (no reader given). */
   locations: string[];
   orphaned: string[];
+  conflicts: ImportConflict[];
 }
 
 /** Validates all documents (following Locations), then stores them. */
@@ -104,9 +118,19 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
   if (issues.length) throw new ValidationError(issues, opts.fileName);
 
   const stored: Entity[] = [];
-  for (const { entity } of prepared) stored.push(await catalog.upsert(entity, opts.source));
+  const conflicts: ImportConflict[] = [];
+  for (const { fileName, entity } of prepared) {
+    if (opts.heldElsewhere) {
+      const ref = entityRefOf(catalog.validate(entity, opts.source));
+      const existing = await catalog.get(ref);
+      const heldBy = existing ? opts.heldElsewhere(existing) : [];
+      if (heldBy.length) { conflicts.push({ ref, file: fileName, heldBy }); continue; }
+    }
+    stored.push(await catalog.upsert(entity, opts.source));
+  }
+  // Entities held elsewhere count as seen: this source never had them, so nothing to orphan.
   const orphaned = opts.orphanMissing === false ? [] : await catalog.markMissing(opts.source, stored.map(entityRefOf));
-  return { entities: stored, locations: pending, orphaned };
+  return { entities: stored, locations: pending, orphaned, conflicts };
 }
 
 const SPEC_DEFAULT_KINDS = new Set(['Service', 'API', 'Package', 'Pipeline']);

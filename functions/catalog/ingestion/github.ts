@@ -4,7 +4,7 @@
 import { parseRef, refKey, toEntityName, toNamespace } from '../refs.ts';
 import { parseCodeowners } from '../ownership.ts';
 import type { Entity, SourceInfo } from '../kinds.ts';
-import type { CatalogService } from '../service.ts';
+import { sourcesOfEntity, type CatalogService } from '../service.ts';
 import { importCatalogFile } from './catalog-file.ts';
 
 /** The part of Octokit this module uses (`new Octokit().rest` fits). */
@@ -32,6 +32,23 @@ export interface IngestOutcome {
   orphaned: string[];
   /** Files and reasons for what was not imported (still an outcome, not a failure). */
   skipped: string[];
+  /**
+   * What someone should look at: e.g. a catalog file defining an entity another repository or
+   * source holds (not overwritten). The inbox keeps these on the delivery.
+   */
+  findings?: string[];
+}
+
+/**
+ * Backstage's location-key rule for catalog files pushed to a repository: an existing entity may
+ * be taken over only when everything that wrote it was this same repository (its events or its
+ * files); an entity any other source holds (another repository, the API, an import, Azure) stays.
+ */
+export function heldOutside(repoFullName: string): (existing: Entity) => string[] {
+  const repo = repoFullName.toLowerCase();
+  return (existing) => Object.values(sourcesOfEntity(existing))
+    .filter((s) => !(s.scope === `repo:${repo}` || s.scope?.startsWith(`file:${repo}/`)))
+    .map((s) => (s.scope ? `${s.name} ${s.scope}` : s.name));
 }
 
 interface Repo {
@@ -189,7 +206,13 @@ async function onPush(deps: GitHubDeps, p: Record<string, any>, repo: Repo, stor
       source: { ...source, name: 'github', scope: fileScope(path) },
       annotations: { 'github.com/project-slug': repo.full_name, 'backstage.io/managed-by-location': `url:${repo.html_url ?? repo.full_name}/blob/${branch}/${path}` },
       specDefaults: { repository: repoKey },
+      heldElsewhere: heldOutside(repo.full_name),
     });
+    for (const c of res.conflicts) {
+      const msg = `${path}: ${c.ref} is held by ${c.heldBy.join(', ')}; not overwritten from ${repo.full_name}`;
+      console.warn(`[catalog] github delivery ${source.ref}: ${msg}`);
+      (out.findings ??= []).push(msg);
+    }
     out.upserted.push(...res.entities.map((e) => refKey({ kind: e.kind, namespace: e.metadata.namespace, name: e.metadata.name })));
     out.orphaned.push(...res.orphaned);
     out.skipped.push(...res.locations.map((l) => `${path}: Location target ${l} not followed`));

@@ -2,7 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { Octokit } from '@octokit/rest';
-import { freshCatalog } from '../fresh.ts';
+import { randomBytes } from 'node:crypto';
+import { freshCatalog, freshTables } from '../fresh.ts';
+import { Inbox } from '../../../../functions/catalog/inbox.ts';
+import { catalogHandlers } from '../../../../functions/catalog/handlers.ts';
+import { CatalogService as Catalog } from '../../../../functions/catalog/service.ts';
 import { startGitHubStandIn, type GitHubStandIn } from './github-standin.ts';
 import { handleGitHubEvent } from '../../../../functions/catalog/ingestion/github.ts';
 import type { Entity } from '../../../../functions/catalog/kinds.ts';
@@ -173,6 +177,58 @@ test('pushes to other branches and tags import nothing', async () => {
   await deliver(catalog, 'push', tag);
   assert.is(standIn.requests.length, before);
   assert.equal((await catalog.list({ limit: 10 })).items.map((e) => (e as Entity).kind), ['Repository']);
+});
+
+test('a catalog file in another repository does not overwrite entities held elsewhere; the delivery keeps the conflict', async () => {
+  const t = await freshTables();
+  const catalog = await Catalog.open({ storage: t.storage, tables: { entities: t.entities, relations: t.relations } });
+  const id = randomBytes(4).toString('hex');
+  const inbox = await Inbox.open({ storage: t.storage, table: `dlv${id}`, container: `dlv${id}` });
+  const github = new Octokit({ baseUrl: standIn.url, request: { retries: 0 } }).rest;
+  const handlers = catalogHandlers({ catalog, github });
+  // Held by the API (another team's entities) and by Hello-World's own catalog file.
+  await catalog.upsert({ apiVersion: 'nexus/v1', kind: 'Team', metadata: { name: 'payments' }, spec: { members: ['user:alice'] } }, { name: 'api' });
+  await catalog.upsert({ apiVersion: 'nexus/v1', kind: 'Service', metadata: { name: 'ledger' }, spec: { owner: 'payments' } }, { name: 'api' });
+  const push = example('push', (p) => p.ref === 'refs/heads/master' && p.commits.length === 1);
+  push.commits[0].added = ['catalog-info.yaml'];
+  standIn.files.set(`Codertocat/Hello-World@${push.after}:catalog-info.yaml`, CATALOG_INFO);
+  await inbox.enqueue({ source: 'github', deliveryId: `own-${id}`, event: 'push', payload: push });
+
+  // The same push example, from another repository whose catalog-info.yaml names those entities.
+  const evil = structuredClone(push);
+  evil.after = 'e'.repeat(40);
+  Object.assign(evil.repository, { name: 'Evil', full_name: 'Octocoders/Evil', html_url: 'https://github.com/Octocoders/Evil' });
+  evil.repository.owner.login = 'Octocoders';
+  standIn.files.set(`Octocoders/Evil@${evil.after}:catalog-info.yaml`, [
+    'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: hello-world\nspec:\n  owner: mallorys\n',
+    'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: ledger\nspec:\n  owner: mallorys\n',
+    'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payments\nspec:\n  type: team\n  children: []\n  members: [mallory]\n',
+    'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: evil-tool\nspec:\n  owner: mallorys\n',
+  ].join('---\n'));
+  await inbox.enqueue({ source: 'github', deliveryId: `evil-${id}`, event: 'push', payload: evil });
+  assert.equal(await inbox.drain(handlers), { done: 2, failed: 0, dead: 0 });
+
+  assert.is((await catalog.get('service:hello-world'))?.status?.owner, 'team:default/greeters');
+  assert.is((await catalog.get('service:ledger'))?.status?.owner, 'team:default/payments');
+  assert.equal((await catalog.get('team:payments'))?.spec.members, ['user:alice']);
+  // What the file may write is written: the delivery is not lost.
+  assert.is((await catalog.get('service:evil-tool'))?.status?.owner, 'team:default/mallorys');
+  const st = await inbox.status('github', `evil-${id}`);
+  assert.is(st?.status, 'done');
+  const findings = st?.findings ?? [];
+  assert.is(findings.length, 3, findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('service:default/hello-world') && f.includes('file:codertocat/hello-world/catalog-info.yaml')), findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('service:default/ledger') && f.includes('held by api')), findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('team:default/payments')), findings.join('\n'));
+  assert.is((await inbox.status('github', `own-${id}`))?.findings, undefined);
+
+  // The repository that holds an entity still updates it.
+  const again = structuredClone(push);
+  again.after = 'a'.repeat(40);
+  standIn.files.set(`Codertocat/Hello-World@${again.after}:catalog-info.yaml`, CATALOG_INFO.replace('Says hello', 'Says hello again'));
+  await inbox.enqueue({ source: 'github', deliveryId: `again-${id}`, event: 'push', payload: again });
+  await inbox.drain(handlers);
+  assert.is((await catalog.get('service:hello-world'))?.metadata.description, 'Says hello again');
 });
 
 test.run();
