@@ -18,7 +18,7 @@ import type { ApprovalRecord, ApprovalRequirement, GateContext } from './gates/t
 import { canonicalJson, changeSetHash, desiredStateHash, sha256 } from './hash.ts';
 import type { Decision, GateResult, RunCounts, RunRecord, Trigger } from './model.ts';
 import { StackQueue } from './queue.ts';
-import { isMutating } from './scope.ts';
+import { isMutating, scopeHierarchy } from './scope.ts';
 import type { AuditAction } from './store/audit.ts';
 import { RateLimitExceeded } from './store/ratelimits.ts';
 import { newRunId, type RunDetail } from './store/runs.ts';
@@ -308,7 +308,7 @@ export class Reconciler {
     // A dry run writes nothing another run could act on, not even votes gathered from elsewhere.
     const approval = latest?.status === 'pending' && !run.dryRun ? await stores.approvals.collect(latest, d.approvalSources) : latest;
     const ctx: GateContext = {
-      stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId,
+      stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId, hierarchy: scopeHierarchy(state),
       guardrails, killSwitch: killAtStart, rateLimits: rates, approval,
       changeSetHash: run.changeSetHash, desiredStateHash: run.desiredStateHash, liveFingerprint: run.liveFingerprint,
     };

@@ -1,5 +1,6 @@
 // What an ARM id or scope touches, in the terms guardrails speak: management groups,
 // subscriptions, resource groups, the tenant; and which kind of change it is.
+import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ResourceChange } from '../../stacks/engine/changeset.ts';
 
 export interface ScopeTarget {
@@ -97,4 +98,49 @@ export function globMatch(pattern: string, value: string): boolean {
   const re = new RegExp(
     '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
   return re.test(value);
+}
+
+/**
+ * Where scopes sit in the management group tree, as far as the desired state knows it: each
+ * group's parent and each subscription's group (all ids lower-cased). Groups Nexus does not
+ * create (they already exist) have no known parent; their chain ends there.
+ */
+export interface ScopeHierarchy {
+  parentOf: Map<string, string>;
+  groupOfSubscription: Map<string, string>;
+}
+
+const lastSegment = (id: string | undefined) => id?.replace(/\/+$/, '').split('/').pop()?.toLowerCase() || undefined;
+
+export function scopeHierarchy(state: Pick<DesiredState, 'resources'>): ScopeHierarchy {
+  const parentOf = new Map<string, string>();
+  const groupOfSubscription = new Map<string, string>();
+  for (const r of state.resources) {
+    if (r.kind === 'managementGroup') {
+      const parent = lastSegment((r.body.properties as { details?: { parent?: { id?: string } } } | undefined)?.details?.parent?.id);
+      if (parent) parentOf.set(r.name.toLowerCase(), parent);
+    } else if (r.kind === 'subscriptionPlacement') {
+      const t = scopeTargets(r.id);
+      const mg = t?.find((x) => x.level === 'managementGroup')?.managementGroup;
+      if (mg) groupOfSubscription.set(r.name.toLowerCase(), mg.toLowerCase());
+    }
+  }
+  return { parentOf, groupOfSubscription };
+}
+
+/**
+ * The management groups a target sits in, nearest first: for a group its parents (not itself),
+ * for a subscription or resource group the subscription's group and that group's parents.
+ */
+export function enclosingGroups(t: ScopeTarget, h: ScopeHierarchy | undefined): string[] {
+  if (!h || t.level === 'tenant') return [];
+  let g = t.level === 'managementGroup'
+    ? h.parentOf.get(t.managementGroup!.toLowerCase())
+    : h.groupOfSubscription.get(t.subscription!.toLowerCase());
+  const out: string[] = [];
+  while (g && !out.includes(g)) {
+    out.push(g);
+    g = h.parentOf.get(g);
+  }
+  return out;
 }

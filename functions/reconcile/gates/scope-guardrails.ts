@@ -1,8 +1,10 @@
 // Gate 2: every change must fall inside the allowed scopes and outside the denied ones; the
 // tenant root is denied unless explicitly allowed. Checked per resource, never by stack name.
+// A deny covers everything below it: child groups, their subscriptions and resource groups, as
+// far as the desired state's hierarchy places them.
 import type { ResourceChange } from '../../../stacks/engine/changeset.ts';
 import type { Guardrails } from '../guardrails.ts';
-import { changeTargets, globMatch, isMutating, type ScopeTarget } from '../scope.ts';
+import { changeTargets, enclosingGroups, globMatch, isMutating, type ScopeHierarchy, type ScopeTarget } from '../scope.ts';
 import type { Gate } from './types.ts';
 
 export interface ScopeViolation {
@@ -23,9 +25,11 @@ function describe(t: ScopeTarget): string {
   return `resource group ${t.subscription}/${t.resourceGroup}`;
 }
 
-/** The first rule a target breaks, or undefined. */
-export function checkTarget(t: ScopeTarget, g: Guardrails, tenantRootId: string): ScopeViolation['code'] | undefined {
+/** The first rule a target breaks, or undefined. `hierarchy` places it below its groups. */
+export function checkTarget(t: ScopeTarget, g: Guardrails, tenantRootId: string, hierarchy?: ScopeHierarchy): ScopeViolation['code'] | undefined {
   const { allow, deny, allowTenantRoot } = g.scopes;
+  // Inside a denied group (at any depth): denied, whatever the allow lists say.
+  if (enclosingGroups(t, hierarchy).some((mg) => any(deny.managementGroups, mg))) return 'SCOPE_DENIED';
   const isRoot = t.level === 'tenant' || (t.level === 'managementGroup' && !!tenantRootId &&
     t.managementGroup!.toLowerCase() === tenantRootId.toLowerCase());
   if (isRoot) {
@@ -51,7 +55,7 @@ export function checkTarget(t: ScopeTarget, g: Guardrails, tenantRootId: string)
   return 'SCOPE_NOT_ALLOWED';
 }
 
-export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenantRootId: string): ScopeViolation[] {
+export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenantRootId: string, hierarchy?: ScopeHierarchy): ScopeViolation[] {
   const out: ScopeViolation[] = [];
   for (const c of changes) {
     if (!isMutating(c.op)) continue;
@@ -62,7 +66,7 @@ export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenant
       continue;
     }
     for (const t of targets) {
-      const code = checkTarget(t, g, tenantRootId);
+      const code = checkTarget(t, g, tenantRootId, hierarchy);
       if (code) { out.push({ urn: c.urn, armId: c.armId, scope: c.scope, code, target: describe(t) }); break; }
     }
   }
@@ -72,7 +76,7 @@ export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenant
 const PRIORITY: ScopeViolation['code'][] = ['TENANT_ROOT', 'SCOPE_DENIED', 'SCOPE_NOT_ALLOWED', 'SCOPE_UNKNOWN'];
 
 export const scopeGuardrailsGate: Gate = (ctx, cs) => {
-  const violations = scopeViolations(cs.changes, ctx.guardrails, ctx.tenantRootId);
+  const violations = scopeViolations(cs.changes, ctx.guardrails, ctx.tenantRootId, ctx.hierarchy);
   if (violations.length === 0) {
     return { gate: 'scope-guardrails', pass: true, reason: 'OK', details: { message: 'every change is inside the allowed scopes' } };
   }

@@ -3,7 +3,7 @@
 import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { Guardrails } from '../guardrails.ts';
 import type { GateResult, KillSwitchState } from '../model.ts';
-import type { ChangeKind } from '../scope.ts';
+import type { ChangeKind, ScopeHierarchy } from '../scope.ts';
 
 export interface RateCounter {
   /** Start of the current counting window (ISO time). */
@@ -67,6 +67,8 @@ export interface GateContext {
   commit?: string;
   author?: string;
   tenantRootId: string;
+  /** Where groups and subscriptions sit (from the desired state), so a deny covers what is below. */
+  hierarchy?: ScopeHierarchy;
   guardrails: Guardrails;
   killSwitch: KillSwitchState;
   rateLimits: {

@@ -6,12 +6,20 @@ import fc from 'fast-check';
 import type { ChangeSet, ResourceChange } from '../../../stacks/engine/changeset.ts';
 import { decide } from '../../../functions/reconcile/decide.ts';
 import { runGates } from '../../../functions/reconcile/gates/index.ts';
-import { changeTargets, isMutating } from '../../../functions/reconcile/scope.ts';
+import { changeTargets, isMutating, type ScopeHierarchy } from '../../../functions/reconcile/scope.ts';
 import { TENANT, changeSet, context, mgId } from './fixtures.ts';
 import type { ApprovalRecord } from '../../../functions/reconcile/gates/types.ts';
 
-const MGS = [TENANT, 'alz', 'alz-corp', 'alz-online', 'platform', 'contoso', 'denied-mg'];
-const SUBS = ['sub-a', 'sub-b', 'sub-denied'];
+// denied-mg sits under alz; alz-under-denied and alz-deeper below it (the allow pattern alz*
+// matches them, the deny must still win); sub-under-denied is placed in alz-deeper.
+const MGS = [TENANT, 'alz', 'alz-corp', 'alz-online', 'platform', 'contoso', 'denied-mg', 'alz-under-denied', 'alz-deeper'];
+const SUBS = ['sub-a', 'sub-b', 'sub-denied', 'sub-under-denied'];
+const UNDER_DENIED = { groups: ['alz-under-denied', 'alz-deeper'], subscriptions: ['sub-under-denied'] };
+const HIERARCHY: ScopeHierarchy = {
+  parentOf: new Map([['alz', TENANT], ['alz-corp', 'alz'], ['alz-online', 'alz'], ['platform', 'alz'], ['contoso', TENANT],
+    ['denied-mg', 'alz'], ['alz-under-denied', 'denied-mg'], ['alz-deeper', 'alz-under-denied']].map(([k, v]) => [k.toLowerCase(), v.toLowerCase()])),
+  groupOfSubscription: new Map([['sub-a', 'alz-corp'], ['sub-b', 'contoso'], ['sub-under-denied', 'alz-deeper']]),
+};
 const OPS: ResourceChange['op'][] = ['same', 'create', 'update', 'replace', 'delete', 'read', 'create-replacement', 'delete-replaced'];
 const TYPES = ['Microsoft.Authorization/policyAssignments', 'Microsoft.Authorization/roleAssignments',
   'Microsoft.Authorization/policyDefinitions', 'Microsoft.Management/managementGroups', 'Microsoft.Resources/resourceGroups'];
@@ -64,7 +72,7 @@ function scenario(changes: ResourceChange[], g: { allowTenantRoot: boolean; onEx
     requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }, { rule: 'protected-delete', group: 'nexus-admins', approvers: 2 }],
     votes: [{ by: 'a', groups: ['platform', 'nexus-admins'], at: 'x', source: 'api' }, { by: 'b', groups: ['nexus-admins'], at: 'x', source: 'api' }],
   };
-  const ctx = context({ guardrails, killSwitch: { on: killSwitch, source: 'settings' }, approval: rec });
+  const ctx = context({ guardrails, killSwitch: { on: killSwitch, source: 'settings' }, approval: rec, hierarchy: HIERARCHY });
   const cs: ChangeSet = changeSet(changes);
   return { ctx, cs, outcome: decide(cs, runGates(ctx, cs), { dryRun: false }) };
 }
@@ -75,10 +83,11 @@ const touchesForbidden = (c: ResourceChange, allowTenantRoot: boolean) => {
   if (!targets) return true; // unknown scope counts as forbidden: it must never apply
   return targets.some((t) =>
     (!allowTenantRoot && (t.level === 'tenant' || t.managementGroup === TENANT)) ||
-    t.managementGroup === 'denied-mg' || t.subscription === 'sub-denied' || t.resourceGroup === 'rg-denied');
+    t.managementGroup === 'denied-mg' || t.subscription === 'sub-denied' || t.resourceGroup === 'rg-denied' ||
+    UNDER_DENIED.groups.includes(t.managementGroup ?? '') || UNDER_DENIED.subscriptions.includes(t.subscription ?? ''));
 };
 
-test('no change set touching a denied scope or the tenant root is ever applied', () => {
+test('no change set touching a denied scope (or anything inside one) or the tenant root is ever applied', () => {
   fc.assert(fc.property(fc.array(changeArb, { minLength: 1, maxLength: 12 }), guardrailsArb, approvalArb, (changes, g, ap) => {
     const { outcome } = scenario(changes, g, false, ap);
     if (changes.some((c) => touchesForbidden(c, g.allowTenantRoot))) {
@@ -111,6 +120,8 @@ test('decision order: block beats report-only beats hold; dry run never applies'
   assert.is(decide(cs, [g('a', { pass: false, hold: true }), g('b', { pass: false, reportOnly: true })], { dryRun: false }).verdict, 'report-only');
   assert.is(decide(cs, [g('a', { pass: false, hold: true })], { dryRun: false }).verdict, 'pending-approval');
   assert.is(decide(cs, [g('a', {})], { dryRun: true }).verdict, 'dry-run');
+  // A dry run never waits for approval: it reports what it would need.
+  assert.equal(decide(cs, [g('a', { pass: false, hold: true })], { dryRun: true }), { verdict: 'dry-run', reasons: ['A'] });
   assert.is(decide(cs, [g('a', {})], { dryRun: false }).verdict, 'apply');
   assert.is(decide(changeSet([]), [g('a', { pass: false })], { dryRun: false }).verdict, 'no-change');
 });

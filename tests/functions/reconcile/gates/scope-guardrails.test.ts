@@ -2,6 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { scopeGuardrailsGate } from '../../../../functions/reconcile/gates/scope-guardrails.ts';
 import { TENANT, change, changeSet, context, managementGroup, mgId, policyAssignment, roleAssignment } from '../fixtures.ts';
+import { scopeHierarchy } from '../../../../functions/reconcile/scope.ts';
+import { mergeStates, smallState } from '../state-fixture.ts';
 
 const guardrails = {
   scopes: {
@@ -72,6 +74,43 @@ test('fails closed on a change with neither ARM id nor scope', () => {
 test('tenant root is the most important reason when several apply', () => {
   const r = gate([policyAssignment('contoso', 'a'), policyAssignment(TENANT, 'b')]);
   assert.is(r.reason, 'TENANT_ROOT');
+});
+
+// alz-decommissioned (denied) > alz-old > alz-older, with subscription 1111-in-old placed in alz-old.
+const tree = mergeStates([
+  smallState({ tenantRoot: TENANT, name: 'alz', assignments: 0 }),
+  smallState({ tenantRoot: TENANT, name: 'alz-decommissioned', assignments: 0, parent: 'alz' }),
+  smallState({ tenantRoot: TENANT, name: 'alz-old', assignments: 0, parent: 'alz-decommissioned' }),
+  smallState({ tenantRoot: TENANT, name: 'alz-older', assignments: 0, parent: 'alz-old' }),
+]);
+tree.resources.push({
+  id: `${mgId('alz-old')}/subscriptions/1111-in-old`, kind: 'subscriptionPlacement', type: 'Microsoft.Management/managementGroups/subscriptions',
+  apiVersion: '2023-04-01', name: '1111-in-old', scope: mgId('alz-old'), stack: 'alz-old', body: { properties: {} }, dependsOn: [], source: { file: 'x' },
+});
+const inTree = (changes: Parameters<typeof changeSet>[0]) =>
+  scopeGuardrailsGate(context({ guardrails, hierarchy: scopeHierarchy(tree) }), changeSet(changes));
+
+test('a deny covers everything inside the group: child groups at any depth, their subscriptions and resource groups', () => {
+  assert.is(inTree([policyAssignment('alz', 'a')]).pass, true);
+  for (const c of [
+    policyAssignment('alz-old', 'a'), policyAssignment('alz-older', 'b'), managementGroup('alz-older'),
+    roleAssignment('/subscriptions/1111-in-old', 'r'), roleAssignment('/subscriptions/1111-IN-OLD/resourceGroups/rg1', 'r'),
+    change({ armType: 'Microsoft.Management/managementGroups/subscriptions', armId: `${mgId('alz-older')}/subscriptions/1111-a` }),
+  ]) {
+    const r = inTree([c]);
+    assert.is(r.reason, 'SCOPE_DENIED', `${c.armId}: ${r.details.message}`);
+  }
+  // Without the hierarchy the allow pattern alz-* would have let them through.
+  assert.is(gate([policyAssignment('alz-older', 'b')]).pass, true);
+  assert.is(gate([roleAssignment('/subscriptions/1111-in-old', 'r')]).pass, true);
+  // A subscription elsewhere is not affected.
+  assert.is(inTree([roleAssignment('/subscriptions/1111-aaaa', 'r')]).pass, true);
+});
+
+test('a cycle in the hierarchy does not hang the gate', () => {
+  const h = scopeHierarchy(tree);
+  h.parentOf.set('alz', 'alz-older');
+  assert.is(scopeGuardrailsGate(context({ guardrails, hierarchy: h }), changeSet([policyAssignment('alz-older', 'a')])).reason, 'SCOPE_DENIED');
 });
 
 test.run();
