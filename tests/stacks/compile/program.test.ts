@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as pulumi from '@pulumi/pulumi';
-import { compile } from '../../../stacks/compile/index.ts';
+import { compile, defaultLibraries } from '../../../stacks/compile/index.ts';
 import { architecture, tmpLibrary } from './tmp-library.ts';
 import { registerStack } from '../../../stacks/compile/program.ts';
 
@@ -146,6 +146,45 @@ test('archetype resources use the azure-native class their type token names', as
   } catch (e) {
     assert.match((e as Error).message, /azure-native has no resources\.NoSuchThing/);
   }
+});
+
+test('the default tenant (archetypes/ over the ALZ library): the corp stack registers what its DesiredState holds', async () => {
+  const tenant = compile({ libraries: defaultLibraries(), architecture: 'nexus-default', rootMg: 'tenant-root', location: 'westeurope' }).state;
+  assert.equal(tenant.findings.filter((f) => f.severity === 'error'), []);
+  // Only what this stack registered (a previous test's late registrations may still arrive).
+  let mine: Registered[] = [];
+  const counts = () => {
+    const by: Record<string, number> = {};
+    for (const r of mine) by[r.type] = (by[r.type] ?? 0) + 1;
+    return by;
+  };
+  const settle = async (stack: string) => {
+    const created = await registerStack(tenant, stack);
+    await Promise.all([...created.values()].map((r) => new Promise((res) => r.urn.apply(res))));
+    mine = registered.filter((r) => created.has(r.name));
+    return created;
+  };
+
+  const corp = await settle('corp');
+  assert.is(corp.size, tenant.stacks.find((x) => x.name === 'corp')!.resourceIds.length);
+  assert.equal(counts(), { 'azure-native:management:ManagementGroup': 1, 'azure-native:authorization:PolicyAssignment': 5, 'azure-native:authorization:RoleAssignment': 4 });
+  const tenantById = new Map(tenant.resources.map((r) => [r.id, r]));
+  assert.equal([...corp.keys()].map((id) => tenantById.get(id)!.kind), ['managementGroup', ...Array(5).fill('policyAssignment'), ...Array(4).fill('roleAssignment')], 'created in dependency order');
+  const mg = mine.find((r) => r.type === 'azure-native:management:ManagementGroup')!;
+  assert.equal([mg.name, mg.inputs.groupId, mg.inputs.details], [`${MG}corp`, 'corp', { parent: { id: `${MG}landingzones` } }]);
+  const pas = mine.filter((r) => r.type === 'azure-native:authorization:PolicyAssignment');
+  assert.equal(pas.map((r) => r.inputs.policyAssignmentName).sort(), ['Audit-PeDnsZones', 'Deny-Public-Endpoints', 'Deny-Public-IP-On-NIC', 'Deny-Subnet-No-Udr', 'Deploy-Private-DNS-Zones'], 'Deny-HybridNetworking removed by nexus-corp');
+  assert.ok(pas.every((r) => r.inputs.scope === `${MG}corp`));
+  const udr = pas.find((r) => r.inputs.policyAssignmentName === 'Deny-Subnet-No-Udr')!;
+  assert.is(udr.inputs.parameters.effect.value, 'Audit', 'the nexus-corp override');
+  assert.is(udr.inputs.policyDefinitionId, `${MG}alz/providers/Microsoft.Authorization/policyDefinitions/Deny-Subnet-Without-Udr`);
+  const team = mine.find((r) => r.type === 'azure-native:authorization:RoleAssignment' && r.inputs.principalType === 'Group')!;
+  assert.is(team.inputs.principalId, '5b1f7f62-3c1e-4a39-9d1a-0c4bd1a6e7a1', 'network-team mapped by the architecture');
+  assert.match(team.inputs.roleDefinitionId, `${MG}alz/providers/Microsoft.Authorization/roleDefinitions/`);
+  const remediation = mine.filter((r) => r.type === 'azure-native:authorization:RoleAssignment' && r.inputs.principalType === 'ServicePrincipal');
+  assert.is(remediation.length, 3);
+  assert.ok(remediation.every((r) => r.inputs.principalId === 'principal-of-Deploy-Private-DNS-Zones'), 'the DINE assignment identity');
+
 });
 
 test('an unknown stack is refused', async () => {
