@@ -53,9 +53,13 @@ export class BuiltinCache {
     this.dirs = typeof dirs === 'string' ? [dirs] : dirs;
   }
 
-  /** Ids looked up and found in no directory (original spelling), for fetching them from Azure. */
+  /**
+   * Ids looked up and found in no directory (original spelling), for fetching them from Azure. A GUID
+   * is tried as a set and as a definition; the kind that was found makes the other no miss.
+   */
   misses(): string[] {
-    return [...this.missed.values()];
+    const found = new Set([...this.cache].filter(([, v]) => v).map(([k]) => k.slice(k.lastIndexOf('/') + 1)));
+    return [...this.missed].filter(([k]) => !found.has(k.slice(k.lastIndexOf('/') + 1))).map(([, id]) => id);
   }
 
   /** The built-in with this id, or undefined when no cache directory holds it. */
