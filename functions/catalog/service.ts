@@ -386,12 +386,12 @@ export class CatalogService {
    * Marks what a full sync of one source no longer saw: the source entry is flagged gone, and an
    * entity that every one of its sources has lost becomes orphaned (kept, never deleted).
    */
-  async markMissing(source: SourceInfo, seen: Iterable<string>): Promise<string[]> {
+  async markMissing(source: SourceInfo, seen: Iterable<string>, opts: { only?: (e: Entity) => boolean } = {}): Promise<string[]> {
     const seenKeys = new Set([...seen].map((k) => this.keyOf(k)));
     const sk = sourceKey(source);
     const candidates = this.index.keysWhere((i) => {
       const entry = sourcesOf(i.entity.status)[sk];
-      return !!entry && !entry.gone && !seenKeys.has(i.key);
+      return !!entry && !entry.gone && !seenKeys.has(i.key) && (!opts.only || opts.only(this.index.view(i.key)!));
     });
     const orphaned: string[] = [];
     for (const key of candidates) {

@@ -1,7 +1,8 @@
 // POST /api/v1/import: catalog-info files (Backstage or nexus/v1 YAML, several documents each) in
 // one request, as `nexus catalog import` sends them. All or nothing: every document of every file
 // is parsed, validated (the catalog's full check, references included) and authorised before the
-// first write. Each file is its own source, so an entity a file stops listing becomes orphaned.
+// first write. Each file of each importer is its own source, so an entity a file stops listing
+// becomes orphaned (if the importer may write it).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp } from '../app.ts';
 import { requireRole, rightsFor } from '../auth.ts';
@@ -43,7 +44,12 @@ export function register(app: ApiApp, deps: ApiDeps): void {
   app.openapi(importRoute, async (c) => {
     const { files } = c.req.valid('json');
     const principal = c.get('principal');
-    const sourceOf = (file: string): SourceInfo => apiSource(deps, principal, 'catalog-file', file);
+    // A file name is only unique per importer (everyone has a catalog-info.yaml): the source scope
+    // is the importer's User (or subject) plus the name, so one team's import never orphans another's.
+    const me = deps.catalog.identify(principal);
+    const importer = me.user ?? `subject:${principal.id}`;
+    const sourceOf = (file: string): SourceInfo => apiSource(deps, principal, 'catalog-file', `${importer}|${file}`);
+    const mayWrite = (e: Entity) => rightsFor(principal, ownerOf(e), me).write;
 
     // 1. Parse and validate everything.
     const errors: FieldError[] = [];
@@ -79,7 +85,6 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     }
 
     // 2. Authorise everything: the principal must be able to write each entity as it is and as it will be.
-    const me = deps.catalog.identify(principal);
     for (const p of planned) {
       const key = entityRefOf(p.entity);
       const existing = await deps.catalog.get(key);
@@ -97,7 +102,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const orphaned: string[] = [];
     const locations: string[] = [];
     for (const f of parsed) {
-      const res = await importCatalogFile(deps.catalog, f.content, { fileName: f.name, source: sourceOf(f.name) });
+      const res = await importCatalogFile(deps.catalog, f.content, { fileName: f.name, source: sourceOf(f.name), mayOrphan: mayWrite });
       imported.push(...res.entities.map((e) => ({ ref: entityRefOf(e), file: f.name })));
       orphaned.push(...res.orphaned);
       locations.push(...res.locations.filter((t) => !names.has(t)));

@@ -59,6 +59,8 @@ export interface ImportOptions {
   specDefaults?: Record<string, unknown>;
   /** Orphan entities this source listed before and no longer does (default true). */
   orphanMissing?: boolean;
+  /** Of the entities this source no longer lists, only those this says yes to are orphaned (e.g. the importer may write them). */
+  mayOrphan?: (e: Entity) => boolean;
   /**
    * Backstage's location-key rule for ingestion: given an entity that already exists, the sources
    * that hold it and this file may not take over (none: it may). An entity held elsewhere is left
@@ -129,7 +131,7 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
     stored.push(await catalog.upsert(entity, opts.source));
   }
   // Entities held elsewhere count as seen: this source never had them, so nothing to orphan.
-  const orphaned = opts.orphanMissing === false ? [] : await catalog.markMissing(opts.source, stored.map(entityRefOf));
+  const orphaned = opts.orphanMissing === false ? [] : await catalog.markMissing(opts.source, stored.map(entityRefOf), { only: opts.mayOrphan });
   return { entities: stored, locations: pending, orphaned, conflicts };
 }
 
