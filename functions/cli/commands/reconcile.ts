@@ -15,13 +15,42 @@ import { OverrideRequestError } from '../../reconcile/store/ratelimits.ts';
 import { GuardrailsError } from '../../reconcile/guardrails.ts';
 import type { RunRecord } from '../../reconcile/model.ts';
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/**
+ * Whether the configured storage is the local emulator on this machine: a connection string that
+ * is `UseDevelopmentStorage=true` or whose every endpoint is on loopback. An account name alone
+ * (Entra ID) or a connection string with Azure's default endpoints is not.
+ */
+export function localEmulatorStorage(env: NodeJS.ProcessEnv = process.env): { local: boolean; why: string } {
+  const cs = env.NEXUS_STORAGE_CONNECTION_STRING?.trim();
+  if (!cs) {
+    return { local: false, why: env.NEXUS_STORAGE_ACCOUNT?.trim() ? `the storage is account ${env.NEXUS_STORAGE_ACCOUNT.trim()}` : 'no storage is configured' };
+  }
+  const parts = new Map(cs.split(';').map((p) => p.trim()).filter(Boolean).map((p) => {
+    const i = p.indexOf('=');
+    return [p.slice(0, i < 0 ? p.length : i).trim().toLowerCase(), i < 0 ? '' : p.slice(i + 1).trim()] as const;
+  }));
+  const endpoints = [...parts].filter(([k]) => k.endsWith('endpoint'));
+  const devStorage = /^true$/i.test(parts.get('usedevelopmentstorage') ?? '');
+  if (endpoints.length === 0 && !devStorage) return { local: false, why: `the storage connection string names account ${parts.get('accountname') ?? '?'} at Azure's endpoints` };
+  for (const [k, v] of endpoints) {
+    let host = '';
+    try { host = new URL(v).hostname; } catch { /* not a URL: not loopback */ }
+    if (!LOOPBACK.test(host)) return { local: false, why: `the storage connection string's ${k} ${v || '(empty)'} is not on loopback` };
+  }
+  return { local: true, why: 'the local storage emulator' };
+}
+
 /**
  * Who runs the command: the principal of NEXUS_API_TOKEN when set (so roles and approval groups
- * are the person's own), else, on the local system, its operator (the OS user, as Admin, with no
- * approval groups).
+ * are the person's own), else, on the local system only, its operator (the OS user, as Admin,
+ * with no approval groups). "Local" means NEXUS_LOCAL_ISSUER=1 *and* the storage is the emulator
+ * on loopback: .nexus/local.env fills NEXUS_LOCAL_ISSUER for any variable not set, so the flag
+ * alone must never make someone an Admin of real storage.
  */
-export async function cliPrincipal(): Promise<Principal> {
-  const token = process.env.NEXUS_API_TOKEN;
+export async function cliPrincipal(env: NodeJS.ProcessEnv = process.env): Promise<Principal> {
+  const token = env.NEXUS_API_TOKEN;
   if (token) {
     try {
       return await verifyToken(token);
@@ -29,7 +58,11 @@ export async function cliPrincipal(): Promise<Principal> {
       throw new UserError(`NEXUS_API_TOKEN: ${err instanceof AuthError ? err.reason : (err as Error).message}`);
     }
   }
-  if (identityConfig().localIssuer) {
+  if (identityConfig(env).localIssuer) {
+    const storage = localEmulatorStorage(env);
+    if (!storage.local) {
+      throw new UserError(`no identity: NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator, but ${storage.why}; set NEXUS_API_TOKEN (an Entra access token for the Nexus API)`);
+    }
     const user = userInfo().username || 'operator';
     return { id: `local:${user}`, name: user, roles: ['Admin'], groups: [] };
   }

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { liveParts, releaseLive, type Live } from '../../reconcile/live.ts';
+import { cliPrincipal, localEmulatorStorage } from '../../../../functions/cli/commands/reconcile.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 let L: Live;
@@ -12,10 +13,14 @@ test.before(async () => { L = await liveParts(); });
 test.after(() => releaseLive());
 
 function nexus(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return nexusWith({}, ...args);
+}
+
+function nexusWith(over: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['bin/nexus.js', ...args], {
       cwd: ROOT,
-      env: { ...L.env, NEXUS_NO_LOCAL_ENV: '1', NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '', NEXUS_LOG_LEVEL: 'silent' },
+      env: { ...L.env, NEXUS_NO_LOCAL_ENV: '1', NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '', NEXUS_LOG_LEVEL: 'silent', ...over },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -76,6 +81,32 @@ test('approvals --json shape, and mistakes get one-line errors', async () => {
     assert.match(r.err, re);
     assert.not.match(r.err, /\n\s+at /, 'no stack trace');
   }
+});
+
+const AZURE_CS = 'DefaultEndpointsProtocol=https;AccountName=nexusprod;AccountKey=a2V5;EndpointSuffix=core.windows.net';
+
+test('the local operator (Admin, no token) only against the storage emulator on loopback', async () => {
+  assert.ok(localEmulatorStorage(L.env).local, 'Azurite of the tests');
+  assert.ok(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).local);
+  assert.ok(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://localhost:1/a;TableEndpoint=http://[::1]:2/a' }).local);
+  for (const env of [
+    { NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS },
+    { NEXUS_STORAGE_ACCOUNT: 'nexusprod' },
+    { NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://127.0.0.1:1/a;TableEndpoint=https://a.table.core.windows.net' },
+    { NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://127.0.0.1.evil.example/a' },
+    {},
+  ]) assert.is(localEmulatorStorage(env).local, false, JSON.stringify(env));
+
+  const local = await cliPrincipal({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '' });
+  assert.equal(local.roles, ['Admin']);
+  await cliPrincipal({ NEXUS_LOCAL_ISSUER: '1', NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS }).then(() => assert.unreachable(),
+    (e) => assert.match(e.message, /NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator, but .*nexusprod.*set NEXUS_API_TOKEN/));
+
+  // End to end: real storage configured, local issuer on (as .nexus/local.env would fill it), no token.
+  const r = await nexusWith({ NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS }, 'killswitch', 'on', '--reason', 'x');
+  assert.is(r.code, 1, r.err);
+  assert.match(r.err, /only against the local storage emulator/);
+  assert.not.match(r.err, /\n\s+at /, 'no stack trace');
 });
 
 test.run();
