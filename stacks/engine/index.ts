@@ -93,18 +93,25 @@ export interface NexusStack {
   close(): void;
 }
 
-/** Timings of the last operation, for the preview benchmark. */
+/**
+ * Timings of the last operation, for the preview benchmark and the reconcile loop. When a stale
+ * lock was cleared and the operation run again, they describe the run that gave the ChangeSet.
+ */
 export interface OperationTimings {
   /** Whole call, from the method's start to the ChangeSet. */
   totalMs: number;
   /** Inside the Automation API call (CLI process, engine, providers). */
   engineMs: number;
-  /** Our inline program registering resources (runs in this process during the engine's time). */
+  /** Our inline program registering resources (runs in this process, inside engineMs). */
   programMs: number;
-  /** Our event handling and ChangeSet building. */
+  /** Our event handling while the engine ran (inside engineMs). */
   mappingMs: number;
+  /** Building the ChangeSet after the engine finished (outside engineMs: Nexus's own time). */
+  buildMs: number;
   /** CLI time while opening the stack (version check, select or create, config). */
   setupMs: number;
+  /** Nexus's own storage work while opening the stack (creating the state container when needed). */
+  storageMs: number;
 }
 
 const workDirs = new Set<string>();
@@ -149,9 +156,14 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
     throw new EngineConfigError('the arm-rest resource backend needs NEXUS_ARM_ENDPOINT and NEXUS_ARM_TOKEN (the ARM sandbox sets both; `npm run up` writes them to .nexus/local.env)');
   }
   const settings: BackendSettings = backendSettings(opts.backendUrl ? { ...env, NEXUS_PULUMI_BACKEND_URL: opts.backendUrl } : env);
-  const ts = performance.now();
-  const [cmd] = await Promise.all([pulumiCommand(env), ensureStateContainer(settings, env)]);
-  let setupMs = performance.now() - ts;
+  // Both at once; each timed on its own, as one is the CLI's time and the other Nexus's.
+  const timed = async <T>(p: Promise<T>): Promise<[T, number]> => {
+    const t = performance.now();
+    const v = await p;
+    return [v, performance.now() - t];
+  };
+  const [[cmd, versionMs], [, storageMs]] = await Promise.all([timed(pulumiCommand(env)), timed(ensureStateContainer(settings, env))]);
+  let setupMs = versionMs;
   const loc = locatePulumi(env);
 
   const envVars: Record<string, string> = { ...cliEnv(loc, env), ...settings.env };
@@ -159,7 +171,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   for (const [k, v] of Object.entries(env)) if (k.startsWith('NEXUS_ARM_') && v !== undefined) envVars[k] = v;
 
   const inner = await programFor(opts.state, opts.stack, backend);
-  const timings: OperationTimings = { totalMs: 0, engineMs: 0, programMs: 0, mappingMs: 0, setupMs: 0 };
+  const timings: OperationTimings = { totalMs: 0, engineMs: 0, programMs: 0, mappingMs: 0, buildMs: 0, setupMs: 0, storageMs };
   const program: PulumiFn = async () => {
     const t = performance.now();
     try { return await inner(); } finally { timings.programMs += performance.now() - t; }
@@ -219,6 +231,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
     const t0 = performance.now();
     timings.programMs = 0;
     timings.mappingMs = 0;
+    timings.buildMs = 0;
     const builder = new ChangeSetBuilder(opts.stack, kind, facts);
     const onEvent = (e: EngineEvent) => {
       const t = performance.now();
@@ -230,27 +243,31 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
     const ac = new AbortController();
     running.add(ac);
     const te = performance.now();
+    let again = false;
     try {
       await call({ onEvent, signal: ac.signal, color: 'never' });
     } catch (err) {
       const text = err instanceof CommandError ? String(err.message) : '';
       if (err instanceof ConcurrentUpdateError || isLockedMessage(text)) {
         if (!retried && opts.staleLocks && (await opts.staleLocks.clearStale({ project: PROJECT, stack: opts.stack })) > 0) {
-          running.delete(ac);
-          return run(kind, call, true);
+          again = true;
+        } else {
+          throw new StackBusyError(opts.stack, locksFromMessage(text), err);
         }
-        throw new StackBusyError(opts.stack, locksFromMessage(text), err);
+      } else {
+        if (ac.signal.aborted) throw new EngineCanceledError(opts.stack, kind);
+        if (err instanceof CommandError) throw new EngineOperationError(opts.stack, kind, builder.build(), err);
+        throw err;
       }
-      if (ac.signal.aborted) throw new EngineCanceledError(opts.stack, kind);
-      if (err instanceof CommandError) throw new EngineOperationError(opts.stack, kind, builder.build(), err);
-      throw err;
     } finally {
       running.delete(ac);
       timings.engineMs = performance.now() - te;
     }
-    const tm = performance.now();
+    // Run again after the finally, so the new run's timings are the ones kept.
+    if (again) return run(kind, call, true);
+    const tb = performance.now();
     const cs = builder.build();
-    timings.mappingMs += performance.now() - tm;
+    timings.buildMs = performance.now() - tb;
     timings.totalMs = performance.now() - t0;
     return cs;
   }

@@ -199,6 +199,10 @@ test('a lock left by a dead process blocks updates until the lease holder clears
   try {
     const cs = await asHolder.up();
     assert.equal(changed(cs), []);
+    // The timings are those of the run that gave the ChangeSet, not of both attempts.
+    const t = asHolder.lastTimings!;
+    assert.ok(t.engineMs > 0 && t.engineMs <= t.totalMs, JSON.stringify(t));
+    assert.ok(t.programMs + t.mappingMs <= t.engineMs, JSON.stringify(t));
     assert.equal(await listStackLocks({ project: PROJECT, stack: fx.stack, cfg }), []);
   } finally {
     asHolder.close();
