@@ -2,26 +2,14 @@
 // their data under NEXUS_HOME (.nexus/), so a restart finds the tenant and Pulumi state as it
 // left them. On the first run the default tenant is applied into the sandbox through the same
 // reconcile path (and gates) as every other apply.
-import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { startAzurite } from './lib/azurite.ts';
+import { localSecrets } from './lib/local-secrets.ts';
 import { startSandbox } from './sandbox/server.ts';
-import { NEXUS_HOME, LOCAL_ENV_FILE, parseEnvFile, formatEnvFile } from '../functions/cli/local-env.ts';
+import { NEXUS_HOME, LOCAL_ENV_FILE, formatEnvFile } from '../functions/cli/local-env.ts';
 
 const log = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
-
-/** Secrets of the local system: generated once, kept in .nexus/local.env, never in the repo. */
-function localSecrets(): Record<string, string> {
-  const previous = existsSync(LOCAL_ENV_FILE) ? parseEnvFile(readFileSync(LOCAL_ENV_FILE, 'utf8')) : {};
-  const keep = (name: string) => previous[name] ?? randomBytes(24).toString('base64url');
-  return {
-    NEXUS_PULUMI_PASSPHRASE: keep('NEXUS_PULUMI_PASSPHRASE'),
-    NEXUS_GITHUB_WEBHOOK_SECRET: keep('NEXUS_GITHUB_WEBHOOK_SECRET'),
-    NEXUS_ADO_WEBHOOK_SECRET: keep('NEXUS_ADO_WEBHOOK_SECRET'),
-    NEXUS_ALERTS_WEBHOOK_SECRET: keep('NEXUS_ALERTS_WEBHOOK_SECRET'),
-  };
-}
 
 async function main(): Promise<void> {
   mkdirSync(NEXUS_HOME, { recursive: true });
@@ -47,8 +35,12 @@ async function main(): Promise<void> {
     log(`ARM sandbox: ${sandbox.url}`);
 
     const port = Number(process.env.PORT ?? 7070);
+    // The passphrase file is the source of truth once it exists (the state in .nexus/azurite is
+    // encrypted with it); local.env only carries a copy for the CLI.
+    const { secrets, notes } = localSecrets(NEXUS_HOME, LOCAL_ENV_FILE);
+    for (const n of notes) log(n);
     const env: Record<string, string> = {
-      ...localSecrets(),
+      ...secrets,
       ...storage.env,
       ...sandbox.env,
       NEXUS_RESOURCE_BACKEND: 'arm-rest',
