@@ -95,8 +95,10 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHa
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
+        // Held while it stops, so a caller that awaits the stop is not ended by an empty event loop.
+        child.ref();
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
