@@ -10,6 +10,7 @@ import type { GitHubContentPort } from '../catalog/ingestion/github.ts';
 import { Octokit } from '@octokit/rest';
 import { RunStore } from '../reconcile/store/runs.ts';
 import { recentRunsFrom } from './recent-runs.ts';
+import { maskSecrets } from '../platform/logger.ts';
 
 export interface Wiring {
   catalog: CatalogService;
@@ -34,10 +35,36 @@ export function deliveryHandlers(catalog: CatalogService, env: NodeJS.ProcessEnv
   return catalogHandlers({ catalog, github: github as GitHubContentPort | undefined });
 }
 
+/** Seconds between catalog refreshes: NEXUS_CATALOG_REFRESH_SECONDS (default 5; 0 turns them off). */
+export function catalogRefreshSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.NEXUS_CATALOG_REFRESH_SECONDS?.trim();
+  if (!raw) return 5;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 3600) {
+    throw new Error(`NEXUS_CATALOG_REFRESH_SECONDS: "${raw}" is not a number of seconds between 0 and 3600`);
+  }
+  return n;
+}
+
+/**
+ * Keeps the catalog's in-memory index up to date with what other instances (other Functions
+ * instances, the CLI) write: reads, search and authorisation all answer from the index.
+ */
+export function startCatalogRefresh(catalog: CatalogService, env: NodeJS.ProcessEnv = process.env): { stop(): Promise<void> } {
+  const seconds = catalogRefreshSeconds(env);
+  if (seconds === 0) return { stop: async () => undefined };
+  return catalog.startRefresh({
+    intervalMs: seconds * 1000,
+    onError: (err) => console.error(maskSecrets(`[catalog] refresh failed: ${(err as Error)?.message ?? err}`)),
+  });
+}
+
 export async function openWiring(env: NodeJS.ProcessEnv = process.env): Promise<Wiring> {
   const storage = storageConfig(env);
+  const seconds = catalogRefreshSeconds(env); // a bad value fails before anything is opened
   const [catalog, inbox] = await Promise.all([CatalogService.open({ storage }), Inbox.open({ storage })]);
-  return { catalog, inbox, handlers: deliveryHandlers(catalog, env), close: async () => undefined };
+  const refresh = startCatalogRefresh(catalog, { ...env, NEXUS_CATALOG_REFRESH_SECONDS: String(seconds) });
+  return { catalog, inbox, handlers: deliveryHandlers(catalog, env), close: () => refresh.stop() };
 }
 
 /**

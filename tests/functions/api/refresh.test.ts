@@ -1,0 +1,61 @@
+// Several API instances over one storage account: each answers reads, search and authorisation
+// from its own in-memory index, which the wiring keeps fresh from the table. Real Azurite, two
+// wirings as the server and Azure Functions open them, tokens from the local issuer.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { harness, service, team, uniqueName } from './harness.ts';
+import { apiDeps, catalogRefreshSeconds, openWiring } from '../../../functions/api/wiring.ts';
+import { createApp } from '../../../functions/api/app.ts';
+
+async function eventually(what: string, check: () => Promise<boolean>, ms = 8000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.unreachable(`${what} within ${ms} ms`);
+}
+
+test('a write through one instance is visible in the other instance\'s API after its refresh', async () => {
+  const h = await harness();
+  const env = { ...h.env, NEXUS_CATALOG_REFRESH_SECONDS: '1' };
+  const [one, two] = [await openWiring(env), await openWiring(env)];
+  try {
+    const [appOne, appTwo] = [createApp(await apiDeps(one, env)), createApp(await apiDeps(two, env))];
+    const admin = await h.token('root', ['Admin']);
+    const call = (app: typeof appOne, method: string, path: string, token: string, body?: unknown) =>
+      Promise.resolve(app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) }));
+    const teamName = uniqueName('team-');
+    const name = uniqueName('svc-');
+    assert.is((await call(appOne, 'PUT', `/api/v1/entities/team/default/${teamName}`, admin, team(teamName, ['user:rita']))).status, 201);
+    assert.is((await call(appOne, 'PUT', `/api/v1/entities/service/default/${name}`, admin, service(name, teamName))).status, 201);
+    const rita = await h.token('rita', ['Developer']);
+    // Instance two: the entity, search, and rita's membership (authorisation) all arrive by refresh.
+    await eventually('GET on instance two', async () => (await call(appTwo, 'GET', `/api/v1/entities/service/default/${name}`, rita)).status === 200
+      && (await call(appTwo, 'GET', `/api/v1/entities/team/default/${teamName}`, rita)).status === 200);
+    const hits = await (await call(appTwo, 'GET', `/api/v1/search?q=${name}`, rita)).json() as { items: Array<{ entity: { metadata: { name: string } } }> };
+    assert.ok(hits.items.some((i) => i.entity.metadata.name === name));
+    const put = await call(appTwo, 'PUT', `/api/v1/entities/service/default/${name}`, rita, service(name, teamName, { tier: 'gold' }));
+    assert.is(put.status, 200, await put.clone().text());
+    // ...and back: instance one sees instance two's write.
+    await eventually('the update on instance one', async () => ((await (await call(appOne, 'GET', `/api/v1/entities/service/default/${name}`, rita)).json()) as { spec: { tier?: string } }).spec.tier === 'gold');
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});
+
+test('NEXUS_CATALOG_REFRESH_SECONDS: default 5, 0 is off, anything else is refused naming the variable', async () => {
+  assert.is(catalogRefreshSeconds({}), 5);
+  assert.is(catalogRefreshSeconds({ NEXUS_CATALOG_REFRESH_SECONDS: '0' }), 0);
+  assert.throws(() => catalogRefreshSeconds({ NEXUS_CATALOG_REFRESH_SECONDS: 'soon' }), /NEXUS_CATALOG_REFRESH_SECONDS: "soon"/);
+  const h = await harness();
+  try {
+    await openWiring({ ...h.env, NEXUS_CATALOG_REFRESH_SECONDS: '-1' });
+    assert.unreachable('openWiring accepted -1');
+  } catch (err) {
+    assert.match((err as Error).message, /NEXUS_CATALOG_REFRESH_SECONDS/);
+  }
+});
+
+test.run();
