@@ -3,6 +3,11 @@
 # `go install` refuses modules with replace directives, so a small wrapper module requires
 # pkg/v3 and sdk/v3 at the same release and copies the non-relative replaces pkg/v3 needs.
 # Prints the directory that holds `pulumi` and the `pulumi-resource-pulumi-nodejs` launcher.
+#   --launcher-only          only (re)write the launcher
+#   NEXUS_PULUMI_VERSION     another release than package.json's nexus.pulumiVersion (the engine
+#                            honours the same variable, stacks/engine/cli.ts)
+#   NEXUS_TOOLS_DIR          cache folder (default ~/.cache/nexus)
+#   NEXUS_PULUMI_NO_BUILD=1  exit 2 with the reason instead of building
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -65,6 +70,15 @@ if [ -x "$BIN/pulumi" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$VERSION
   write_launcher
   echo "$BIN"
   exit 0
+fi
+
+# NEXUS_PULUMI_NO_BUILD=1: use what is there or fail, never start a build (tests, CI images
+# that must already hold the CLI).
+if [ "${NEXUS_PULUMI_NO_BUILD:-0}" = "1" ]; then
+  found="no pulumi on PATH"
+  if command -v pulumi >/dev/null 2>&1; then found="$(command -v pulumi) is $(pulumi version 2>/dev/null || echo 'not answering')"; fi
+  log "pulumi v$VERSION is neither on PATH ($found) nor built in $BIN, and NEXUS_PULUMI_NO_BUILD=1 forbids building it; unset NEXUS_PULUMI_NO_BUILD to build it"
+  exit 2
 fi
 
 command -v go >/dev/null || { log "Go is needed to build the Pulumi CLI (https://go.dev/doc/install)"; exit 1; }
