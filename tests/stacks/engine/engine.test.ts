@@ -117,6 +117,26 @@ test('a side-door change shows as drift of that property; up puts it back', asyn
   assert.equal(changed(await stack.previewRefresh()), []);
 });
 
+test('a resource deleted behind Nexus\'s back: refresh sees it gone, up creates it again', async () => {
+  const sb = await sandbox();
+  const before = sb.state.get(fx.audit)!;
+  assert.ok(sb.state.delete(fx.audit, 'mallory@contoso'));
+  assert.is(sb.state.get(fx.audit), undefined);
+
+  const drift = await stack.previewRefresh();
+  assert.equal(changed(drift).map((c) => [c.op, c.armId]), [['delete', fx.audit]]);
+  // Against the live tenant, the preview plans to create it again.
+  const live = await stack.preview({ refresh: true });
+  assert.equal(changed(live).map((c) => [c.op, c.armId]), [['create', fx.audit]]);
+
+  const fixed = await stack.up();
+  assert.equal(changed(fixed).map((c) => [c.op, c.armId]), [['create', fx.audit]]);
+  const again = sb.state.get(fx.audit)!;
+  assert.equal(again.properties, before.properties);
+  assert.equal(changed(await stack.previewRefresh()), []);
+  assert.equal(changed(await stack.preview()), []);
+});
+
 test('cancel stops a running update, which releases the stack', async () => {
   const running = stack.up();
   await waitForLock();
