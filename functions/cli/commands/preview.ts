@@ -5,7 +5,7 @@ import { compileDefaultTenant } from '../../../stacks/compile/index.ts';
 import type { ChangeSet, ResourceChange } from '../../../stacks/engine/changeset.ts';
 import { EngineConfigError, EngineOperationError, StackBusyError } from '../../../stacks/engine/index.ts';
 import { previewTenant } from '../../../stacks/engine/tenant.ts';
-import { PulumiCliNotFoundError } from '../../../stacks/engine/cli.ts';
+import { PulumiCliNotFoundError, PulumiCliVersionError } from '../../../stacks/engine/cli.ts';
 import { UserError } from '../errors.ts';
 
 const OPS = ['create', 'update', 'replace', 'delete', 'same'] as const;
@@ -66,7 +66,8 @@ export function register(program: Command): void {
         }
       } catch (err) {
         if (tty) process.stderr.write('\r\x1b[K');
-        if (err instanceof StackBusyError || err instanceof PulumiCliNotFoundError || err instanceof EngineConfigError || err instanceof EngineOperationError) {
+        if (err instanceof StackBusyError || err instanceof PulumiCliNotFoundError || err instanceof PulumiCliVersionError
+          || err instanceof EngineConfigError || err instanceof EngineOperationError) {
           throw new UserError(err.message);
         }
         throw err;

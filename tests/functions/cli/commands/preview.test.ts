@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,9 @@ import { upTenant } from '../../../../stacks/engine/tenant.ts';
 const BIN = fileURLToPath(new URL('../../../../bin/nexus.js', import.meta.url));
 let env: Record<string, string>;
 
-function nexus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function nexus(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, NEXUS_NO_LOCAL_ENV: '1', ...env } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, NEXUS_NO_LOCAL_ENV: '1', ...env, ...extra } }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -70,6 +70,16 @@ test('on a terminal, progress lines show while the preview runs and are cleared 
   assert.ok(progress.some((p) => /^online: create \/providers\/Microsoft\.Management\/managementGroups\/online/.test(p)), JSON.stringify(progress));
   // The progress line is wiped before the result, which stays as in a pipe.
   assert.match(r.out, /\r\x1b\[Konline: \d+ create, 0 update, 0 replace, 0 delete, 0 same\r?\n/);
+});
+
+test('a Pulumi CLI of another version is refused with a one-line error that says what to run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-fake-pulumi-'));
+  writeFileSync(join(dir, 'pulumi'), '#!/bin/sh\necho v3.100.0\n', { mode: 0o755 });
+  const r = await nexus(['preview', '--stack', 'online'], { NEXUS_PULUMI_DIR: dir });
+  assert.is(r.code, 1);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`^nexus: ${join(dir, 'pulumi')} is Pulumi v3\\.100\\.0, but Nexus runs v\\d+\\.\\d+\\.\\d+; run \`bash scripts/build-pulumi\\.sh\``));
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 /** The groups above a stack's group, put straight into the sandbox as the stacks that own them would. */
