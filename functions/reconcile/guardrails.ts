@@ -46,7 +46,14 @@ export const guardrailsSchema = z.object({
     onExceed: z.enum(['fail-closed', 'report-only']).default('fail-closed'),
     /** Unknown-value paths that do not matter (ids and other computed outputs). */
     ignoreUnknownPaths: patterns.default(['id', 'urn', 'name', 'etag', 'properties.provisioningState']),
-  }).strict().default({ maxIssues: 0, onExceed: 'fail-closed', ignoreUnknownPaths: ['id', 'urn', 'name', 'etag', 'properties.provisioningState'] }),
+    /**
+     * The unknown `properties.principalId` of a role assignment whose principal is the managed
+     * identity of a policy assignment created or changed in the same ChangeSet: that id exists
+     * only once the apply made the identity, so without this no first apply could happen.
+     * `tolerate` lets exactly that case through (nothing else); `count` makes it an issue too.
+     */
+    newPolicyIdentityPrincipals: z.enum(['tolerate', 'count']).default('tolerate'),
+  }).strict().default({ maxIssues: 0, onExceed: 'fail-closed', ignoreUnknownPaths: ['id', 'urn', 'name', 'etag', 'properties.provisioningState'], newPolicyIdentityPrincipals: 'tolerate' }),
   approvals: z.object({
     expiresAfterMinutes: z.number().positive().default(24 * 60),
     /** Who must approve a delete of a management group or of a role assignment at group scope. */

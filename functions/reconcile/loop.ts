@@ -14,6 +14,7 @@ import type { CommitAuthor } from './tracked-commit.ts';
 import { approvalRequirements, approvalState, identities } from './gates/approvals.ts';
 import { countByKind } from './gates/blast-radius.ts';
 import { runGates } from './gates/index.ts';
+import { policyIdentityPrincipals } from './gates/preview-reliability.ts';
 import type { ApprovalRecord, ApprovalRequirement, GateContext } from './gates/types.ts';
 import { canonicalJson, changeSetHash, desiredStateHash, sha256 } from './hash.ts';
 import type { Decision, GateResult, RunCounts, RunRecord, Trigger } from './model.ts';
@@ -309,6 +310,7 @@ export class Reconciler {
     const approval = latest?.status === 'pending' && !run.dryRun ? await stores.approvals.collect(latest, d.approvalSources) : latest;
     const ctx: GateContext = {
       stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId, hierarchy: scopeHierarchy(state),
+      policyIdentityPrincipals: policyIdentityPrincipals(state),
       guardrails, killSwitch: killAtStart, rateLimits: rates, approval,
       changeSetHash: run.changeSetHash, desiredStateHash: run.desiredStateHash, liveFingerprint: run.liveFingerprint,
     };

@@ -1,10 +1,41 @@
 // Gate 5: how far the preview can be trusted, the Pulumi counterpart of what-if's `Ignore`:
 // unknown values in properties that matter, `read` steps for managed resources, provider errors
 // or warnings, and an engine summary that disagrees with the per-resource events.
+import { isOutputRef, type DesiredState } from '../../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { Guardrails } from '../guardrails.ts';
-import { globMatch } from '../scope.ts';
+import { changeKind, globMatch, isMutating } from '../scope.ts';
 import type { Gate } from './types.ts';
+
+/**
+ * Role assignments whose `properties.principalId` is the managed identity of a policy assignment
+ * of the desired state: role assignment id → policy assignment id (both lower-cased).
+ */
+export function policyIdentityPrincipals(state: Pick<DesiredState, 'resources'>): Map<string, string> {
+  const kinds = new Map(state.resources.map((r) => [r.id.toLowerCase(), r.kind]));
+  const out = new Map<string, string>();
+  for (const r of state.resources) {
+    if (r.kind !== 'roleAssignment') continue;
+    const p = (r.body.properties as { principalId?: unknown }).principalId;
+    if (isOutputRef(p) && p.output === 'identity.principalId' && kinds.get(p.$ref.toLowerCase()) === 'policyAssignment') {
+      out.set(r.id.toLowerCase(), p.$ref.toLowerCase());
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether an unknown is the one legitimate case: `properties.principalId` of a role assignment
+ * whose principal is the identity of a policy assignment that this very ChangeSet creates or
+ * changes (so the identity, and its id, exist only after the apply).
+ */
+function newPolicyIdentityPrincipal(u: { urn: string; path: string }, cs: ChangeSet, refs: Map<string, string> | undefined): boolean {
+  if (!refs || u.path !== 'properties.principalId') return false;
+  const ra = cs.changes.find((c) => c.urn === u.urn);
+  if (!ra?.armId || changeKind(ra) !== 'roleAssignments') return false;
+  const pa = refs.get(ra.armId.toLowerCase());
+  return !!pa && cs.changes.some((c) => c.armId?.toLowerCase() === pa && changeKind(c) === 'policyAssignments' && isMutating(c.op));
+}
 
 export interface ReliabilityIssue {
   kind: 'unknown' | 'read' | 'diagnostic' | 'summary-mismatch';
@@ -34,10 +65,12 @@ export function summaryMismatches(cs: ChangeSet): string[] {
   return out;
 }
 
-export function reliabilityIssues(cs: ChangeSet, cfg: Guardrails['previewReliability']): ReliabilityIssue[] {
+/** `refs`: policyIdentityPrincipals() of the desired state (without it nothing is tolerated). */
+export function reliabilityIssues(cs: ChangeSet, cfg: Guardrails['previewReliability'], refs?: Map<string, string>): ReliabilityIssue[] {
   const out: ReliabilityIssue[] = [];
   for (const u of cs.unknowns) {
     if (cfg.ignoreUnknownPaths.some((p) => globMatch(p, u.path))) continue;
+    if (cfg.newPolicyIdentityPrincipals === 'tolerate' && newPolicyIdentityPrincipal(u, cs, refs)) continue;
     out.push({ kind: 'unknown', urn: u.urn, message: `unknown value at ${u.path}` });
   }
   for (const c of cs.changes) {
@@ -54,7 +87,7 @@ export function reliabilityIssues(cs: ChangeSet, cfg: Guardrails['previewReliabi
 
 export const previewReliabilityGate: Gate = (ctx, cs) => {
   const cfg = ctx.guardrails.previewReliability;
-  const issues = reliabilityIssues(cs, cfg);
+  const issues = reliabilityIssues(cs, cfg, ctx.policyIdentityPrincipals);
   if (issues.length <= cfg.maxIssues) {
     return {
       gate: 'preview-reliability', pass: true, reason: 'OK',

@@ -69,6 +69,8 @@ export interface GateContext {
   tenantRootId: string;
   /** Where groups and subscriptions sit (from the desired state), so a deny covers what is below. */
   hierarchy?: ScopeHierarchy;
+  /** Role assignment id → the policy assignment whose identity is its principal (lower-cased). */
+  policyIdentityPrincipals?: Map<string, string>;
   guardrails: Guardrails;
   killSwitch: KillSwitchState;
   rateLimits: {
