@@ -12,6 +12,8 @@ export interface Indexed {
   etag: string;
   /** Declared (outgoing) relations of this entity, as keys. */
   declared: Array<{ type: string; target: string }>;
+  /** The table row's write count: an older version never replaces a newer one. */
+  version?: number;
 }
 
 /** What a search hit carries: enough to list and link the entity; GET by name has the whole of it. */
@@ -319,14 +321,17 @@ export class MemoryIndex implements OwnerLookup {
     return json;
   }
 
-  put(item: Indexed): void {
+  /** Adds or replaces the entity; false (and nothing changes) when the index already has a newer version. */
+  put(item: Indexed): boolean {
+    const old = this.items.get(item.key);
+    if (old && newer(old, item)) return false;
     this.version++;
     this.searchCache.clear();
-    const old = this.items.get(item.key);
     if (old) this.unindex(old);
     else this.sortedCache = undefined;
     this.items.set(item.key, item);
     this.indexItem(item);
+    return true;
   }
 
   remove(key: string): void {
@@ -794,6 +799,16 @@ export function userIdentity(e: Pick<Entity, 'spec' | 'metadata'>): { emails: st
 
 /** Annotations that carry a User's Entra object id (Backstage's Microsoft Graph provider writes the first). */
 export const OID_ANNOTATIONS = ['graph.microsoft.com/user-id', 'nexus.io/entra-object-id'];
+
+/**
+ * Whether `a` is a later write of the row than `b`: by creation first (an entity deleted and
+ * created again starts counting anew), then by the row's write count.
+ */
+function newer(a: Indexed, b: Indexed): boolean {
+  const ca = a.entity.status?.createdAt ?? '', cb = b.entity.status?.createdAt ?? '';
+  if (ca !== cb) return ca > cb;
+  return (a.version ?? 0) > (b.version ?? 0);
+}
 
 function claimsFirst(a: Indexed, b: Indexed): boolean {
   const ca = a.entity.status?.createdAt ?? '', cb = b.entity.status?.createdAt ?? '';

@@ -25,6 +25,8 @@ interface CatalogRow {
   owner?: string;
   orphaned: boolean;
   lastSeen: string;
+  /** Counts the row's writes (each ETag-conditional): the index never takes an older version over a newer one. */
+  version?: number;
   chunks: number;
   [chunk: `d${number}`]: string;
 }
@@ -237,27 +239,47 @@ export class CatalogService {
     let previous: StoredDoc | undefined;
     let written: StoredDoc | undefined;
 
+    let version = 0;
     const build = (cur: Row<CatalogRow> | undefined): CatalogRow => {
       previous = cur ? docOf(cur) : undefined;
       const base = opts.mode === 'merge' && previous ? mergeEntity(previous.entity, parsed) : parsed;
       const doc = this.prepare(base, source, previous?.entity.status);
       written = doc;
-      return rowOf(doc);
+      version = nextVersion(cur);
+      return rowOf(doc, version);
     };
 
-    let row: Row<CatalogRow>;
-    if (opts.ifMatch && opts.ifMatch !== '*') {
-      const cur = await this.entities.get(pk, rk);
-      if (!cur || cur.etag !== opts.ifMatch) {
-        throw new ConcurrencyError(`entity ${key}`, key, cur ? 'it changed since it was read (If-Match does not match its ETag)' : 'it does not exist (If-Match given)');
+    return this.serially(key, async () => {
+      let row: Row<CatalogRow>;
+      if (opts.ifMatch && opts.ifMatch !== '*') {
+        const cur = await this.entities.get(pk, rk);
+        if (!cur || cur.etag !== opts.ifMatch) {
+          throw new ConcurrencyError(`entity ${key}`, key, cur ? 'it changed since it was read (If-Match does not match its ETag)' : 'it does not exist (If-Match given)');
+        }
+        row = await this.entities.replace(cur, build(cur));
+      } else {
+        row = await this.entities.update(pk, rk, build);
       }
-      row = await this.entities.replace(cur, build(cur));
-    } else {
-      row = await this.entities.update(pk, rk, build);
-    }
-    await this.syncRelations(key, previous?.declared ?? [], written!.declared);
-    this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared });
-    return this.index.view(key)!;
+      await this.syncRelations(key, previous?.declared ?? [], written!.declared);
+      this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared, version });
+      return this.index.view(key)!;
+    });
+  }
+
+  /**
+   * Writes of one entity in this process, one after another: each one's relation rows and index
+   * entry follow its own table write, so a slower earlier writer never lands after a later one.
+   * (Other processes are kept apart by ETags, and the index by the row version.)
+   */
+  private readonly writing = new Map<string, Promise<unknown>>();
+
+  private serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.writing.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(fn);
+    const tail = mine.catch(() => undefined);
+    this.writing.set(key, tail);
+    void tail.then(() => { if (this.writing.get(key) === tail) this.writing.delete(key); });
+    return mine;
   }
 
   /**
@@ -304,7 +326,9 @@ export class CatalogService {
     };
 
     const etags = new Map<string, string>();
-    const entityOps = docs.map(({ key, doc }) => ({ ...tableKeysOf(key), key, value: rowOf(doc) }));
+    // Last writer wins here (no ETag check), so the version follows what this process last saw.
+    const versions = new Map(docs.map(({ key }) => [key, (this.index.getIndexed(key)?.version ?? 0) + 1]));
+    const entityOps = docs.map(({ key, doc }) => ({ ...tableKeysOf(key), key, value: rowOf(doc, versions.get(key)!) }));
     const keyOfRow = new Map(entityOps.map((o) => [`${o.pk}|${o.rk}`, o.key]));
     await run(group(entityOps.map((o) => ({ pk: o.pk, rowKey: o.rk, value: o.value }))).map((chunk) => async () => {
       const res = await this.entities.batch(chunk.pk, chunk.ops.map((o) => ({ op: 'upsert' as const, rowKey: o.rowKey, value: o.value! })));
@@ -332,7 +356,7 @@ export class CatalogService {
       for (const o of deletes) await this.rels.delete(chunk.pk, o.rowKey);
     }));
 
-    for (const { key, doc } of docs) this.index.put({ key, entity: doc.entity, etag: etags.get(key) ?? '', declared: doc.declared });
+    for (const { key, doc } of docs) this.index.put({ key, entity: doc.entity, etag: etags.get(key) ?? '', declared: doc.declared, version: versions.get(key) });
     return { written: docs.length };
   }
 
@@ -348,38 +372,44 @@ export class CatalogService {
     const { pk, rk } = tableKeysOf(key);
     let previous: StoredDoc | undefined;
     let written: StoredDoc | undefined;
-    const row = await this.entities.update(pk, rk, (cur) => {
-      if (!cur) throw new NotFoundError(key);
-      previous = docOf(cur);
-      const next = this.parse(fn(structuredClone({ ...previous.entity, relations: previous.entity.relations })));
-      const nextKey = refKey({ kind: next.kind, namespace: next.metadata.namespace, name: next.metadata.name });
-      if (nextKey !== key) throw new ValidationError([{ path: 'metadata.name', message: `an update cannot rename ${key} to ${nextKey}` }]);
-      // Without a source (e.g. re-resolving an owner) the entity keeps its sources and lastSeen.
-      written = this.prepare(next, by ? toSource(by) : previous.entity.status!.source, previous.entity.status, Boolean(by));
-      return rowOf(written);
+    let version = 0;
+    return this.serially(key, async () => {
+      const row = await this.entities.update(pk, rk, (cur) => {
+        if (!cur) throw new NotFoundError(key);
+        previous = docOf(cur);
+        const next = this.parse(fn(structuredClone({ ...previous.entity, relations: previous.entity.relations })));
+        const nextKey = refKey({ kind: next.kind, namespace: next.metadata.namespace, name: next.metadata.name });
+        if (nextKey !== key) throw new ValidationError([{ path: 'metadata.name', message: `an update cannot rename ${key} to ${nextKey}` }]);
+        // Without a source (e.g. re-resolving an owner) the entity keeps its sources and lastSeen.
+        written = this.prepare(next, by ? toSource(by) : previous.entity.status!.source, previous.entity.status, Boolean(by));
+        version = nextVersion(cur);
+        return rowOf(written, version);
+      });
+      await this.syncRelations(key, previous?.declared ?? [], written!.declared);
+      this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared, version });
+      return this.index.view(key)!;
     });
-    await this.syncRelations(key, previous?.declared ?? [], written!.declared);
-    this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared });
-    return this.index.view(key)!;
   }
 
   /** Deletes the entity and the relations it declared. Resolves false when it was not there. */
   async delete(ref: EntityRef | string, opts: { ifMatch?: string } = {}): Promise<boolean> {
     const key = this.keyOf(ref);
     const { pk, rk } = tableKeysOf(key);
-    const cur = await this.entities.get(pk, rk);
-    if (!cur) {
+    return this.serially(key, async () => {
+      const cur = await this.entities.get(pk, rk);
+      if (!cur) {
+        this.index.remove(key);
+        return false;
+      }
+      if (opts.ifMatch && opts.ifMatch !== '*' && opts.ifMatch !== cur.etag) {
+        throw new ConcurrencyError(`entity ${key}`, key, 'it changed since it was read (If-Match does not match its ETag)');
+      }
+      await this.entities.delete(pk, rk, cur.etag);
+      const doc = docOf(cur);
       this.index.remove(key);
-      return false;
-    }
-    if (opts.ifMatch && opts.ifMatch !== '*' && opts.ifMatch !== cur.etag) {
-      throw new ConcurrencyError(`entity ${key}`, key, 'it changed since it was read (If-Match does not match its ETag)');
-    }
-    await this.entities.delete(pk, rk, cur.etag);
-    const doc = docOf(cur);
-    this.index.remove(key);
-    await this.syncRelations(key, doc.declared, []);
-    return true;
+      await this.syncRelations(key, doc.declared, []);
+      return true;
+    });
   }
 
   /**
@@ -407,23 +437,27 @@ export class CatalogService {
     const { pk, rk } = tableKeysOf(key);
     const at = this.now().toISOString();
     let doc: StoredDoc | undefined;
-    const row = await this.entities.update(pk, rk, (cur) => {
-      if (!cur) return undefined;
-      doc = docOf(cur);
-      const status = { ...doc.entity.status! };
-      const sources = { ...sourcesOf(status) };
-      const sk = sourceKey(source);
-      sources[sk] = { ...(sources[sk] ?? { name: source.name, scope: source.scope, lastSeen: status.lastSeen }), gone: true, ref: source.ref };
-      const allGone = Object.values(sources).every((s) => s.gone);
-      const next: EntityStatus & { sources: Sources } = {
-        ...status, sources, orphaned: allGone, orphanedAt: allGone ? status.orphanedAt ?? at : undefined,
-      };
-      doc = { ...doc, entity: { ...doc.entity, status: next } };
-      return rowOf(doc);
+    let version = 0;
+    return this.serially(key, async () => {
+      const row = await this.entities.update(pk, rk, (cur) => {
+        if (!cur) return undefined;
+        doc = docOf(cur);
+        version = nextVersion(cur);
+        const status = { ...doc.entity.status! };
+        const sources = { ...sourcesOf(status) };
+        const sk = sourceKey(source);
+        sources[sk] = { ...(sources[sk] ?? { name: source.name, scope: source.scope, lastSeen: status.lastSeen }), gone: true, ref: source.ref };
+        const allGone = Object.values(sources).every((s) => s.gone);
+        const next: EntityStatus & { sources: Sources } = {
+          ...status, sources, orphaned: allGone, orphanedAt: allGone ? status.orphanedAt ?? at : undefined,
+        };
+        doc = { ...doc, entity: { ...doc.entity, status: next } };
+        return rowOf(doc, version);
+      });
+      if (!row || !doc) return undefined;
+      this.index.put({ key, entity: doc.entity, etag: row.etag, declared: doc.declared, version });
+      return this.index.view(key);
     });
-    if (!row || !doc) return undefined;
-    this.index.put({ key, entity: doc.entity, etag: row.etag, declared: doc.declared });
-    return this.index.view(key);
   }
 
   // ---- reads ---------------------------------------------------------------------------------
@@ -693,7 +727,7 @@ export class CatalogService {
   private itemOf(row: Row<CatalogRow>): Indexed | undefined {
     try {
       const doc = docOf(row);
-      return { key: keyFromTable(row.partitionKey, row.rowKey), entity: doc.entity, etag: row.etag, declared: doc.declared };
+      return { key: keyFromTable(row.partitionKey, row.rowKey), entity: doc.entity, etag: row.etag, declared: doc.declared, version: row.version ?? 0 };
     } catch {
       return undefined; // a row this version cannot read is skipped rather than failing the start
     }
@@ -734,9 +768,14 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function rowOf(doc: StoredDoc): CatalogRow {
+function nextVersion(cur: CatalogRow | undefined): number {
+  return (cur?.version ?? 0) + 1;
+}
+
+function rowOf(doc: StoredDoc, version: number): CatalogRow {
   const text = JSON.stringify(doc);
   const row: CatalogRow = {
+    version,
     kind: doc.entity.kind,
     namespace: doc.entity.metadata.namespace,
     name: doc.entity.metadata.name,

@@ -24,7 +24,7 @@ test('a write through one instance is visible in the other instance\'s API after
     const [appOne, appTwo] = [createApp(await apiDeps(one, env)), createApp(await apiDeps(two, env))];
     const admin = await h.token('root', ['Admin']);
     const call = (app: typeof appOne, method: string, path: string, token: string, body?: unknown) =>
-      Promise.resolve(app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) }));
+      Promise.resolve(app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }));
     const teamName = uniqueName('team-');
     const name = uniqueName('svc-');
     assert.is((await call(appOne, 'PUT', `/api/v1/entities/team/default/${teamName}`, admin, team(teamName, ['user:rita']))).status, 201);

@@ -104,6 +104,24 @@ test('concurrent writers never lose an update', async () => {
   assert.equal([...final!.metadata.tags!].sort(), Array.from({ length: 20 }, (_, i) => `w${i}`).sort());
 });
 
+test('the index never takes an older version of a row over a newer one (a slower writer, refresh or read)', async () => {
+  const t = await freshTables();
+  const cfg = { storage: t.storage, tables: { entities: t.entities, relations: t.relations } };
+  const catalog = await CatalogService.open(cfg);
+  await catalog.upsert(service('versioned', { tier: 'one' }), api);
+  const older = structuredClone(catalog.index.getIndexed('service:default/versioned')!);
+  await catalog.upsert(service('versioned', { tier: 'two' }), api);
+  assert.is(catalog.index.put(older), false);
+  assert.is((await catalog.get('service:versioned'))?.spec.tier, 'two');
+  assert.is(catalog.index.getIndexed('service:default/versioned')?.version, 2);
+  // Deleted and created again by another instance: the new row counts from 1 and still replaces the old.
+  const other = await CatalogService.open(cfg);
+  await other.delete('service:versioned');
+  await other.upsert(service('versioned', { tier: 'three' }), api);
+  await catalog.refresh();
+  assert.is((await catalog.get('service:versioned'))?.spec.tier, 'three');
+});
+
 test('refresh() brings in what another instance wrote', async () => {
   const t = await freshTables();
   const cfg = { storage: t.storage, tables: { entities: t.entities, relations: t.relations } };
