@@ -4,7 +4,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-NEXUS_NEED_CHROMIUM=1 eval "$(bash scripts/setup.sh)"
+# Exported, not a prefix of eval: the prefix would not reach the command substitution.
+export NEXUS_NEED_CHROMIUM=1
+eval "$(bash scripts/setup.sh)"
 export NEXUS_PULUMI_DIR PATH="$NEXUS_PULUMI_DIR:$ROOT/node_modules/.bin:$PATH"
 
 echo "[test] type-checking"
