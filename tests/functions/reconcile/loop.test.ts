@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { liveParts, releaseLive, unique, type Live } from './live.ts';
-import { mg, smallState } from './state-fixture.ts';
+import { mergeStates, mg, smallState } from './state-fixture.ts';
 import type { ReconcileResult } from '../../../functions/reconcile/loop.ts';
 import type { RunRecord } from '../../../functions/reconcile/model.ts';
 import type { Principal } from '../../../functions/platform/identity.ts';
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitAuthor, trackedCommit } from '../../../functions/reconcile/tracked-commit.ts';
 import { RateLimitStore } from '../../../functions/reconcile/store/ratelimits.ts';
+import { DEFAULT_GUARDRAILS_FILE, loadGuardrails } from '../../../functions/reconcile/guardrails.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -146,6 +147,20 @@ test('scope guardrails: a denied group and the tenant root are refused per resou
   assert.is(await L.exists(pa.id, '2022-06-01'), false);
 });
 
+test('scope guardrails: a group inside a denied group is denied too (hierarchy from the desired state)', async () => {
+  const parent = unique('rcdparent');
+  const child = unique('rcdchild');
+  const state = mergeStates([
+    smallState({ tenantRoot: L.tenantRoot, name: parent, assignments: 0 }),
+    smallState({ tenantRoot: L.tenantRoot, name: child, assignments: 1, parent }),
+  ]);
+  const rec = await L.reconciler(() => state, { scopes: { allow: { managementGroups: ['rc*'] }, deny: { managementGroups: [parent] } } });
+  const run = done(await rec.reconcile({ stack: child, trigger: 'manual' }));
+  assert.equal([run.decision, run.reasons], ['blocked', ['SCOPE_DENIED']]);
+  assert.match(gate(run, 'scope-guardrails').details.message, new RegExp(child));
+  assert.is(await L.exists(mg(child)), false);
+});
+
 test('blast radius: too many changes of one kind in one run are refused', async () => {
   const name = unique('rcblast');
   const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 3 }),
@@ -181,12 +196,10 @@ test('rate limits: refused past the interval limit with a cooldown; an Admin ove
   assert.ok(await L.exists(mg(name)));
 });
 
-test('preview reliability: an unknown value that matters fails closed, or degrades to report-only', async () => {
-  const name = unique('rcunk');
-  // A role assignment whose principal is the identity of a policy assignment created in the same
-  // run: its principalId is unknown at preview time.
-  const state = smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 });
-  const pa = state.resources.find((r) => r.kind === 'policyAssignment')!;
+/** A group with a policy assignment that has a managed identity, and the role assignment that identity needs. */
+function identityState(name: string) {
+  const state = smallState({ tenantRoot: L.tenantRoot, name, assignments: 2 });
+  const pa = state.resources.find((r) => r.name === 'rc-audit-0')!;
   pa.body.identity = { type: 'SystemAssigned' };
   pa.body.location = 'westeurope';
   state.resources.push({
@@ -196,14 +209,49 @@ test('preview reliability: an unknown value that matters fails closed, or degrad
     body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: { $ref: pa.id, output: 'identity.principalId' } as never, principalType: 'ServicePrincipal' } },
   });
   state.stacks[0].resourceIds = state.resources.map((r) => r.id);
-  const closed = await L.reconciler(() => state, allowRc);
+  return { state, pa };
+}
+
+/** Stores with rate counters of their own: the shipped limits must not meet other tests' cooldowns. */
+async function ownCounters() {
+  return { stores: { ...L.stores, rateLimits: await RateLimitStore.open(L.stores.cfg, `ratelimits${unique('own')}`) } };
+}
+
+test('preview reliability (shipped config): an unknown elsewhere fails closed, or degrades to report-only', async () => {
+  const name = unique('rcunk');
+  const shipped = await loadGuardrails(DEFAULT_GUARDRAILS_FILE);
+  const { state, pa } = identityState(name);
+  // The second assignment's description is the first one's identity: unknown at preview time, and
+  // not the role-assignment principal the shipped config tolerates.
+  const other = state.resources.find((r) => r.name === 'rc-audit-1')!;
+  other.body.properties.description = { $ref: pa.id, output: 'identity.principalId' } as never;
+  other.dependsOn = [...other.dependsOn, pa.id];
+  const own = await ownCounters();
+  const closed = await L.reconciler(() => state, { ...shipped, scopes: allowRc.scopes }, own);
   const run = done(await closed.reconcile({ stack: name, trigger: 'manual' }));
   assert.equal([run.decision, run.reasons], ['blocked', ['PREVIEW_UNRELIABLE']], JSON.stringify(gate(run, 'preview-reliability').details));
-  assert.match(gate(run, 'preview-reliability').details.message, /principalId/);
-  const reportOnly = await L.reconciler(() => state, { ...allowRc, previewReliability: { onExceed: 'report-only' } });
+  assert.match(gate(run, 'preview-reliability').details.message, /unknown value at properties\.description/);
+  const issues = gate(run, 'preview-reliability').details.issues as { message: string }[];
+  assert.ok(!issues.some((i) => /principalId/.test(i.message)), 'the identity principal itself is tolerated');
+  const reportOnly = await L.reconciler(() => state, { ...shipped, scopes: allowRc.scopes, previewReliability: { ...shipped.previewReliability, onExceed: 'report-only' } }, own);
   const run2 = done(await reportOnly.reconcile({ stack: name, trigger: 'manual' }));
   assert.equal([run2.decision, run2.reasons], ['report-only', ['PREVIEW_UNRELIABLE_REPORT_ONLY']]);
   assert.is(await L.exists(mg(name)), false);
+});
+
+test("preview reliability (shipped config): a policy identity's role assignment in the same run applies; with `count` it fails closed", async () => {
+  const name = unique('rcident');
+  const shipped = await loadGuardrails(DEFAULT_GUARDRAILS_FILE);
+  const { state } = identityState(name);
+  const own = await ownCounters();
+  const strict = await L.reconciler(() => state, { ...shipped, scopes: allowRc.scopes, previewReliability: { ...shipped.previewReliability, newPolicyIdentityPrincipals: 'count' } }, own);
+  const refused = done(await strict.reconcile({ stack: name, trigger: 'manual' }));
+  assert.equal([refused.decision, refused.reasons], ['blocked', ['PREVIEW_UNRELIABLE']]);
+  assert.match(gate(refused, 'preview-reliability').details.message, /principalId/);
+  const rec = await L.reconciler(() => state, { ...shipped, scopes: allowRc.scopes }, own);
+  const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.is(run.decision, 'applied', `${run.error} ${JSON.stringify(run.gates.filter((g) => !g.pass))}`);
+  assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/roleAssignments/6a0b1c2d-0000-4000-8000-000000000001`, '2022-04-01'));
 });
 
 const person = (id: string, groups: string[]): Principal => ({ id, name: id, email: `${id}@contoso.com`, roles: ['PlatformEngineer'], groups });
