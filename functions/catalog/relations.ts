@@ -63,6 +63,26 @@ const RULES: Partial<Record<Kind, FieldRule[]>> & { '*': FieldRule[] } = {
   Domain: [{ field: 'subdomainOf', type: 'partOf', kind: 'domain' }],
 };
 
+/** Whether a key names an existing entity (the catalog's index). */
+export interface ComponentLookup {
+  has(key: string): boolean;
+}
+
+/**
+ * A Backstage `component:` reference (or a bare name where a Service is the default) means a
+ * Service, except that Backstage's library Components are stored as Packages: when no such
+ * Service exists and a Package of that name does, the reference is the Package.
+ */
+function componentTarget(text: string, resolved: string, defaultKind: string | undefined, lookup: ComponentLookup | undefined): string {
+  if (!lookup || !resolved.startsWith('service:')) return resolved;
+  const colon = text.indexOf(':');
+  const written = colon > 0 ? text.slice(0, colon).trim().toLowerCase() : defaultKind;
+  if (written !== 'component' && written !== 'service') return resolved;
+  if (written === 'service' && colon > 0) return resolved; // `service:x` says Service outright
+  const pkg = `package:${resolved.slice('service:'.length)}`;
+  return !lookup.has(resolved) && lookup.has(pkg) ? pkg : resolved;
+}
+
 /** Resolves a reference written in an entity against the entity's namespace and a default kind. */
 export function resolveRef(text: string, defaultKind: string, namespace: string): string {
   return refKey(parseRef(text, { kind: defaultKind, namespace }));
@@ -76,12 +96,13 @@ export function declaredRelations(
   e: { kind: Kind; metadata: { namespace: string }; spec: Record<string, unknown>; relations: RelationDecl[] },
   owner: string | undefined,
   issues: Issue[],
+  lookup?: ComponentLookup,
 ): Array<{ type: string; target: string }> {
   const out = new Map<string, { type: string; target: string }>();
   const add = (type: string, text: unknown, kind: string, path: string) => {
     if (typeof text !== 'string') return;
     try {
-      const target = resolveRef(text, kind, e.metadata.namespace);
+      const target = componentTarget(text, resolveRef(text, kind, e.metadata.namespace), kind, lookup);
       out.set(`${type}|${target}`, { type, target });
     } catch (err) {
       if (err instanceof RefError) issues.push({ path, message: err.message });
@@ -97,9 +118,8 @@ export function declaredRelations(
   }
   e.relations.forEach((r, i) => {
     try {
-      out.set(`${r.type}|${refKey(parseRef(r.targetRef, { namespace: e.metadata.namespace }))}`, {
-        type: r.type, target: refKey(parseRef(r.targetRef, { namespace: e.metadata.namespace })),
-      });
+      const target = componentTarget(r.targetRef, refKey(parseRef(r.targetRef, { namespace: e.metadata.namespace })), undefined, lookup);
+      out.set(`${r.type}|${target}`, { type: r.type, target });
     } catch (err) {
       if (err instanceof RefError) issues.push({ path: `relations.${i}.targetRef`, message: err.message });
       else throw err;

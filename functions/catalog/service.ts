@@ -249,7 +249,7 @@ export class CatalogService {
       return rowOf(doc, version);
     };
 
-    return this.serially(key, async () => {
+    await this.serially(key, async () => {
       let row: Row<CatalogRow>;
       if (opts.ifMatch && opts.ifMatch !== '*') {
         const cur = await this.entities.get(pk, rk);
@@ -262,8 +262,22 @@ export class CatalogService {
       }
       await this.syncRelations(key, previous?.declared ?? [], written!.declared);
       this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared, version });
-      return this.index.view(key)!;
     });
+    if (written!.entity.kind === 'Package') await this.repointComponentRefs(key);
+    return this.index.view(key)!;
+  }
+
+  /**
+   * A Package arrived: references written as `component:<its name>` (a Backstage library is a
+   * Component there) that found no Service of that name now point at it.
+   */
+  private async repointComponentRefs(pkgKey: string): Promise<void> {
+    const svcKey = `service:${pkgKey.slice('package:'.length)}`;
+    if (this.index.has(svcKey)) return;
+    const origins = new Set(this.index.relationsOf(svcKey).map((r) => r.targetRef)
+      .filter((o) => this.index.getIndexed(o)?.declared.some((d) => d.target === svcKey)));
+    // Re-preparing the entity as it is re-resolves its references (sources and lastSeen stay).
+    for (const o of origins) await this.update(o, (cur) => cur);
   }
 
   /**
@@ -678,7 +692,7 @@ export class CatalogService {
     if (typeof e.spec.owner === 'string' && owned.ownerSource !== 'owner') {
       try { parseRef(e.spec.owner, { kind: 'team' }); } catch (err) { issues.push({ path: 'spec.owner', message: (err as Error).message }); }
     }
-    const declared = declaredRelations(e, owned.owner, issues);
+    const declared = declaredRelations(e, owned.owner, issues, this.index);
     if (issues.length) throw new ValidationError(issues);
     const at = this.now().toISOString();
     const sources = { ...sourcesOf(prev) };

@@ -57,6 +57,23 @@ test('imports Backstage files through a Location, mapping kinds and resolving ev
   assert.equal((await catalog.search('payments api')).items[0]?.entity.metadata.name, 'payments-api');
 });
 
+const LIB = 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: money-lib\nspec:\n  type: library\n  lifecycle: production\n  owner: payments\n';
+const USES_LIB = 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: billing\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n  dependsOn: [component:money-lib, component:default/ledger]\n';
+
+test('component: references find a library Component stored as a Package, whichever arrives first', async () => {
+  for (const order of [[USES_LIB, LIB], [LIB, USES_LIB]]) {
+    const catalog = await freshCatalog();
+    await importCatalogFile(catalog, order.join('---\n'), { fileName: 'catalog-info.yaml', source });
+    const billing = await catalog.get('service:billing');
+    assert.ok(rel(billing, 'dependsOn', 'package:default/money-lib'), JSON.stringify(billing?.relations));
+    assert.ok(!billing!.relations.some((r) => r.targetRef === 'service:default/money-lib'), 'no dangling service:money-lib left');
+    assert.ok(rel(await catalog.get('package:money-lib'), 'dependencyOf', 'service:default/billing'));
+    assert.ok((await catalog.relations('package:money-lib')).some((r) => r.type === 'dependencyOf' && r.targetRef === 'service:default/billing'));
+    // A component that is not there yet stays a (dangling) Service reference.
+    assert.ok(billing!.relations.some((r) => r.type === 'dependsOn' && r.targetRef === 'service:default/ledger' && !r.resolved));
+  }
+});
+
 test('a file with one bad document stores nothing and names file, document and field', async () => {
   const catalog = await freshCatalog();
   try {
