@@ -13,6 +13,8 @@ import { liveParts, releaseLive, unique, type Live } from './live.ts';
 const CHILD = fileURLToPath(new URL('./helpers/child-reconciler.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+const TAKEOVER_MARGIN_SECONDS = 10;
+
 let L: Live;
 test.before(async () => { L = await liveParts(); });
 test.after(() => releaseLive());
@@ -115,7 +117,12 @@ test('kill the lease holder mid-apply: another process takes over and the cut-of
   assert.ok(audit.some((e) => e.action === 'run-interrupted' && e.runId === cut[0].id));
   const leaseTaken = evs.find((e) => e.pid === survivor.pid && e.ev === 'lease-held' && e.t > killedAt)!;
   const firstTakeover = evs.filter((e) => e.pid === survivor.pid && e.ev === 'apply-start' && e.t > killedAt)[0];
-  console.log(`  takeover: the survivor held the lease ${((leaseTaken.t - killedAt) / 1000).toFixed(1)}s and applied ${((firstTakeover.t - killedAt) / 1000).toFixed(1)}s after the kill (lease 15s)`);
+  const LEASE_SECONDS = Number(L.env.NEXUS_LEASE_SECONDS);
+  const heldAfter = (leaseTaken.t - killedAt) / 1000;
+  console.log(`  takeover: the survivor held the lease ${heldAfter.toFixed(1)}s and applied ${((firstTakeover.t - killedAt) / 1000).toFixed(1)}s after the kill (lease ${LEASE_SECONDS}s)`);
+  // The dead holder's lease runs out after at most its duration; the survivor retries within a
+  // second and opens the engine right after taking the stack: the margin covers that and a slow CI.
+  assert.ok(heldAfter <= LEASE_SECONDS + TAKEOVER_MARGIN_SECONDS, `took ${heldAfter.toFixed(1)}s, more than the ${LEASE_SECONDS}s lease + ${TAKEOVER_MARGIN_SECONDS}s`);
 });
 
 test.run();
