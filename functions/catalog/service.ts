@@ -102,6 +102,11 @@ export interface UpsertOptions {
   ifMatch?: string;
   /** 'replace' (default) stores the entity as given; 'merge' lays it over the stored one (ingestion). */
   mode?: 'replace' | 'merge';
+  /**
+   * Spec fields the source owns (merge mode): one the new document lacks is removed rather than
+   * kept from before, e.g. a resource's environment when its `environment` tag is gone.
+   */
+  ownedFields?: string[];
 }
 
 export interface ListOptions {
@@ -242,7 +247,7 @@ export class CatalogService {
     let version = 0;
     const build = (cur: Row<CatalogRow> | undefined): CatalogRow => {
       previous = cur ? docOf(cur) : undefined;
-      const base = opts.mode === 'merge' && previous ? mergeEntity(previous.entity, parsed) : parsed;
+      const base = opts.mode === 'merge' && previous ? mergeEntity(previous.entity, parsed, opts.ownedFields) : parsed;
       const doc = this.prepare(base, source, previous?.entity.status);
       written = doc;
       version = nextVersion(cur);
@@ -809,7 +814,9 @@ function docOf(row: CatalogRow): StoredDoc {
 }
 
 /** Ingestion's merge: the new spec's fields over the stored ones; labels, annotations, tags and relations combined. */
-function mergeEntity(cur: Entity, next: Omit<Entity, 'relations'> & { relations: RelationDecl[] }): Omit<Entity, 'relations'> & { relations: RelationDecl[] } {
+function mergeEntity(cur: Entity, next: Omit<Entity, 'relations'> & { relations: RelationDecl[] }, ownedFields: string[] = []): Omit<Entity, 'relations'> & { relations: RelationDecl[] } {
+  const spec: Record<string, unknown> = { ...cur.spec, ...stripUndefined(next.spec) };
+  for (const f of ownedFields) if (next.spec[f] === undefined) delete spec[f];
   const tags = [...new Set([...(cur.metadata.tags ?? []), ...(next.metadata.tags ?? [])])];
   const rels = new Map<string, RelationDecl>();
   for (const r of [...((cur.relations as unknown as RelationDecl[]) ?? []), ...next.relations]) rels.set(`${r.type}|${r.targetRef}`, { type: r.type, targetRef: r.targetRef });
@@ -823,7 +830,7 @@ function mergeEntity(cur: Entity, next: Omit<Entity, 'relations'> & { relations:
       annotations: { ...cur.metadata.annotations, ...next.metadata.annotations },
       ...(tags.length ? { tags } : {}),
     },
-    spec: { ...cur.spec, ...stripUndefined(next.spec) },
+    spec,
     relations: [...rels.values()],
   };
 }

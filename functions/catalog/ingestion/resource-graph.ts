@@ -99,6 +99,9 @@ export function azureResourceEntity(r: GraphResource): Record<string, unknown> {
   };
 }
 
+/** The spec fields azureResourceEntity derives from Resource Graph. */
+const GRAPH_FIELDS = ['type', 'resourceId', 'region', 'subscription', 'resourceGroup', 'tags', 'sku', 'environment'];
+
 /** One poll of one scope (a subscription, resource group or management group id). */
 export async function pollResourceGraph(deps: {
   catalog: CatalogService;
@@ -154,7 +157,9 @@ export async function pollResourceGraph(deps: {
     result.environments.push(key);
   }
   for (const r of resources) {
-    const e = await catalog.upsert(azureResourceEntity(r), source, { mode: 'merge' });
+    // Merge keeps what others added to the entity; what Resource Graph says about the resource is
+    // its own, so a tag or SKU that is gone goes from the entity too (and its relations with it).
+    const e = await catalog.upsert(azureResourceEntity(r), source, { mode: 'merge', ownedFields: GRAPH_FIELDS });
     result.upserted.push(refKey({ kind: e.kind, namespace: e.metadata.namespace, name: e.metadata.name }));
   }
   if (full) result.orphaned.push(...(await catalog.markMissing(source, result.upserted)));

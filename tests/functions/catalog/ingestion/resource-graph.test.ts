@@ -63,6 +63,21 @@ test('first poll reads the subscription; later polls apply only the changes, orp
 
   const third = await pollResourceGraph({ catalog, graph, cursors, scope });
   assert.equal([third.mode, third.upserted, third.orphaned], ['delta', [], []]);
+
+  // The environment tag is removed: a delta poll drops spec.environment and both sides of deployedTo,
+  // while what another writer added to the entity (merge) stays.
+  await catalog.update(azureResourceRef(sa), (cur) => ({ ...cur, spec: { ...cur.spec, health: 'Available' } }), { name: 'azure-monitor' });
+  assert.ok((await catalog.get(azureResourceRef(sa)))?.relations.some((r) => r.type === 'deployedTo'));
+  sb.state.put(sa, { location: 'northeurope', tags: { team: 'Web Team' }, properties: {} }, 'someone@contoso');
+  const fourth = await pollResourceGraph({ catalog, graph, cursors, scope });
+  assert.equal([fourth.mode, fourth.upserted], ['delta', [azureResourceRef(sa)]]);
+  const untagged = await catalog.get(azureResourceRef(sa));
+  assert.is(untagged?.spec.environment, undefined);
+  assert.equal(untagged?.spec.tags, { team: 'Web Team' });
+  assert.is(untagged?.spec.health, 'Available');
+  assert.ok(!untagged!.relations.some((r) => r.type === 'deployedTo'), JSON.stringify(untagged?.relations));
+  assert.ok(!(await catalog.get('environment:default/prod'))!.relations.some((r) => r.type === 'hosts' && r.targetRef === azureResourceRef(sa)));
+  assert.ok(!(await catalog.relations(azureResourceRef(sa))).some((r) => r.type === 'deployedTo'), 'the relations table agrees');
 });
 
 test.run();
