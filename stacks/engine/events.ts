@@ -127,12 +127,23 @@ export class ChangeSetBuilder {
   };
 
   build(): ChangeSet {
-    const changes = [...this.steps.values()].map((m) => changeFor(m, this.set.kind, this.arm));
+    const changes = this.inPlanOrder([...this.steps.values()]).map((m) => changeFor(m, this.set.kind, this.arm));
     const summary: ChangeSummary = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
     for (const c of changes) summary[c.op] = (summary[c.op] ?? 0) + 1;
     const unknowns = [...this.steps.values()].flatMap((m) =>
       unknownPaths(comparable(m.type, m.new?.inputs)).map((path) => ({ urn: m.urn, path })),
     );
     return { ...this.set, summary, changes, unknowns };
+  }
+
+  /**
+   * The engine runs independent steps in parallel, so event order varies from run to run. A
+   * ChangeSet lists resources in the DesiredState's order (dependencies first), then the ones it
+   * no longer holds (deletes) by URN, so the same change always reads the same.
+   */
+  private inPlanOrder(steps: StepEventMetadata[]): StepEventMetadata[] {
+    const rank = new Map([...this.arm.keys()].map((urn, i) => [urn, i]));
+    const at = (m: StepEventMetadata) => rank.get(m.urn) ?? Number.MAX_SAFE_INTEGER;
+    return steps.sort((a, b) => at(a) - at(b) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   }
 }

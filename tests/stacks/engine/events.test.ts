@@ -35,6 +35,16 @@ test('an arm-rest update shows ARM paths with old and new values; the stack and 
   assert.equal(cs.changes[0].diffs, [{ path: 'properties.parameters.effect.value', kind: 'update', old: 'Audit', new: 'Deny' }]);
 });
 
+test('changes read in the plan order whatever order the engine reported them in; deletes last, by URN', () => {
+  const facts = (n: string) => [urn(n), { armType: 'Microsoft.Authorization/policyAssignments', armId: `/${n}`, scope: '/' }] as const;
+  const b = new ChangeSetBuilder('alz', 'preview', new Map([facts('first'), facts('second')]));
+  b.onEvent(ev({ resourcePreEvent: step('delete', 'z-gone', body('A'), undefined) }));
+  b.onEvent(ev({ resourcePreEvent: step('create', 'second', undefined, body('B')) }));
+  b.onEvent(ev({ resourcePreEvent: step('delete', 'a-gone', body('A'), undefined) }));
+  b.onEvent(ev({ resourcePreEvent: step('update', 'first', body('A'), body('B')) }));
+  assert.equal(b.build().changes.map((c) => c.urn), [urn('first'), urn('second'), urn('a-gone'), urn('z-gone')]);
+});
+
 test('a replacement is one change, op replace, whatever parts follow', () => {
   const b = new ChangeSetBuilder('alz', 'up');
   b.onEvent(ev({ resourcePreEvent: step('replace', 'ra', body('A'), body('B')) }));
@@ -61,8 +71,9 @@ test('a refresh step with different outputs is drift (update); a missing resourc
   b.onEvent(ev({ resOutputsEvent: step('refresh', 'gone', body('Audit'), undefined) }));
   b.onEvent(ev({ resOutputsEvent: step('refresh', 'same', body('Audit'), body('Audit')) }));
   const cs = b.build();
-  assert.equal(cs.changes.map((c) => c.op), ['update', 'delete', 'same']);
-  assert.equal(cs.changes[0].diffs, [{ path: 'properties.enforcementMode', kind: 'add', new: 'DoNotEnforce' }]);
+  const op = Object.fromEntries(cs.changes.map((c) => [c.urn, c.op]));
+  assert.equal(op, { [urn('pa')]: 'update', [urn('gone')]: 'delete', [urn('same')]: 'same' });
+  assert.equal(cs.changes.find((c) => c.urn === urn('pa'))!.diffs, [{ path: 'properties.enforcementMode', kind: 'add', new: 'DoNotEnforce' }]);
 });
 
 test('diagnostics lose colour codes and debug chatter; policy events and unknowns are kept', () => {
