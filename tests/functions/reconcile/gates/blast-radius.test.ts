@@ -43,8 +43,11 @@ test('a protected delete passes with a valid approval of this exact preview', ()
     expiresAt: '2026-01-02T00:00:00Z', votes: [{ by: 'bob', groups: ['admins'], at: '2026-01-01T11:30:00Z', source: 'api' }],
   };
   const cs = changeSet([managementGroup('alz-corp', 'delete')]);
-  assert.is(blastRadiusGate(context({ approval }), cs).reason, 'PROTECTED_DELETE_APPROVED');
-  assert.is(blastRadiusGate(context({ approval, changeSetHash: 'other' }), cs).reason, 'PROTECTED_DELETE');
+  const guardrails = { approvals: { protectedDeletes: { group: 'admins', approvers: 1 } } };
+  assert.is(blastRadiusGate(context({ guardrails, approval }), cs).reason, 'PROTECTED_DELETE_APPROVED');
+  assert.is(blastRadiusGate(context({ guardrails, approval, changeSetHash: 'other' }), cs).reason, 'PROTECTED_DELETE');
+  // The rules now ask for two from nexus-admins (the default): the approval given under the old ones does not count.
+  assert.is(blastRadiusGate(context({ approval }), cs).reason, 'PROTECTED_DELETE');
 });
 
 test.run();
