@@ -127,6 +127,19 @@ test('approvals: listed, never approved by the author or without the role or gro
   assert.is((await h.call('POST', `/api/v1/approvals/${newRunId()}/approve`, { token: await as('ann', ['TeamLead'], ['platform']) })).status, 404);
 });
 
+test('approvals past their expiry are listed as expired, not pending', async () => {
+  const t0 = new Date(Date.now() - 2 * 3600_000);
+  const old = await stores.approvals.request({
+    stack: STACK, runId: newRunId(t0.getTime()), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }], now: t0, expiresAfterMinutes: 60,
+  });
+  const dev = await as('dev', ['Developer']);
+  const pending = await json(await h.call('GET', '/api/v1/approvals', { token: dev }));
+  assert.ok(!pending.body.approvals.some((a: { id: string }) => a.id === old.id));
+  const expired = await json(await h.call('GET', '/api/v1/approvals?status=expired', { token: dev }));
+  assert.equal(expired.body.approvals.filter((a: { id: string }) => a.id === old.id).map((a: { status: string }) => a.status), ['expired']);
+});
+
 test('rate-limit override: Admin only, time-boxed, audited, ended early', async () => {
   const pe = await as('pe', ['PlatformEngineer']);
   assert.is((await h.call('PUT', '/api/v1/ratelimits/override', { token: pe, body: { minutes: 10, reason: 'x' } })).status, 403);
