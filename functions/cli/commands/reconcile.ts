@@ -35,19 +35,27 @@ export function localEmulatorStorage(env: NodeJS.ProcessEnv = process.env): { lo
   const devStorage = /^true$/i.test(parts.get('usedevelopmentstorage') ?? '');
   if (endpoints.length === 0 && !devStorage) return { local: false, why: `the storage connection string names account ${parts.get('accountname') ?? '?'} at Azure's endpoints` };
   for (const [k, v] of endpoints) {
-    let host = '';
-    try { host = new URL(v).hostname; } catch { /* not a URL: not loopback */ }
-    if (!LOOPBACK.test(host)) return { local: false, why: `the storage connection string's ${k} ${v || '(empty)'} is not on loopback` };
+    if (!LOOPBACK.test(hostOf(v))) return { local: false, why: `the storage connection string's ${k} ${v || '(empty)'} is not on loopback` };
   }
   return { local: true, why: 'the local storage emulator' };
+}
+
+const hostOf = (url: string) => { try { return new URL(url).hostname; } catch { return ''; } };
+
+/** Whether ARM is the local sandbox on this machine (NEXUS_ARM_ENDPOINT on loopback), not Azure. */
+export function localArm(env: NodeJS.ProcessEnv = process.env): { local: boolean; why: string } {
+  const endpoint = env.NEXUS_ARM_ENDPOINT?.trim();
+  if (!endpoint) return { local: false, why: 'ARM is Azure (NEXUS_ARM_ENDPOINT is not set)' };
+  return LOOPBACK.test(hostOf(endpoint)) ? { local: true, why: 'the local ARM sandbox' } : { local: false, why: `NEXUS_ARM_ENDPOINT ${endpoint} is not on loopback` };
 }
 
 /**
  * Who runs the command: the principal of NEXUS_API_TOKEN when set (so roles and approval groups
  * are the person's own), else, on the local system only, its operator (the OS user, as Admin,
  * with no approval groups). "Local" means NEXUS_LOCAL_ISSUER=1 *and* the storage is the emulator
- * on loopback: .nexus/local.env fills NEXUS_LOCAL_ISSUER for any variable not set, so the flag
- * alone must never make someone an Admin of real storage.
+ * on loopback *and* ARM is the sandbox on loopback: .nexus/local.env fills NEXUS_LOCAL_ISSUER for
+ * any variable not set, so the flag alone must never make someone an Admin of real storage or a
+ * real tenant.
  */
 export async function cliPrincipal(env: NodeJS.ProcessEnv = process.env): Promise<Principal> {
   const token = env.NEXUS_API_TOKEN;
@@ -59,9 +67,9 @@ export async function cliPrincipal(env: NodeJS.ProcessEnv = process.env): Promis
     }
   }
   if (identityConfig(env).localIssuer) {
-    const storage = localEmulatorStorage(env);
-    if (!storage.local) {
-      throw new UserError(`no identity: NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator, but ${storage.why}; set NEXUS_API_TOKEN (an Entra access token for the Nexus API)`);
+    const notLocal = [localEmulatorStorage(env), localArm(env)].find((c) => !c.local);
+    if (notLocal) {
+      throw new UserError(`no identity: NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator and ARM sandbox, but ${notLocal.why}; set NEXUS_API_TOKEN (an Entra access token for the Nexus API)`);
     }
     const user = userInfo().username || 'operator';
     return { id: `local:${user}`, name: user, roles: ['Admin'], groups: [] };

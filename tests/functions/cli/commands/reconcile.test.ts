@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { liveParts, releaseLive, type Live } from '../../reconcile/live.ts';
-import { cliPrincipal, localEmulatorStorage } from '../../../../functions/cli/commands/reconcile.ts';
+import { cliPrincipal, localArm, localEmulatorStorage } from '../../../../functions/cli/commands/reconcile.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 let L: Live;
@@ -85,7 +85,7 @@ test('approvals --json shape, and mistakes get one-line errors', async () => {
 
 const AZURE_CS = 'DefaultEndpointsProtocol=https;AccountName=nexusprod;AccountKey=a2V5;EndpointSuffix=core.windows.net';
 
-test('the local operator (Admin, no token) only against the storage emulator on loopback', async () => {
+test('the local operator (Admin, no token) only against the storage emulator and the ARM sandbox on loopback', async () => {
   assert.ok(localEmulatorStorage(L.env).local, 'Azurite of the tests');
   assert.ok(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).local);
   assert.ok(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://localhost:1/a;TableEndpoint=http://[::1]:2/a' }).local);
@@ -97,10 +97,17 @@ test('the local operator (Admin, no token) only against the storage emulator on 
     {},
   ]) assert.is(localEmulatorStorage(env).local, false, JSON.stringify(env));
 
+  assert.ok(localArm(L.env).local, 'the sandbox of the tests');
+  assert.is(localArm({}).local, false, 'Azure by default');
+  assert.is(localArm({ NEXUS_ARM_ENDPOINT: 'https://management.azure.com' }).local, false);
+
   const local = await cliPrincipal({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '' });
   assert.equal(local.roles, ['Admin']);
-  await cliPrincipal({ NEXUS_LOCAL_ISSUER: '1', NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS }).then(() => assert.unreachable(),
-    (e) => assert.match(e.message, /NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator, but .*nexusprod.*set NEXUS_API_TOKEN/));
+  await cliPrincipal({ NEXUS_LOCAL_ISSUER: '1', NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS, NEXUS_ARM_ENDPOINT: L.env.NEXUS_ARM_ENDPOINT }).then(() => assert.unreachable(),
+    (e) => assert.match(e.message, /NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator and ARM sandbox, but .*nexusprod.*set NEXUS_API_TOKEN/));
+  // Local storage, but ARM is a real tenant.
+  await cliPrincipal({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '', NEXUS_ARM_ENDPOINT: '' }).then(() => assert.unreachable(),
+    (e) => assert.match(e.message, /ARM is Azure/));
 
   // End to end: real storage configured, local issuer on (as .nexus/local.env would fill it), no token.
   const r = await nexusWith({ NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS }, 'killswitch', 'on', '--reason', 'x');
