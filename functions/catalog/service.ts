@@ -1,8 +1,8 @@
 // The catalog service: validates and stores entities in the `catalog` table, keeps both directions of
 // every relation in the `relations` table, and answers reads from a shared in-memory index that is
 // loaded at start and updated on every write. The table stays the source of truth (ETags on every write).
-import { Table, odata, tableKey, type Row } from '../platform/tables.ts';
-import { ConcurrencyError } from '../platform/errors.ts';
+import { Table, odata, tableKey, type BatchOp, type Row } from '../platform/tables.ts';
+import { ConcurrencyError, EntityExistsError } from '../platform/errors.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
 import {
   ValidationError, validateEntity, type Entity, type EntityStatus, type Issue, type Relation, type RelationDecl,
@@ -167,6 +167,11 @@ export class CatalogService {
     private readonly cfg: CatalogConfig,
   ) {
     this.now = cfg.now ?? (() => new Date());
+  }
+
+  /** The names of the entity and relation tables this service uses. */
+  tableNames(): { entities: string; relations: string } {
+    return { entities: this.cfg.tables?.entities ?? 'catalog', relations: this.cfg.tables?.relations ?? 'relations' };
   }
 
   /** Opens the tables and loads every entity into the in-memory index. */
@@ -377,6 +382,60 @@ export class CatalogService {
 
     for (const { key, doc } of docs) this.index.put({ key, entity: doc.entity, etag: etags.get(key) ?? '', declared: doc.declared, version: versions.get(key) });
     return { written: docs.length };
+  }
+
+  /**
+   * Writes a set of entities that were validated and authorised against this index (imports):
+   * each row only if it is still the version the index has (replace by ETag; insert when new),
+   * one Table transaction per partition (up to 100 rows, all or nothing). Should a transaction
+   * fail, what earlier ones wrote stays and the PartialWriteError says which entities were
+   * written and which not.
+   */
+  async writeAll(items: Array<{ input: unknown; source: SourceArg }>): Promise<Entity[]> {
+    const plans = items.map(({ input, source }) => {
+      const parsed = this.parse(input);
+      const key = refKey({ kind: parsed.kind, namespace: parsed.metadata.namespace, name: parsed.metadata.name });
+      const prev = this.index.getIndexed(key);
+      const doc = this.prepare(parsed, toSource(source), prev?.entity.status);
+      const version = (prev?.version ?? 0) + 1;
+      const { pk, rk } = tableKeysOf(key);
+      const value = rowOf(doc, version);
+      const op: BatchOp<CatalogRow> = prev ? { op: 'replace', rowKey: rk, value, etag: prev.etag } : { op: 'insert', rowKey: rk, value };
+      return { key, pk, op, doc, version, before: prev?.declared ?? [], size: JSON.stringify(value).length };
+    });
+    const seen = new Set<string>();
+    for (const p of plans) {
+      if (seen.has(p.key)) throw new ValidationError([{ path: 'metadata.name', message: `${p.key} appears twice` }]);
+      seen.add(p.key);
+    }
+    // One transaction: one partition, at most 100 rows and well under its 4 MB.
+    const chunks: Array<typeof plans> = [];
+    for (const pk of [...new Set(plans.map((p) => p.pk))].sort()) {
+      let cur: typeof plans = [];
+      let bytes = 0;
+      for (const p of plans.filter((x) => x.pk === pk)) {
+        if (cur.length === 100 || (cur.length && bytes + p.size > 3_000_000)) { chunks.push(cur); cur = []; bytes = 0; }
+        cur.push(p);
+        bytes += p.size;
+      }
+      if (cur.length) chunks.push(cur);
+    }
+    const written: string[] = [];
+    for (const [i, chunk] of chunks.entries()) {
+      let res: Array<{ rowKey: string; etag?: string }>;
+      try {
+        res = await this.entities.batch(chunk[0]!.pk, chunk.map((p) => p.op));
+      } catch (err) {
+        const notWritten = chunks.slice(i).flat().map((p) => p.key);
+        throw new PartialWriteError(written, notWritten, err);
+      }
+      for (const [j, p] of chunk.entries()) {
+        await this.syncRelations(p.key, p.before, p.doc.declared);
+        this.index.put({ key: p.key, entity: p.doc.entity, etag: res[j]?.etag ?? '', declared: p.doc.declared, version: p.version });
+        written.push(p.key);
+      }
+    }
+    return plans.map((p) => this.index.view(p.key)!);
   }
 
   /** Checks an entity exactly as upsert would, without writing anything. */
@@ -750,6 +809,20 @@ export class CatalogService {
     } catch {
       return undefined; // a row this version cannot read is skipped rather than failing the start
     }
+  }
+}
+
+/** Some of a set of writes failed: those in `written` are stored, those in `notWritten` are not. */
+export class PartialWriteError extends Error {
+  /** True when the entities changed since they were checked (another writer): try again. */
+  readonly conflict: boolean;
+
+  constructor(readonly written: string[], readonly notWritten: string[], readonly cause: unknown) {
+    const conflict = cause instanceof ConcurrencyError || cause instanceof EntityExistsError;
+    super(`${written.length} of ${written.length + notWritten.length} entities written; not written: ${notWritten.join(', ')} (${conflict
+      ? 'they changed since they were checked' : (cause as Error)?.message ?? String(cause)})`);
+    this.name = 'PartialWriteError';
+    this.conflict = conflict;
   }
 }
 

@@ -9,7 +9,8 @@ import { requireRole, rightsFor } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError, type FieldError } from '../problem.ts';
 import { apiSource, checkUserIdentity, ownerOf } from './catalog.ts';
-import { importCatalogFile, parseCatalogFile, type ParsedCatalogFile } from '../../catalog/ingestion/catalog-file.ts';
+import { decorateEntity, parseCatalogFile, type ParsedCatalogFile } from '../../catalog/ingestion/catalog-file.ts';
+import { PartialWriteError } from '../../catalog/service.ts';
 import { ValidationError, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { entityRefOf } from '../../catalog/refs.ts';
 
@@ -37,6 +38,8 @@ const importRoute = createRoute({
     200: { description: 'imported', content: { 'application/json': { schema: ImportResult } } },
     400: { description: 'a document is invalid; nothing was stored' },
     403: { description: 'a document is not yours to write; nothing was stored' },
+    409: { description: 'entities changed while importing: the problem lists what was written and what not' },
+    503: { description: 'storage failed part-way: the problem lists what was written and what not' },
   },
 });
 
@@ -53,15 +56,16 @@ export function register(app: ApiApp, deps: ApiDeps): void {
 
     // 1. Parse and validate everything.
     const errors: FieldError[] = [];
-    const parsed: Array<{ name: string; content: string; file: ParsedCatalogFile }> = [];
-    const planned: Array<{ file: string; entity: Entity }> = [];
+    const parsed: Array<{ name: string; file: ParsedCatalogFile }> = [];
+    const planned: Array<{ file: string; raw: Record<string, unknown>; entity: Entity }> = [];
     for (const f of files) {
       try {
         const file = parseCatalogFile(f.content, f.name);
-        parsed.push({ ...f, file });
-        file.entities.forEach((raw, i) => {
+        parsed.push({ name: f.name, file });
+        file.entities.forEach((doc, i) => {
+          const raw = decorateEntity(doc, f.name);
           try {
-            planned.push({ file: f.name, entity: deps.catalog.validate(raw, sourceOf(f.name)) });
+            planned.push({ file: f.name, raw, entity: deps.catalog.validate(raw, sourceOf(f.name)) });
           } catch (err) {
             if (!(err instanceof ValidationError)) throw err;
             for (const issue of err.issues) errors.push({ field: `${f.name}[entity ${i + 1}].${issue.path || '(root)'}`, message: issue.message });
@@ -96,17 +100,30 @@ export function register(app: ApiApp, deps: ApiDeps): void {
       }
     }
 
-    // 3. Store, file by file.
-    const names = new Set(files.map((f) => f.name));
-    const imported: Array<{ ref: string; file: string }> = [];
-    const orphaned: string[] = [];
-    const locations: string[] = [];
-    for (const f of parsed) {
-      const res = await importCatalogFile(deps.catalog, f.content, { fileName: f.name, source: sourceOf(f.name), mayOrphan: mayWrite });
-      imported.push(...res.entities.map((e) => ({ ref: entityRefOf(e), file: f.name })));
-      orphaned.push(...res.orphaned);
-      locations.push(...res.locations.filter((t) => !names.has(t)));
+    // 3. Store: one Table transaction per partition, each row only if it is still the version
+    // authorised above. A failure part-way says exactly what was stored and what not.
+    let stored: Entity[];
+    try {
+      stored = await deps.catalog.writeAll(planned.map((p) => ({ input: p.raw, source: sourceOf(p.file) })));
+    } catch (err) {
+      if (!(err instanceof PartialWriteError)) throw err;
+      // Another instance wrote those entities: catch up with it, so importing again works at once.
+      if (err.conflict) await deps.catalog.refresh().catch(() => 0);
+      const fileOf = new Map(planned.map((p) => [entityRefOf(p.entity), p.file]));
+      const list = (keys: string[]) => keys.map((ref) => ({ ref, file: fileOf.get(ref)! }));
+      throw new ProblemError(err.conflict ? 409 : 503, `import stopped part-way: ${err.message}; nothing orphaned${err.conflict ? '; import again to retry' : ''}`, {
+        written: list(err.written), notWritten: list(err.notWritten),
+      });
     }
+    const imported = stored.map((e, i) => ({ ref: entityRefOf(e), file: planned[i]!.file }));
+    // 4. Orphan, per file, what it listed before and no longer does (only what the importer may write).
+    const orphaned: string[] = [];
+    for (const f of parsed) {
+      const listed = planned.filter((p) => p.file === f.name).map((p) => entityRefOf(p.entity));
+      orphaned.push(...(await deps.catalog.markMissing(sourceOf(f.name), listed, { only: mayWrite })));
+    }
+    const names = new Set(files.map((f) => f.name));
+    const locations = parsed.flatMap((f) => f.file.locations.flatMap((l) => l.targets)).filter((t) => !names.has(t));
     return c.json({ imported, orphaned, locations }, 200);
   });
 }

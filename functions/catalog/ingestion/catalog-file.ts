@@ -107,7 +107,7 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
   const issues: Issue[] = [];
   for (const { fileName, parsed } of files) {
     parsed.entities.forEach((raw, i) => {
-      const entity = decorate(raw, fileName, opts);
+      const entity = decorateEntity(raw, fileName, opts);
       try {
         catalog.validate(entity, opts.source);
         prepared.push({ fileName, entity });
@@ -137,7 +137,8 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
 
 const SPEC_DEFAULT_KINDS = new Set(['Service', 'API', 'Package', 'Pipeline']);
 
-function decorate(raw: Record<string, unknown>, fileName: string, opts: ImportOptions): Record<string, unknown> {
+/** The entity as a catalog file stores it: where it came from in its annotations, repository defaults in its spec. */
+export function decorateEntity(raw: Record<string, unknown>, fileName: string, opts: Pick<ImportOptions, 'annotations' | 'specDefaults'> = {}): Record<string, unknown> {
   const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
   const annotations = {
     'backstage.io/managed-by-location': `file:${fileName}`,

@@ -2,7 +2,7 @@
 // in Azurite, local tokens.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { harness, team, type Harness } from './harness.ts';
+import { harness, service, team, uniqueName, type Harness } from './harness.ts';
 
 const t = suite<{ h: Harness; admin: string; leadA: string; leadB: string }>('import');
 
@@ -47,6 +47,41 @@ t('orphaning touches only entities the importer may write', async ({ h, leadA })
   assert.is(res.status, 200, await res.clone().text());
   assert.equal((await json(res)).orphaned, []);
   assert.is((await h.catalog.get('service:handed-over'))?.status?.orphaned ?? false, false);
+});
+
+t('a bad document or a document the importer may not write: nothing of the import is stored', async ({ h, leadA }) => {
+  const bad = await importFiles(h, leadA, [
+    { name: 'one.yaml', content: svc('first-ok', 'team-a') },
+    { name: 'two.yaml', content: svc('second-ok', 'team-a') + '---\napiVersion: nexus/v1\nkind: Incident\nmetadata:\n  name: inc-9\nspec:\n  severity: apocalyptic\n' },
+  ]);
+  assert.is(bad.status, 400, await bad.clone().text());
+  assert.match((await json(bad)).field, /^two\.yaml\[entity 2\]\.spec\.severity/);
+  const foreign = await importFiles(h, leadA, [{ name: 'three.yaml', content: svc('third-ok', 'team-a') + '---\n' + svc('not-mine', 'team-b') }]);
+  assert.is(foreign.status, 403, await foreign.clone().text());
+  for (const name of ['first-ok', 'second-ok', 'third-ok', 'not-mine']) assert.is(await h.catalog.get(`service:${name}`, { consistent: true }), undefined, name);
+});
+
+t('a write that fails part-way: the problem says which entities were stored and which not', async ({ h, admin, leadA }) => {
+  // A second API instance over the same tables, without refreshes: it changes an entity the first
+  // instance has yet to see, so the first one's transaction for that partition is refused.
+  const other = await harness({ tables: h.catalog.tableNames() });
+  const shared = uniqueName('shared-');
+  assert.is((await h.call('PUT', `/api/v1/entities/service/default/${shared}`, { token: admin, body: service(shared, 'team-a') })).status, 201);
+  await other.catalog.refresh();
+  const changed = await other.call('PUT', `/api/v1/entities/service/default/${shared}`, { token: await other.token('root', ['Admin']), body: service(shared, 'team-a', { tier: 'theirs' }) });
+  assert.is(changed.status, 200, await changed.clone().text());
+  const apiDoc = `apiVersion: nexus/v1\nkind: API\nmetadata:\n  name: ${shared}-api\nspec:\n  owner: team-a\n  type: openapi\n  lifecycle: production\n  definition: openapi\n`;
+  const res = await importFiles(h, leadA, [{ name: 'mixed.yaml', content: apiDoc + '---\n' + svc(shared, 'team-a') }]);
+  assert.is(res.status, 409, await res.clone().text());
+  const p = await json(res);
+  assert.equal(p.written, [{ ref: `api:default/${shared}-api`, file: 'mixed.yaml' }]);
+  assert.equal(p.notWritten, [{ ref: `service:default/${shared}`, file: 'mixed.yaml' }]);
+  assert.match(p.detail, /1 of 2 entities written/);
+  assert.ok(await h.catalog.get(`api:${shared}-api`, { consistent: true }));
+  assert.is((await h.catalog.get(`service:${shared}`, { consistent: true }))?.spec.tier, 'theirs', 'the other writer\'s update is not lost');
+  // Importing again works (the instance caught up with the other writer).
+  const again = await importFiles(h, leadA, [{ name: 'mixed.yaml', content: apiDoc + '---\n' + svc(shared, 'team-a') }]);
+  assert.is(again.status, 200, await again.clone().text());
 });
 
 t.run();
