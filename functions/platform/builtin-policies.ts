@@ -75,5 +75,12 @@ async function fetchOne(id: string, dir: string, cfg: ArmConfig | undefined, out
  * the writable cache, recompiling when anything was fetched. For the reconciler and the CLI.
  */
 export function compileWithAzureBuiltins(opts: CompileOptions = {}, fetch: BuiltinFetchOptions = {}): Promise<Compilation> {
-  return compileWithBuiltins(opts, (ids, dir) => fetchBuiltinPolicies(ids, dir, fetch));
+  return compileWithBuiltins(opts, async (ids, dir) => {
+    const got = await fetchBuiltinPolicies(ids.filter((id) => !unknownToArm.has(id.toLowerCase())), dir, fetch);
+    for (const id of got.notFound) unknownToArm.add(id.toLowerCase());
+    return got;
+  });
 }
+
+/** Ids ARM answered 404 for, asked once per process: a reconcile pass does not ask again. */
+const unknownToArm = new Set<string>();

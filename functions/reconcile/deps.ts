@@ -5,7 +5,9 @@ import { hostname } from 'node:os';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { BlobLease } from '../platform/leases.ts';
-import { archetypesDir, compileDefaultTenant } from '../../stacks/compile/index.ts';
+import { archetypesDir, defaultTenantOptions } from '../../stacks/compile/index.ts';
+import { armConfig } from '../platform/arm.ts';
+import { compileWithAzureBuiltins } from '../platform/builtin-policies.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
 import { openStack as openEngineStack } from '../../stacks/engine/index.ts';
 import { leaseHolderLockClearer } from '../platform/pulumi-locks.ts';
@@ -69,7 +71,8 @@ export function defaultHolderId(): string {
 export async function defaultDeps(env: NodeJS.ProcessEnv = process.env, over: Partial<ReconcileDeps> = {}): Promise<ReconcileDeps> {
   const stores = over.stores ?? (await openStores(storageConfig(env)));
   return {
-    compile: () => compileDefaultTenant(env),
+    // Built-ins missing from the caches are read from ARM once, so their parameters and roles are checked.
+    compile: async () => (await compileWithAzureBuiltins(defaultTenantOptions(env), { cfg: armConfig(env) })).state,
     trackedCommit: () => trackedCommit(archetypesDir()),
     commitAuthor: (commit) => commitAuthor(archetypesDir(), commit),
     openStack: async ({ state, stack, lease }) => {

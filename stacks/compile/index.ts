@@ -132,12 +132,16 @@ export async function compileTenant(opts: CompileOptions = {}): Promise<DesiredS
  * The shipped tenant: archetypes/ on top of the ALZ library at NEXUS_ALZ_LIBRARY. NEXUS_ROOT_MG (else
  * NEXUS_TENANT_ID, else NEXUS_ARM_TENANT_ID) and NEXUS_LOCATION override the architecture's root group and location.
  */
-export async function compileDefaultTenant(env: NodeJS.ProcessEnv = process.env): Promise<DesiredState> {
-  return compile({
+export function defaultTenantOptions(env: NodeJS.ProcessEnv = process.env): CompileOptions {
+  return {
     libraries: defaultLibraries(env),
     architecture: DEFAULT_ARCHITECTURE,
     // The tenant root group's id is the tenant id (the ARM sandbox publishes its own as NEXUS_ARM_TENANT_ID).
     rootMg: env.NEXUS_ROOT_MG || env.NEXUS_TENANT_ID || env.NEXUS_ARM_TENANT_ID || undefined,
     location: env.NEXUS_LOCATION || undefined,
-  }).state;
+  };
+}
+
+export async function compileDefaultTenant(env: NodeJS.ProcessEnv = process.env): Promise<DesiredState> {
+  return compile(defaultTenantOptions(env)).state;
 }

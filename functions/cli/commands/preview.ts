@@ -1,7 +1,9 @@
 // `nexus preview [--stack NAME] [--json]`: the ChangeSet of each stack of the default tenant
 // against the live tenant (the ARM sandbox locally), through the real engine.
 import type { Command } from 'commander';
-import { compileDefaultTenant } from '../../../stacks/compile/index.ts';
+import { defaultTenantOptions } from '../../../stacks/compile/index.ts';
+import { armConfig } from '../../platform/arm.ts';
+import { compileWithAzureBuiltins } from '../../platform/builtin-policies.ts';
 import type { ChangeSet, ResourceChange } from '../../../stacks/engine/changeset.ts';
 import { EngineConfigError, EngineOperationError, StackBusyError } from '../../../stacks/engine/index.ts';
 import { previewTenant } from '../../../stacks/engine/tenant.ts';
@@ -41,7 +43,7 @@ export function register(program: Command): void {
     .option('--stack <name>', 'only this stack')
     .option('--json', 'print JSON: {"stacks":[{"name","summary","changes":[...]}]}')
     .action(async (opts: { stack?: string; json?: boolean }) => {
-      const state = await compileDefaultTenant();
+      const state = (await compileWithAzureBuiltins(defaultTenantOptions(), { cfg: armConfig() })).state;
       const names = state.stacks.map((s) => s.name);
       if (opts.stack && !names.includes(opts.stack)) {
         throw new UserError(`--stack: no stack named "${opts.stack}" in the default tenant (stacks: ${names.join(', ')})`);
