@@ -100,6 +100,8 @@ export interface CatalogConfig {
 export interface UpsertOptions {
   /** ETag the caller read (HTTP If-Match): the write fails with ConcurrencyError if the entity changed. */
   ifMatch?: string;
+  /** '*' (HTTP If-None-Match): only create; the write fails with ConcurrencyError if the entity exists. */
+  ifNoneMatch?: '*';
   /** 'replace' (default) stores the entity as given; 'merge' lays it over the stored one (ingestion). */
   mode?: 'replace' | 'merge';
   /**
@@ -251,6 +253,7 @@ export class CatalogService {
 
     let version = 0;
     const build = (cur: Row<CatalogRow> | undefined): CatalogRow => {
+      if (cur && opts.ifNoneMatch === '*') throw new ConcurrencyError(`entity ${key}`, key, 'it exists already (created since it was checked)');
       previous = cur ? docOf(cur) : undefined;
       const base = opts.mode === 'merge' && previous ? mergeEntity(previous.entity, parsed, opts.ownedFields) : parsed;
       const doc = this.prepare(base, source, previous?.entity.status);

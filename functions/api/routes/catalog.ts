@@ -7,7 +7,7 @@ import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
-import { userIdentityChanges } from '../../catalog/service.ts';
+import { ConcurrencyError, userIdentityChanges } from '../../catalog/service.ts';
 import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
 
 // Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
@@ -218,7 +218,18 @@ export function register(app: ApiApp, deps: ApiDeps): void {
         throw new ProblemError(403, `${principal.name} may only create entities owned by themselves or their teams (owner is ${ownerOf(candidate) ?? 'missing'})`, { field: 'body.spec.owner' });
       }
     }
-    const stored = await catalog.upsert(body, by, { ifMatch });
+    // Rights were checked against the entity as this instance knows it: the write goes through
+    // only if the stored row is still that one (another instance may have changed or created it).
+    let stored;
+    try {
+      stored = await catalog.upsert(body, by, existing
+        ? { ifMatch: ifMatch && ifMatch !== '*' ? ifMatch : etagOf(existing) }
+        : { ifNoneMatch: '*' });
+    } catch (err) {
+      // Catch up with the stored row, so the caller's next try is checked against it (412 now).
+      if (err instanceof ConcurrencyError) await catalog.get(ref, { consistent: true });
+      throw err;
+    }
     const etag = etagOf(stored);
     return c.json(stored as z.infer<typeof EntitySchema>, existing ? 200 : 201, etag ? { etag } : {});
   });

@@ -58,4 +58,30 @@ test('NEXUS_CATALOG_REFRESH_SECONDS: default 5, 0 is off, anything else is refus
   }
 });
 
+test('a write checked against a stale index does not overwrite what another instance stored', async () => {
+  const one = await harness();
+  const two = await harness({ tables: one.catalog.tableNames() });
+  const [admin1, admin2] = [await one.token('root', ['Admin']), await two.token('root', ['Admin'])];
+  const tA = uniqueName('team-'), tB = uniqueName('team-');
+  for (const body of [team(tA, ['user:alice']), team(tB)]) assert.is((await one.call('PUT', `/api/v1/entities/team/default/${body.metadata.name}`, { token: admin1, body })).status, 201);
+  const svc = uniqueName('svc-');
+  assert.is((await one.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: admin1, body: service(svc, tA) })).status, 201);
+  await two.catalog.refresh();
+  // Instance two hands the service to team B; instance one has not seen that yet.
+  assert.is((await two.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: admin2, body: service(svc, tB) })).status, 200);
+  const alice = await one.token('alice', ['Developer']);
+  const stale = await one.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: alice, body: service(svc, tA, { tier: 'mine' }) });
+  assert.is(stale.status, 412, await stale.clone().text());
+  assert.is((await two.catalog.get(`service:${svc}`, { consistent: true }))?.status?.owner, `team:default/${tB}`);
+  // Checked again against the stored row: no longer hers.
+  assert.is((await one.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: alice, body: service(svc, tA, { tier: 'mine' }) })).status, 403);
+
+  // Created on instance two meanwhile: instance one finds it in the table, and its create does not replace it.
+  const other = uniqueName('svc-');
+  assert.is((await two.call('PUT', `/api/v1/entities/service/default/${other}`, { token: admin2, body: service(other, tB) })).status, 201);
+  const create = await one.call('PUT', `/api/v1/entities/service/default/${other}`, { token: alice, body: service(other, tA) });
+  assert.is(create.status, 403, await create.clone().text());
+  assert.is((await two.catalog.get(`service:${other}`, { consistent: true }))?.status?.owner, `team:default/${tB}`);
+});
+
 test.run();
