@@ -240,7 +240,13 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     if (!existing) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
     const r = await rights(c, deps, ownerOf(existing));
     if (!r.admin) throw new ProblemError(403, `deleting ${ref.kind}:${ref.namespace}/${ref.name} needs Admin, or TeamLead of its owner`);
-    await catalog.delete(ref, { ifMatch: c.req.header('if-match') });
+    // Only the row rights were checked against (another instance may have changed it since).
+    try {
+      await catalog.delete(ref, { ifMatch: c.req.header('if-match') ?? etagOf(existing) });
+    } catch (err) {
+      if (err instanceof ConcurrencyError) await catalog.get(ref, { consistent: true });
+      throw err;
+    }
     return c.body(null, 204);
   });
 

@@ -76,6 +76,17 @@ test('a write checked against a stale index does not overwrite what another inst
   // Checked again against the stored row: no longer hers.
   assert.is((await one.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: alice, body: service(svc, tA, { tier: 'mine' }) })).status, 403);
 
+  // A team lead's delete, checked against the stale index, does not remove what team B now owns.
+  const gone = uniqueName('svc-');
+  assert.is((await one.call('PUT', `/api/v1/entities/service/default/${gone}`, { token: admin1, body: service(gone, tA) })).status, 201);
+  await two.catalog.refresh();
+  assert.is((await two.call('PUT', `/api/v1/entities/service/default/${gone}`, { token: admin2, body: service(gone, tB) })).status, 200);
+  const lead = await one.token('alice', ['TeamLead']);
+  const del = await one.call('DELETE', `/api/v1/entities/service/default/${gone}`, { token: lead });
+  assert.is(del.status, 412, await del.clone().text());
+  assert.ok(await two.catalog.get(`service:${gone}`, { consistent: true }));
+  assert.is((await one.call('DELETE', `/api/v1/entities/service/default/${gone}`, { token: lead })).status, 403);
+
   // Created on instance two meanwhile: instance one finds it in the table, and its create does not replace it.
   const other = uniqueName('svc-');
   assert.is((await two.call('PUT', `/api/v1/entities/service/default/${other}`, { token: admin2, body: service(other, tB) })).status, 201);
