@@ -775,7 +775,7 @@ export class MemoryIndex implements OwnerLookup {
 
   /**
    * Teams of the actor behind a write: an Entra object id, a GitHub login (webhook senders), an
-   * e-mail, or a User key. Identity fields are written only by Admin or ingestion (see identityFields).
+   * e-mail, or a User key. Identity fields are written only by Admin or ingestion (USER_IDENTITY_FIELDS).
    */
   teamsOfActor(actor: string): string[] {
     const a = actor.toLowerCase();
