@@ -27,7 +27,7 @@ test('local issuer: a signed dev token verifies to its principal', async () => {
   const cfg = identityConfig(localEnv);
   const token = await signDevToken({ user: 'alice', roles: ['TeamLead'], groups: ['payments'] }, cfg);
   const p = await tokenVerifier(cfg)(token);
-  assert.equal(p, { id: 'alice', name: 'alice', roles: ['TeamLead'], groups: ['payments'] });
+  assert.equal(p, { id: 'alice', name: 'alice', roles: ['TeamLead'], groups: ['payments'], local: true });
 });
 
 test('local issuer: the key pair is kept under NEXUS_HOME and the JWKS holds only the public half', async () => {
