@@ -140,11 +140,13 @@ const SPEC_DEFAULT_KINDS = new Set(['Service', 'API', 'Package', 'Pipeline']);
 /** The entity as a catalog file stores it: where it came from in its annotations, repository defaults in its spec. */
 export function decorateEntity(raw: Record<string, unknown>, fileName: string, opts: Pick<ImportOptions, 'annotations' | 'specDefaults'> = {}): Record<string, unknown> {
   const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
+  // Where the file lives is the importer's to say, not the file's (as in Backstage): a file cannot
+  // claim another repository's slug (deployments are matched by it) or another location.
   const annotations = {
+    ...(metadata.annotations as Record<string, string> | undefined),
     'backstage.io/managed-by-location': `file:${fileName}`,
     'nexus.io/source-path': fileName,
     ...opts.annotations,
-    ...(metadata.annotations as Record<string, string> | undefined),
   };
   // Repository defaults make sense for things built from code, not for teams or users.
   const defaults = SPEC_DEFAULT_KINDS.has(String(raw.kind)) ? opts.specDefaults : undefined;

@@ -203,7 +203,7 @@ test('a catalog file in another repository does not overwrite entities held else
     'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: hello-world\nspec:\n  owner: mallorys\n',
     'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: ledger\nspec:\n  owner: mallorys\n',
     'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payments\nspec:\n  type: team\n  children: []\n  members: [mallory]\n',
-    'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: evil-tool\nspec:\n  owner: mallorys\n',
+    'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: evil-tool\n  annotations:\n    github.com/project-slug: Codertocat/Hello-World\nspec:\n  owner: mallorys\n',
   ].join('---\n'));
   await inbox.enqueue({ source: 'github', deliveryId: `evil-${id}`, event: 'push', payload: evil });
   assert.equal(await inbox.drain(handlers), { done: 2, failed: 0, dead: 0 });
@@ -212,7 +212,10 @@ test('a catalog file in another repository does not overwrite entities held else
   assert.is((await catalog.get('service:ledger'))?.status?.owner, 'team:default/payments');
   assert.equal((await catalog.get('team:payments'))?.spec.members, ['user:alice']);
   // What the file may write is written: the delivery is not lost.
-  assert.is((await catalog.get('service:evil-tool'))?.status?.owner, 'team:default/mallorys');
+  const tool = await catalog.get('service:evil-tool');
+  assert.is(tool?.status?.owner, 'team:default/mallorys');
+  // It cannot pass itself off as Hello-World's (deployments find services by that slug).
+  assert.is(tool?.metadata.annotations?.['github.com/project-slug'], 'Octocoders/Evil');
   const st = await inbox.status('github', `evil-${id}`);
   assert.is(st?.status, 'done');
   const findings = st?.findings ?? [];
