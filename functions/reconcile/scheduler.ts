@@ -28,6 +28,18 @@ export interface ReconcileTimer {
 /** @deprecated name kept for callers; see schedule.ts. */
 export const intervalMinutes = defaultIntervalMinutes;
 
+/** The Azure Functions timer trigger's period by default (NEXUS_RECONCILE_TICK_CRON: every minute). */
+export const DEFAULT_TICK_SECONDS = 60;
+
+/**
+ * How early a stack counts as due: half a tick, so one whose last run ended just after a tick
+ * does not wait a whole extra tick, and never more than half its own shortest interval. (Half the
+ * interval alone would run a 10-minute stack every ~5 minutes under a 1-minute tick.)
+ */
+export function slackMs(tickMs: number, shortestIntervalMinutes: number): number {
+  return Math.min(tickMs, shortestIntervalMinutes * 60_000) / 2;
+}
+
 /** The stacks due now, each reconciled once (stack leases keep other instances out). */
 export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: number; schedule: string | undefined; slackMs: number }): Promise<ReconcileResult[]> {
   const { deps } = reconciler;
@@ -50,7 +62,8 @@ export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions =
   let inFlight: Promise<ReconcileResult[]> | undefined;
   let stopped = false;
   const tick = () => {
-    inFlight ??= duePass(reconciler, { defaultMinutes, schedule, slackMs: (periodMinutes * 60_000) / 2 })
+    // This timer ticks once a period: the slack is half of it.
+    inFlight ??= duePass(reconciler, { defaultMinutes, schedule, slackMs: slackMs(periodMinutes * 60_000, periodMinutes) })
       .catch((err) => {
         log.error({ err: (err as Error).message }, 'timer reconcile pass failed');
         return [] as ReconcileResult[];
@@ -76,11 +89,13 @@ export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions =
  * One timer pass (for an Azure Functions timer trigger that fires every minute or so): the stacks
  * whose interval (NEXUS_RECONCILE_INTERVAL_MINUTES, NEXUS_RECONCILE_SCHEDULE) has passed are
  * reconciled, the others wait. With the process's shared reconciler unless one is given.
+ * `tickSeconds` is how often the trigger fires (default 60, the default NEXUS_RECONCILE_TICK_CRON).
  */
-export async function reconcileTick(env: NodeJS.ProcessEnv = process.env, reconciler?: Reconciler): Promise<ReconcileResult[]> {
+export async function reconcileTick(env: NodeJS.ProcessEnv = process.env, reconciler?: Reconciler, opts: { tickSeconds?: number } = {}): Promise<ReconcileResult[]> {
+  const tickSeconds = opts.tickSeconds ?? DEFAULT_TICK_SECONDS;
   const rec = reconciler ?? (await reconcileService(env)).reconciler;
   const defaultMinutes = defaultIntervalMinutes(env);
   const schedule = env.NEXUS_RECONCILE_SCHEDULE;
   const period = Math.min(defaultMinutes, ...parseSchedule(schedule).map((e) => e.minutes));
-  return duePass(rec, { defaultMinutes, schedule, slackMs: (period * 60_000) / 2 });
+  return duePass(rec, { defaultMinutes, schedule, slackMs: slackMs(tickSeconds * 1000, period) });
 }

@@ -30,4 +30,23 @@ test('a tick reconciles the stacks whose interval has passed, and not the others
   assert.equal(await reconcileTick(env, rec), []);
 });
 
+test('under a one-minute tick a stack runs once its interval passed, not at half of it; the slack is half a tick', async () => {
+  const [early, almost, ontime] = ['rctearly', 'rctalmost', 'rctontime'].map(unique);
+  const state = mergeStates([early, almost, ontime].map((name) => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0 })));
+  const env = { ...L.env, NEXUS_RECONCILE_INTERVAL_MINUTES: '10', NEXUS_RECONCILE_SCHEDULE: '' };
+  const rec = await L.reconciler(() => state, { scopes: { allow: { managementGroups: ['rc*'] } } }, { env });
+  const ago = (sec: number) => new Date(Date.now() - sec * 1000).toISOString();
+  // Every 10 minutes: 6 minutes ago is not due (half the interval was the slack before), 9 min
+  // 40 s ago is within half a tick of due, 10 minutes ago is due.
+  await L.stores.runs.updateStack(early, (s) => ({ ...s, lastRunAt: ago(6 * 60) }));
+  await L.stores.runs.updateStack(almost, (s) => ({ ...s, lastRunAt: ago(9 * 60 + 40) }));
+  await L.stores.runs.updateStack(ontime, (s) => ({ ...s, lastRunAt: ago(10 * 60 + 5) }));
+  const results = await reconcileTick(env, rec);
+  assert.equal(results.map((r) => (r.status === 'done' ? r.run.stack : r.stack)).sort(), [almost, ontime].sort());
+  assert.equal((await L.stores.runs.list({ stack: early })).runs, [], `${early} was not due`);
+  // A slower tick (every 10 minutes) has a larger slack: half of it.
+  const slow = await reconcileTick(env, rec, { tickSeconds: 600 });
+  assert.equal(slow.map((r) => (r.status === 'done' ? r.run.stack : r.stack)), [early]);
+});
+
 test.run();
