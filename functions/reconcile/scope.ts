@@ -144,3 +144,49 @@ export function enclosingGroups(t: ScopeTarget, h: ScopeHierarchy | undefined): 
   }
   return out;
 }
+
+/**
+ * Where a target's chain of groups stops short of the tenant root: the first group on it (the
+ * target's own group included) whose parent the hierarchy does not know, or undefined when the
+ * chain reaches the root. A subscription the hierarchy does not place has no chain to check.
+ */
+export function unresolvedAncestor(t: ScopeTarget, h: ScopeHierarchy, tenantRootId: string): string | undefined {
+  if (t.level === 'tenant') return undefined;
+  const start = t.level === 'managementGroup' ? t.managementGroup!.toLowerCase() : h.groupOfSubscription.get(t.subscription!.toLowerCase());
+  return start === undefined ? undefined : unresolvedFrom(start, h, tenantRootId);
+}
+
+/** The same, from a group by name: the first group on its chain without a known parent. */
+export function unresolvedFrom(group: string, h: ScopeHierarchy, tenantRootId: string): string | undefined {
+  const root = tenantRootId.toLowerCase();
+  const seen = new Set<string>();
+  let g: string | undefined = group.toLowerCase();
+  while (g !== undefined && g !== root) {
+    // A cycle never reaches the root: its place in the tree is unknown.
+    if (seen.has(g)) return g;
+    seen.add(g);
+    const parent = h.parentOf.get(g);
+    if (parent === undefined) return g;
+    g = parent;
+  }
+  return undefined;
+}
+
+const PARENT_PATH = 'properties.details.parent.id';
+
+/**
+ * The parent a management group had before this change, when the ChangeSet carries it: the old
+ * value of `properties.details.parent.id` (or of an enclosing path) in the change's diffs, as a
+ * lower-cased group name. Only updates and replaces carry diffs; deletes carry none.
+ */
+export function oldParentOf(change: Pick<ResourceChange, 'diffs'>): string | undefined {
+  for (const d of change.diffs ?? []) {
+    if (d.kind === 'add' || !(PARENT_PATH === d.path || PARENT_PATH.startsWith(`${d.path}.`))) continue;
+    let v: unknown = d.old;
+    for (const key of PARENT_PATH.slice(d.path.length).split('.').filter(Boolean)) {
+      v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+    }
+    if (typeof v === 'string' && v.trim()) return lastSegment(v);
+  }
+  return undefined;
+}

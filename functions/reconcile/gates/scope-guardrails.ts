@@ -1,10 +1,16 @@
 // Gate 2: every change must fall inside the allowed scopes and outside the denied ones; the
 // tenant root is denied unless explicitly allowed. Checked per resource, never by stack name.
 // A deny covers everything below it: child groups, their subscriptions and resource groups, as
-// far as the desired state's hierarchy places them.
+// far as the desired state's hierarchy places them. With a management-group deny list, a scope
+// whose chain of groups cannot be followed to the tenant root (a group the desired state does
+// not hold, e.g. one being deleted or created elsewhere) is refused: it may sit inside a denied
+// group. A group moved by the change is checked under its old parent too.
 import type { ResourceChange } from '../../../stacks/engine/changeset.ts';
 import type { Guardrails } from '../guardrails.ts';
-import { changeTargets, enclosingGroups, globMatch, isMutating, type ScopeHierarchy, type ScopeTarget } from '../scope.ts';
+import {
+  changeKind, changeTargets, enclosingGroups, globMatch, isMutating, oldParentOf, unresolvedAncestor, unresolvedFrom,
+  type ScopeHierarchy, type ScopeTarget,
+} from '../scope.ts';
 import type { Gate } from './types.ts';
 
 export interface ScopeViolation {
@@ -13,6 +19,8 @@ export interface ScopeViolation {
   scope?: string;
   code: 'TENANT_ROOT' | 'SCOPE_DENIED' | 'SCOPE_NOT_ALLOWED' | 'SCOPE_UNKNOWN';
   target?: string;
+  /** Why, when the target alone does not say it (an unknown ancestry, an old parent). */
+  why?: string;
 }
 
 const any = (list: string[] | undefined, value: string | undefined) =>
@@ -55,6 +63,26 @@ export function checkTarget(t: ScopeTarget, g: Guardrails, tenantRootId: string,
   return 'SCOPE_NOT_ALLOWED';
 }
 
+/**
+ * What the hierarchy cannot vouch for when groups are denied: a target below a group whose parent
+ * is unknown, or a group moved away from a parent that is (inside) a denied group or unknown.
+ */
+function inheritedDeny(c: ResourceChange, t: ScopeTarget, g: Guardrails, tenantRootId: string, h: ScopeHierarchy): Pick<ScopeViolation, 'code' | 'why'> | undefined {
+  const denied = g.scopes.deny.managementGroups;
+  if (!denied?.length) return undefined;
+  const lost = unresolvedAncestor(t, h, tenantRootId);
+  if (lost) return { code: 'SCOPE_UNKNOWN', why: `management group ${lost} is not in the desired hierarchy, so whether it sits inside a denied group (${denied.join(', ')}) is unknown` };
+  if (t.level !== 'managementGroup' || changeKind(c) !== 'managementGroups') return undefined;
+  const old = oldParentOf(c);
+  if (!old || old === tenantRootId.toLowerCase()) return undefined;
+  if ([old, ...enclosingGroups({ level: 'managementGroup', managementGroup: old }, h)].some((mg) => any(denied, mg))) {
+    return { code: 'SCOPE_DENIED', why: `it is moved out of ${old}, inside a denied group` };
+  }
+  const oldLost = unresolvedFrom(old, h, tenantRootId);
+  if (oldLost) return { code: 'SCOPE_UNKNOWN', why: `it is moved out of ${old}, whose place under the denied groups (${denied.join(', ')}) is unknown` };
+  return undefined;
+}
+
 export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenantRootId: string, hierarchy?: ScopeHierarchy): ScopeViolation[] {
   const out: ScopeViolation[] = [];
   for (const c of changes) {
@@ -67,7 +95,11 @@ export function scopeViolations(changes: ResourceChange[], g: Guardrails, tenant
     }
     for (const t of targets) {
       const code = checkTarget(t, g, tenantRootId, hierarchy);
-      if (code) { out.push({ urn: c.urn, armId: c.armId, scope: c.scope, code, target: describe(t) }); break; }
+      const inherited = code ? undefined : hierarchy && inheritedDeny(c, t, g, tenantRootId, hierarchy);
+      if (code || inherited) {
+        out.push({ urn: c.urn, armId: c.armId, scope: c.scope, code: code ?? inherited!.code, target: describe(t), ...(inherited ? { why: inherited.why } : {}) });
+        break;
+      }
     }
   }
   return out;
@@ -86,7 +118,7 @@ export const scopeGuardrailsGate: Gate = (ctx, cs) => {
     gate: 'scope-guardrails', pass: false, reason,
     details: {
       message: `${violations.length} change(s) outside the guardrails, e.g. ${first.armId ?? first.urn}` +
-        (first.target ? ` touches ${first.target}` : ' has no ARM id or scope'),
+        (first.target ? ` touches ${first.target}` : ' has no ARM id or scope') + (first.why ? `: ${first.why}` : ''),
       violations: violations.slice(0, 50),
       total: violations.length,
     },

@@ -12,13 +12,17 @@ import type { ApprovalRecord } from '../../../functions/reconcile/gates/types.ts
 
 // denied-mg sits under alz; alz-under-denied and alz-deeper below it (the allow pattern alz*
 // matches them, the deny must still win); sub-under-denied is placed in alz-deeper.
-const MGS = [TENANT, 'alz', 'alz-corp', 'alz-online', 'platform', 'contoso', 'denied-mg', 'alz-under-denied', 'alz-deeper'];
-const SUBS = ['sub-a', 'sub-b', 'sub-denied', 'sub-under-denied'];
+// alz-orphan's parent alz-gone is not in the desired state (deleted, or made elsewhere), and
+// alz-lost has no known parent: either may sit inside denied-mg; sub-orphan is placed in alz-orphan.
+const RESOLVED_MGS = [TENANT, 'alz', 'alz-corp', 'alz-online', 'platform', 'contoso', 'denied-mg', 'alz-under-denied', 'alz-deeper'];
+const MGS = [...RESOLVED_MGS, 'alz-orphan', 'alz-gone', 'alz-lost'];
+const SUBS = ['sub-a', 'sub-b', 'sub-denied', 'sub-under-denied', 'sub-orphan'];
 const UNDER_DENIED = { groups: ['alz-under-denied', 'alz-deeper'], subscriptions: ['sub-under-denied'] };
+const SUB_GROUP: Record<string, string> = { 'sub-a': 'alz-corp', 'sub-b': 'contoso', 'sub-under-denied': 'alz-deeper', 'sub-orphan': 'alz-orphan' };
 const HIERARCHY: ScopeHierarchy = {
   parentOf: new Map([['alz', TENANT], ['alz-corp', 'alz'], ['alz-online', 'alz'], ['platform', 'alz'], ['contoso', TENANT],
-    ['denied-mg', 'alz'], ['alz-under-denied', 'denied-mg'], ['alz-deeper', 'alz-under-denied']].map(([k, v]) => [k.toLowerCase(), v.toLowerCase()])),
-  groupOfSubscription: new Map([['sub-a', 'alz-corp'], ['sub-b', 'contoso'], ['sub-under-denied', 'alz-deeper']]),
+    ['denied-mg', 'alz'], ['alz-under-denied', 'denied-mg'], ['alz-deeper', 'alz-under-denied'], ['alz-orphan', 'alz-gone']].map(([k, v]) => [k.toLowerCase(), v.toLowerCase()])),
+  groupOfSubscription: new Map(Object.entries(SUB_GROUP)),
 };
 const OPS: ResourceChange['op'][] = ['same', 'create', 'update', 'replace', 'delete', 'read', 'create-replacement', 'delete-replaced'];
 const TYPES = ['Microsoft.Authorization/policyAssignments', 'Microsoft.Authorization/roleAssignments',
@@ -36,12 +40,20 @@ const changeArb: fc.Arbitrary<ResourceChange> = fc.record({
   armType: fc.constantFrom(...TYPES),
   scope: fc.option(scopeArb, { nil: undefined }),
   name: fc.stringMatching(/^[a-z]{1,8}$/),
+  // Groups: known ones, or any name (a group the desired state does not hold).
+  group: fc.oneof(fc.constantFrom(...MGS), fc.stringMatching(/^[a-z]{1,8}$/)),
+  // A move: the parent the group had before, as the change's diffs carry it.
+  oldParent: fc.option(fc.constantFrom(...MGS, 'alz-elsewhere'), { nil: undefined }),
   idAtScope: fc.boolean(),
-}).map(({ op, armType, scope, name, idAtScope }) => {
-  const armId = armType === 'Microsoft.Management/managementGroups'
-    ? mgId(name)
+}).map(({ op, armType, scope, name, group, oldParent, idAtScope }) => {
+  const isGroup = armType === 'Microsoft.Management/managementGroups';
+  const armId = isGroup
+    ? mgId(group)
     : idAtScope && scope !== undefined ? `${scope === '/' ? '' : scope}/providers/${armType}/${name}` : undefined;
-  return { op, armType, scope, armId, urn: `urn:pulumi:s::p::t::${name}`, type: 'nexus:arm:Resource', changedKeys: [], diffs: [] };
+  const diffs = isGroup && oldParent !== undefined && (op === 'update' || op === 'replace')
+    ? [{ path: 'properties.details.parent.id', kind: 'update' as const, old: mgId(oldParent), new: mgId('alz') }]
+    : [];
+  return { op, armType, scope, armId, urn: `urn:pulumi:s::p::t::${isGroup ? group : name}`, type: 'nexus:arm:Resource', changedKeys: diffs.map((d) => d.path), diffs };
 });
 
 const guardrailsArb = fc.record({
@@ -77,14 +89,23 @@ function scenario(changes: ResourceChange[], g: { allowTenantRoot: boolean; onEx
   return { ctx, cs, outcome: decide(cs, runGates(ctx, cs), { dryRun: false }) };
 }
 
+/** A group the hierarchy cannot follow to the tenant root: it might be inside denied-mg. */
+const unplaced = (mg: string | undefined) => mg !== undefined && !RESOLVED_MGS.includes(mg);
+const insideDenied = (mg: string) => mg === 'denied-mg' || UNDER_DENIED.groups.includes(mg);
+
 const touchesForbidden = (c: ResourceChange, allowTenantRoot: boolean) => {
   if (!isMutating(c.op)) return false;
   const targets = changeTargets(c);
   if (!targets) return true; // unknown scope counts as forbidden: it must never apply
+  // A group moved out of (or from somewhere unknown next to) the denied group changes it too.
+  const old = c.diffs.find((d) => d.path === 'properties.details.parent.id')?.old as string | undefined;
+  const oldParent = old?.split('/').pop();
+  if (oldParent && (insideDenied(oldParent) || unplaced(oldParent))) return true;
   return targets.some((t) =>
     (!allowTenantRoot && (t.level === 'tenant' || t.managementGroup === TENANT)) ||
-    t.managementGroup === 'denied-mg' || t.subscription === 'sub-denied' || t.resourceGroup === 'rg-denied' ||
-    UNDER_DENIED.groups.includes(t.managementGroup ?? '') || UNDER_DENIED.subscriptions.includes(t.subscription ?? ''));
+    insideDenied(t.managementGroup ?? '') || unplaced(t.managementGroup) ||
+    t.subscription === 'sub-denied' || t.resourceGroup === 'rg-denied' ||
+    UNDER_DENIED.subscriptions.includes(t.subscription ?? '') || unplaced(t.subscription && SUB_GROUP[t.subscription]));
 };
 
 test('no change set touching a denied scope (or anything inside one) or the tenant root is ever applied', () => {

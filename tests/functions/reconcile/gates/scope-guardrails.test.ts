@@ -113,4 +113,51 @@ test('a cycle in the hierarchy does not hang the gate', () => {
   assert.is(scopeGuardrailsGate(context({ guardrails, hierarchy: h }), changeSet([policyAssignment('alz-older', 'a')])).reason, 'SCOPE_DENIED');
 });
 
+// alz-orphan's parent alz-gone is not in the desired state (deleted, or made elsewhere): it could
+// sit inside the denied alz-decommissioned. alz-moved sits under alz now.
+const withOrphan = mergeStates([
+  tree,
+  smallState({ tenantRoot: TENANT, name: 'alz-orphan', assignments: 0, parent: 'alz-gone' }),
+  smallState({ tenantRoot: TENANT, name: 'alz-moved', assignments: 0, parent: 'alz' }),
+]);
+withOrphan.resources.push({
+  id: `${mgId('alz-orphan')}/subscriptions/1111-in-orphan`, kind: 'subscriptionPlacement', type: 'Microsoft.Management/managementGroups/subscriptions',
+  apiVersion: '2023-04-01', name: '1111-in-orphan', scope: mgId('alz-orphan'), stack: 'alz-orphan', body: { properties: {} }, dependsOn: [], source: { file: 'x' },
+});
+const inOrphanTree = (changes: Parameters<typeof changeSet>[0], g: object = guardrails) =>
+  scopeGuardrailsGate(context({ guardrails: g, hierarchy: scopeHierarchy(withOrphan) }), changeSet(changes));
+
+test('with a group deny list, a scope whose ancestry the desired state cannot resolve is refused (SCOPE_UNKNOWN, naming the group)', () => {
+  for (const c of [
+    policyAssignment('alz-orphan', 'a'), managementGroup('alz-orphan'), managementGroup('alz-gone', 'delete'),
+    policyAssignment('alz-gone', 'b', 'delete'), roleAssignment('/subscriptions/1111-in-orphan/resourceGroups/rg1', 'r'),
+  ]) {
+    const r = inOrphanTree([c]);
+    assert.is(r.reason, 'SCOPE_UNKNOWN', `${c.armId}: ${r.details.message}`);
+    assert.match(r.details.message, /alz-gone is not in the desired hierarchy/);
+  }
+  // Groups that reach the tenant root, and the root's own children, still pass.
+  assert.is(inOrphanTree([policyAssignment('alz', 'a'), managementGroup('alz-moved')]).pass, true);
+  // Without a group deny list nothing can be inherited: the allow list decides.
+  const noDeny = { scopes: { allow: guardrails.scopes.allow, deny: { subscriptions: ['1111-bad'] } } };
+  assert.is(inOrphanTree([policyAssignment('alz-orphan', 'a'), managementGroup('alz-gone', 'delete')], noDeny).pass, true);
+});
+
+test('a group moved out of a denied group (old parent from the diffs) is denied; out of an unknown one, refused', () => {
+  const move = (old: unknown, path = 'properties.details.parent.id') => ({
+    ...managementGroup('alz-moved', 'update'), diffs: [{ path, kind: 'update' as const, old, new: path.endsWith('.id') ? mgId('alz') : { parent: { id: mgId('alz') } } }],
+  });
+  const denied = inOrphanTree([move(mgId('alz-decommissioned'))]);
+  assert.is(denied.reason, 'SCOPE_DENIED');
+  assert.match(denied.details.message, /moved out of alz-decommissioned/);
+  assert.is(inOrphanTree([move(mgId('alz-older'))]).reason, 'SCOPE_DENIED', 'from deep inside the denied group');
+  assert.is(inOrphanTree([move({ parent: { id: mgId('alz-old') } }, 'properties.details')]).reason, 'SCOPE_DENIED', 'an enclosing path');
+  const unknown = inOrphanTree([move(mgId('alz-elsewhere'))]);
+  assert.is(unknown.reason, 'SCOPE_UNKNOWN');
+  assert.match(unknown.details.message, /moved out of alz-elsewhere/);
+  // From the tenant root or an allowed group: a plain move.
+  assert.is(inOrphanTree([move(mgId(TENANT))]).pass, true);
+  assert.is(inOrphanTree([move(mgId('alz'))]).pass, true);
+});
+
 test.run();
