@@ -6,10 +6,10 @@ import { handleGitHubEvent, type GitHubContentPort } from './ingestion/github.ts
 import { handleAzureDevOpsEvent } from './ingestion/azure-devops.ts';
 import { handleIncident } from './ingestion/incidents.ts';
 
-export function catalogHandlers(deps: { catalog: CatalogService; github?: GitHubContentPort }): Record<string, DeliveryHandler> {
+export function catalogHandlers(deps: { catalog: CatalogService; github?: GitHubContentPort; trustedRepos?: readonly string[] }): Record<string, DeliveryHandler> {
   const { catalog } = deps;
   return {
-    github: (d) => handleGitHubEvent({ catalog, github: deps.github }, d),
+    github: (d) => handleGitHubEvent({ catalog, github: deps.github, trustedRepos: deps.trustedRepos }, d),
     'azure-devops': (d) => handleAzureDevOpsEvent(catalog, d),
     'azure-monitor': (d) => handleIncident(catalog, { source: 'azure-monitor', deliveryId: d.deliveryId, payload: d.payload }),
     pagerduty: (d) => handleIncident(catalog, { source: 'pagerduty', deliveryId: d.deliveryId, payload: d.payload }),

@@ -67,6 +67,19 @@ export interface ImportOptions {
    * as it is and reported as a conflict; the rest of the file is imported.
    */
   heldElsewhere?: (existing: Entity) => string[];
+  /**
+   * Why this source may not write an entity at all (e.g. a Team or User from a repository that is
+   * not a trusted catalog source), or undefined. A refused entity is reported, not written and not
+   * orphaned; the rest of the file is imported.
+   */
+  refuse?: (entity: Entity) => string | undefined;
+}
+
+/** An entity the file defines that this source may not write: not written. */
+export interface ImportRefusal {
+  ref: string;
+  file: string;
+  reason: string;
 }
 
 /** An entity the file defines that another source holds: not written. */
@@ -82,6 +95,7 @@ export interface ImportResult {
   locations: string[];
   orphaned: string[];
   conflicts: ImportConflict[];
+  refused: ImportRefusal[];
 }
 
 /** Validates all documents (following Locations), then stores them. */
@@ -121,9 +135,13 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
 
   const stored: Entity[] = [];
   const conflicts: ImportConflict[] = [];
+  const refused: ImportRefusal[] = [];
   for (const { fileName, entity } of prepared) {
+    const checked = catalog.validate(entity, opts.source);
+    const ref = entityRefOf(checked);
+    const reason = opts.refuse?.(checked);
+    if (reason) { refused.push({ ref, file: fileName, reason }); continue; }
     if (opts.heldElsewhere) {
-      const ref = entityRefOf(catalog.validate(entity, opts.source));
       const existing = await catalog.get(ref);
       const heldBy = existing ? opts.heldElsewhere(existing) : [];
       if (heldBy.length) { conflicts.push({ ref, file: fileName, heldBy }); continue; }
@@ -131,8 +149,10 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
     stored.push(await catalog.upsert(entity, opts.source));
   }
   // Entities held elsewhere count as seen: this source never had them, so nothing to orphan.
-  const orphaned = opts.orphanMissing === false ? [] : await catalog.markMissing(opts.source, stored.map(entityRefOf), { only: opts.mayOrphan });
-  return { entities: stored, locations: pending, orphaned, conflicts };
+  // Refused entities count as seen too: what this source wrote before is kept, not orphaned.
+  const seen = [...stored.map(entityRefOf), ...refused.map((r) => r.ref)];
+  const orphaned = opts.orphanMissing === false ? [] : await catalog.markMissing(opts.source, seen, { only: opts.mayOrphan });
+  return { entities: stored, locations: pending, orphaned, conflicts, refused };
 }
 
 const SPEC_DEFAULT_KINDS = new Set(['Service', 'API', 'Package', 'Pipeline']);

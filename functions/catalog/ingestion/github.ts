@@ -18,6 +18,43 @@ export interface GitHubDeps {
   catalog: CatalogService;
   /** Reads files of pushed commits; without it catalog-info.yaml and CODEOWNERS changes are skipped. */
   github?: GitHubContentPort;
+  /**
+   * Repositories (`owner/repo`, `*` globs) whose catalog files may define Teams and Users;
+   * default NEXUS_CATALOG_TRUSTED_REPOS (see trustedCatalogRepos).
+   */
+  trustedRepos?: readonly string[];
+}
+
+export const TRUSTED_REPOS_ENV = 'NEXUS_CATALOG_TRUSTED_REPOS';
+
+/**
+ * NEXUS_CATALOG_TRUSTED_REPOS: comma-separated `owner/repo` patterns (`*` matches any run of
+ * characters, e.g. `contoso/platform-*`), case-insensitive. Empty or unset: no repository is trusted.
+ */
+export function trustedCatalogRepos(env: Record<string, string | undefined> = process.env): string[] {
+  const list = (env[TRUSTED_REPOS_ENV] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of list) {
+    if (!/^[A-Za-z0-9_.*-]+\/[A-Za-z0-9_.*-]+$/.test(p)) throw new Error(`${TRUSTED_REPOS_ENV}: "${p}" is not owner/repo (globs with * allowed)`);
+  }
+  return list;
+}
+
+/** Whether a repository (`owner/repo`) matches one of the trusted patterns. */
+export function isTrustedRepo(fullName: string, patterns: readonly string[]): boolean {
+  const name = fullName.toLowerCase();
+  return patterns.some((p) => new RegExp(`^${p.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name));
+}
+
+/**
+ * Teams and Users say who someone is and what they own (a Team's members and Entra group get
+ * its rights; a User's object id is whose sign-in it is): a pushed file may define them only
+ * from a trusted catalog repository, or anyone could create `User bob` with their own object id.
+ */
+function identityRefusal(repoFullName: string, trusted: readonly string[]): (e: Entity) => string | undefined {
+  if (isTrustedRepo(repoFullName, trusted)) return () => undefined;
+  return (e) => (e.kind === 'Team' || e.kind === 'User')
+    ? `a ${e.kind} is accepted only from a trusted catalog repository (${TRUSTED_REPOS_ENV}); ${repoFullName} is not one`
+    : undefined;
 }
 
 export interface GitHubDelivery {
@@ -207,7 +244,13 @@ async function onPush(deps: GitHubDeps, p: Record<string, any>, repo: Repo, stor
       annotations: { 'github.com/project-slug': repo.full_name, 'backstage.io/managed-by-location': `url:${repo.html_url ?? repo.full_name}/blob/${branch}/${path}` },
       specDefaults: { repository: repoKey },
       heldElsewhere: heldOutside(repo.full_name),
+      refuse: identityRefusal(repo.full_name, deps.trustedRepos ?? trustedCatalogRepos()),
     });
+    for (const r of res.refused) {
+      const msg = `${path}: ${r.ref} not imported from ${repo.full_name}: ${r.reason}`;
+      console.warn(`[catalog] github delivery ${source.ref}: ${msg}`);
+      (out.findings ??= []).push(msg);
+    }
     for (const c of res.conflicts) {
       const msg = `${path}: ${c.ref} is held by ${c.heldBy.join(', ')}; not overwritten from ${repo.full_name}`;
       console.warn(`[catalog] github delivery ${source.ref}: ${msg}`);

@@ -8,7 +8,7 @@ import { Inbox } from '../../../../functions/catalog/inbox.ts';
 import { catalogHandlers } from '../../../../functions/catalog/handlers.ts';
 import { CatalogService as Catalog } from '../../../../functions/catalog/service.ts';
 import { startGitHubStandIn, type GitHubStandIn } from './github-standin.ts';
-import { handleGitHubEvent } from '../../../../functions/catalog/ingestion/github.ts';
+import { handleGitHubEvent, isTrustedRepo, trustedCatalogRepos } from '../../../../functions/catalog/ingestion/github.ts';
 import type { Entity } from '../../../../functions/catalog/kinds.ts';
 import type { CatalogService } from '../../../../functions/catalog/service.ts';
 
@@ -25,9 +25,9 @@ test.before(async () => { standIn = await startGitHubStandIn(); });
 test.after(async () => { await standIn.close(); });
 
 let n = 0;
-async function deliver(catalog: CatalogService, event: string, payload: unknown) {
+async function deliver(catalog: CatalogService, event: string, payload: unknown, trustedRepos: string[] = []) {
   const github = new Octokit({ baseUrl: standIn.url, request: { retries: 0 } }).rest;
-  return handleGitHubEvent({ catalog, github }, { event, deliveryId: `delivery-${++n}`, payload });
+  return handleGitHubEvent({ catalog, github, trustedRepos }, { event, deliveryId: `delivery-${++n}`, payload });
 }
 
 function both(a: Entity | undefined, type: string, b: Entity | undefined, inverse: string) {
@@ -232,6 +232,50 @@ test('a catalog file in another repository does not overwrite entities held else
   await inbox.enqueue({ source: 'github', deliveryId: `again-${id}`, event: 'push', payload: again });
   await inbox.drain(handlers);
   assert.is((await catalog.get('service:hello-world'))?.metadata.description, 'Says hello again');
+});
+
+test('Teams and Users in a pushed catalog file are taken only from trusted catalog repositories', async () => {
+  const catalog = await freshCatalog();
+  // Owned by a team no entity describes yet, and bob is named in CODEOWNERS-style owners.
+  await catalog.upsert({ apiVersion: 'nexus/v1', kind: 'Service', metadata: { name: 'vault' }, spec: { owner: 'payments' } }, { name: 'api' });
+  const push = example('push', (p) => p.ref === 'refs/heads/master' && p.commits.length === 1);
+  push.commits[0].added = ['catalog-info.yaml'];
+  const oid = '0f0f0f0f-1111-2222-3333-444444444444';
+  standIn.files.set(`Codertocat/Hello-World@${push.after}:catalog-info.yaml`, [
+    `apiVersion: nexus/v1\nkind: User\nmetadata:\n  name: bob\n  annotations:\n    graph.microsoft.com/user-id: ${oid}\nspec: {}\n`,
+    'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payments\nspec:\n  type: team\n  children: []\n  members: [bob]\n',
+    'apiVersion: nexus/v1\nkind: Service\nmetadata:\n  name: pusher-svc\nspec:\n  owner: greeters\n',
+  ].join('---\n'));
+  const out = await deliver(catalog, 'push', push, ['contoso/catalog', 'platform-*/teams']);
+  // Refused and reported; the rest of the file is imported.
+  assert.is(await catalog.get('user:bob', { consistent: true }), undefined);
+  assert.is(await catalog.get('team:payments', { consistent: true }), undefined);
+  assert.ok(await catalog.get('service:pusher-svc'));
+  const findings = out.findings ?? [];
+  assert.is(findings.length, 2, findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('user:default/bob') && f.includes('NEXUS_CATALOG_TRUSTED_REPOS')), findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('team:default/payments') && f.includes('Codertocat/Hello-World')), findings.join('\n'));
+  // The pusher's sign-in is not bob's, and grants nothing over payments' service.
+  const pusher = { id: oid, name: 'pusher', roles: ['Developer'], groups: [] };
+  assert.equal(catalog.identify(pusher), { teams: [] });
+
+  // From a trusted catalog repository (glob) the same file is taken whole.
+  const trusted = structuredClone(push);
+  trusted.after = 'b'.repeat(40);
+  standIn.files.set(`Codertocat/Hello-World@${trusted.after}:catalog-info.yaml`, standIn.files.get(`Codertocat/Hello-World@${push.after}:catalog-info.yaml`)!);
+  const ok = await deliver(catalog, 'push', trusted, ['codertocat/hello-*']);
+  assert.is(ok.findings, undefined);
+  assert.equal(catalog.identify(pusher), { user: 'user:default/bob', teams: ['team:default/payments'] });
+});
+
+test('NEXUS_CATALOG_TRUSTED_REPOS: owner/repo patterns, case-insensitive; anything else is refused naming the variable', () => {
+  assert.equal(trustedCatalogRepos({}), []);
+  assert.equal(trustedCatalogRepos({ NEXUS_CATALOG_TRUSTED_REPOS: ' Contoso/catalog , contoso/teams-* ' }), ['Contoso/catalog', 'contoso/teams-*']);
+  assert.ok(isTrustedRepo('contoso/Catalog', ['Contoso/catalog']));
+  assert.ok(isTrustedRepo('contoso/teams-eu', ['contoso/teams-*']));
+  assert.not.ok(isTrustedRepo('contoso/catalogue', ['contoso/catalog']));
+  assert.not.ok(isTrustedRepo('contoso/catalog', []));
+  assert.throws(() => trustedCatalogRepos({ NEXUS_CATALOG_TRUSTED_REPOS: 'contoso' }), /NEXUS_CATALOG_TRUSTED_REPOS: "contoso"/);
 });
 
 test.run();
