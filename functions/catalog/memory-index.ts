@@ -321,10 +321,13 @@ export class MemoryIndex implements OwnerLookup {
     return json;
   }
 
-  /** Adds or replaces the entity; false (and nothing changes) when the index already has a newer version. */
-  put(item: Indexed): boolean {
+  /**
+   * Adds or replaces the entity; false (and nothing changes) when the index already has a newer
+   * version. `force`: what storage holds now (a consistent read), taken whatever the index has.
+   */
+  put(item: Indexed, opts: { force?: boolean } = {}): boolean {
     const old = this.items.get(item.key);
-    if (old && newer(old, item)) return false;
+    if (old && !opts.force && newer(old, item)) return false;
     this.version++;
     this.searchCache.clear();
     if (old) this.unindex(old);

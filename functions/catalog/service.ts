@@ -95,7 +95,12 @@ export interface CatalogConfig {
   tables?: { entities?: string; relations?: string };
   runs?: RecentRunsPort;
   now?: () => Date;
+  /** Every how many refreshes one also sweeps for deleted rows (default SWEEP_EVERY). */
+  sweepEvery?: number;
 }
+
+/** Refreshes per sweep for deleted rows: at the default 5 s refresh, about once a minute. */
+export const SWEEP_EVERY = 12;
 
 export interface UpsertOptions {
   /** ETag the caller read (HTTP If-Match): the write fails with ConcurrencyError if the entity changed. */
@@ -206,11 +211,18 @@ export class CatalogService {
     if (!Number.isNaN(t) && t > this.syncedUntil) this.syncedUntil = t;
   }
 
+  private refreshes = 0;
+
   /**
    * Picks up what other processes wrote (another Functions instance, the CLI) since the last look.
-   * Deletions by other processes show on their next get(); orphaning is an update, so it shows here.
+   * A deleted row leaves no timestamp to find, so every `sweepEvery`-th refresh (or `sweep: true`)
+   * also reads every row's keys and drops index entries whose rows are gone (a deleted Team's
+   * members lose its rights with it). Orphaning is an update, so it shows in every refresh.
    */
-  async refresh(): Promise<number> {
+  async refresh(opts: { sweep?: boolean } = {}): Promise<number> {
+    const sweep = opts.sweep ?? ++this.refreshes % Math.max(1, this.cfg.sweepEvery ?? SWEEP_EVERY) === 0;
+    // What the index held before the sweep read the table: only those entries may be dropped.
+    const before = sweep ? new Map(this.index.keysWhere(() => true).map((k) => [k, this.index.getIndexed(k)!.etag])) : undefined;
     const since = new Date(Math.max(0, this.syncedUntil - 5_000));
     let n = 0;
     for await (const row of this.entities.query({ filter: odata`Timestamp ge ${since}` })) {
@@ -219,6 +231,21 @@ export class CatalogService {
       if (this.index.getIndexed(key)?.etag === row.etag) continue;
       const item = this.itemOf(row);
       if (item) { this.index.put(item); n++; }
+    }
+    if (before) n += await this.sweepGone(before);
+    return n;
+  }
+
+  /** Drops the entries of `before` whose rows no longer exist (unless written here meanwhile). */
+  private async sweepGone(before: Map<string, string>): Promise<number> {
+    const present = new Set<string>();
+    for await (const row of this.entities.query({ select: ['kind'] })) present.add(keyFromTable(row.partitionKey, row.rowKey));
+    let n = 0;
+    for (const [key, etag] of before) {
+      // A write of this process since the snapshot (or under way) is newer than what the sweep read.
+      if (present.has(key) || this.writing.has(key) || this.index.getIndexed(key)?.etag !== etag) continue;
+      this.index.remove(key);
+      n++;
     }
     return n;
   }
@@ -389,13 +416,14 @@ export class CatalogService {
 
   /**
    * Writes a set of entities that were validated and authorised against this index (imports):
-   * each row only if it is still the version the index has (replace by ETag; insert when new),
+   * each row only if it is still the version authorised (`etag`; null: it did not exist), by
+   * default the version the index has (replace by ETag; insert when new),
    * one Table transaction per partition (up to 100 rows, all or nothing). Should a transaction
    * fail, what earlier ones wrote stays and the PartialWriteError says which entities were
    * written and which not.
    */
-  async writeAll(items: Array<{ input: unknown; source: SourceArg }>): Promise<Entity[]> {
-    const plans = items.map(({ input, source }) => {
+  async writeAll(items: Array<{ input: unknown; source: SourceArg; etag?: string | null }>): Promise<Entity[]> {
+    const plans = items.map(({ input, source, etag }) => {
       const parsed = this.parse(input);
       const key = refKey({ kind: parsed.kind, namespace: parsed.metadata.namespace, name: parsed.metadata.name });
       const prev = this.index.getIndexed(key);
@@ -403,7 +431,10 @@ export class CatalogService {
       const version = (prev?.version ?? 0) + 1;
       const { pk, rk } = tableKeysOf(key);
       const value = rowOf(doc, version);
-      const op: BatchOp<CatalogRow> = prev ? { op: 'replace', rowKey: rk, value, etag: prev.etag } : { op: 'insert', rowKey: rk, value };
+      // The version the caller authorised (`etag`: null when it was new), else the one indexed now.
+      const expected = etag !== undefined ? etag : prev?.etag ?? null;
+      if (expected === '') throw new ConcurrencyError(`entity ${key}`, key, 'no ETag was authorised for it');
+      const op: BatchOp<CatalogRow> = expected !== null ? { op: 'replace', rowKey: rk, value, etag: expected } : { op: 'insert', rowKey: rk, value };
       return { key, pk, op, doc, version, before: prev?.declared ?? [], size: JSON.stringify(value).length };
     });
     const seen = new Set<string>();
@@ -557,8 +588,10 @@ export class CatalogService {
       this.index.remove(key);
       return undefined;
     }
+    // The table is the source of truth: its row replaces whatever the index holds (clocks of
+    // other instances order createdAt, so newer() alone could keep a stale entry).
     const item = this.itemOf(row);
-    if (item) this.index.put(item);
+    if (item) this.index.put(item, { force: true });
     return this.index.view(key);
   }
 

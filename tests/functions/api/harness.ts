@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { azurite } from '../../helpers/azurite.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
-import { CatalogService } from '../../../functions/catalog/service.ts';
+import { CatalogService, type CatalogConfig } from '../../../functions/catalog/service.ts';
 import { createApp, type ApiApp } from '../../../functions/api/app.ts';
 import type { ApiDeps, InboxPort, WebhookSecrets } from '../../../functions/api/deps.ts';
 import { identityConfig, localIssuer, tokenVerifier, type IdentityConfig, type Role } from '../../../functions/platform/identity.ts';
@@ -27,11 +27,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
 }
 
-export async function harness(opts: { inbox?: InboxPort; webhookSecrets?: WebhookSecrets; tables?: { entities: string; relations: string } } = {}): Promise<Harness> {
+export async function harness(opts: { inbox?: InboxPort; webhookSecrets?: WebhookSecrets; tables?: { entities: string; relations: string }; catalog?: Pick<CatalogConfig, 'sweepEvery' | 'now'> } = {}): Promise<Harness> {
   const az = await azurite();
   const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
   const tables = opts.tables ?? { entities: uniqueName('cat'), relations: uniqueName('rel') };
-  const catalog = await CatalogService.open({ storage, tables });
+  const catalog = await CatalogService.open({ storage, tables, ...opts.catalog });
   const env = {
     NEXUS_HOME: mkdtempSync(join(tmpdir(), 'nexus-api-')),
     NEXUS_LOCAL_ISSUER: '1',

@@ -95,4 +95,26 @@ test('a write checked against a stale index does not overwrite what another inst
   assert.is((await two.catalog.get(`service:${other}`, { consistent: true }))?.status?.owner, `team:default/${tB}`);
 });
 
+test('a Team deleted through one instance is gone from the other after its refresh, and its members\' rights with it', async () => {
+  const one = await harness();
+  const two = await harness({ tables: one.catalog.tableNames(), catalog: { sweepEvery: 2 } });
+  const admin1 = await one.token('root', ['Admin']);
+  const tName = uniqueName('team-'), svc = uniqueName('svc-');
+  assert.is((await one.call('PUT', `/api/v1/entities/team/default/${tName}`, { token: admin1, body: team(tName, ['user:rosa']) })).status, 201);
+  assert.is((await one.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: admin1, body: service(svc, tName) })).status, 201);
+  await two.catalog.refresh();
+  const rosa = await two.token('rosa', ['Developer']);
+  const before = await two.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: rosa, body: service(svc, tName, { tier: 'a' }) });
+  assert.is(before.status, 200, await before.clone().text());
+  assert.is((await one.call('DELETE', `/api/v1/entities/team/default/${tName}`, { token: admin1 })).status, 204);
+  // The second refresh sweeps (sweepEvery 2): the row is gone, so is the entry.
+  await two.catalog.refresh();
+  await two.catalog.refresh();
+  assert.is(two.catalog.index.has(`team:default/${tName}`), false);
+  assert.is((await two.call('GET', `/api/v1/entities/team/default/${tName}`, { token: rosa })).status, 404);
+  assert.equal(two.catalog.identify({ id: 'rosa', name: 'rosa', groups: [], local: true }).teams, []);
+  const after = await two.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: rosa, body: service(svc, tName, { tier: 'b' }) });
+  assert.is(after.status, 403, await after.clone().text());
+});
+
 test.run();

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freshCatalog, freshTables } from './fresh.ts';
-import { CatalogService, ValidationError, ConcurrencyError } from '../../../functions/catalog/service.ts';
+import { CatalogService, ValidationError, ConcurrencyError, PartialWriteError } from '../../../functions/catalog/service.ts';
 import type { Entity } from '../../../functions/catalog/kinds.ts';
 import { generateEntities } from '../../../scripts/bench/catalog-data.ts';
 
@@ -313,6 +313,63 @@ test('bulkUpsert validates everything first, then writes entities and both sides
   assert.is(new Set([...first.items, ...second.items].map((h) => h.entity.metadata.name)).size, 10);
   assert.ok((await again.search('paym')).total >= first.total, 'prefixes match');
   assert.is(Object.values(first.facets.kind).reduce((a, b) => a + b, 0), first.total);
+});
+
+test('writeAll writes each row only at the ETag the caller authorised, not the one indexed since', async () => {
+  const catalog = await freshCatalog();
+  const first = await catalog.upsert(service('pinned'), api);
+  // Changed after the caller checked rights against `first` (the index follows the change).
+  await catalog.upsert(service('pinned', { tier: 'changed' }), api);
+  try {
+    await catalog.writeAll([{ input: service('pinned', { tier: 'import' }), source: api, etag: first.metadata.etag! }]);
+    assert.unreachable('writeAll wrote over a version nobody authorised');
+  } catch (err) {
+    assert.is((err as PartialWriteError).conflict, true, String(err));
+  }
+  // null: authorised as new, so it must not exist.
+  try {
+    await catalog.writeAll([{ input: service('pinned', { tier: 'import' }), source: api, etag: null }]);
+    assert.unreachable('writeAll replaced an entity authorised as new');
+  } catch (err) {
+    assert.is((err as PartialWriteError).conflict, true, String(err));
+  }
+  assert.is((await catalog.get('service:pinned', { consistent: true }))?.spec.tier, 'changed');
+});
+
+test('a consistent read replaces the index entry with the stored row, whatever the index thinks is newer', async () => {
+  const t = await freshTables();
+  const tables = { entities: t.entities, relations: t.relations };
+  // An instance whose clock runs an hour ahead creates the entity; another deletes and recreates it.
+  const ahead = await CatalogService.open({ storage: t.storage, tables, now: () => new Date(Date.now() + 3_600_000) });
+  const other = await CatalogService.open({ storage: t.storage, tables });
+  await ahead.upsert(service('skewed', { tier: 'old' }), api);
+  await other.refresh();
+  await other.delete('service:skewed');
+  await other.upsert(service('skewed', { tier: 'new' }), api);
+  await ahead.refresh();
+  assert.is((await ahead.get('service:skewed', { consistent: true }))?.spec.tier, 'new');
+  assert.is(ahead.index.entity('service:default/skewed')?.spec.tier, 'new');
+});
+
+test('refresh sweeps for rows deleted by another process every sweepEvery-th time', async () => {
+  const t = await freshTables();
+  const tables = { entities: t.entities, relations: t.relations };
+  const one = await CatalogService.open({ storage: t.storage, tables });
+  const two = await CatalogService.open({ storage: t.storage, tables, sweepEvery: 3 });
+  await one.upsert(service('doomed'), api);
+  await one.upsert(service('kept'), api);
+  await two.refresh();
+  await one.delete('service:doomed');
+  await two.refresh();
+  assert.ok(two.index.has('service:default/doomed'), 'no sweep on the second refresh');
+  await two.refresh();
+  assert.is(two.index.has('service:default/doomed'), false);
+  assert.ok(two.index.has('service:default/kept'));
+  // One written here while it sweeps is kept.
+  await one.delete('service:kept');
+  await Promise.all([two.refresh({ sweep: true }), two.upsert(service('fresh'), api)]);
+  assert.ok(two.index.has('service:default/fresh'));
+  assert.is(two.index.has('service:default/kept'), false);
 });
 
 test.run();
