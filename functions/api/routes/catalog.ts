@@ -3,7 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ApiApp } from '../app.ts';
-import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
+import { rightsFor, type AuthEnv, type Principal, type Rights } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
@@ -82,12 +82,12 @@ const getRoute = createRoute({
 const putRoute = createRoute({
   method: 'put', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'Create or replace an entity',
   request: { params: RefParams, body: { required: true, content: { 'application/json': { schema: EntitySchema } } } },
-  responses: { 200: json(EntitySchema, 'replaced'), 201: json(EntitySchema, 'created'), ...problems(400, 401, 403) },
+  responses: { 200: json(EntitySchema, 'replaced'), 201: json(EntitySchema, 'created'), ...problems(400, 401, 403, 412) },
 });
 const deleteRoute = createRoute({
   method: 'delete', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'Delete an entity',
   request: { params: RefParams },
-  responses: { 204: { description: 'deleted' }, ...problems(400, 401, 403, 404) },
+  responses: { 204: { description: 'deleted' }, ...problems(400, 401, 403, 404, 412) },
 });
 const relationsRoute = createRoute({
   method: 'get', path: '/api/v1/entities/{kind}/{namespace}/{name}/relations', tags: ['catalog'], summary: "An entity's relations, both directions",
@@ -159,10 +159,59 @@ export function checkUserIdentity(principal: Principal, before: Entity | undefin
   throw new ProblemError(403, `${field}: only Admin may set a User's identity fields (${changed.join(', ')}); they decide whose sign-in the User is`, { field });
 }
 
+/** The users a Team's declared relations make members (spec.members and explicit hasMember). */
+function membersOf(declared: ReadonlyArray<{ type: string; target?: string; targetRef?: string }> | undefined): string {
+  return JSON.stringify([...new Set((declared ?? []).filter((d) => d.type === 'hasMember').map((d) => String(d.target ?? d.targetRef).toLowerCase()))].sort());
+}
+
+/**
+ * Teams and Users decide who someone is and what they may write (a Team's members and Entra group
+ * grant rights over everything the Team owns): only Admin creates either through the API, only
+ * Admin sets a Team's entraGroupId, and a Team's members change only with admin rights on the Team
+ * entity (Admin, or TeamLead of its owner). Otherwise anyone could create `payments` with their own
+ * group and write whatever `team:payments` owns. `beforeDeclared` is the stored Team's declared relations.
+ */
+export function checkIdentityEntity(
+  principal: Principal, before: Entity | undefined, beforeDeclared: ReadonlyArray<{ type: string; target: string }> | undefined,
+  next: Entity, rightsOnBefore: Rights | undefined, where = 'body',
+): void {
+  if (principal.roles.includes('Admin')) return;
+  const ref = entityRefOf(next);
+  if (!before && (next.kind === 'Team' || next.kind === 'User')) {
+    throw new ProblemError(403, `${where}.kind: only Admin may create a ${next.kind} (${ref}); Teams and Users decide who may write what they own`, { field: `${where}.kind` });
+  }
+  if (next.kind !== 'Team' && before?.kind !== 'Team') return;
+  const group = (e: Entity | undefined) => (typeof e?.spec.entraGroupId === 'string' ? e.spec.entraGroupId.trim().toLowerCase() : '');
+  if (group(before) !== group(next)) {
+    throw new ProblemError(403, `${where}.spec.entraGroupId: only Admin may set a Team's Entra group (${ref}); its members get the Team's rights`, { field: `${where}.spec.entraGroupId` });
+  }
+  if (membersOf(beforeDeclared) !== membersOf(next.relations) && !rightsOnBefore?.admin) {
+    throw new ProblemError(403, `${where}.spec.members: changing the members of ${ref} needs Admin, or TeamLead of its owner`, { field: `${where}.spec.members` });
+  }
+}
+
 /** The source of a write through the API: the actor is the caller's User when the catalog knows it. */
 export function apiSource(deps: ApiDeps, principal: Principal, name = 'api', scope?: string): SourceInfo {
   const { user } = deps.catalog.identify(principal);
   return { name, ...(scope ? { scope } : {}), actor: user ?? principal.id, groups: principal.groups };
+}
+
+/**
+ * The stored version a write is authorised against and pinned to (its ETag is the write's
+ * condition, whatever the client sent). A client's If-Match must name that version: when it
+ * differs from this instance's copy, the table is read (this instance may be behind) and a
+ * mismatch still is a 412. `If-Match: *` only says the entity must exist.
+ */
+async function authorisedRow(catalog: ApiDeps['catalog'], ref: EntityRef, ifMatch: string | undefined): Promise<Entity | undefined> {
+  const what = `${ref.kind}:${ref.namespace}/${ref.name}`;
+  let row = await catalog.get(ref);
+  const pinned = (e: Entity | undefined) => !e || (!!etagOf(e) && (!ifMatch || ifMatch === '*' || ifMatch === etagOf(e)));
+  if (!pinned(row)) row = await catalog.get(ref, { consistent: true });
+  if (ifMatch && !row) throw new ProblemError(412, `If-Match given but ${what} does not exist`);
+  if (row && ifMatch && ifMatch !== '*' && ifMatch !== etagOf(row)) {
+    throw new ProblemError(412, `If-Match does not match the ETag of ${what}: it changed since it was read; read it again`);
+  }
+  return row;
 }
 
 export function register(app: ApiApp, deps: ApiDeps): void {
@@ -200,14 +249,15 @@ export function register(app: ApiApp, deps: ApiDeps): void {
       const field = bodyKey.split(':')[0] !== pk ? 'body.kind' : bodyKey.split('/')[0] !== pn ? 'body.metadata.namespace' : 'body.metadata.name';
       throw new ProblemError(400, `${field}: the body is ${bodyKey} but the path names ${pathKey}`, { field });
     }
-    const existing = await catalog.get(ref);
     const ifMatch = c.req.header('if-match');
-    if (ifMatch && ifMatch !== '*' && !existing) throw new ProblemError(412, `If-Match given but ${ref.kind}:${ref.namespace}/${ref.name} does not exist`);
+    const existing = await authorisedRow(catalog, ref, ifMatch);
     // Writing needs rights over the entity as it is and as it will be, so nobody hands
     // themselves someone else's entity or gives theirs away without admin rights.
     checkUserIdentity(principal, existing, candidate);
+    const existingRights = existing ? await rights(c, deps, ownerOf(existing)) : undefined;
+    checkIdentityEntity(principal, existing, existing ? catalog.index.getIndexed(pathKey)?.declared ?? [] : undefined, candidate, existingRights);
     if (existing) {
-      const r = await rights(c, deps, ownerOf(existing));
+      const r = existingRights!;
       if (!r.write) throw new ProblemError(403, `${principal.name} may not change ${ref.kind}:${ref.namespace}/${ref.name} (owned by ${ownerOf(existing) ?? 'nobody'})`);
       if (ownerOf(existing) !== ownerOf(candidate) && !r.admin) {
         throw new ProblemError(403, `changing the owner of ${ref.kind}:${ref.namespace}/${ref.name} needs admin rights on it`, { field: 'body.spec.owner' });
@@ -222,9 +272,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     // only if the stored row is still that one (another instance may have changed or created it).
     let stored;
     try {
-      stored = await catalog.upsert(body, by, existing
-        ? { ifMatch: ifMatch && ifMatch !== '*' ? ifMatch : etagOf(existing) }
-        : { ifNoneMatch: '*' });
+      stored = await catalog.upsert(body, by, existing ? { ifMatch: etagOf(existing) } : { ifNoneMatch: '*' });
     } catch (err) {
       // Catch up with the stored row, so the caller's next try is checked against it (412 now).
       if (err instanceof ConcurrencyError) await catalog.get(ref, { consistent: true });
@@ -236,13 +284,14 @@ export function register(app: ApiApp, deps: ApiDeps): void {
 
   app.openapi(deleteRoute, async (c) => {
     const ref = refOf(c.req.valid('param'));
-    const existing = await catalog.get(ref);
+    const ifMatch = c.req.header('if-match');
+    const existing = await authorisedRow(catalog, ref, ifMatch);
     if (!existing) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
     const r = await rights(c, deps, ownerOf(existing));
     if (!r.admin) throw new ProblemError(403, `deleting ${ref.kind}:${ref.namespace}/${ref.name} needs Admin, or TeamLead of its owner`);
     // Only the row rights were checked against (another instance may have changed it since).
     try {
-      await catalog.delete(ref, { ifMatch: c.req.header('if-match') ?? etagOf(existing) });
+      await catalog.delete(ref, { ifMatch: etagOf(existing) });
     } catch (err) {
       if (err instanceof ConcurrencyError) await catalog.get(ref, { consistent: true });
       throw err;

@@ -8,7 +8,7 @@ import type { ApiApp } from '../app.ts';
 import { requireRole, rightsFor } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError, type FieldError } from '../problem.ts';
-import { apiSource, checkUserIdentity, ownerOf } from './catalog.ts';
+import { apiSource, checkIdentityEntity, checkUserIdentity, ownerOf } from './catalog.ts';
 import { decorateEntity, parseCatalogFile, type ParsedCatalogFile } from '../../catalog/ingestion/catalog-file.ts';
 import { PartialWriteError } from '../../catalog/service.ts';
 import { ValidationError, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
@@ -63,7 +63,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
         const file = parseCatalogFile(f.content, f.name);
         parsed.push({ name: f.name, file });
         file.entities.forEach((doc, i) => {
-          const raw = decorateEntity(doc, f.name);
+          const raw = decorateEntity(withoutSlug(doc, principal.roles.includes('Admin')), f.name);
           try {
             planned.push({ file: f.name, raw, entity: deps.catalog.validate(raw, sourceOf(f.name)) });
           } catch (err) {
@@ -89,22 +89,27 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     }
 
     // 2. Authorise everything: the principal must be able to write each entity as it is and as it will be.
+    // The ETag each entity was authorised at (null: it did not exist) is the condition of its write.
+    const authorised: Array<string | null> = [];
     for (const p of planned) {
       const key = entityRefOf(p.entity);
       const existing = await deps.catalog.get(key);
       checkUserIdentity(principal, existing, p.entity, p.file);
+      checkIdentityEntity(principal, existing, existing ? deps.catalog.index.getIndexed(key)?.declared ?? [] : undefined, p.entity,
+        existing ? rightsFor(principal, ownerOf(existing), me) : undefined, p.file);
       for (const owner of existing ? [ownerOf(existing), ownerOf(p.entity)] : [ownerOf(p.entity)]) {
         if (!rightsFor(principal, owner, me).write) {
           throw new ProblemError(403, `nothing imported: ${principal.name} may not write ${key} (owner ${owner ?? 'none'}) from ${p.file}`, { field: p.file });
         }
       }
+      authorised.push(existing ? existing.metadata.etag ?? '' : null);
     }
 
     // 3. Store: one Table transaction per partition, each row only if it is still the version
     // authorised above. A failure part-way says exactly what was stored and what not.
     let stored: Entity[];
     try {
-      stored = await deps.catalog.writeAll(planned.map((p) => ({ input: p.raw, source: sourceOf(p.file) })));
+      stored = await deps.catalog.writeAll(planned.map((p, i) => ({ input: p.raw, source: sourceOf(p.file), etag: authorised[i]! })));
     } catch (err) {
       if (!(err instanceof PartialWriteError)) throw err;
       // Another instance wrote those entities: catch up with it, so importing again works at once.
@@ -126,4 +131,15 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const locations = parsed.flatMap((f) => f.file.locations.flatMap((l) => l.targets)).filter((t) => !names.has(t));
     return c.json({ imported, orphaned, locations }, 200);
   });
+}
+
+/**
+ * A file's own `github.com/project-slug` claims a repository (deployments are matched to services
+ * by it): only Admin's imports keep it; GitHub ingestion sets it from the repository it read.
+ */
+function withoutSlug(doc: Record<string, unknown>, admin: boolean): Record<string, unknown> {
+  const metadata = doc.metadata as { annotations?: Record<string, string> } | undefined;
+  if (admin || !metadata?.annotations || !('github.com/project-slug' in metadata.annotations)) return doc;
+  const { 'github.com/project-slug': _slug, ...annotations } = metadata.annotations;
+  return { ...doc, metadata: { ...metadata, annotations } };
 }
