@@ -95,6 +95,30 @@ test('a write checked against a stale index does not overwrite what another inst
   assert.is((await two.catalog.get(`service:${other}`, { consistent: true }))?.status?.owner, `team:default/${tB}`);
 });
 
+test("a client's If-Match cannot stand in for the version rights were checked against", async () => {
+  const one = await harness();
+  const two = await harness({ tables: one.catalog.tableNames() });
+  const [admin1, admin2] = [await one.token('root', ['Admin']), await two.token('root', ['Admin'])];
+  const tA = uniqueName('team-'), tB = uniqueName('team-'), svc = uniqueName('svc-'), gone = uniqueName('svc-');
+  for (const body of [team(tA, ['user:alice']), team(tB), service(svc, tA), service(gone, tA)]) {
+    assert.is((await one.call('PUT', `/api/v1/entities/${body.kind.toLowerCase()}/default/${body.metadata.name}`, { token: admin1, body })).status, 201);
+  }
+  await two.catalog.refresh();
+  // Instance two hands both services to team B; instance one has not seen that yet.
+  for (const name of [svc, gone]) assert.is((await two.call('PUT', `/api/v1/entities/service/default/${name}`, { token: admin2, body: service(name, tB) })).status, 200);
+  const alice = await one.token('alice', ['TeamLead']);
+  // She read the current version (from instance two) and sends its ETag to the stale instance one.
+  const current = (await two.call('GET', `/api/v1/entities/service/default/${svc}`, { token: await two.token('alice', ['TeamLead']) })).headers.get('etag');
+  assert.ok(current);
+  const put = await one.call('PUT', `/api/v1/entities/service/default/${svc}`, { token: alice, body: service(svc, tA, { tier: 'mine' }), headers: { 'if-match': current! } });
+  assert.is(put.status, 403, await put.clone().text());
+  assert.is((await two.catalog.get(`service:${svc}`, { consistent: true }))?.status?.owner, `team:default/${tB}`);
+  // `If-Match: *` does not lift the check either.
+  const del = await one.call('DELETE', `/api/v1/entities/service/default/${gone}`, { token: alice, headers: { 'if-match': '*' } });
+  assert.is(del.status, 412, await del.clone().text());
+  assert.ok(await two.catalog.get(`service:${gone}`, { consistent: true }));
+});
+
 test('a Team deleted through one instance is gone from the other after its refresh, and its members\' rights with it', async () => {
   const one = await harness();
   const two = await harness({ tables: one.catalog.tableNames(), catalog: { sweepEvery: 2 } });
