@@ -93,7 +93,9 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const authorised: Array<string | null> = [];
     for (const p of planned) {
       const key = entityRefOf(p.entity);
-      const existing = await deps.catalog.get(key);
+      let existing = await deps.catalog.get(key);
+      // An entry without an ETag cannot pin the write: authorise against the stored row instead.
+      if (existing && !existing.metadata.etag) existing = await deps.catalog.get(key, { consistent: true });
       checkUserIdentity(principal, existing, p.entity, p.file);
       checkIdentityEntity(principal, existing, existing ? deps.catalog.index.getIndexed(key)?.declared ?? [] : undefined, p.entity,
         existing ? rightsFor(principal, ownerOf(existing), me) : undefined, p.file);
