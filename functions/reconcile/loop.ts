@@ -95,9 +95,15 @@ interface RunControl {
   authors: string[];
 }
 
+/** Run and request reason: nobody is known to exclude as the author, so two approvers are needed. */
+export const AUTHOR_UNKNOWN = 'AUTHOR_UNKNOWN';
+
 export class Reconciler {
   readonly queue = new StackQueue();
-  /** Commits do not change: their authors are read from Git once. */
+  /**
+   * Commits do not change: their authors are read from Git once. Only found authors are kept: a
+   * lookup that failed (error, timeout, commit not fetched yet) is tried again by the next run.
+   */
   private readonly authorCache = new Map<string, Promise<CommitAuthor | undefined>>();
 
   constructor(readonly deps: ReconcileDeps) {
@@ -145,6 +151,8 @@ export class Reconciler {
       if (!p) {
         p = lookup(c).catch(() => undefined);
         this.authorCache.set(c, p);
+        // Dropped again once it turns out empty (runs already waiting on it share the result).
+        void p.then((a) => { if (!a && this.authorCache.get(c) === p) this.authorCache.delete(c); });
       }
       const a = await p;
       if (a && !found.some((f) => f.name === a.name && f.email.toLowerCase() === a.email.toLowerCase())) found.push(a);
@@ -310,20 +318,24 @@ export class Reconciler {
     const approval = latest?.status === 'pending' && !run.dryRun ? await stores.approvals.collect(latest, d.approvalSources) : latest;
     const ctx: GateContext = {
       stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId, hierarchy: scopeHierarchy(state),
+      // Outside a Git checkout (a deployed package) with no hint, the author could approve alone.
+      authorUnknown: ctl.authors.length === 0,
       policyIdentityPrincipals: policyIdentityPrincipals(state),
       guardrails, killSwitch: killAtStart, rateLimits: rates, approval,
       changeSetHash: run.changeSetHash, desiredStateHash: run.desiredStateHash, liveFingerprint: run.liveFingerprint,
     };
     run.gates = runGates(ctx, preview);
-    const requirements = approvalRequirements(preview, guardrails);
+    const requirements = approvalRequirements(preview, guardrails, { authorUnknown: ctx.authorUnknown });
     const outcome = decide(preview, run.gates, { dryRun: run.dryRun });
-    run.reasons = outcome.reasons;
+    // Said where approval is what the run waits for or went through, not on runs blocked anyway.
+    const raised = requirements.some((r) => r.raisedBy === AUTHOR_UNKNOWN) && outcome.verdict !== 'blocked' && outcome.verdict !== 'no-change';
+    run.reasons = raised ? [...outcome.reasons, AUTHOR_UNKNOWN] : outcome.reasons;
     run.timings.gatesMs = Math.round(performance.now() - tg);
     log.info({ verdict: outcome.verdict, reasons: outcome.reasons, counts: run.counts }, 'gates decided');
 
     if (outcome.verdict === 'pending-approval') {
       run.decision = 'pending-approval';
-      run.approvalId = await this.holdForApproval(run, ctx, requirements, approval, ctl.authors);
+      run.approvalId = await this.holdForApproval(run, ctx, requirements, approval, ctl.authors, raised ? [AUTHOR_UNKNOWN] : []);
       return;
     }
     if (outcome.verdict !== 'apply') {
@@ -376,9 +388,12 @@ export class Reconciler {
       run.reasons = ['RATE_LIMIT'];
       return;
     }
-    // Consuming may retry for long under contention: the switch is read once more right before
-    // the apply (the counted changes stay counted, which only errs on the side of fewer applies).
+    // Consuming may retry for long under contention: the switch and the approval are read once
+    // more right before the apply (the counted changes stay counted, which only errs on the side
+    // of fewer applies).
     if (await killed()) return;
+    const used = requirements.length > 0 ? await this.approvalAtApply(run, ctx, requirements) : undefined;
+    if (used === false) return;
     if (await leaseLost()) {
       run.decision = 'interrupted';
       run.reasons = ['LEASE_LOST'];
@@ -394,10 +409,13 @@ export class Reconciler {
       log.info({ targets: targets.length }, 'applying');
       detail.apply = await this.engineCall(ctl, () => engine.up({ targets, refresh: false }));
       run.decision = 'applied';
-      const used = approval && approvalState(ctx, requirements).valid ? approval : undefined;
       if (used) {
-        await stores.approvals.markApplied(used);
         run.approvalId = used.id;
+        // Conditional on `approved`: a rejection that landed during the apply is kept, and said.
+        await stores.approvals.markApplied(used).catch((err: Error) => {
+          log.warn({ approvalId: used.id, err: err.message }, 'approval changed during the apply; not marked applied');
+          detail.engineOutput!.push(`approval ${used.id}: ${err.message}`);
+        });
       }
     } catch (err) {
       outcomeLabel = 'failed';
@@ -413,15 +431,50 @@ export class Reconciler {
     }
   }
 
-  /** Keeps the open request when it is for this very preview; otherwise asks anew. */
-  private async holdForApproval(run: RunRecord, ctx: GateContext, reqs: ApprovalRequirement[], current: ApprovalRecord | undefined, authors: string[]): Promise<string> {
+  /**
+   * The approval the gates saw, read again right before the apply: a rejection or expiry that
+   * landed meanwhile (e.g. while the rate counters were consumed) stops the apply. `false` when
+   * it no longer holds (the run is then recorded as blocked).
+   */
+  private async approvalAtApply(run: RunRecord, ctx: GateContext, reqs: ApprovalRequirement[]): Promise<ApprovalRecord | false> {
+    const now = this.deps.now();
+    const fresh = ctx.approval ? await this.deps.stores.approvals.get(ctx.approval.id, now) : undefined;
+    const state = approvalState({ ...ctx, approval: fresh, now }, reqs);
+    if (fresh && state.valid) return fresh;
+    const g: GateResult = {
+      gate: 'approvals', pass: false, reason: state.code,
+      details: {
+        message: `the approval no longer holds at apply (${fresh?.status ?? 'gone'}${fresh?.rejectedBy ? ` by ${fresh.rejectedBy}` : ''}${fresh?.reason ? `: ${fresh.reason}` : ''})`,
+        approvalId: ctx.approval?.id, atApply: true,
+      },
+    };
+    run.gates = run.gates.map((x) => (x.gate === 'approvals' ? g : x));
+    run.decision = 'blocked';
+    run.reasons = [state.code];
+    run.approvalId = ctx.approval?.id;
+    return false;
+  }
+
+  /**
+   * Keeps the open request when it is for this very preview (adding this run's requester and
+   * commit authors to those who may not approve it); otherwise asks anew.
+   */
+  private async holdForApproval(
+    run: RunRecord, ctx: GateContext, reqs: ApprovalRequirement[], current: ApprovalRecord | undefined, authors: string[], reasons: string[],
+  ): Promise<string> {
     const { stores } = this.deps;
     const state = approvalState(ctx, reqs);
-    if (current && state.code === 'APPROVAL_PENDING') return current.id;
+    if (current && state.code === 'APPROVAL_PENDING') {
+      const more = [...authors, ...identities(run.requestedBy)];
+      const known = new Set(current.excluded ?? []);
+      if (more.some((i) => !known.has(i))) await stores.approvals.exclude(current.id, more);
+      return current.id;
+    }
     const rec = await stores.approvals.request({
       stack: run.stack, runId: run.id, changeSetHash: ctx.changeSetHash, desiredStateHash: ctx.desiredStateHash,
       liveFingerprint: ctx.liveFingerprint, requirements: reqs, commit: run.commit, author: run.author,
       requestedBy: run.requestedBy, excluded: authors, now: ctx.now, expiresAfterMinutes: ctx.guardrails.approvals.expiresAfterMinutes,
+      reasons,
     });
     await stores.audit.record({
       actor: `nexus:${this.deps.holderId}`, action: 'approval-requested', target: run.stack, runId: run.id,

@@ -10,8 +10,21 @@ import type { ApprovalRecord, ApprovalRequirement, Gate, GateContext } from './t
 
 const baseOp = (op: string) => (op === 'create-replacement' || op === 'delete-replaced' ? 'replace' : op);
 
-/** Which approvals the change set needs: matching rules plus protected deletes. */
-export function approvalRequirements(cs: ChangeSet, g: Guardrails): ApprovalRequirement[] {
+/** At least this many distinct approvers when the author is unknown: one of them may be the author. */
+export const MIN_APPROVERS_AUTHOR_UNKNOWN = 2;
+
+/**
+ * Which approvals the change set needs: matching rules plus protected deletes. With
+ * `authorUnknown` each needs at least two approvers, as the author cannot be excluded.
+ */
+export function approvalRequirements(cs: ChangeSet, g: Guardrails, opts: { authorUnknown?: boolean } = {}): ApprovalRequirement[] {
+  const out = ruleRequirements(cs, g);
+  if (!opts.authorUnknown) return out;
+  return out.map((r) => (r.approvers >= MIN_APPROVERS_AUTHOR_UNKNOWN ? r
+    : { ...r, approvers: MIN_APPROVERS_AUTHOR_UNKNOWN, raisedBy: 'AUTHOR_UNKNOWN' as const }));
+}
+
+function ruleRequirements(cs: ChangeSet, g: Guardrails): ApprovalRequirement[] {
   const out: ApprovalRequirement[] = [];
   const mutating = cs.changes.filter((c) => isMutating(c.op));
   for (const rule of g.approvals.rules) {
@@ -111,12 +124,12 @@ export function approvalState(ctx: GateContext, requirements: ApprovalRequiremen
 }
 
 export const approvalsGate: Gate = (ctx, cs) => {
-  const reqs = approvalRequirements(cs, ctx.guardrails);
+  const reqs = approvalRequirements(cs, ctx.guardrails, { authorUnknown: ctx.authorUnknown });
   if (reqs.length === 0) {
     return { gate: 'approvals', pass: true, reason: 'NOT_REQUIRED', details: { message: 'no approval rule applies' } };
   }
   const state = approvalState(ctx, reqs);
-  const need = reqs.map((r) => `${r.approvers} from ${r.group} (${r.rule})`).join(', ');
+  const need = reqs.map((r) => `${r.approvers} from ${r.group} (${r.rule}${r.raisedBy ? `; ${r.raisedBy}: the commit's author is not known` : ''})`).join(', ');
   if (state.valid) {
     const a = ctx.approval!;
     return {

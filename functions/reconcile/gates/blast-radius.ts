@@ -42,7 +42,7 @@ export const blastRadiusGate: Gate = (ctx, cs) => {
   }
   const protectedOnes = protectedDeletes(cs.changes);
   if (protectedOnes.length > 0) {
-    const state = approvalState(ctx, approvalRequirements(cs, ctx.guardrails));
+    const state = approvalState(ctx, approvalRequirements(cs, ctx.guardrails, { authorUnknown: ctx.authorUnknown }));
     if (state.valid) {
       return {
         gate: 'blast-radius', pass: true, reason: 'PROTECTED_DELETE_APPROVED',

@@ -32,6 +32,8 @@ export interface ApprovalRequirement {
   rule: string;
   group: string;
   approvers: number;
+  /** Set when the count was raised because no commit author is known (`AUTHOR_UNKNOWN`). */
+  raisedBy?: 'AUTHOR_UNKNOWN';
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded' | 'applied';
@@ -53,6 +55,8 @@ export interface ApprovalRecord {
   requestedBy?: string;
   /** Lower-cased names and emails that may not approve: the commit's author(s) and the requester. */
   excluded?: string[];
+  /** Why the request asks for more than the rules do, e.g. `AUTHOR_UNKNOWN`. */
+  reasons?: string[];
   createdAt: string;
   expiresAt: string;
   votes: ApprovalVote[];
@@ -66,6 +70,11 @@ export interface GateContext {
   now: Date;
   commit?: string;
   author?: string;
+  /**
+   * No commit author is known (e.g. a deployed package outside Git): nobody can be excluded as the
+   * author, so every approval needs at least two distinct approvers.
+   */
+  authorUnknown?: boolean;
   tenantRootId: string;
   /** Where groups and subscriptions sit (from the desired state), so a deny covers what is below. */
   hierarchy?: ScopeHierarchy;

@@ -34,7 +34,7 @@ export function actorName(p: Pick<Principal, 'id' | 'name' | 'email'>): string {
 function exclusion(p: Pick<Principal, 'id' | 'name' | 'email'>, rec: ApprovalRecord): string | undefined {
   const who = [p.id, p.name, p.email];
   if (isExcluded(who, identities(rec.requestedBy))) return `${actorName(p)} requested run '${rec.runId}' and cannot approve it`;
-  if (isExcluded(who, excludedApprovers(rec))) return `${actorName(p)} is the author of commit ${rec.commit ?? ''}`.trim() + ' and cannot approve it';
+  if (isExcluded(who, excludedApprovers(rec))) return `${actorName(p)} is the author of commit ${rec.commit ?? ''}`.trim() + ' or asked for a run of it, and cannot approve it';
   return undefined;
 }
 
@@ -105,6 +105,8 @@ export class ApprovalStore {
     requirements: ApprovalRequirement[]; commit?: string; author?: string; requestedBy?: string;
     /** Identities that may not approve besides the requester (the commit's authors). */
     excluded?: string[]; now: Date; expiresAfterMinutes: number;
+    /** Why it asks for more than the rules do (e.g. `AUTHOR_UNKNOWN`). */
+    reasons?: string[];
   }): Promise<ApprovalRecord> {
     for (const open of await this.list({ stack: p.stack })) {
       if (open.status === 'pending' || open.status === 'approved') await this.setStatus(open, 'superseded');
@@ -113,6 +115,7 @@ export class ApprovalStore {
       status: 'pending' as const, changeSetHash: p.changeSetHash, desiredStateHash: p.desiredStateHash,
       liveFingerprint: p.liveFingerprint, requirements: p.requirements, commit: p.commit, author: p.author,
       requestedBy: p.requestedBy, excluded: excludedApprovers({ excluded: p.excluded ?? identities(p.author), requestedBy: p.requestedBy }),
+      ...(p.reasons?.length ? { reasons: p.reasons } : {}),
       createdAt: p.now.toISOString(), expiresAt: new Date(p.now.getTime() + p.expiresAfterMinutes * 60_000).toISOString(), votes: [],
     };
     return this.toRecord(await this.table.insert(p.stack, p.runId, value));
@@ -177,7 +180,30 @@ export class ApprovalStore {
     });
   }
 
+  /**
+   * Adds identities that may not approve an open request (the requester and commit authors of a
+   * later run that reuses it). Votes they already gave stop counting; a request they had
+   * completed goes back to pending.
+   */
+  async exclude(id: string, who: string[]): Promise<ApprovalRecord> {
+    const add = identities(...who);
+    return this.mutate(id, (cur) => {
+      const excluded = [...new Set([...excludedApprovers(cur), ...add])];
+      const next = { ...cur, excluded };
+      const open = cur.status === 'pending' || cur.status === 'approved';
+      return open ? { ...next, status: requirementsMet(next) ? 'approved' : 'pending' } : next;
+    });
+  }
+
+  /**
+   * Marks the approval used by an apply. Only an `approved` request becomes `applied` (checked
+   * inside the ETag-conditional update): a rejection that landed meanwhile stands. (The loop
+   * read it again right before the apply; expiry during the apply does not undo that.)
+   */
   markApplied(rec: ApprovalRecord): Promise<ApprovalRecord> {
-    return this.setStatus(rec, 'applied');
+    return this.mutate(rec.id, (cur) => {
+      if (cur.status !== 'approved') throw new ApprovalError(409, `run '${rec.id}' is ${cur.status}, not approved; not marked applied`);
+      return { ...cur, status: 'applied' };
+    });
   }
 }

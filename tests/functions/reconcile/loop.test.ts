@@ -301,6 +301,99 @@ test('approvals: held with the change set pinned; the Git author and the request
   assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/roleAssignments/7a0b1c2d-0000-4000-8000-000000000001`, '2022-04-01'));
 });
 
+const rolesRule = (approvers = 1) => ({ ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers }] } });
+
+test('with no known author (no Git checkout, a timer run) one approver is not enough: two distinct ones, AUTHOR_UNKNOWN recorded', async () => {
+  const name = unique('rcnoauth');
+  const role = '7d0b1c2d-0000-4000-8000-000000000001';
+  // A deployed package: no checkout, so no commit and no author; a timer run has no requester.
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0, roleAssignment: role }), rolesRule(1), {
+    trackedCommit: async () => undefined,
+  });
+  const held = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
+  assert.equal([held.decision, held.reasons, held.author], ['pending-approval', ['APPROVAL_REQUIRED', 'AUTHOR_UNKNOWN'], undefined]);
+  assert.match(gate(held, 'approvals').details.message, /2 from platform \(roles; AUTHOR_UNKNOWN/);
+  const request = await L.stores.approvals.get(held.approvalId!);
+  assert.equal([request?.requirements[0].approvers, request?.requirements[0].raisedBy, request?.reasons], [2, 'AUTHOR_UNKNOWN', ['AUTHOR_UNKNOWN']]);
+  // The unknown author may be ann: her vote alone approves nothing.
+  assert.is((await L.stores.approvals.vote(held.approvalId!, person('ann', ['platform']))).status, 'pending');
+  const waiting = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
+  assert.equal([waiting.decision, waiting.reasons, waiting.approvalId], ['pending-approval', ['APPROVAL_PENDING', 'AUTHOR_UNKNOWN'], held.approvalId]);
+  assert.is(await L.exists(mg(name)), false);
+  assert.is((await L.stores.approvals.vote(held.approvalId!, person('bob', ['platform']))).status, 'approved');
+  const applied = done(await rec.reconcile({ stack: name, trigger: 'approval' }));
+  assert.is(applied.decision, 'applied', applied.error);
+  assert.is(applied.approvalId, held.approvalId);
+  assert.is((await L.stores.approvals.get(held.approvalId!))?.status, 'applied');
+  assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/roleAssignments/${role}`, '2022-04-01'));
+});
+
+test("a failed author lookup is not remembered: the next run reads the commit's author again", async () => {
+  const name = unique('rcauthretry');
+  const repo = carolsCheckout();
+  let calls = 0;
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0, roleAssignment: '7e0b1c2d-0000-4000-8000-000000000001' }), rolesRule(1), {
+    trackedCommit: () => trackedCommit(repo),
+    // Git times out once (a busy machine), then answers.
+    commitAuthor: async (c) => { if (calls++ === 0) throw new Error('git timed out'); return commitAuthor(repo, c); },
+  });
+  const first = done(await rec.reconcile({ stack: name, trigger: 'timer', dryRun: true }));
+  assert.equal([first.author, first.reasons], [undefined, ['APPROVAL_REQUIRED', 'AUTHOR_UNKNOWN']]);
+  const second = done(await rec.reconcile({ stack: name, trigger: 'timer', dryRun: true }));
+  assert.equal([second.author, second.authorSource, second.reasons], ['Carol Smith <carol@contoso.com>', 'git', ['APPROVAL_REQUIRED']]);
+  assert.is(calls, 2);
+  // A found author is remembered.
+  done(await rec.reconcile({ stack: name, trigger: 'timer', dryRun: true }));
+  assert.is(calls, 2);
+});
+
+test("a reused request also refuses the later run's requester (persisted)", async () => {
+  const name = unique('rcreuse');
+  const repo = carolsCheckout();
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0, roleAssignment: '7f0b1c2d-0000-4000-8000-000000000001' }), rolesRule(1), {
+    trackedCommit: () => trackedCommit(repo), commitAuthor: (c) => commitAuthor(repo, c),
+  });
+  const held = done(await rec.reconcile({ stack: name, trigger: 'manual', requestedBy: 'rita@contoso.com' }));
+  assert.is(held.decision, 'pending-approval');
+  // Bob asks for the same preview: the open request is kept, and Bob may not approve it.
+  const again = done(await rec.reconcile({ stack: name, trigger: 'manual', requestedBy: 'bob@contoso.com' }));
+  assert.equal([again.decision, again.approvalId], ['pending-approval', held.id]);
+  const stored = await L.stores.approvals.get(held.id);
+  assert.ok(['rita@contoso.com', 'bob@contoso.com', 'carol@contoso.com'].every((i) => stored?.excluded?.includes(i)), JSON.stringify(stored?.excluded));
+  await L.stores.approvals.vote(held.id, person('bob', ['platform'])).then(() => assert.unreachable(), (e) => {
+    assert.instance(e, ApprovalError); assert.is(e.status, 403); assert.match(e.message, /cannot approve/);
+  });
+  assert.is((await L.stores.approvals.get(held.id))?.status, 'pending');
+  assert.is(await L.exists(mg(name)), false);
+});
+
+test('the approval is read again right before apply: a rejection during rate-limit consumption stops the apply and stands', async () => {
+  const name = unique('rcrejapply');
+  const real = await RateLimitStore.open(L.stores.cfg, `ratelimitsrej${Date.now().toString(36)}`);
+  let approvalId = '';
+  // Real counters in Azurite; a platform engineer rejects the approved request while this instance is consuming.
+  const rateLimits = Object.assign(Object.create(real) as RateLimitStore, {
+    consume: async (...args: Parameters<RateLimitStore['consume']>) => {
+      if (approvalId) await L.stores.approvals.reject(approvalId, person('pat', ['platform']), 'not now');
+      return real.consume(...args);
+    },
+  });
+  const rec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 0, roleAssignment: '7a1b1c2d-0000-4000-8000-000000000001' }), rolesRule(1), {
+    stores: { ...L.stores, rateLimits },
+  });
+  const held = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
+  assert.is(held.decision, 'pending-approval');
+  assert.is((await L.stores.approvals.vote(held.id, person('ann', ['platform']))).status, 'approved');
+  approvalId = held.id;
+  const run = done(await rec.reconcile({ stack: name, trigger: 'approval' }));
+  assert.equal([run.decision, run.reasons, run.approvalId], ['blocked', ['APPROVAL_REJECTED'], held.id]);
+  assert.is(gate(run, 'approvals').details.atApply, true);
+  assert.match(gate(run, 'approvals').details.message, /rejected by pat@contoso\.com: not now/);
+  const after = await L.stores.approvals.get(held.id);
+  assert.equal([after?.status, after?.rejectedBy], ['rejected', 'pat@contoso.com'], 'not overwritten by applied');
+  assert.is(await L.exists(mg(name)), false);
+});
+
 test('an approval given under looser rules does not apply once the rules need more approvers', async () => {
   const name = unique('rctight');
   const rule = (approvers: number) => ({ ...allowRc, approvals: { rules: [{ name: 'roles', kinds: ['roleAssignments' as const], group: 'platform', approvers }] } });

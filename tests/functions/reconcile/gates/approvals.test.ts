@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { approvalsGate, identities, requirementsMet } from '../../../../functions/reconcile/gates/approvals.ts';
+import { approvalRequirements, approvalsGate, identities, requirementsMet } from '../../../../functions/reconcile/gates/approvals.ts';
 import type { ApprovalRecord } from '../../../../functions/reconcile/gates/types.ts';
+import { parseGuardrails } from '../../../../functions/reconcile/guardrails.ts';
 import { changeSet, context, managementGroup, policyAssignment, roleAssignment } from '../fixtures.ts';
 
 const guardrails = {
@@ -122,6 +123,23 @@ test('the commit author (by name or email) and the requester do not count as app
   assert.is(requirementsMet({ ...base, author: 'Ann Lee', votes: base.votes.map((v, i) => (i === 0 ? { ...v, by: 'al@fabrikam.com', name: 'ann lee' } : v)) }), false);
   assert.is(requirementsMet({ ...base, author: undefined, requestedBy: 'bob' }), false);
   assert.is(requirementsMet({ ...base, author: undefined }), true);
+});
+
+test('author unknown: every requirement needs at least two approvers; a one-approver approval is not enough', () => {
+  const one = { approvals: { ...guardrails.approvals, rules: [{ ...guardrails.approvals.rules[0], approvers: 1 }] } };
+  const g = parseGuardrails(one);
+  assert.equal(approvalRequirements(roles, g).map((r) => r.approvers), [1]);
+  assert.equal(approvalRequirements(roles, g, { authorUnknown: true }), [{ rule: 'roles', group: 'platform', approvers: 2, raisedBy: 'AUTHOR_UNKNOWN' }]);
+  // Already two or more: left as configured.
+  assert.equal(approvalRequirements(changeSet([managementGroup('alz-corp', 'delete')]), parseGuardrails({ approvals: { protectedDeletes: { group: 'admins', approvers: 3 } } }), { authorUnknown: true }).map((r) => [r.approvers, r.raisedBy]), [[3, undefined]]);
+  const single = record({ requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }], votes: [record().votes[0]] });
+  assert.is(approvalsGate(context({ guardrails: one, approval: single }), roles).pass, true, 'with a known author one approver is enough');
+  const r = approvalsGate(context({ guardrails: one, approval: single, authorUnknown: true }), roles);
+  assert.equal([r.pass, r.reason], [false, 'APPROVAL_STALE']);
+  assert.match(r.details.message, /2 from platform \(roles; AUTHOR_UNKNOWN/);
+  const pending = record({ status: 'pending', requirements: [{ rule: 'roles', group: 'platform', approvers: 2 }], votes: [record().votes[0]] });
+  assert.is(approvalsGate(context({ guardrails: one, approval: pending, authorUnknown: true }), roles).reason, 'APPROVAL_PENDING');
+  assert.is(approvalsGate(context({ guardrails: one, approval: record(), authorUnknown: true }), roles).pass, true, 'two distinct approvers');
 });
 
 test.run();

@@ -179,6 +179,41 @@ test('approvals: with no known author the configured number of approvers is stil
   assert.is((await stores.approvals.vote(rec.id, who('bob', ['platform']))).status, 'approved');
 });
 
+test('approvals: only an approved request is marked applied; a rejection that landed first stands', async () => {
+  const stack = `ap-applied-${Date.now().toString(36)}`;
+  const base = { stack, changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l', requirements: [{ rule: 'r', group: 'g', approvers: 1 }], expiresAfterMinutes: 60 };
+  const rec = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date() });
+  const approved = await stores.approvals.vote(rec.id, who('ann', ['g']));
+  assert.is(approved.status, 'approved');
+  // The loop holds the approved copy; meanwhile someone rejects it.
+  await stores.approvals.reject(rec.id, who('bob', ['g']), 'stop');
+  await stores.approvals.markApplied(approved).then(() => assert.unreachable(), (e) => {
+    assert.instance(e, ApprovalError); assert.is(e.status, 409); assert.match(e.message, /is rejected, not approved/);
+  });
+  assert.equal([(await stores.approvals.get(rec.id))?.status, (await stores.approvals.get(rec.id))?.rejectedBy], ['rejected', 'bob@contoso.com']);
+  // A request still approved is marked; a second mark is refused (it is applied, not approved).
+  const next = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date() });
+  const ok = await stores.approvals.vote(next.id, who('ann', ['g']));
+  assert.is((await stores.approvals.markApplied(ok)).status, 'applied');
+  await stores.approvals.markApplied(ok).then(() => assert.unreachable(), (e) => assert.match(e.message, /is applied, not approved/));
+});
+
+test('approvals: identities added to a reused request cannot approve it, and their votes stop counting', async () => {
+  const rec = await stores.approvals.request({
+    stack: `ap-excl-${Date.now().toString(36)}`, runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    requirements: [{ rule: 'r', group: 'g', approvers: 1 }], requestedBy: 'rita@contoso.com', now: new Date(), expiresAfterMinutes: 60,
+  });
+  const added = await stores.approvals.exclude(rec.id, ['Bob Jones <bob@contoso.com>', 'dave@contoso.com']);
+  assert.ok(['rita@contoso.com', 'bob@contoso.com', 'bob jones', 'dave'].every((i) => added.excluded?.includes(i)), JSON.stringify(added.excluded));
+  await stores.approvals.vote(rec.id, who('bob', ['g'])).then(() => assert.unreachable(), (e) => { assert.is(e.status, 403); assert.match(e.message, /cannot approve/); });
+  const approved = await stores.approvals.vote(rec.id, who('ann', ['g']));
+  assert.is(approved.status, 'approved');
+  // Ann asks for a run of the same preview later: her own vote no longer counts.
+  const again = await stores.approvals.exclude(rec.id, ['ann@contoso.com']);
+  assert.is(again.status, 'pending');
+  assert.is((await stores.approvals.get(rec.id))?.status, 'pending', 'stored');
+});
+
 test('approvals: open requests past their expiry are marked expired when listed or read', async () => {
   const stack = `ap-exp-${Date.now().toString(36)}`;
   const t0 = new Date(Date.now() - 3 * 3600_000);
