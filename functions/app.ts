@@ -1,7 +1,7 @@
 // The one file that registers Azure Functions triggers. Every HTTP route is the same Hono app the
 // local server runs; the timers run the same reconcile pass and catalog jobs as `npm run up`.
 // Nothing is opened at import: the first invocation in a worker opens storage and the catalog.
-import functions, { type HttpFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
+import functions, { type HttpFunctionOptions, type TimerFunctionOptions, type Timer } from '@azure/functions';
 import { createApp } from './api/app.ts';
 import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
 import { toFunctionsHandler } from './platform/functions-http.ts';
@@ -21,6 +21,17 @@ interface Worker {
   wiring: Wiring;
   http: ReturnType<typeof toFunctionsHandler>;
   jobs: Job[];
+}
+
+/**
+ * The timer's period as the host reports it (next minus last occurrence), so a slower
+ * NEXUS_RECONCILE_TICK_CRON widens the scheduler's slack to match; undefined when unknown.
+ */
+export function tickSecondsOf(timer: Pick<Timer, 'scheduleStatus'> | undefined): number | undefined {
+  const last = Date.parse(timer?.scheduleStatus?.last ?? '');
+  const next = Date.parse(timer?.scheduleStatus?.next ?? '');
+  const seconds = (next - last) / 1000;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
 }
 
 /**
@@ -67,7 +78,7 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
   });
   app.timer('reconcile', {
     schedule: at.reconcile,
-    handler: async () => { await reconcileTick(env); },
+    handler: async (timer: Timer) => { await reconcileTick(env, undefined, { tickSeconds: tickSecondsOf(timer) }); },
   });
   app.timer('resource-graph-poll', { schedule: at.resourceGraph, handler: job('resource-graph-poll') });
   app.timer('pulumi-state-ingestion', { schedule: at.pulumiState, handler: job('pulumi-state-ingestion') });

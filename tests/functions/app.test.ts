@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import functions, { type HttpFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
 import { azurite } from '../helpers/azurite.ts';
-import { registerFunctions, schedules } from '../../functions/app.ts';
+import { registerFunctions, schedules, tickSecondsOf } from '../../functions/app.ts';
 import { identityConfig, signDevToken } from '../../functions/platform/identity.ts';
 
 const { HttpRequest } = functions;
@@ -32,6 +32,13 @@ test('one anonymous catch-all HTTP trigger (Nexus authenticates) and the four ti
   assert.is(schedules({}).reconcile, '0 * * * * *');
   assert.is(schedules({ NEXUS_RECONCILE_TICK_CRON: '0 */2 * * * *', NEXUS_RECONCILE_SCHEDULE: 'stack:corp=5' }).reconcile, '0 */2 * * * *');
   assert.throws(() => registerFunctions({ http: () => {}, timer: () => {} }, { ...env, NEXUS_RECONCILE_SCHEDULE: '0 */10 * * * *' }), /NEXUS_RECONCILE_SCHEDULE: '0 \*\/10 \* \* \* \*' is not stack:/);
+});
+
+test("the reconcile timer's period comes from the host's schedule status", () => {
+  const status = (last: string, next: string) => ({ scheduleStatus: { last, next, lastUpdated: last } });
+  assert.is(tickSecondsOf(status('2026-12-01T10:00:00Z', '2026-12-01T10:02:00Z')), 120);
+  assert.is(tickSecondsOf(status('', '')), undefined);
+  assert.is(tickSecondsOf(undefined), undefined);
 });
 
 const call = (path: string, headers: Record<string, string> = {}) =>
