@@ -2,6 +2,7 @@
 // A process that dies during an update leaves its lock behind and the stack stays busy for ever.
 // Such a lock is recognised here and removed, but only by the holder of the stack's blob lease:
 // exactly one Nexus instance may decide that another one is dead.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { BlobStore } from './blobs.ts';
 import type { BlobLease } from './leases.ts';
@@ -57,10 +58,20 @@ export function processIsAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid);
   } catch (err) {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A killed process whose parent has not reaped it yet still answers kill(0) but is dead (Linux). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
   }
 }
 

@@ -8,10 +8,25 @@ import { azurite } from '../../helpers/azurite.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { BlobStore } from '../../../functions/platform/blobs.ts';
 import { BlobLease } from '../../../functions/platform/leases.ts';
-import { clearStaleLocks, listStackLocks, lockFolder, staleness } from '../../../functions/platform/pulumi-locks.ts';
+import { spawn } from 'node:child_process';
+import { clearStaleLocks, listStackLocks, lockFolder, processIsAlive, staleness } from '../../../functions/platform/pulumi-locks.ts';
 
 const now = new Date('2026-11-25T10:00:00Z');
 const lock = (over: object = {}) => ({ pid: 4242, username: 'root', hostname: 'other-host', timestamp: '2026-11-25T09:59:00Z', ...over });
+
+test('a killed process its parent has not reaped yet (a zombie) is not running', async () => {
+  // `true` exits at once; its parent became `sleep`, which never reaps it.
+  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))));
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, 0); // it still exists as a process table entry...
+    assert.is(processIsAlive(pid), false); // ...but it is dead
+    assert.is(processIsAlive(parent.pid!), true);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
 
 test('the lock folder is where the azblob backend writes it', () => {
   assert.is(lockFolder({ project: 'nexus', stack: 'alz' }), '.pulumi/locks/organization/nexus/alz/');

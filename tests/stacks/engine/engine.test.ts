@@ -13,7 +13,7 @@ import { sandbox } from '../../helpers/sandbox.ts';
 import { openStack, EngineCanceledError, StackBusyError, PROJECT, type NexusStack } from '../../../stacks/engine/index.ts';
 import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
-import { listStackLocks, leaseHolderLockClearer } from '../../../functions/platform/pulumi-locks.ts';
+import { listStackLocks, leaseHolderLockClearer, processIsAlive } from '../../../functions/platform/pulumi-locks.ts';
 import { BlobLease } from '../../../functions/platform/leases.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { smallState } from './small-state.ts';
@@ -198,6 +198,9 @@ test('a lock left by a dead process blocks updates until the lease holder clears
   assert.is(await run, 'killed');
   const [left] = await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) });
   assert.ok(left, 'the dead process left its lock');
+  // SIGKILL is delivered, not awaited: the CLI that wrote the lock may take a moment to be gone.
+  for (let i = 0; i < 100 && processIsAlive(left.pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is(processIsAlive(left.pid), false, `the killed CLI (pid ${left.pid}) is gone`);
 
   const cfg = storageConfig(env);
   const holder = new BlobLease({ blob: fx.stack, holderId: 'nexus-a', cfg });
