@@ -103,7 +103,7 @@ function lazyDefaultAzureCredential(): TokenCredential {
 }
 
 /** Key=Value;... with lower-cased keys. Values may contain '=' (account keys end in '=='). */
-function parseConnectionString(cs: string): Record<string, string> {
+export function parseConnectionString(cs: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of cs.split(';')) {
     const i = part.indexOf('=');

@@ -11,9 +11,8 @@ import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The CLI version Nexus is built and tested with (package.json `nexus.pulumiVersion`). */
-export const PINNED_PULUMI_VERSION: string = JSON.parse(
-  readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'),
-).nexus.pulumiVersion;
+const REPO_PACKAGE = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+export const PINNED_PULUMI_VERSION: string = REPO_PACKAGE.nexus.pulumiVersion;
 
 /**
  * The CLI version this process wants: NEXUS_PULUMI_VERSION when set (scripts/build-pulumi.sh
@@ -190,8 +189,7 @@ export function azureNativePluginVersion(): string {
   try {
     return JSON.parse(readFileSync(require.resolve('@pulumi/azure-native/package.json'), 'utf8')).version;
   } catch {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
-    return String(pkg.dependencies?.['@pulumi/azure-native'] ?? '').replace(/^[^\d]*/, '');
+    return String(REPO_PACKAGE.dependencies?.['@pulumi/azure-native'] ?? '').replace(/^[^\d]*/, '');
   }
 }
 
