@@ -66,7 +66,9 @@ export function createApp(deps: ApiDeps): ApiApp {
         path: typeof i.path === 'string' ? i.path.split('.').filter(Boolean) : i.path,
         message: i.message,
       }));
-      const p = validationProblem(fieldErrors(normalized, 'body'));
+      // A query the catalog cannot run names query.<parameter>; anything else is the body's fault.
+      const where = (err as { where?: unknown }).where === 'query' ? 'query' : 'body';
+      const p = validationProblem(fieldErrors(normalized, where));
       return problem(c, 400, p.message, p.extra);
     }
     const status = (err as { status?: unknown }).status;

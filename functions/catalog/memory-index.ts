@@ -3,6 +3,7 @@
 // Loaded from the table at start and updated on every write, so reads never wait on storage.
 import type { Entity, Relation } from './kinds.ts';
 import { inverseOf } from './relations.ts';
+import { tokenize } from './tokenize.ts';
 import { entityRefOf } from './refs.ts';
 import type { OwnerLookup } from './ownership.ts';
 
@@ -139,9 +140,7 @@ const MAX_PREFIX_EXPANSION = 200;
 const JSON_CACHE_MAX = 50_000;
 const PREFIX_BUCKET = 3;
 
-export function tokenize(text: string): string[] {
-  return text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-}
+export { tokenize } from './tokenize.ts';
 
 function lowerBound(arr: string[], x: string): number {
   let lo = 0, hi = arr.length;
@@ -575,7 +574,8 @@ export class MemoryIndex implements OwnerLookup {
 
   private runSearch(q: string, opts: { kind?: string; owner?: string; tag?: string }, limit: number, offset: number): { items: SearchHit[]; facets: Facets; total: number } {
     const terms = [...new Set(tokenize(q))];
-    if (!terms.length) return this.filterOnly(opts, limit, offset);
+    // No words at all: the filters alone. Text without a single word (only punctuation) matches nothing.
+    if (!terms.length) return q.trim() ? { items: [], facets: this.facetsFrom(this.facetCounters()), total: 0 } : this.filterOnly(opts, limit, offset);
 
     // Filters as facet ids: a filter on a value nobody has matches nothing.
     const kindF = opts.kind ? this.facetIds.kindLower.find(opts.kind.toLowerCase()) ?? -2 : -1;

@@ -1,26 +1,10 @@
 // Relations: which spec fields declare which relation, with the kind a bare name defaults to, and the
 // inverse of every relation type so both directions are stored.
 import { parseRef, refKey, RefError } from './refs.ts';
+import { checkExplicitRelation } from './relation-types.ts';
 import type { Issue, Kind, RelationDecl } from './kinds.ts';
 
-export const INVERSE: Record<string, string> = {
-  ownedBy: 'ownerOf',
-  dependsOn: 'dependencyOf',
-  partOf: 'hasPart',
-  providesApi: 'apiProvidedBy',
-  consumesApi: 'apiConsumedBy',
-  memberOf: 'hasMember',
-  childOf: 'parentOf',
-  deployedTo: 'hosts',
-  managedBy: 'manages',
-  builtFrom: 'builds',
-  affects: 'affectedBy',
-};
-for (const [a, b] of Object.entries(INVERSE)) INVERSE[b] = a;
-
-export function inverseOf(type: string): string {
-  return INVERSE[type] ?? `${type}Inverse`;
-}
+export { inverseOf } from './relation-types.ts';
 
 interface FieldRule {
   field: string;
@@ -28,6 +12,8 @@ interface FieldRule {
   /** Default kind for a reference without one. */
   kind: string;
   many?: boolean;
+  /** Identity relations: the target must be of exactly this kind (a team's members are Users). */
+  only?: string;
 }
 
 /** Spec fields that declare relations, per kind. Owner is handled apart (it goes through resolution). */
@@ -52,13 +38,13 @@ const RULES: Partial<Record<Kind, FieldRule[]>> & { '*': FieldRule[] } = {
   ],
   Environment: [{ field: 'services', type: 'hosts', kind: 'service', many: true }],
   Team: [
-    { field: 'parent', type: 'childOf', kind: 'team' },
-    { field: 'children', type: 'parentOf', kind: 'team', many: true },
-    { field: 'members', type: 'hasMember', kind: 'user', many: true },
+    { field: 'parent', type: 'childOf', kind: 'team', only: 'team' },
+    { field: 'children', type: 'parentOf', kind: 'team', many: true, only: 'team' },
+    { field: 'members', type: 'hasMember', kind: 'user', many: true, only: 'user' },
   ],
   API: [{ field: 'consumers', type: 'apiConsumedBy', kind: 'service', many: true }],
   Package: [{ field: 'consumers', type: 'dependencyOf', kind: 'service', many: true }],
-  User: [{ field: 'memberOf', type: 'memberOf', kind: 'team', many: true }],
+  User: [{ field: 'memberOf', type: 'memberOf', kind: 'team', many: true, only: 'team' }],
   System: [{ field: 'domain', type: 'partOf', kind: 'domain' }],
   Domain: [{ field: 'subdomainOf', type: 'partOf', kind: 'domain' }],
 };
@@ -99,10 +85,14 @@ export function declaredRelations(
   lookup?: ComponentLookup,
 ): Array<{ type: string; target: string }> {
   const out = new Map<string, { type: string; target: string }>();
-  const add = (type: string, text: unknown, kind: string, path: string) => {
+  const add = (type: string, text: unknown, kind: string, path: string, only?: string) => {
     if (typeof text !== 'string') return;
     try {
       const target = componentTarget(text, resolveRef(text, kind, e.metadata.namespace), kind, lookup);
+      if (only && !target.startsWith(`${only}:`)) {
+        issues.push({ path, message: `'${text}' must be a ${only} (${target} is not)` });
+        return;
+      }
       out.set(`${type}|${target}`, { type, target });
     } catch (err) {
       if (err instanceof RefError) issues.push({ path, message: err.message });
@@ -113,12 +103,13 @@ export function declaredRelations(
   for (const rule of [...RULES['*'], ...(RULES[e.kind] ?? [])]) {
     const value = e.spec[rule.field];
     if (value === undefined) continue;
-    if (Array.isArray(value)) value.forEach((v, i) => add(rule.type, v, rule.kind, `spec.${rule.field}.${i}`));
-    else add(rule.type, value, rule.kind, `spec.${rule.field}`);
+    if (Array.isArray(value)) value.forEach((v, i) => add(rule.type, v, rule.kind, `spec.${rule.field}.${i}`, rule.only));
+    else add(rule.type, value, rule.kind, `spec.${rule.field}`, rule.only);
   }
   e.relations.forEach((r, i) => {
     try {
       const target = componentTarget(r.targetRef, refKey(parseRef(r.targetRef, { namespace: e.metadata.namespace })), undefined, lookup);
+      if (!checkExplicitRelation(e.kind.toLowerCase(), r.type, target, `relations.${i}`, issues)) return;
       out.set(`${r.type}|${target}`, { type: r.type, target });
     } catch (err) {
       if (err instanceof RefError) issues.push({ path: `relations.${i}.targetRef`, message: err.message });

@@ -12,9 +12,14 @@ import { fromBackstage, isBackstage } from './backstage.ts';
 import { declaredRelations, inverseOf } from './relations.ts';
 import { resolveOwner } from './ownership.ts';
 import { MemoryIndex, OID_ANNOTATIONS, pathValue, type Facets, type Indexed, type SearchHit } from './memory-index.ts';
-import { parseRef, refKey, RefError, tableKeysOf, keyFromTable, toEntityName, type EntityRef } from './refs.ts';
+import { entityRefOf, parseRef, refKey, RefError, tableKeysOf, keyFromTable, toEntityName, type EntityRef } from './refs.ts';
 
 export { ValidationError } from './kinds.ts';
+
+/** A query (list or search parameters) the catalog cannot run: each issue names the parameter. */
+export class QueryError extends ValidationError {
+  readonly where = 'query';
+}
 export { ConcurrencyError } from '../platform/errors.ts';
 
 /** One row of the `catalog` table: filterable columns plus the entity document in ≤30K-char chunks. */
@@ -279,9 +284,11 @@ export class CatalogService {
     let written: StoredDoc | undefined;
 
     let version = 0;
+    let previousRow: CatalogRow | undefined;
     const build = (cur: Row<CatalogRow> | undefined): CatalogRow => {
       if (cur && opts.ifNoneMatch === '*') throw new ConcurrencyError(`entity ${key}`, key, 'it exists already (created since it was checked)');
       previous = cur ? docOf(cur) : undefined;
+      previousRow = cur ? rowValues(cur) : undefined;
       const base = opts.mode === 'merge' && previous ? mergeEntity(previous.entity, parsed, opts.ownedFields) : parsed;
       const doc = this.prepare(base, source, previous?.entity.status);
       written = doc;
@@ -300,7 +307,10 @@ export class CatalogService {
       } else {
         row = await this.entities.update(pk, rk, build);
       }
-      await this.syncRelations(key, previous?.declared ?? [], written!.declared);
+      const written_ = row;
+      await this.commitRelations(key, previous?.declared ?? [], written!.declared, () => (previousRow
+        ? this.entities.replace(written_, { ...previousRow, version: version + 1 })
+        : this.entities.delete(pk, rk, written_.etag)));
       this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared, version });
     });
     if (written!.entity.kind === 'Package') await this.repointComponentRefs(key);
@@ -485,10 +495,12 @@ export class CatalogService {
     let previous: StoredDoc | undefined;
     let written: StoredDoc | undefined;
     let version = 0;
+    let previousRow: CatalogRow | undefined;
     return this.serially(key, async () => {
       const row = await this.entities.update(pk, rk, (cur) => {
         if (!cur) throw new NotFoundError(key);
         previous = docOf(cur);
+        previousRow = rowValues(cur);
         const next = this.parse(fn(structuredClone({ ...previous.entity, relations: previous.entity.relations })));
         const nextKey = refKey({ kind: next.kind, namespace: next.metadata.namespace, name: next.metadata.name });
         if (nextKey !== key) throw new ValidationError([{ path: 'metadata.name', message: `an update cannot rename ${key} to ${nextKey}` }]);
@@ -497,7 +509,7 @@ export class CatalogService {
         version = nextVersion(cur);
         return rowOf(written, version);
       });
-      await this.syncRelations(key, previous?.declared ?? [], written!.declared);
+      await this.commitRelations(key, previous?.declared ?? [], written!.declared, () => this.entities.replace(row, { ...previousRow!, version: version + 1 }));
       this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared, version });
       return this.index.view(key)!;
     });
@@ -609,7 +621,7 @@ export class CatalogService {
     let after: string | undefined;
     if (opts.cursor) {
       after = Buffer.from(opts.cursor, 'base64url').toString('utf8');
-      if (!/^[a-z]+:[a-z0-9-]+\/.+$/.test(after)) throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this catalog issued' }]);
+      if (!/^[a-z]+:[a-z0-9-]+\/.+$/.test(after)) throw new QueryError([{ path: 'cursor', message: 'is not a cursor this catalog issued' }]);
     }
     const owner = opts.owner ? ownerKeyOf(opts.owner) : undefined;
     const kind = opts.kind ? canonicalKind(opts.kind) ?? opts.kind : undefined;
@@ -639,14 +651,14 @@ export class CatalogService {
     const query = typeof q === 'string' ? { q, ...opts } : { ...opts, ...q };
     let text = query.q ?? '';
     // `kind:service owner:payments tag:java rest words` work as filters inside the box too.
-    let kind = query.kind, owner = query.owner, tag = query.tag;
+    let kind = query.kind, owner = query.owner, tag = query.tag, ownerField = 'owner';
     text = text.replace(/\b(kind|owner|tag):(\S+)/gi, (_, f: string, v: string) => {
-      if (f.toLowerCase() === 'kind') kind = v; else if (f.toLowerCase() === 'owner') owner = v; else tag = v;
+      if (f.toLowerCase() === 'kind') kind = v; else if (f.toLowerCase() === 'owner') { owner = v; ownerField = 'q'; } else tag = v;
       return ' ';
     });
     const res = this.index.search(text, {
       kind: kind ? canonicalKind(kind) ?? kind : undefined,
-      owner: owner ? ownerKeyOf(owner) : undefined,
+      owner: owner ? ownerKeyOf(owner, ownerField) : undefined,
       tag,
       limit: query.limit,
       offset: query.offset,
@@ -659,16 +671,31 @@ export class CatalogService {
     return this.index.resultJson(await this.search(q, opts));
   }
 
-  /** A team with its members, sub-teams, on-call and everything it owns. */
-  async team(name: string): Promise<{ team: Entity; members: Entity[]; children: Entity[]; owned: Entity[]; onCall?: unknown } | undefined> {
+  /**
+   * A team with its members, sub-teams, on-call and everything it owns. `members` are the Users
+   * the Team itself lists (spec.members): they get its rights. `claimedMembers` are Users whose
+   * own `memberOf` names the Team without the Team listing them: shown, but they grant nothing
+   * (anyone could write that). Members through the Team's Entra group are not known here.
+   */
+  async team(name: string): Promise<{
+    team: Entity; members: Entity[]; claimedMembers: Entity[]; membership: TeamMembership[];
+    children: Entity[]; owned: Entity[]; onCall?: unknown;
+  } | undefined> {
     let key: string;
     try { key = refKey(parseRef(name, { kind: 'team' })); } catch { return undefined; }
     const team = await this.get(key);
     if (!team || team.kind !== 'Team') return undefined;
     const targets = (type: string) => team.relations.filter((r) => r.type === type).map((r) => this.index.view(r.targetRef)).filter((e): e is Entity => !!e);
+    const declared = new Set((this.index.getIndexed(key)?.declared ?? []).filter((d) => d.type === 'hasMember').map((d) => d.target));
+    const all = targets('hasMember');
+    const members = all.filter((u) => declared.has(entityRefOf(u)));
+    const claimedMembers = all.filter((u) => !declared.has(entityRefOf(u)));
+    const membership: TeamMembership[] = [
+      ...members.map((u) => ({ user: entityRefOf(u), grantsRights: true, declaredBy: 'team' as const })),
+      ...claimedMembers.map((u) => ({ user: entityRefOf(u), grantsRights: false, declaredBy: 'user' as const })),
+    ];
     return {
-      team,
-      members: targets('hasMember'),
+      team, members, claimedMembers, membership,
       children: targets('parentOf'),
       owned: this.index.ownedBy([key]).map((k) => this.index.view(k)!),
       onCall: team.spec.onCall,
@@ -815,6 +842,21 @@ export class CatalogService {
     return doc;
   }
 
+  /**
+   * The relation rows of an entity row just written. Should they fail part-way (storage), the
+   * rows written are taken back and `undo` restores the entity row, so the request leaves nothing
+   * half-written; the error goes on to the caller.
+   */
+  private async commitRelations(key: string, before: Array<{ type: string; target: string }>, after: Array<{ type: string; target: string }>, undo: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.syncRelations(key, before, after);
+    } catch (err) {
+      await this.syncRelations(key, after, before).catch(() => undefined);
+      await undo().catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** Writes the difference between the relations an entity declared before and now, both directions. */
   private async syncRelations(key: string, before: Array<{ type: string; target: string }>, after: Array<{ type: string; target: string }>): Promise<void> {
     const id = (r: { type: string; target: string }) => `${r.type}|${r.target}`;
@@ -835,7 +877,9 @@ export class CatalogService {
       writes.push(this.rels.delete(out.pk, out.rowKey));
       writes.push(this.rels.delete(back.pk, back.rowKey));
     }
-    await Promise.all(writes);
+    // Every write settles before a failure is reported, so taking them back races none of them.
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   private itemOf(row: Row<CatalogRow>): Indexed | undefined {
@@ -860,6 +904,15 @@ export class PartialWriteError extends Error {
     this.name = 'PartialWriteError';
     this.conflict = conflict;
   }
+}
+
+/** One User's membership of a Team as /teams/{name} lists it. */
+export interface TeamMembership {
+  user: string;
+  /** True when the Team lists the User (spec.members): then it grants the Team's rights. */
+  grantsRights: boolean;
+  /** `team`: the Team's spec.members; `user`: only the User's own memberOf claims it. */
+  declaredBy: 'team' | 'user';
 }
 
 export class NotFoundError extends Error {
@@ -916,6 +969,12 @@ function rowOf(doc: StoredDoc, version: number): CatalogRow {
   return row;
 }
 
+/** A row's stored values without the table's own fields (keys, ETag, timestamp). */
+function rowValues(row: Row<CatalogRow>): CatalogRow {
+  const { partitionKey: _p, rowKey: _r, etag: _e, timestamp: _t, ...values } = row as Row<CatalogRow> & { timestamp?: string };
+  return values as CatalogRow;
+}
+
 function docOf(row: CatalogRow): StoredDoc {
   let text = '';
   for (let i = 0; i < row.chunks; i++) text += row[`d${i}`] ?? '';
@@ -963,9 +1022,16 @@ function project(e: Entity, fields?: string[]): Entity | Record<string, unknown>
   return out;
 }
 
-/** An owner filter as people write it (`payments`, `team:payments`, `user:default/jane`). */
-function ownerKeyOf(owner: string): string | undefined {
-  try { return refKey(parseRef(owner, { kind: 'team' })); } catch { return undefined; }
+/**
+ * An owner filter as people write it (`payments`, `team:payments`, `user:default/jane`). One that
+ * cannot be parsed fails closed: ignoring it would answer with the whole catalog.
+ */
+function ownerKeyOf(owner: string, field = 'owner'): string {
+  try {
+    return refKey(parseRef(owner, { kind: 'team' }));
+  } catch (err) {
+    throw new QueryError([{ path: field, message: `'${owner.slice(0, 80)}' is not an owner reference (${(err as Error).message})` }]);
+  }
 }
 
 export { KINDS };

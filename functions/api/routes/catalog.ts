@@ -3,11 +3,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ApiApp } from '../app.ts';
-import { rightsFor, type AuthEnv, type Principal, type Rights } from '../auth.ts';
+import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
-import { ConcurrencyError, userIdentityChanges } from '../../catalog/service.ts';
+import { ConcurrencyError } from '../../catalog/service.ts';
+import { authoriseWrite, keepClaims, ownerOf } from '../write-rules.ts';
+
+export { ownerOf } from '../write-rules.ts';
 import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
 
 // Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
@@ -116,14 +119,6 @@ function refOf(p: { kind: string; namespace: string; name: string }): EntityRef 
   return { kind: p.kind, namespace: p.namespace, name: p.name };
 }
 
-/** The resolved owner (status.owner: from spec.owner, CODEOWNERS, Azure tags or Entra), else spec.owner. */
-export function ownerOf(entity: { spec?: Record<string, unknown>; status?: { owner?: string } } | undefined): string | undefined {
-  const resolved = entity?.status?.owner;
-  if (typeof resolved === 'string') return resolved;
-  const owner = entity?.spec?.owner;
-  return typeof owner === 'string' ? owner : undefined;
-}
-
 function etagOf(entity: { metadata: { etag?: string } }): string | undefined {
   const etag = entity.metadata.etag;
   return typeof etag === 'string' ? etag : undefined;
@@ -132,62 +127,19 @@ function etagOf(entity: { metadata: { etag?: string } }): string | undefined {
 /** `?filter=spec.lifecycle=production&filter=metadata.tags=x` → { 'spec.lifecycle': 'production', ... } */
 function parseFilters(filter: string | string[] | undefined): Record<string, string> | undefined {
   if (filter === undefined) return undefined;
-  const out: Record<string, string> = {};
+  const pairs: Array<[string, string]> = [];
   for (const f of Array.isArray(filter) ? filter : [filter]) {
     const eq = f.indexOf('=');
     if (eq <= 0) throw new ProblemError(400, `query.filter: "${f}" is not field=value`, { field: 'query.filter' });
-    out[f.slice(0, eq).trim()] = f.slice(eq + 1);
+    pairs.push([f.slice(0, eq).trim(), f.slice(eq + 1)]);
   }
-  return out;
+  // fromEntries defines own properties: a `__proto__` field name is a field, not a prototype.
+  return Object.fromEntries(pairs);
 }
 
 async function rights(c: Context<AuthEnv>, deps: ApiDeps, owner: string | undefined) {
   const principal = c.get('principal');
   return rightsFor(principal, owner, deps.catalog.identify(principal));
-}
-
-/**
- * A User's identity fields (memberOf, githubLogin, profile.email, Entra object id) decide whose
- * sign-in it is and what CODEOWNERS and e-mail owners resolve to: only Admin sets them through
- * the API (ingestion sets them from its sources). 403 naming the first field otherwise.
- */
-export function checkUserIdentity(principal: Principal, before: Entity | undefined, next: Pick<Entity, 'kind' | 'metadata' | 'spec'>, where = 'body'): void {
-  if (principal.roles.includes('Admin')) return;
-  const changed = userIdentityChanges(before, next);
-  if (!changed.length) return;
-  const field = `${where}.${changed[0]}`;
-  throw new ProblemError(403, `${field}: only Admin may set a User's identity fields (${changed.join(', ')}); they decide whose sign-in the User is`, { field });
-}
-
-/** The users a Team's declared relations make members (spec.members and explicit hasMember). */
-function membersOf(declared: ReadonlyArray<{ type: string; target?: string; targetRef?: string }> | undefined): string {
-  return JSON.stringify([...new Set((declared ?? []).filter((d) => d.type === 'hasMember').map((d) => String(d.target ?? d.targetRef).toLowerCase()))].sort());
-}
-
-/**
- * Teams and Users decide who someone is and what they may write (a Team's members and Entra group
- * grant rights over everything the Team owns): only Admin creates either through the API, only
- * Admin sets a Team's entraGroupId, and a Team's members change only with admin rights on the Team
- * entity (Admin, or TeamLead of its owner). Otherwise anyone could create `payments` with their own
- * group and write whatever `team:payments` owns. `beforeDeclared` is the stored Team's declared relations.
- */
-export function checkIdentityEntity(
-  principal: Principal, before: Entity | undefined, beforeDeclared: ReadonlyArray<{ type: string; target: string }> | undefined,
-  next: Entity, rightsOnBefore: Rights | undefined, where = 'body',
-): void {
-  if (principal.roles.includes('Admin')) return;
-  const ref = entityRefOf(next);
-  if (!before && (next.kind === 'Team' || next.kind === 'User')) {
-    throw new ProblemError(403, `${where}.kind: only Admin may create a ${next.kind} (${ref}); Teams and Users decide who may write what they own`, { field: `${where}.kind` });
-  }
-  if (next.kind !== 'Team' && before?.kind !== 'Team') return;
-  const group = (e: Entity | undefined) => (typeof e?.spec.entraGroupId === 'string' ? e.spec.entraGroupId.trim().toLowerCase() : '');
-  if (group(before) !== group(next)) {
-    throw new ProblemError(403, `${where}.spec.entraGroupId: only Admin may set a Team's Entra group (${ref}); its members get the Team's rights`, { field: `${where}.spec.entraGroupId` });
-  }
-  if (membersOf(beforeDeclared) !== membersOf(next.relations) && !rightsOnBefore?.admin) {
-    throw new ProblemError(403, `${where}.spec.members: changing the members of ${ref} needs Admin, or TeamLead of its owner`, { field: `${where}.spec.members` });
-  }
 }
 
 /** The source of a write through the API: the actor is the caller's User when the catalog knows it. */
@@ -239,40 +191,30 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const body = c.req.valid('json');
     const principal = c.get('principal');
     const by = apiSource(deps, principal);
-    // The catalog's full check first (spec per kind, references), so bad input is a 400 naming the field.
-    const candidate = catalog.validate(body, by);
-    // The body must be the entity the path names (after Backstage mapping: a Component is a Service).
     const pathKey = normalizeRef(`${ref.kind}:${ref.namespace}/${ref.name}`);
+    const existing = await authorisedRow(catalog, ref, c.req.header('if-match'));
+    const me = catalog.identify(principal);
+    const doc = keepClaims(body, existing, principal);
+    // The catalog's full check (spec per kind, references), so bad input is a 400 naming the field.
+    const candidate = catalog.validate(doc, by);
+    // The body must be the entity the path names (after Backstage mapping: a Component is a Service).
     const bodyKey = entityRefOf(candidate);
     if (bodyKey !== pathKey) {
       const [pk, pn] = [pathKey.split(':')[0], pathKey.split('/')[0]];
       const field = bodyKey.split(':')[0] !== pk ? 'body.kind' : bodyKey.split('/')[0] !== pn ? 'body.metadata.namespace' : 'body.metadata.name';
       throw new ProblemError(400, `${field}: the body is ${bodyKey} but the path names ${pathKey}`, { field });
     }
-    const ifMatch = c.req.header('if-match');
-    const existing = await authorisedRow(catalog, ref, ifMatch);
-    // Writing needs rights over the entity as it is and as it will be, so nobody hands
-    // themselves someone else's entity or gives theirs away without admin rights.
-    checkUserIdentity(principal, existing, candidate);
-    const existingRights = existing ? await rights(c, deps, ownerOf(existing)) : undefined;
-    checkIdentityEntity(principal, existing, existing ? catalog.index.getIndexed(pathKey)?.declared ?? [] : undefined, candidate, existingRights);
-    if (existing) {
-      const r = existingRights!;
-      if (!r.write) throw new ProblemError(403, `${principal.name} may not change ${ref.kind}:${ref.namespace}/${ref.name} (owned by ${ownerOf(existing) ?? 'nobody'})`);
-      if (ownerOf(existing) !== ownerOf(candidate) && !r.admin) {
-        throw new ProblemError(403, `changing the owner of ${ref.kind}:${ref.namespace}/${ref.name} needs admin rights on it`, { field: 'body.spec.owner' });
-      }
-    } else {
-      const r = await rights(c, deps, ownerOf(candidate));
-      if (!r.write) {
-        throw new ProblemError(403, `${principal.name} may only create entities owned by themselves or their teams (owner is ${ownerOf(candidate) ?? 'missing'})`, { field: 'body.spec.owner' });
-      }
-    }
+    // The same rules as every other write path (write-rules.ts): identity, Teams, owners.
+    authoriseWrite({
+      principal, me, existing, candidate,
+      existingDeclared: existing ? catalog.index.getIndexed(pathKey)?.declared ?? [] : undefined,
+      lookup: (key) => catalog.index.entity(key),
+    });
     // Rights were checked against the entity as this instance knows it: the write goes through
     // only if the stored row is still that one (another instance may have changed or created it).
     let stored;
     try {
-      stored = await catalog.upsert(body, by, existing ? { ifMatch: etagOf(existing) } : { ifNoneMatch: '*' });
+      stored = await catalog.upsert(doc, by, existing ? { ifMatch: etagOf(existing) } : { ifNoneMatch: '*' });
     } catch (err) {
       // Catch up with the stored row, so the caller's next try is checked against it (412 now).
       if (err instanceof ConcurrencyError) await catalog.get(ref, { consistent: true });

@@ -8,11 +8,12 @@ import type { ApiApp } from '../app.ts';
 import { requireRole, rightsFor } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError, type FieldError } from '../problem.ts';
-import { apiSource, checkIdentityEntity, checkUserIdentity, ownerOf } from './catalog.ts';
+import { apiSource } from './catalog.ts';
+import { authoriseWrite, keepClaims, ownerOf } from '../write-rules.ts';
 import { decorateEntity, parseCatalogFile, type ParsedCatalogFile } from '../../catalog/ingestion/catalog-file.ts';
 import { PartialWriteError } from '../../catalog/service.ts';
 import { ValidationError, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
-import { entityRefOf } from '../../catalog/refs.ts';
+import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
 
 const ImportBody = z.object({
   files: z
@@ -63,7 +64,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
         const file = parseCatalogFile(f.content, f.name);
         parsed.push({ name: f.name, file });
         file.entities.forEach((doc, i) => {
-          const raw = decorateEntity(withoutSlug(doc, principal.roles.includes('Admin')), f.name);
+          const raw = decorateEntity(keepClaims(doc, deps.catalog.index.entity(entityKeyOf(doc)), principal), f.name);
           try {
             planned.push({ file: f.name, raw, entity: deps.catalog.validate(raw, sourceOf(f.name)) });
           } catch (err) {
@@ -96,13 +97,15 @@ export function register(app: ApiApp, deps: ApiDeps): void {
       let existing = await deps.catalog.get(key);
       // An entry without an ETag cannot pin the write: authorise against the stored row instead.
       if (existing && !existing.metadata.etag) existing = await deps.catalog.get(key, { consistent: true });
-      checkUserIdentity(principal, existing, p.entity, p.file);
-      checkIdentityEntity(principal, existing, existing ? deps.catalog.index.getIndexed(key)?.declared ?? [] : undefined, p.entity,
-        existing ? rightsFor(principal, ownerOf(existing), me) : undefined, p.file);
-      for (const owner of existing ? [ownerOf(existing), ownerOf(p.entity)] : [ownerOf(p.entity)]) {
-        if (!rightsFor(principal, owner, me).write) {
-          throw new ProblemError(403, `nothing imported: ${principal.name} may not write ${key} (owner ${owner ?? 'none'}) from ${p.file}`, { field: p.file });
-        }
+      try {
+        authoriseWrite({
+          principal, me, existing, candidate: p.entity, where: p.file,
+          existingDeclared: existing ? deps.catalog.index.getIndexed(key)?.declared ?? [] : undefined,
+          lookup: (k) => deps.catalog.index.entity(k),
+        });
+      } catch (err) {
+        if (err instanceof ProblemError) throw new ProblemError(err.status, `nothing imported: ${err.message} (from ${p.file})`, err.extra);
+        throw err;
       }
       authorised.push(existing ? existing.metadata.etag ?? '' : null);
     }
@@ -135,13 +138,12 @@ export function register(app: ApiApp, deps: ApiDeps): void {
   });
 }
 
-/**
- * A file's own `github.com/project-slug` claims a repository (deployments are matched to services
- * by it): only Admin's imports keep it; GitHub ingestion sets it from the repository it read.
- */
-function withoutSlug(doc: Record<string, unknown>, admin: boolean): Record<string, unknown> {
-  const metadata = doc.metadata as { annotations?: Record<string, string> } | undefined;
-  if (admin || !metadata?.annotations || !('github.com/project-slug' in metadata.annotations)) return doc;
-  const { 'github.com/project-slug': _slug, ...annotations } = metadata.annotations;
-  return { ...doc, metadata: { ...metadata, annotations } };
+/** The catalog key a raw document names, when it names one (else undefined: validation reports it). */
+function entityKeyOf(doc: Record<string, unknown>): string {
+  const m = doc.metadata as { name?: unknown; namespace?: unknown } | undefined;
+  try {
+    return normalizeRef(`${String(doc.kind)}:${typeof m?.namespace === 'string' ? m.namespace : 'default'}/${String(m?.name)}`);
+  } catch {
+    return '';
+  }
 }

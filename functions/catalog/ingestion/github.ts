@@ -327,8 +327,7 @@ async function onDeployment(catalog: CatalogService, event: string, p: Record<st
     spec: { stage: stageOf(envName) },
   }, source, { mode: 'merge' });
   // The service is the one whose catalog entry names this repository, else one named after it.
-  const slug = repo.full_name.toLowerCase();
-  const existing = catalog.index.keysWhere((i) => i.entity.kind === 'Service' && i.entity.metadata.annotations?.['github.com/project-slug']?.toLowerCase() === slug).sort()[0];
+  const existing = serviceOfSlug(catalog, repo.full_name);
   const svcKey = existing ?? refKey({ kind: 'service', namespace: nameOf(repoKey).namespace, name: toEntityName(repo.name) });
   if (!existing) {
     await catalog.upsert({
@@ -350,4 +349,23 @@ async function onDeployment(catalog: CatalogService, event: string, p: Record<st
     return { ...cur, spec: { ...cur.spec, deployedTo, deployments } };
   }, source);
   return [envKey, svcKey];
+}
+
+/**
+ * The Service a repository's deployments belong to: of those whose `github.com/project-slug` names
+ * it, the one this repository's own ingestion wrote (its catalog files), then another GitHub
+ * source's, then the oldest claim. Only Admin and ingestion set the slug (api/write-rules.ts), but a
+ * claim written elsewhere must never take deployments away from the entity ingestion owns.
+ */
+export function serviceOfSlug(catalog: CatalogService, fullName: string): string | undefined {
+  const slug = fullName.toLowerCase();
+  const rank = (e: Entity): number => {
+    const sources = Object.values(sourcesOfEntity(e)).filter((s) => s.name === 'github' && !s.gone);
+    if (sources.some((s) => s.scope === `repo:${slug}` || s.scope?.startsWith(`file:${slug}/`))) return 0;
+    return sources.length ? 1 : 2;
+  };
+  const candidates = catalog.index.keysWhere((i) => i.entity.kind === 'Service' && i.entity.metadata.annotations?.['github.com/project-slug']?.toLowerCase() === slug)
+    .map((key) => { const e = catalog.index.entity(key)!; return { key, rank: rank(e), created: e.status?.createdAt ?? '' }; });
+  candidates.sort((a, b) => a.rank - b.rank || a.created.localeCompare(b.created) || a.key.localeCompare(b.key));
+  return candidates[0]?.key;
 }

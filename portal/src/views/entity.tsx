@@ -29,7 +29,7 @@ function safeUrl(url: string): string | undefined {
   }
 }
 
-interface TeamView { members: EntitySummary[]; children: EntitySummary[]; owned: EntitySummary[]; onCall?: unknown }
+interface TeamView { members: EntitySummary[]; claimedMembers?: EntitySummary[]; children: EntitySummary[]; owned: EntitySummary[]; onCall?: unknown }
 
 /** A team's people and everything it owns (/api/v1/teams/{name}: teams of the default namespace). */
 function TeamSection(props: { name: string }) {
@@ -40,6 +40,13 @@ function TeamSection(props: { name: string }) {
         <>
           <h2>Members</h2>
           <EntityList items={t.members} empty="No members in the catalog." />
+          {t.claimedMembers?.length ? (
+            <>
+              <h2>Claimed members</h2>
+              <p class="hint">These Users name the team in their own memberOf, but the team does not list them: they get none of its rights.</p>
+              <EntityList items={t.claimedMembers} empty="" />
+            </>
+          ) : null}
           {t.children.length ? <><h2>Sub-teams</h2><EntityList items={t.children} empty="" /></> : null}
           <h2>Owns</h2>
           <EntityList items={t.owned} empty="This team owns nothing in the catalog." />
