@@ -110,7 +110,10 @@ async function setup(ctx: Ctx) {
 
   // The catalog, put through the API as an Admin would.
   const admin = await token(ctx.env, 'root', ['Admin']);
-  await put(ctx.server, admin, { kind: 'Team', metadata: { name: 'payments' }, spec: { members: [] } } as never);
+  await put(ctx.server, admin, { kind: 'Team', metadata: { name: 'payments' }, spec: { members: ['user:default/cara'] } } as never);
+  await put(ctx.server, admin, { kind: 'User', metadata: { name: 'cara' }, spec: {} } as never);
+  // Names the team in her own memberOf only: shown as a claim, no rights.
+  await put(ctx.server, admin, { kind: 'User', metadata: { name: 'mallory' }, spec: { memberOf: ['team:default/payments'] } } as never);
   await put(ctx.server, admin, { kind: 'Environment', metadata: { name: 'prod' }, spec: { owner: 'team:default/payments', stage: 'production' } } as never);
   await put(ctx.server, admin, {
     kind: 'Service', metadata: { name: 'payments-api', description: 'Takes card payments', tags: ['java'] },
@@ -203,6 +206,10 @@ t('search with kind facets, an entity with its relations as links', async ({ pag
   await owns.waitFor();
   const owned = await owns.locator('li > a:first-child').allTextContents();
   assert.equal(owned.sort(), ['checkout', 'payments-api', 'prod']);
+  // Members the team lists, apart from those who only claim it.
+  assert.equal(await page.locator('h2:has-text("Members") + ul li > a:first-child').allTextContents(), ['cara']);
+  assert.equal(await page.locator('h2:has-text("Claimed members") ~ ul').first().locator('li > a:first-child').allTextContents(), ['mallory']);
+  assert.match(await page.locator('main').innerText(), /they get none of its rights/);
 });
 
 t('my dashboard: my teams, what they own, environments', async ({ page }) => {
