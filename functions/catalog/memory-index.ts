@@ -206,7 +206,8 @@ function removeFrom(map: Map<string, Set<string>>, k: string | undefined, v: str
 export function pathValue(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    // Own fields only: a path from a query (`constructor.name`) never reads the prototype.
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;

@@ -157,6 +157,12 @@ t('an owner filter that cannot be parsed is a 400 naming query.owner (list and s
   const inBox = await h.call('GET', `/api/v1/search?q=${encodeURIComponent('api owner:*')}`, { token: dev });
   assert.is(inBox.status, 400);
   assert.is((await json(inBox)).field, 'query.q');
+  // A field filter or projection never reads an object's prototype.
+  const proto = await json(await h.call('GET', `/api/v1/entities?filter=${encodeURIComponent('constructor.name=Object')}`, { token: dev }));
+  assert.equal(proto.items, []);
+  const projected = await json(await h.call('GET', '/api/v1/entities?kind=service&fields=constructor.name,spec.__proto__', { token: dev }));
+  assert.ok(projected.items.length > 0);
+  for (const e of projected.items) assert.equal(Object.keys(e).sort(), ['apiVersion', 'kind', 'metadata']);
   // A parsable owner still filters.
   const ok = await json(await h.call('GET', '/api/v1/entities?owner=victims', { token: dev }));
   assert.equal(ok.items.map((e: any) => e.metadata.name), ['victim-api']);
