@@ -91,3 +91,8 @@ export function timeOf(v: string | null | undefined): number | undefined {
 export function firstTime(...vs: Array<string | null | undefined>): string | undefined {
   return vs.find((v) => timeOf(v) !== undefined) ?? undefined;
 }
+
+/** metadata.title holds at most 200 characters; work item titles and definition names may be longer. */
+export function titleOf(v: string): string {
+  return v.length > 200 ? `${v.slice(0, 199)}…` : v;
+}

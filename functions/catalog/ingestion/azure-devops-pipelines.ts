@@ -7,7 +7,7 @@ import { refKey, toEntityName } from '../refs.ts';
 import type { Entity } from '../kinds.ts';
 import { compareOrder, writeIfNewer, type Decision } from './ordered-write.ts';
 import {
-  BuildSchema, ReleaseEventSchema, firstPresent, firstTime, positive, realGuid, timeOf,
+  BuildSchema, ReleaseEventSchema, firstPresent, firstTime, positive, realGuid, timeOf, titleOf,
 } from './azure-devops-payload.ts';
 import { finding, projectScope, skip, type AdoContext } from './azure-devops-context.ts';
 
@@ -30,23 +30,33 @@ function orderOf(run: Partial<Run> | undefined): Array<number | undefined> {
   return [timeOf(run?.at), STAGE.get(run?.status ?? '') ?? 0, Number.isSafeInteger(id) ? id : undefined];
 }
 
+function isNewer(run: Run, stored: Run | undefined): boolean {
+  if (!stored) return true;
+  const [a, b] = [orderOf(run), orderOf(stored)];
+  if (b[0] === undefined) return true; // stored before runs were ordered by time
+  if (a[0] === undefined) return false; // an event without a time cannot be placed after one with
+  // Same time and stage: the higher build id; ids that do not compare (release runs) make it a tie.
+  return (compareOrder(a, b) ?? compareOrder(a.slice(0, 2), b.slice(0, 2))!) > 0;
+}
+
+function describe(run: Run): string {
+  return `${run.id} (${run.status}${run.result ? ` ${run.result}` : ''}${run.at ? ` at ${run.at}` : ''})`;
+}
+
 /** The pipeline document to merge, or why the stored run stands. */
 function decideRun(key: string, cur: Entity | undefined, doc: { spec: Record<string, unknown> } & Record<string, unknown>, run: Run, envKey?: string): Decision {
   const stored = cur?.spec.lastRun as Run | undefined;
-  const deploysTo = [...new Set([...((cur?.spec.deploysTo as string[] | undefined) ?? []), ...(envKey ? [envKey] : [])])].sort();
+  const had = (cur?.spec.deploysTo as string[] | undefined) ?? [];
+  const deploysTo = [...new Set([...had, ...(envKey ? [envKey] : [])])].sort();
   const withTargets = { ...doc, spec: { ...doc.spec, ...(deploysTo.length ? { deploysTo } : {}) } };
-  const order = orderOf(run);
-  const was = orderOf(stored);
-  const newer = !stored || was[0] === undefined ? true
-    : order[0] === undefined ? false
-      : (compareOrder(order, was) ?? compareOrder(order.slice(0, 2), was.slice(0, 2))!) > 0;
-  if (newer) return { write: { ...withTargets, spec: { ...withTargets.spec, lastRun: run } } };
-  const why = order[0] === undefined
-    ? `run ${run.id} carries no event time, so it cannot be ordered after the stored run ${stored!.id} of ${key}`
-    : `run ${run.id} (${run.status}${run.result ? ` ${run.result}` : ''} at ${run.at}) is not newer than the stored run ${stored!.id} (${stored!.status}${stored!.result ? ` ${stored!.result}` : ''} at ${stored!.at}) of ${key}`;
+  if (isNewer(run, stored)) return { write: { ...withTargets, spec: { ...withTargets.spec, lastRun: run } } };
   // The run is old news, but the stage it deployed to is still a fact worth keeping.
-  if (envKey && !((cur?.spec.deploysTo as string[] | undefined) ?? []).includes(envKey)) return { write: withTargets };
-  return { skip: why };
+  if (envKey && !had.includes(envKey)) return { write: withTargets };
+  return {
+    skip: run.at
+      ? `run ${describe(run)} is not newer than the stored run ${describe(stored!)} of ${key}`
+      : `run ${describe(run)} carries no event time, so it cannot be ordered after the stored run ${describe(stored!)} of ${key}`,
+  };
 }
 
 const BUILD_RESULTS = new Set(['succeeded', 'partiallysucceeded', 'failed', 'canceled', 'stopped']);
@@ -88,7 +98,7 @@ export async function onBuildComplete(ctx: AdoContext, resource: unknown): Promi
   const defId = b.definition?.id;
   const doc = {
     apiVersion: 'nexus/v1', kind: 'Pipeline',
-    metadata: { name, namespace: scope.namespace, title: defName, annotations: { ...scope.annotations, ...(defId !== undefined && defId !== null ? { 'dev.azure.com/build-definition-id': String(defId) } : {}) } },
+    metadata: { name, namespace: scope.namespace, title: titleOf(defName), annotations: { ...scope.annotations, ...(defId !== undefined && defId !== null ? { 'dev.azure.com/build-definition-id': String(defId) } : {}) } },
     spec: {
       provider: 'azure-pipelines', project: scope.name,
       ...(defId !== undefined && defId !== null ? { definitionId: String(defId) } : {}),
@@ -96,7 +106,7 @@ export async function onBuildComplete(ctx: AdoContext, resource: unknown): Promi
     },
   };
   const res = await writeIfNewer(ctx.catalog, key, scope.source, (cur) => decideRun(key, cur, doc, run));
-  if (res.written) ctx.out.upserted.push(key); else skip(ctx, res.reason);
+  if (res.written) ctx.out.upserted.push(key); else if (res.reason) skip(ctx, res.reason);
 }
 
 type Stage = 'inProgress' | 'pendingApproval' | 'completed';
@@ -144,7 +154,7 @@ export async function onReleaseEvent(ctx: AdoContext, stage: Stage, resource: un
     envKey = refKey({ kind: 'environment', namespace: scope.namespace, name });
     await ctx.catalog.upsert({
       apiVersion: 'nexus/v1', kind: 'Environment',
-      metadata: { name, namespace: scope.namespace, title: envName, annotations: scope.annotations },
+      metadata: { name, namespace: scope.namespace, title: titleOf(envName), annotations: scope.annotations },
       spec: { stage: envName.toLowerCase() },
     }, scope.source, { mode: 'merge' });
     ctx.out.upserted.push(envKey);
@@ -157,7 +167,7 @@ export async function onReleaseEvent(ctx: AdoContext, stage: Stage, resource: un
   const defId = def.id;
   const doc = {
     apiVersion: 'nexus/v1', kind: 'Pipeline',
-    metadata: { name, namespace: scope.namespace, title: def.name, annotations: { ...scope.annotations, ...(defId !== undefined && defId !== null ? { 'dev.azure.com/release-definition-id': String(defId) } : {}) } },
+    metadata: { name, namespace: scope.namespace, title: titleOf(def.name), annotations: { ...scope.annotations, ...(defId !== undefined && defId !== null ? { 'dev.azure.com/release-definition-id': String(defId) } : {}) } },
     spec: {
       provider: 'azure-releases', project: scope.name,
       ...(defId !== undefined && defId !== null ? { definitionId: String(defId) } : {}),
@@ -165,5 +175,5 @@ export async function onReleaseEvent(ctx: AdoContext, stage: Stage, resource: un
     },
   };
   const res = await writeIfNewer(ctx.catalog, key, scope.source, (cur) => decideRun(key, cur, doc, run, envKey));
-  if (res.written) ctx.out.upserted.push(key); else skip(ctx, res.reason);
+  if (res.written) ctx.out.upserted.push(key); else if (res.reason) skip(ctx, res.reason);
 }

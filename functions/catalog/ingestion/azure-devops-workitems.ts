@@ -3,9 +3,9 @@
 // item's); the other events carry the item itself. A WorkItem keeps the revision it was written from
 // (annotation dev.azure.com/rev) and takes only a newer one.
 import { refKey } from '../refs.ts';
-import type { Entity } from '../kinds.ts';
+import type { Entity, SourceInfo } from '../kinds.ts';
 import { writeIfNewer } from './ordered-write.ts';
-import { WorkItemEventSchema, firstPresent, positive } from './azure-devops-payload.ts';
+import { WorkItemEventSchema, firstPresent, positive, titleOf } from './azure-devops-payload.ts';
 import { projectScope, skip, type AdoContext } from './azure-devops-context.ts';
 
 const REV = 'dev.azure.com/rev';
@@ -61,20 +61,12 @@ export async function onWorkItemEvent(ctx: AdoContext, resource: unknown): Promi
   const name = `wi-${id}`;
   const key = refKey({ kind: 'workitem', namespace: scope.namespace, name });
 
-  if (ctx.eventType === 'workitem.deleted') {
-    if (await ctx.catalog.get(key)) {
-      const gone = await ctx.catalog.markGone(key, scope.source);
-      if (gone?.status?.orphaned) ctx.out.orphaned.push(key);
-    } else {
-      skip(ctx, `${key} is not in the catalog`);
-    }
-    return;
-  }
+  const rev = updated ? positive(r.revision?.rev) ?? positive(r.rev) : positive(r.rev);
+  if (ctx.eventType === 'workitem.deleted') return onDeleted(ctx, key, rev, scope.source);
 
   const type = firstPresent(text('System.WorkItemType'));
   const state = firstPresent(text('System.State'));
   if (!type || !state) return skip(ctx, `work item ${id}: no ${!type ? 'System.WorkItemType' : 'System.State'} in its fields; nothing written`);
-  const rev = updated ? positive(r.revision?.rev) ?? positive(r.rev) : positive(r.rev);
   const title = text('System.Title');
   const iteration = text('System.IterationPath');
   const assignee = identity(f.get('System.AssignedTo'));
@@ -84,7 +76,7 @@ export async function onWorkItemEvent(ctx: AdoContext, resource: unknown): Promi
   const doc = {
     apiVersion: 'nexus/v1', kind: 'WorkItem',
     metadata: {
-      name, namespace: scope.namespace, ...(title ? { title } : {}),
+      name, namespace: scope.namespace, ...(title ? { title: titleOf(title) } : {}),
       annotations: { ...scope.annotations, 'dev.azure.com/work-item-id': String(id), ...(rev ? { [REV]: String(rev) } : {}) },
     },
     spec: {
@@ -104,5 +96,22 @@ export async function onWorkItemEvent(ctx: AdoContext, resource: unknown): Promi
     if (!rev) return { skip: `work item ${id} carries no revision (resource.rev), so it cannot be ordered after the stored revision ${stored} of ${key}` };
     return rev > stored || (restore && rev === stored) ? { write: doc } : { skip: `revision ${rev} of work item ${id} is not newer than the stored revision ${stored} of ${key}` };
   }, { ownedFields: OWNED });
-  if (res.written) ctx.out.upserted.push(key); else skip(ctx, res.reason);
+  if (res.written) ctx.out.upserted.push(key); else if (res.reason) skip(ctx, res.reason);
+}
+
+/**
+ * The item was deleted (at revision `rev`): it is marked gone, and keeps the highest revision seen,
+ * so an update of that revision or before it that arrives late does not bring it back; a restore
+ * (which carries the revision it was deleted at) does.
+ */
+async function onDeleted(ctx: AdoContext, key: string, rev: number | undefined, source: SourceInfo): Promise<void> {
+  const res = await writeIfNewer(ctx.catalog, key, source, (cur) => {
+    if (!cur) return { skip: `${key} is not in the catalog` };
+    const stored = Number(cur.metadata.annotations?.[REV]);
+    if (!rev || (Number.isSafeInteger(stored) && stored >= rev)) return { unchanged: true };
+    return { write: { apiVersion: cur.apiVersion, kind: cur.kind, metadata: { name: cur.metadata.name, namespace: cur.metadata.namespace, annotations: { ...cur.metadata.annotations, [REV]: String(rev) } }, spec: cur.spec } };
+  });
+  if (!res.written && res.reason) return skip(ctx, res.reason);
+  const gone = await ctx.catalog.markGone(key, source);
+  if (gone?.status?.orphaned) ctx.out.orphaned.push(key);
 }

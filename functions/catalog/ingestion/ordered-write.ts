@@ -6,10 +6,13 @@
 import { ConcurrencyError, type CatalogService } from '../service.ts';
 import type { Entity, SourceInfo } from '../kinds.ts';
 
-/** What to do with the entity as it is now: write this document (merged over it), or leave it and say why. */
-export type Decision = { write: unknown } | { skip: string };
+/**
+ * What to do with the entity as it is now: write this document (merged over it), leave it and say
+ * why (the event is stale), or leave it because it already holds what the event says.
+ */
+export type Decision = { write: unknown } | { skip: string } | { unchanged: true };
 
-export type OrderedWriteResult = { written: true; entity: Entity } | { written: false; reason: string };
+export type OrderedWriteResult = { written: true; entity: Entity } | { written: false; reason?: string };
 
 const MAX_ROUNDS = 8;
 
@@ -24,6 +27,7 @@ export async function writeIfNewer(
     const cur = await catalog.get(key, { consistent: true });
     const decision = decide(cur);
     if ('skip' in decision) return { written: false, reason: decision.skip };
+    if ('unchanged' in decision) return { written: false };
     try {
       if (cur && !cur.metadata.etag) throw new Error(`${key}: the catalog returned no ETag to pin the write to`);
       const pin = cur ? { ifMatch: cur.metadata.etag } : { ifNoneMatch: '*' as const };

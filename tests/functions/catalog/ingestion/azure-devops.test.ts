@@ -207,6 +207,24 @@ test('a late, older work item revision does not overwrite a newer one; a created
   assert.match(created.skipped[0]!, /revision 1 of work item 5 is not newer than the stored revision 3/);
 });
 
+test('an update delivered after the deletion of its revision does not bring the item back; a restore does', async () => {
+  const catalog = await freshCatalog();
+  const key = 'workitem:fabrikam-web/wi-5';
+  await handleAzureDevOpsEvent(catalog, { deliveryId: 'd-1', payload: fixture('azure-devops/workitem-created.json') });
+  const deleted = fixture('azure-devops/workitem-created.json');
+  Object.assign(deleted, { eventType: 'workitem.deleted', createdDate: '2026-11-25T12:31:00Z' });
+  deleted.resource.rev = 3;
+  assert.equal((await handleAzureDevOpsEvent(catalog, { deliveryId: 'd-2', payload: deleted })).orphaned, [key]);
+  // The update of revision 3 was raised before the deletion but arrives after it.
+  const late = await handleAzureDevOpsEvent(catalog, { deliveryId: 'd-3', payload: fixture('azure-devops/workitem-updated-sample.json') });
+  assert.match(late.skipped[0]!, /revision 3 of work item 5 is not newer than the stored revision 3/);
+  assert.is((await catalog.get(key))?.status?.orphaned, true);
+  const restored = structuredClone(deleted);
+  restored.eventType = 'workitem.restored';
+  assert.equal((await handleAzureDevOpsEvent(catalog, { deliveryId: 'd-4', payload: restored })).upserted, [key]);
+  assert.not.ok((await catalog.get(key))?.status?.orphaned);
+});
+
 test('a late build.complete of an earlier build does not replace the last run', async () => {
   const catalog = await freshCatalog();
   const newer = fixture('azure-devops/build-complete.json');
