@@ -59,6 +59,10 @@ test('events that are not about the catalog are skipped, not failed', async () =
   const catalog = await freshCatalog();
   const out = await handleAzureDevOpsEvent(catalog, { deliveryId: 'n-6', payload: { eventType: 'git.push', resource: {} } });
   assert.equal(out.skipped, ['git.push: not a catalog event']);
+  const junk = await handleAzureDevOpsEvent(catalog, { deliveryId: 'n-7', event: 'build.complete', payload: [1, 2] });
+  assert.equal(junk.skipped, ['build.complete: the payload is not a service hook notification (a JSON object with eventType and resource)']);
+  const empty = await handleAzureDevOpsEvent(catalog, { deliveryId: 'n-8', payload: { eventType: 'workitem.updated', resource: { workItemId: 0 } } });
+  assert.equal(empty.skipped, ['workitem.updated: no work item id (resource.revision.id or resource.workItemId); nothing written']);
   assert.is(catalog.index.size, 0);
 });
 
