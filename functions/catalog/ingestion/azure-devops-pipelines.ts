@@ -50,13 +50,12 @@ function decideRun(key: string, cur: Entity | undefined, doc: { spec: Record<str
   const deploysTo = [...new Set([...had, ...(envKey ? [envKey] : [])])].sort();
   const withTargets = { ...doc, spec: { ...doc.spec, ...(deploysTo.length ? { deploysTo } : {}) } };
   if (isNewer(run, stored)) return { write: { ...withTargets, spec: { ...withTargets.spec, lastRun: run } } };
+  const stale = run.at
+    ? `run ${describe(run)} is not newer than the stored run ${describe(stored!)} of ${key}`
+    : `run ${describe(run)} carries no event time, so it cannot be ordered after the stored run ${describe(stored!)} of ${key}`;
   // The run is old news, but the stage it deployed to is still a fact worth keeping.
-  if (envKey && !had.includes(envKey)) return { write: withTargets };
-  return {
-    skip: run.at
-      ? `run ${describe(run)} is not newer than the stored run ${describe(stored!)} of ${key}`
-      : `run ${describe(run)} carries no event time, so it cannot be ordered after the stored run ${describe(stored!)} of ${key}`,
-  };
+  if (envKey && !had.includes(envKey)) return { write: withTargets, note: `${stale}; only the stage it deploys to was recorded` };
+  return { skip: stale };
 }
 
 const BUILD_RESULTS = new Set(['succeeded', 'partiallysucceeded', 'failed', 'canceled', 'stopped']);
@@ -106,7 +105,9 @@ export async function onBuildComplete(ctx: AdoContext, resource: unknown): Promi
     },
   };
   const res = await writeIfNewer(ctx.catalog, key, scope.source, (cur) => decideRun(key, cur, doc, run));
-  if (res.written) ctx.out.upserted.push(key); else if (res.reason) skip(ctx, res.reason);
+  if (res.written) ctx.out.upserted.push(key);
+  const why = res.written ? res.note : res.reason;
+  if (why) skip(ctx, why);
 }
 
 type Stage = 'inProgress' | 'pendingApproval' | 'completed';
@@ -175,5 +176,7 @@ export async function onReleaseEvent(ctx: AdoContext, stage: Stage, resource: un
     },
   };
   const res = await writeIfNewer(ctx.catalog, key, scope.source, (cur) => decideRun(key, cur, doc, run, envKey));
-  if (res.written) ctx.out.upserted.push(key); else if (res.reason) skip(ctx, res.reason);
+  if (res.written) ctx.out.upserted.push(key);
+  const why = res.written ? res.note : res.reason;
+  if (why) skip(ctx, why);
 }

@@ -10,9 +10,9 @@ import type { Entity, SourceInfo } from '../kinds.ts';
  * What to do with the entity as it is now: write this document (merged over it), leave it and say
  * why (the event is stale), or leave it because it already holds what the event says.
  */
-export type Decision = { write: unknown } | { skip: string } | { unchanged: true };
+export type Decision = { write: unknown; note?: string } | { skip: string } | { unchanged: true };
 
-export type OrderedWriteResult = { written: true; entity: Entity } | { written: false; reason?: string };
+export type OrderedWriteResult = { written: true; entity: Entity; note?: string } | { written: false; reason?: string };
 
 const MAX_ROUNDS = 8;
 
@@ -32,7 +32,7 @@ export async function writeIfNewer(
       if (cur && !cur.metadata.etag) throw new Error(`${key}: the catalog returned no ETag to pin the write to`);
       const pin = cur ? { ifMatch: cur.metadata.etag } : { ifNoneMatch: '*' as const };
       const entity = await catalog.upsert(decision.write, source, { mode: 'merge', ownedFields: opts.ownedFields, ...pin });
-      return { written: true, entity };
+      return { written: true, entity, ...(decision.note ? { note: decision.note } : {}) };
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || round >= MAX_ROUNDS) throw err;
     }

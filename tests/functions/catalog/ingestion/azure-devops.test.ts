@@ -105,6 +105,19 @@ test('a started or pending event delivered after the completion of the same depl
   assert.match(pending.skipped[0]!, /not newer than the stored run/);
 });
 
+test('a late event of an earlier stage keeps the newer run but records the stage the pipeline deploys to', async () => {
+  const catalog = await freshCatalog();
+  await handleAzureDevOpsEvent(catalog, { deliveryId: 'r-12', payload: fixture('azure-devops/release-deployment-completed-deployment.json') });
+  const staging = fixture('azure-devops/release-deployment-started.json');
+  Object.assign(staging.resource.environment, { id: 60, name: 'Staging' });
+  staging.createdDate = '2026-11-25T09:58:50Z';
+  const out = await handleAzureDevOpsEvent(catalog, { deliveryId: 'r-13', payload: staging });
+  const p = await catalog.get(CD);
+  assert.equal(p?.spec.deploysTo, ['environment:fabrikam-web/production', 'environment:fabrikam-web/staging']);
+  assert.equal([(p?.spec.lastRun as Run).id, (p?.spec.lastRun as Run).result], ['18-61', 'succeeded']);
+  assert.match(out.skipped[0]!, /run 18-60 \(inProgress at 2026-11-25T09:58:50Z\) is not newer .*; only the stage it deploys to was recorded$/);
+});
+
 test('a later deployment that starts replaces the completed run of an earlier one', async () => {
   const catalog = await freshCatalog();
   await handleAzureDevOpsEvent(catalog, { deliveryId: 'r-6', payload: fixture('azure-devops/release-deployment-completed-deployment.json') });
