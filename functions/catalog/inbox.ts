@@ -1,14 +1,15 @@
 // The durable inbox of webhook deliveries, in the `deliveries` table. A webhook route enqueues and
 // answers at once; drain() processes what is pending. A delivery id seen before is not queued again.
 // Nothing is lost: a failed delivery keeps its error and is retried with backoff; after the last
-// attempt it stays as 'dead' until someone retries it.
+// attempt it stays as 'dead' until someone retries it. A delivery its handler applied nothing of, and
+// said why (the outcome's `skipped`), ends as 'skipped' with those reasons, not silently 'done'.
 import { randomUUID } from 'node:crypto';
 import { Table, odata, type Row } from '../platform/tables.ts';
 import { BlobStore } from '../platform/blobs.ts';
 import { ConcurrencyError, EntityExistsError } from '../platform/errors.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
 
-export type DeliveryStatus = 'pending' | 'processing' | 'done' | 'failed' | 'dead';
+export type DeliveryStatus = 'pending' | 'processing' | 'done' | 'skipped' | 'failed' | 'dead';
 
 export interface Delivery {
   source: string;
@@ -32,6 +33,8 @@ interface DeliveryRow {
   error?: string;
   /** What the handler reported for people to look at (JSON list), e.g. entities it would not overwrite. */
   findings?: string;
+  /** Why the handler did not apply the delivery, or parts of it (JSON list). */
+  skipped?: string;
   /** The payload as JSON text in chunks; a payload too large for a row goes to a blob. */
   chunks: number;
   payloadBlob?: string;
@@ -52,6 +55,7 @@ export interface InboxConfig {
 }
 
 export interface DrainResult {
+  /** Processed without error, the skipped ones included. */
   done: number;
   failed: number;
   dead: number;
@@ -118,11 +122,12 @@ export class Inbox {
     return !!row;
   }
 
-  async status(source: string, deliveryId: string): Promise<{ status: DeliveryStatus; attempts: number; error?: string; findings?: string[]; event: string } | undefined> {
+  async status(source: string, deliveryId: string): Promise<{ status: DeliveryStatus; attempts: number; error?: string; findings?: string[]; skipped?: string[]; event: string } | undefined> {
     const row = await this.table.get(source, deliveryId);
     if (!row) return undefined;
     const findings = row.findings ? (JSON.parse(row.findings) as string[]) : undefined;
-    return { status: row.status, attempts: row.attempts, error: row.error, ...(findings ? { findings } : {}), event: row.event };
+    const skipped = row.skipped ? (JSON.parse(row.skipped) as string[]) : undefined;
+    return { status: row.status, attempts: row.attempts, error: row.error, ...(findings ? { findings } : {}), ...(skipped ? { skipped } : {}), event: row.event };
   }
 
   /** Drains every `intervalMs` and soon after each enqueue in this process; stop() waits for the current round. */
@@ -166,10 +171,10 @@ export class Inbox {
     }
     const handler = handlers[row.partitionKey];
     let error: string | undefined;
-    let findings: string[] = [];
+    let report: Report = { findings: [], skipped: [], applied: true };
     try {
       if (!handler) throw new Error(`no handler for deliveries from '${row.partitionKey}'`);
-      findings = findingsOf(await handler({
+      report = reportOf(await handler({
         source: row.partitionKey, deliveryId: row.rowKey, event: row.event, payload: await this.payloadOf(row),
         receivedAt: row.receivedAt, attempt: claimed.attempts,
       }));
@@ -177,20 +182,22 @@ export class Inbox {
       error = err instanceof Error ? err.message : String(err);
     }
     const maxAttempts = this.cfg.maxAttempts ?? 5;
-    const status: DeliveryStatus = !error ? 'done' : claimed.attempts >= maxAttempts ? 'dead' : 'failed';
+    const { findings, skipped } = report;
+    const status: DeliveryStatus = error ? (claimed.attempts >= maxAttempts ? 'dead' : 'failed') : !report.applied && skipped.length ? 'skipped' : 'done';
     // Back off 2^attempts seconds (2s, 4s, 8s, ...) before the next try.
     const next = new Date(this.now().getTime() + 1000 * 2 ** claimed.attempts).toISOString();
     const value: DeliveryRow = { ...strip(claimed), status, processedAt: this.now().toISOString(), nextAttemptAt: next, claimedAt: undefined, claimedBy: undefined };
     if (error) value.error = error.slice(0, 4000); else delete value.error;
     // Kept within one table property (64 KB): the first 100 findings, each cut at 500 characters.
     if (findings.length) value.findings = JSON.stringify(findings.slice(0, 100).map((f) => f.slice(0, 500))); else delete value.findings;
+    if (skipped.length) value.skipped = JSON.stringify(skipped.slice(0, 100).map((f) => f.slice(0, 500))); else delete value.skipped;
     try {
       await this.table.replace(claimed, value);
     } catch (err) {
       // Taken over as stale while we worked: the other worker's outcome stands.
       if (!(err instanceof ConcurrencyError)) throw err;
     }
-    return status === 'done' ? 'done' : status === 'dead' ? 'dead' : 'failed';
+    return status === 'done' || status === 'skipped' ? 'done' : status === 'dead' ? 'dead' : 'failed';
   }
 
   private async payloadOf(row: DeliveryRow): Promise<unknown> {
@@ -206,10 +213,23 @@ export class Inbox {
   }
 }
 
-/** The findings a handler's outcome lists (IngestOutcome.findings), if any. */
-function findingsOf(outcome: unknown): string[] {
-  const f = (outcome as { findings?: unknown } | undefined)?.findings;
-  return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : [];
+interface Report {
+  findings: string[];
+  skipped: string[];
+  /** False when the outcome says nothing was written (no upserted or orphaned entity). */
+  applied: boolean;
+}
+
+/** What a handler's outcome (IngestOutcome) reports: findings, skip reasons, and whether it wrote anything. */
+function reportOf(outcome: unknown): Report {
+  const o = (outcome ?? {}) as { findings?: unknown; skipped?: unknown; upserted?: unknown; orphaned?: unknown };
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const listed = Array.isArray(o.upserted) || Array.isArray(o.orphaned);
+  return {
+    findings: strings(o.findings),
+    skipped: strings(o.skipped),
+    applied: !listed || strings(o.upserted).length + strings(o.orphaned).length > 0,
+  };
 }
 
 function strip(row: Row<DeliveryRow>): DeliveryRow {

@@ -1,10 +1,13 @@
-// Azure DevOps service hook events into the catalog: build.complete and release deployment completion
-// update Pipeline entities (and the Environments releases deploy to); workitem.* events keep WorkItems.
-// Payloads follow the service hook format: { eventType, resource, resourceContainers, createdDate }.
-import { refKey, toEntityName, toNamespace } from '../refs.ts';
-import type { SourceInfo } from '../kinds.ts';
-import type { CatalogService } from '../service.ts';
+// Azure DevOps service hook events into the catalog: build.complete and the classic release events
+// (deployment started, approval pending, deployment completed) keep Pipelines and the Environments
+// releases deploy to; workitem.* events keep WorkItems. Every other event is recorded as skipped,
+// with the reason, on the delivery. Payloads: { eventType, resource, resourceContainers, createdDate }.
 import type { IngestOutcome } from './github.ts';
+import type { CatalogService } from '../service.ts';
+import { NotificationSchema, realGuid } from './azure-devops-payload.ts';
+import { skip, type AdoContext } from './azure-devops-context.ts';
+import { RELEASE_EVENTS, onBuildComplete, onReleaseEvent } from './azure-devops-pipelines.ts';
+import { onWorkItemEvent } from './azure-devops-workitems.ts';
 
 export interface AdoDelivery {
   deliveryId: string;
@@ -13,118 +16,26 @@ export interface AdoDelivery {
   payload: unknown;
 }
 
-type Obj = Record<string, any>;
-
-/** ADO identities arrive as "Name <mail>" strings or identity objects, depending on the API version. */
-function identity(v: unknown): string | undefined {
-  if (!v) return undefined;
-  if (typeof v === 'string') return v.replace(/\s*<[^>]+>\s*$/, '').trim() || v;
-  const o = v as Obj;
-  return o.displayName ?? o.uniqueName ?? undefined;
-}
-
-function projectOf(p: Obj): string {
-  const r = p.resource ?? {};
-  return String(r.project?.name ?? r.definition?.project?.name ?? r.fields?.['System.TeamProject']
-    ?? r.revision?.fields?.['System.TeamProject'] ?? p.resourceContainers?.project?.id ?? 'azure-devops');
-}
+const WORK_ITEM_EVENTS = new Set(['workitem.created', 'workitem.updated', 'workitem.restored', 'workitem.commented', 'workitem.deleted']);
 
 export async function handleAzureDevOpsEvent(catalog: CatalogService, d: AdoDelivery): Promise<IngestOutcome> {
-  const p = d.payload as Obj;
-  const eventType = String(p?.eventType ?? d.event ?? '');
   const out: IngestOutcome = { upserted: [], orphaned: [], skipped: [] };
-  const project = projectOf(p);
-  const source: SourceInfo = { name: 'azure-devops', scope: `project:${project.toLowerCase()}`, ref: d.deliveryId };
-  const namespace = toNamespace(project);
-  const r = (p?.resource ?? {}) as Obj;
-
-  if (eventType === 'build.complete') {
-    const def = r.definition ?? {};
-    const name = toEntityName(String(def.name ?? `build-${def.id}`));
-    await catalog.upsert({
-      apiVersion: 'nexus/v1', kind: 'Pipeline',
-      metadata: { name, namespace, title: def.name, annotations: { 'dev.azure.com/project': project, 'dev.azure.com/build-definition-id': String(def.id ?? '') } },
-      spec: {
-        provider: 'azure-pipelines', project, definitionId: String(def.id ?? ''), ...(def.url ? { url: def.url } : {}),
-        lastRun: {
-          id: String(r.id), status: String(r.status ?? 'completed'), ...(r.result ? { result: String(r.result) } : {}),
-          ...(r.sourceBranch ? { branch: String(r.sourceBranch).replace(/^refs\/heads\//, '') } : {}),
-          ...(r.sourceVersion ? { sha: String(r.sourceVersion) } : {}),
-          ...(r.finishTime ? { at: r.finishTime } : {}), ...(r.url ? { url: r._links?.web?.href ?? r.url } : {}),
-          ...(r.buildNumber ? { number: String(r.buildNumber) } : {}),
-        },
-      },
-    }, source, { mode: 'merge' });
-    out.upserted.push(refKey({ kind: 'pipeline', namespace, name }));
+  const parsed = NotificationSchema.safeParse(d.payload);
+  const p = parsed.success ? parsed.data : undefined;
+  const eventType = p?.eventType || d.event || '';
+  const ctx: AdoContext = {
+    catalog, deliveryId: d.deliveryId, eventType: eventType || '(no eventType)', out,
+    ...(p?.createdDate ? { createdDate: p.createdDate } : {}),
+    ...(realGuid(p?.resourceContainers?.project?.id) ? { projectId: p!.resourceContainers!.project!.id! } : {}),
+  };
+  if (!p) {
+    skip(ctx, 'the payload is not a service hook notification (a JSON object with eventType and resource)');
     return out;
   }
-
-  if (/deployment-completed|release\.deployment/.test(eventType) || eventType === 'ms.vss-release.deployment-completed-event') {
-    const env = r.environment ?? {};
-    const def = env.releaseDefinition ?? r.release?.releaseDefinition ?? {};
-    const name = toEntityName(String(def.name ?? `release-${def.id}`));
-    const envName = toEntityName(String(env.name ?? 'default'));
-    const envKey = refKey({ kind: 'environment', namespace, name: envName });
-    await catalog.upsert({
-      apiVersion: 'nexus/v1', kind: 'Environment',
-      metadata: { name: envName, namespace, title: env.name },
-      spec: { stage: String(env.name ?? 'default').toLowerCase() },
-    }, source, { mode: 'merge' });
-    const pipeKey = refKey({ kind: 'pipeline', namespace, name });
-    await catalog.upsert({
-      apiVersion: 'nexus/v1', kind: 'Pipeline',
-      metadata: { name, namespace, title: def.name, annotations: { 'dev.azure.com/project': project } },
-      spec: {
-        provider: 'azure-releases', project, definitionId: String(def.id ?? ''),
-        lastRun: {
-          id: String(r.deployment?.id ?? env.id ?? d.deliveryId), status: 'completed', result: String(env.status ?? r.deployment?.deploymentStatus ?? 'unknown'),
-          ...(r.release?.name || env.release?.name ? { number: String(r.release?.name ?? env.release?.name) } : {}),
-          ...(p.createdDate ? { at: p.createdDate } : {}),
-        },
-      },
-    }, source, { mode: 'merge' });
-    await catalog.update(pipeKey, (cur) => ({
-      ...cur, spec: { ...cur.spec, deploysTo: [...new Set([...((cur.spec.deploysTo as string[] | undefined) ?? []), envKey])].sort() },
-    }), source);
-    out.upserted.push(envKey, pipeKey);
-    return out;
-  }
-
-  if (eventType.startsWith('workitem.')) {
-    // workitem.updated carries the changed fields plus the full revision; the others carry the item itself.
-    const item = (eventType === 'workitem.updated' ? r.revision : r) as Obj | undefined;
-    const id = eventType === 'workitem.updated' ? r.workItemId ?? item?.id : r.id;
-    const f = (item?.fields ?? {}) as Obj;
-    const name = `wi-${id}`;
-    const key = refKey({ kind: 'workitem', namespace, name });
-    if (eventType === 'workitem.deleted') {
-      if (await catalog.get(key)) {
-        const gone = await catalog.markGone(key, source);
-        if (gone?.status?.orphaned) out.orphaned.push(key);
-      }
-      return out;
-    }
-    if (!f['System.WorkItemType']) {
-      out.skipped.push(`${eventType}: work item ${id} without fields`);
-      return out;
-    }
-    const iteration = f['System.IterationPath'] as string | undefined;
-    await catalog.upsert({
-      apiVersion: 'nexus/v1', kind: 'WorkItem',
-      metadata: { name, namespace, title: f['System.Title'], annotations: { 'dev.azure.com/project': project, 'dev.azure.com/work-item-id': String(id) } },
-      spec: {
-        type: String(f['System.WorkItemType']), state: String(f['System.State'] ?? 'New'), title: f['System.Title'],
-        ...(iteration ? { sprint: iteration.split('\\').pop() } : {}),
-        ...(identity(f['System.AssignedTo']) ? { assignee: identity(f['System.AssignedTo']) } : {}),
-        project,
-        ...(typeof f['Microsoft.VSTS.Common.Priority'] === 'number' ? { priority: f['Microsoft.VSTS.Common.Priority'] } : {}),
-        ...((item?._links?.html?.href ?? item?.url) ? { url: item?._links?.html?.href ?? item?.url } : {}),
-      },
-    }, source, { mode: 'merge' });
-    out.upserted.push(key);
-    return out;
-  }
-
-  out.skipped.push(`${eventType || '(no eventType)'}: not a catalog event`);
+  const stage = RELEASE_EVENTS.get(eventType);
+  if (eventType === 'build.complete') await onBuildComplete(ctx, p.resource);
+  else if (stage) await onReleaseEvent(ctx, stage, p.resource);
+  else if (WORK_ITEM_EVENTS.has(eventType)) await onWorkItemEvent(ctx, p.resource);
+  else skip(ctx, 'not a catalog event');
   return out;
 }

@@ -63,6 +63,24 @@ test('a delivery without a handler fails with a clear error; large payloads go t
   assert.equal(got, big);
 });
 
+test('a delivery its handler applied nothing of ends skipped with the reasons; a partly skipped one is done', async () => {
+  const clock = { t: Date.parse('2026-11-25T10:00:00Z') };
+  const inbox = await freshInbox(clock);
+  await inbox.enqueue({ source: 'azure-devops', deliveryId: 'push-1', event: 'git.push', payload: {} });
+  await inbox.enqueue({ source: 'github', deliveryId: 'push-2', event: 'push', payload: {} });
+  const result = await inbox.drain({
+    'azure-devops': async () => ({ upserted: [], orphaned: [], skipped: ['git.push: not a catalog event'] }),
+    github: async () => ({ upserted: ['repository:default/hello'], orphaned: [], skipped: ['docs/catalog.yaml: not a catalog file'] }),
+  });
+  assert.equal(result, { done: 2, failed: 0, dead: 0 });
+  const skipped = await inbox.status('azure-devops', 'push-1');
+  assert.equal([skipped?.status, skipped?.skipped, skipped?.error], ['skipped', ['git.push: not a catalog event'], undefined]);
+  const partly = await inbox.status('github', 'push-2');
+  assert.equal([partly?.status, partly?.skipped], ['done', ['docs/catalog.yaml: not a catalog file']]);
+  // Skipped is final: it is not drained again.
+  assert.equal(await inbox.drain({ 'azure-devops': async () => { throw new Error('not again'); } }), { done: 0, failed: 0, dead: 0 });
+});
+
 test('pump drains soon after enqueue and stops cleanly', async () => {
   const inbox = await freshInbox({ t: Date.now() });
   const seen: string[] = [];
