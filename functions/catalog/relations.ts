@@ -15,6 +15,8 @@ export const INVERSE: Record<string, string> = {
   managedBy: 'manages',
   builtFrom: 'builds',
   affects: 'affectedBy',
+  hasSkill: 'skillOf',
+  hasPlugin: 'pluginOf',
 };
 for (const [a, b] of Object.entries(INVERSE)) INVERSE[b] = a;
 
@@ -61,6 +63,12 @@ const RULES: Partial<Record<Kind, FieldRule[]>> & { '*': FieldRule[] } = {
   User: [{ field: 'memberOf', type: 'memberOf', kind: 'team', many: true }],
   System: [{ field: 'domain', type: 'partOf', kind: 'domain' }],
   Domain: [{ field: 'subdomainOf', type: 'partOf', kind: 'domain' }],
+  // Backstage's AiResource relation fields; its own rules replace the '*' rule of the same field.
+  AiResource: [
+    { field: 'dependsOn', type: 'dependsOn', kind: 'airesource', many: true },
+    { field: 'skills', type: 'hasSkill', kind: 'airesource', many: true },
+    { field: 'plugins', type: 'hasPlugin', kind: 'airesource', many: true },
+  ],
 };
 
 /** Whether a key names an existing entity (the catalog's index). */
@@ -110,7 +118,8 @@ export function declaredRelations(
     }
   };
   if (owner) add('ownedBy', owner, 'team', 'spec.owner');
-  for (const rule of [...RULES['*'], ...(RULES[e.kind] ?? [])]) {
+  const own = RULES[e.kind] ?? [];
+  for (const rule of [...RULES['*'].filter((r) => !own.some((o) => o.field === r.field)), ...own]) {
     const value = e.spec[rule.field];
     if (value === undefined) continue;
     if (Array.isArray(value)) value.forEach((v, i) => add(rule.type, v, rule.kind, `spec.${rule.field}.${i}`));
