@@ -73,7 +73,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const errors: FieldError[] = [];
     const parsed: Array<{ name: string; file: ParsedCatalogFile }> = [];
     const reader = sentFilesReader([...files, ...assets]);
-    const root = commonRoot(files.map((f) => f.name));
+    const root = commonRoot([...files, ...assets].map((f) => f.name));
     const budget = newBudget();
     for (const f of files) {
       try {
@@ -141,6 +141,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
         written: list(err.written), notWritten: list(err.notWritten), refused,
       });
     }
+    await repointToLibraries(deps, stored);
     const imported = stored.map((e, i) => ({ ref: entityRefOf(e), file: planned[i]!.file, document: planned[i]!.document }));
     const unresolved = planned.flatMap((p) => p.unresolved.map((u) => ({ ref: entityRefOf(p.entity), file: p.file, document: p.document, ...u })));
 
@@ -170,6 +171,19 @@ function withoutSlug(doc: Record<string, unknown>, admin: boolean): Record<strin
   if (admin || !metadata?.annotations || !('github.com/project-slug' in metadata.annotations)) return doc;
   const { 'github.com/project-slug': _slug, ...annotations } = metadata.annotations;
   return { ...doc, metadata: { ...metadata, annotations } };
+}
+
+/**
+ * `component:x` means a Service, or the Package a Backstage library Component became. Entities of one
+ * request are checked before any is stored, so a reference to a library imported alongside still
+ * names the Service: now that the Package is stored, such entities are re-resolved (as upsert does).
+ */
+async function repointToLibraries(deps: ApiDeps, stored: Entity[]): Promise<void> {
+  const libraries = new Set(stored.filter((e) => e.kind === 'Package').map((e) => `service:${entityRefOf(e).slice('package:'.length)}`));
+  if (!libraries.size) return;
+  const { index } = deps.catalog;
+  const origins = index.keysWhere((i) => i.declared.some((d) => libraries.has(d.target) && !index.has(d.target)));
+  for (const key of origins) await deps.catalog.update(key, (cur) => cur);
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);

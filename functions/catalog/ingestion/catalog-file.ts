@@ -3,6 +3,7 @@
 // Each document stands on its own: a bad one is refused and reported (file, document, field) and the
 // others are imported. Entities the file no longer lists are orphaned, unless a refused document of
 // the file cannot be told apart (then nothing is orphaned: it might be one of them).
+import { posix } from 'node:path';
 import { ValidationError, type Entity, type SourceInfo } from '../kinds.ts';
 import { entityRefOf } from '../refs.ts';
 import type { CatalogService } from '../service.ts';
@@ -96,7 +97,8 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
     for (const loc of parsed.locations) {
       for (const target of loc.targets) {
         if (!opts.read || depth >= 5) { pending.push(target); continue; }
-        await visit(target, await opts.read(target, fileName), depth + 1);
+        // Named by where it is (relative to this file), so its own placeholders and Locations resolve from there.
+        await visit(locationName(target, fileName), await opts.read(target, fileName), depth + 1);
       }
     }
   };
@@ -144,6 +146,14 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
   const seen = [...stored.map(entityRefOf), ...refused.map((r) => r.ref!)];
   const orphaned = opts.orphanMissing === false ? [] : await catalog.markMissing(opts.source, seen, { only: opts.mayOrphan });
   return { entities: stored, locations: pending, orphaned, conflicts, refused, unresolved };
+}
+
+/** A Location target as a file name: a URL, or a path relative to the file that names it. */
+function locationName(target: string, from: string): string {
+  const t = target.replace(/^(url|file):/, '');
+  if (/^https?:\/\//i.test(t)) return t;
+  if (/^https?:\/\//i.test(from)) return new URL(t, from).toString();
+  return posix.normalize(t.startsWith('/') ? t : posix.join(posix.dirname(from), t));
 }
 
 /** The reference of an entity input that failed the catalog's checks, if its envelope says it. */

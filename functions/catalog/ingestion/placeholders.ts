@@ -143,3 +143,19 @@ export async function resolvePlaceholders(doc: unknown, opts: ResolveOptions): P
 
   return { value: await walk(doc, '', false), unresolved };
 }
+
+/** The placeholders of a document, found by the same rules as resolvePlaceholders (for clients that gather their targets). */
+export function findPlaceholders(doc: unknown): Array<{ placeholder: string; target: string }> {
+  const out: Array<{ placeholder: string; target: string }> = [];
+  const stack: unknown[] = [doc];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) { stack.push(...v); continue; }
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (!entries.some(([k]) => k.startsWith('$'))) { stack.push(...entries.map(([, c]) => c)); continue; }
+    const [key, raw] = entries[0]!;
+    if (entries.length === 1 && RESOLVERS.has(key) && typeof raw === 'string') out.push({ placeholder: key, target: raw });
+  }
+  return out;
+}
