@@ -116,7 +116,10 @@ export async function resolvePlaceholders(doc: unknown, opts: ResolveOptions): P
     if (v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) {
       const out: unknown[] = [];
-      for (const [i, item] of v.entries()) out.push(await walk(item, `${path}.${i}`, true));
+      for (const [i, item] of v.entries()) {
+        const next = await walk(item, `${path}.${i}`, true);
+        if (next !== undefined) out.push(next);
+      }
       return out;
     }
     const entries = Object.entries(v as Record<string, unknown>);
@@ -136,8 +139,9 @@ export async function resolvePlaceholders(doc: unknown, opts: ResolveOptions): P
     } catch (err) {
       if (!(err instanceof Unresolvable)) throw err;
       unresolved.push({ field: path, placeholder: key, target: raw, reason: err.message });
-      // Left empty, so the entity is still stored: text fields become '', others are left out.
-      return key === '$text' ? '' : inArray ? null : undefined;
+      // Left empty, so the entity is still stored: a text field becomes '' (Backstage requires some,
+      // such as an API's definition); other fields, and items of lists, are left out.
+      return key === '$text' && !inArray ? '' : undefined;
     }
   };
 
