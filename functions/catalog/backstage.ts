@@ -97,7 +97,8 @@ export function fromBackstage(doc: unknown, context?: string): BackstageResult {
     case 'Component': {
       if (String(spec.type) === 'library') {
         // A library is a Package; Backstage has no version field, so 'unversioned' until a registry says more.
-        const { type: _t, providesApis: _p, consumesApis: _c, subcomponentOf: _s, ...rest } = spec;
+        // Its API and subcomponent fields stay: Backstage derives the same relations for a library.
+        const { type: _t, ...rest } = spec;
         return out('Package', { version: 'unversioned', ...rest });
       }
       return out('Service', spec);

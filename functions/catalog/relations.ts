@@ -59,7 +59,13 @@ const RULES: Partial<Record<Kind, FieldRule[]>> & { '*': FieldRule[] } = {
     { field: 'members', type: 'hasMember', kind: 'user', many: true },
   ],
   API: [{ field: 'consumers', type: 'apiConsumedBy', kind: 'service', many: true }],
-  Package: [{ field: 'consumers', type: 'dependencyOf', kind: 'service', many: true }],
+  Package: [
+    { field: 'consumers', type: 'dependencyOf', kind: 'service', many: true },
+    // A Backstage library Component keeps its Component relations.
+    { field: 'providesApis', type: 'providesApi', kind: 'api', many: true },
+    { field: 'consumesApis', type: 'consumesApi', kind: 'api', many: true },
+    { field: 'subcomponentOf', type: 'partOf', kind: 'service' },
+  ],
   User: [{ field: 'memberOf', type: 'memberOf', kind: 'team', many: true }],
   System: [{ field: 'domain', type: 'partOf', kind: 'domain' }],
   Domain: [{ field: 'subdomainOf', type: 'partOf', kind: 'domain' }],

@@ -139,7 +139,7 @@ t('Backstage-shaped example catalog, sent as `nexus catalog import` sends it: th
   const byType: Record<string, number> = {};
   for (const r of actual) byType[r.split('|')[1]!] = (byType[r.split('|')[1]!] ?? 0) + 1;
   assert.equal(byType, {
-    ownedBy: 37, ownerOf: 37, partOf: 20, hasPart: 20, providesApi: 3, apiProvidedBy: 3, consumesApi: 5, apiConsumedBy: 5,
+    ownedBy: 37, ownerOf: 37, partOf: 20, hasPart: 20, providesApi: 4, apiProvidedBy: 4, consumesApi: 6, apiConsumedBy: 6,
     dependsOn: 11, dependencyOf: 11, memberOf: 7, hasMember: 7, childOf: 5, parentOf: 5, hasSkill: 2, skillOf: 2, hasPlugin: 1, pluginOf: 1,
   });
   // Cross-namespace and mixed-case references: a bare name means the referencing entity's namespace.
