@@ -192,6 +192,9 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 function targetOf(target: string, from: string): string {
   const t = target.replace(/^(url|file):/, '');
   if (isUrl(t)) return t;
-  if (isUrl(from)) return new URL(t, from).toString();
+  if (isUrl(from)) {
+    // A target no URL can be made of is kept as written: it is reported, not followed.
+    try { return new URL(t, from).toString(); } catch { return t; }
+  }
   return posix.normalize(t.startsWith('/') ? t : posix.join(posix.dirname(from), t));
 }

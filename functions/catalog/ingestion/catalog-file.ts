@@ -152,7 +152,10 @@ export async function importCatalogFile(catalog: CatalogService, text: string, o
 function locationName(target: string, from: string): string {
   const t = target.replace(/^(url|file):/, '');
   if (/^https?:\/\//i.test(t)) return t;
-  if (/^https?:\/\//i.test(from)) return new URL(t, from).toString();
+  if (/^https?:\/\//i.test(from)) {
+    // A target no URL can be made of is kept as written (its read fails and says so).
+    try { return new URL(t, from).toString(); } catch { return t; }
+  }
   return posix.normalize(t.startsWith('/') ? t : posix.join(posix.dirname(from), t));
 }
 

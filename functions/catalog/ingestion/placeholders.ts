@@ -53,7 +53,9 @@ export class Unresolvable extends Error {}
  */
 export function placeholderTarget(value: string, fileName: string, root: string): string {
   if (isUrl(value)) return value;
-  if (isUrl(fileName)) return new URL(value, fileName).toString();
+  if (isUrl(fileName)) {
+    try { return new URL(value, fileName).toString(); } catch { throw new Unresolvable(`'${value}' is not a URL relative to ${fileName}`); }
+  }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) throw new Unresolvable(`'${value.split(':')[0]}:' targets are not read; give a path relative to the file or an http(s) URL`);
   if (value.startsWith('/')) throw new Unresolvable('an absolute path is outside the import root; give a path relative to the file');
   const resolved = posix.normalize(posix.join(posix.dirname(fileName), value));
