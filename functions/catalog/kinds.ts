@@ -3,12 +3,13 @@
 // of validation: the service, the importers and the REST API (OpenAPI) all use them.
 import { z } from 'zod';
 import { NAME_RE, NAMESPACE_RE, TAG_RE, KEY_RE, MAX_NAME } from './refs.ts';
+import { AiResourceSpec, TemplateSpec } from './kinds-backstage.ts';
 
 export const NEXUS_API_VERSION = 'nexus/v1';
 
 export const KINDS = [
   'Service', 'Repository', 'Pipeline', 'AzureResource', 'Environment', 'Team', 'API', 'Package',
-  'Incident', 'WorkItem', 'User', 'System', 'Domain', 'Stack',
+  'Incident', 'WorkItem', 'User', 'System', 'Domain', 'Stack', 'AiResource', 'Template',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -20,7 +21,7 @@ export function canonicalKind(kind: string): Kind | undefined {
 
 const name = z.string()
   .max(MAX_NAME, 'must be at most 63 characters')
-  .regex(NAME_RE, 'must be 1-63 characters of A-Z, a-z, 0-9, separated by single -, _ or .');
+  .regex(NAME_RE, 'must be 1-63 characters of A-Z, a-z, 0-9, -, _ or ., beginning and ending with a letter or digit');
 const namespace = z.string()
   .max(MAX_NAME, 'must be at most 63 characters')
   .regex(NAMESPACE_RE, 'must be a DNS label: lower-case a-z, 0-9 and single -');
@@ -214,6 +215,7 @@ export const SPEC_SCHEMAS: Record<Kind, z.ZodType<Record<string, unknown>>> = {
   Service: ServiceSpec, Repository: RepositorySpec, Pipeline: PipelineSpec, AzureResource: AzureResourceSpec,
   Environment: EnvironmentSpec, Team: TeamSpec, API: ApiSpec, Package: PackageSpec, Incident: IncidentSpec,
   WorkItem: WorkItemSpec, User: UserSpec, System: SystemSpec, Domain: DomainSpec, Stack: StackSpec,
+  AiResource: AiResourceSpec, Template: TemplateSpec,
 };
 
 /** The envelope as written by people and importers (spec checked per kind separately). */

@@ -3,14 +3,17 @@
 // References compare case-insensitively (as in Backstage), so keys are lower-cased.
 import { createHash } from 'node:crypto';
 
-/** 1..63 chars, alphanumerics separated by single `-`, `_` or `.` (Backstage's `metadata.name`). */
-export const NAME_RE = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+/**
+ * Backstage's `metadata.name` (KubernetesValidatorFunctions.isValidObjectName): 1..63 chars of
+ * A-Z a-z 0-9 - _ . that begin and end with a letter or digit (runs such as `a--b` are allowed).
+ */
+export const NAME_RE = /^(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 /** A DNS label: lower-case alphanumerics and `-` (Backstage's `metadata.namespace`). */
 export const NAMESPACE_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Backstage's tag rule: lower-case, `:+#` allowed, single dashes between. */
 export const TAG_RE = /^[a-z0-9:+#]+(?:-[a-z0-9:+#]+)*$/;
 /** Label and annotation keys: optional DNS-subdomain prefix, then a name. */
-export const KEY_RE = /^(?:[a-z0-9]+(?:[-.][a-z0-9]+)*\/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+export const KEY_RE = /^(?:[a-z0-9]+(?:[-.][a-z0-9]+)*\/)?(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 export const MAX_NAME = 63;
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -23,33 +26,41 @@ export interface EntityRef {
 export class RefError extends Error {}
 
 /** Backstage kind names in references that mean a Nexus kind (component:x is a Service, group:x a Team). */
-const KIND_ALIASES: Record<string, string> = {
-  component: 'service',
-  group: 'team',
-  resource: 'azureresource',
-};
+const KIND_ALIASES = new Map([
+  ['component', 'service'],
+  ['group', 'team'],
+  ['resource', 'azureresource'],
+]);
 
 /**
- * Parses `[kind:][namespace/]name`. The default kind applies when the text has none (e.g. `owner: payments`
- * means `team:default/payments`); without a default, a kind-less reference is an error.
+ * Parses `[kind:][namespace/]name` as Backstage's parseEntityRef does: a `:` after the first `/` is
+ * part of the name, and an empty kind, namespace or name is an error. The default kind applies when
+ * the text has none (e.g. `owner: payments` means `team:<namespace>/payments`); the default namespace
+ * is the referencing entity's own (callers pass it), else `default`. Without a default kind, a
+ * kind-less reference is an error.
  */
 export function parseRef(text: string, defaults: { kind?: string; namespace?: string } = {}): EntityRef {
   const raw = String(text ?? '').trim();
   if (!raw) throw new RefError('entity reference is empty');
-  const colon = raw.indexOf(':');
-  let kind = colon > 0 ? raw.slice(0, colon) : defaults.kind;
-  const rest = colon > 0 ? raw.slice(colon + 1) : raw;
-  const slash = rest.indexOf('/');
-  const namespace = slash >= 0 ? rest.slice(0, slash) : (defaults.namespace ?? DEFAULT_NAMESPACE);
-  const name = slash >= 0 ? rest.slice(slash + 1) : rest;
+  let colon = raw.indexOf(':');
+  const slash = raw.indexOf('/');
+  if (slash !== -1 && slash < colon) colon = -1;
+  const written = colon === -1 ? undefined : raw.slice(0, colon);
+  const namespaceWritten = slash === -1 ? undefined : raw.slice(colon + 1, slash);
+  const name = raw.slice(Math.max(colon + 1, slash + 1));
+  if (written === '' || namespaceWritten === '' || name === '') {
+    throw new RefError(`entity reference '${raw}' is not of the form [<kind>:][<namespace>/]<name>`);
+  }
+  let kind = written ?? defaults.kind;
+  const namespace = namespaceWritten ?? (defaults.namespace || DEFAULT_NAMESPACE);
   if (!kind) throw new RefError(`entity reference '${raw}' has no kind (write kind:namespace/name)`);
-  kind = KIND_ALIASES[kind.toLowerCase()] ?? kind;
+  kind = KIND_ALIASES.get(kind.toLowerCase()) ?? kind;
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(kind)) throw new RefError(`entity reference '${raw}': '${kind}' is not a kind`);
   if (!NAMESPACE_RE.test(namespace.toLowerCase()) || namespace.length > MAX_NAME) {
     throw new RefError(`entity reference '${raw}': namespace '${namespace}' must be a DNS label (a-z, 0-9, '-')`);
   }
   if (!NAME_RE.test(name) || name.length > MAX_NAME) {
-    throw new RefError(`entity reference '${raw}': name '${name}' breaks the naming rules (1-63 of A-Z a-z 0-9, single - _ . between)`);
+    throw new RefError(`entity reference '${raw}': name '${name}' breaks the naming rules (1-63 of A-Z a-z 0-9 - _ ., beginning and ending with a letter or digit)`);
   }
   return { kind: kind.toLowerCase(), namespace: namespace.toLowerCase(), name };
 }

@@ -30,6 +30,9 @@ const FORWARD: ReadonlyArray<[string, TypeRule]> = [
   ['managedBy', { inverse: 'manages', from: ['azureresource', 'environment'], to: ['stack', 'pipeline'] }],
   ['builtFrom', { inverse: 'builds', from: ['service', 'package', 'pipeline', 'api', 'stack', 'airesource', 'template'], to: ['repository'] }],
   ['affects', { inverse: 'affectedBy', from: ['incident', 'workitem'], to: [...ALL_BUT_IDENTITY, 'team'] }],
+  // Backstage's AiResource: a plugin or marketplace bundles skills and plugins.
+  ['hasSkill', { inverse: 'skillOf', from: ['airesource'], to: ['airesource'] }],
+  ['hasPlugin', { inverse: 'pluginOf', from: ['airesource'], to: ['airesource'] }],
 ];
 
 /** Every type, both directions, in a Map: types come from users, so never a plain object look-up. */

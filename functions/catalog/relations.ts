@@ -43,10 +43,22 @@ const RULES: Partial<Record<Kind, FieldRule[]>> & { '*': FieldRule[] } = {
     { field: 'members', type: 'hasMember', kind: 'user', many: true, only: 'user' },
   ],
   API: [{ field: 'consumers', type: 'apiConsumedBy', kind: 'service', many: true }],
-  Package: [{ field: 'consumers', type: 'dependencyOf', kind: 'service', many: true }],
+  Package: [
+    { field: 'consumers', type: 'dependencyOf', kind: 'service', many: true },
+    // A Backstage library Component keeps its Component relations.
+    { field: 'providesApis', type: 'providesApi', kind: 'api', many: true },
+    { field: 'consumesApis', type: 'consumesApi', kind: 'api', many: true },
+    { field: 'subcomponentOf', type: 'partOf', kind: 'service' },
+  ],
   User: [{ field: 'memberOf', type: 'memberOf', kind: 'team', many: true, only: 'team' }],
   System: [{ field: 'domain', type: 'partOf', kind: 'domain' }],
   Domain: [{ field: 'subdomainOf', type: 'partOf', kind: 'domain' }],
+  // Backstage's AiResource relation fields; its own rules replace the '*' rule of the same field.
+  AiResource: [
+    { field: 'dependsOn', type: 'dependsOn', kind: 'airesource', many: true },
+    { field: 'skills', type: 'hasSkill', kind: 'airesource', many: true },
+    { field: 'plugins', type: 'hasPlugin', kind: 'airesource', many: true },
+  ],
 };
 
 /** Whether a key names an existing entity (the catalog's index). */
@@ -100,7 +112,8 @@ export function declaredRelations(
     }
   };
   if (owner) add('ownedBy', owner, 'team', 'spec.owner');
-  for (const rule of [...RULES['*'], ...(RULES[e.kind] ?? [])]) {
+  const own = RULES[e.kind] ?? [];
+  for (const rule of [...RULES['*'].filter((r) => !own.some((o) => o.field === r.field)), ...own]) {
     const value = e.spec[rule.field];
     if (value === undefined) continue;
     if (Array.isArray(value)) value.forEach((v, i) => add(rule.type, v, rule.kind, `spec.${rule.field}.${i}`, rule.only));

@@ -8,14 +8,13 @@ import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { ConcurrencyError } from '../../catalog/service.ts';
+import { entityRefOf, normalizeRef, NAME_RE } from '../../catalog/refs.ts';
 import { authoriseWrite, keepClaims, ownerOf } from '../write-rules.ts';
 
 export { ownerOf } from '../write-rules.ts';
-import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
 
-// Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
-const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
-const name = (what: string) => z.string().max(63).regex(NAME, `${what} must be 1-63 letters or digits, separated by - _ or .`);
+// Backstage's naming rules (refs.ts NAME_RE): the same names the catalog stores can be addressed.
+const name = (what: string) => z.string().max(63).regex(NAME_RE, `${what} must be 1-63 of A-Z a-z 0-9 - _ ., beginning and ending with a letter or digit`);
 
 const ProblemSchema = z
   .object({

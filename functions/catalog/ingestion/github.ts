@@ -7,12 +7,9 @@ import type { Entity, SourceInfo } from '../kinds.ts';
 import { sourcesOfEntity, type CatalogService } from '../service.ts';
 import { importCatalogFile } from './catalog-file.ts';
 
-/** The part of Octokit this module uses (`new Octokit().rest` fits). */
-export interface GitHubContentPort {
-  repos: {
-    getContent(params: { owner: string; repo: string; path: string; ref?: string }): Promise<{ data: unknown }>;
-  };
-}
+import { gitHubContentReader, readRepoFile as readFile, type GitHubContentPort } from './github-content.ts';
+
+export type { GitHubContentPort } from './github-content.ts';
 
 export interface GitHubDeps {
   catalog: CatalogService;
@@ -245,9 +242,12 @@ async function onPush(deps: GitHubDeps, p: Record<string, any>, repo: Repo, stor
       specDefaults: { repository: repoKey },
       heldElsewhere: heldOutside(repo.full_name),
       refuse: identityRefusal(repo.full_name, deps.trustedRepos ?? trustedCatalogRepos()),
+      // Placeholders read the same commit of the same repository (root: the repository's top).
+      content: gitHubContentReader(deps.github, { owner, repo: name, ref: p.after }),
+      root: '',
     });
     for (const r of res.refused) {
-      const msg = `${path}: ${r.ref} not imported from ${repo.full_name}: ${r.reason}`;
+      const msg = `${path}: ${r.ref ?? `${r.file}[document ${r.document}]`} not imported from ${repo.full_name}: ${r.reason}`;
       console.warn(`[catalog] github delivery ${source.ref}: ${msg}`);
       (out.findings ??= []).push(msg);
     }
@@ -256,6 +256,8 @@ async function onPush(deps: GitHubDeps, p: Record<string, any>, repo: Repo, stor
       console.warn(`[catalog] github delivery ${source.ref}: ${msg}`);
       (out.findings ??= []).push(msg);
     }
+    for (const u of res.unresolved) (out.findings ??= []).push(`${path}: ${u.ref} ${u.field}: ${u.placeholder} ${u.target} unresolved: ${u.reason}`);
+    if (res.orphaningSkipped) (out.findings ??= []).push(`${path}: ${res.orphaningSkipped}`);
     out.upserted.push(...res.entities.map((e) => refKey({ kind: e.kind, namespace: e.metadata.namespace, name: e.metadata.name })));
     out.orphaned.push(...res.orphaned);
     out.skipped.push(...res.locations.map((l) => `${path}: Location target ${l} not followed`));
@@ -264,15 +266,6 @@ async function onPush(deps: GitHubDeps, p: Record<string, any>, repo: Repo, stor
     out.orphaned.push(...(await catalog.markMissing({ ...source, scope: fileScope(path) }, [])));
   }
   void stored;
-}
-
-async function readFile(gh: GitHubContentPort, params: { owner: string; repo: string; path: string; ref?: string }): Promise<string> {
-  const { data } = await gh.repos.getContent(params);
-  const file = data as { type?: string; content?: string; encoding?: string };
-  if (Array.isArray(data) || file.type !== 'file' || typeof file.content !== 'string') {
-    throw new Error(`${params.owner}/${params.repo}:${params.path}@${params.ref}: not a file`);
-  }
-  return file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
 }
 
 async function onPullRequest(catalog: CatalogService, p: Record<string, any>, repoKey: string, source: SourceInfo): Promise<void> {

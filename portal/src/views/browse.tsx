@@ -7,7 +7,7 @@ import { EntityList, Loaded, Page, Problem, useLoad, type EntitySummary } from '
 /** The catalog's kinds (functions/catalog/kinds.ts KINDS), copied: the bundle does not carry the schemas. */
 export const KINDS = [
   'Service', 'Repository', 'Pipeline', 'AzureResource', 'Environment', 'Team', 'API', 'Package',
-  'Incident', 'WorkItem', 'User', 'System', 'Domain', 'Stack',
+  'Incident', 'WorkItem', 'User', 'System', 'Domain', 'Stack', 'AiResource', 'Template',
 ];
 
 type EntityPage = { items: EntitySummary[]; cursor?: string };

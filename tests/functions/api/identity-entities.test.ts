@@ -77,7 +77,7 @@ t('an import cannot create a Team or a User, and nothing of it is stored', async
     + 'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payments\nspec:\n  type: team\n  parent: mine\n  children: []\n  members: [lina]\n';
   const res = await h.call('POST', '/api/v1/import', { token: lead, body: { files: [{ name: 'catalog-info.yaml', content }] } });
   assert.is(res.status, 403, await res.clone().text());
-  assert.is((await json(res)).field, 'catalog-info.yaml.kind');
+  assert.is((await json(res)).field, 'catalog-info.yaml[document 2].kind');
   assert.is(await h.catalog.get('team:payments'), undefined);
   assert.is(await h.catalog.get('service:lina-svc'), undefined);
 });

@@ -169,7 +169,7 @@ t('nexus dev-token: a token the running API accepts; refused when the local issu
   assert.is(off.stdout, '');
 });
 
-t('nexus catalog import: an invalid document is refused with the file and field, and nothing is stored', async ({ server, env, token }) => {
+t('nexus catalog import: an invalid document is refused with the file, document and field, the others are imported, and the exit code says so', async ({ server, env, token }) => {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-import-bad-'));
   const file = join(dir, 'catalog-info.yaml');
   writeFileSync(file, [
@@ -181,9 +181,10 @@ t('nexus catalog import: an invalid document is refused with the file and field,
   ].join('\n'));
   const out = await runCli(['catalog', 'import', file, '--api', server.url], env);
   assert.is(out.code, 1);
-  assert.match(out.stderr, /catalog-info\.yaml/);
-  assert.match(out.stderr, /spec\.lifecycle/);
-  assert.is((await get(server, '/api/v1/entities/service/default/zephyr-good', token)).status, 404);
+  assert.match(out.stdout, /refused: .*catalog-info\.yaml\[document 2\] service:default\/zephyr-bad: spec\.lifecycle/);
+  assert.match(out.stderr, /1 document was refused; the others were imported/);
+  assert.is((await get(server, '/api/v1/entities/service/default/zephyr-good', token)).status, 200);
+  assert.is((await get(server, '/api/v1/entities/service/default/zephyr-bad', token)).status, 404);
 
   const unreachable = await runCli(['catalog', 'import', file, '--api', 'http://127.0.0.1:9'], env);
   assert.is(unreachable.code, 1);

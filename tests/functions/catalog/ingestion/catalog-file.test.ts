@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freshCatalog } from '../fresh.ts';
 import { importCatalogFile } from '../../../../functions/catalog/ingestion/catalog-file.ts';
 import { ValidationError, type Entity } from '../../../../functions/catalog/kinds.ts';
+import { entityRefOf } from '../../../../functions/catalog/refs.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/catalog/backstage');
 const read = (target: string) => readFile(join(fixtures, target), 'utf8');
@@ -26,7 +27,7 @@ test('imports Backstage files through a Location, mapping kinds and resolving ev
   });
   const svc = await catalog.get('service:default/payments-api');
   assert.is(svc?.metadata.annotations?.['github.com/project-slug'], 'acme/payments-api');
-  assert.is(svc?.metadata.annotations?.['backstage.io/managed-by-location'], 'file:./payments.yaml');
+  assert.is(svc?.metadata.annotations?.['backstage.io/managed-by-location'], 'file:payments.yaml');
   assert.ok(rel(svc, 'ownedBy', 'team:default/payments-team'));
   assert.ok(rel(svc, 'partOf', 'system:default/payments'));
   assert.ok(rel(svc, 'providesApi', 'api:default/payments-rest'));
@@ -74,21 +75,98 @@ test('component: references find a library Component stored as a Package, whiche
   }
 });
 
-test('a file with one bad document stores nothing and names file, document and field', async () => {
+test('a file with one bad document imports the others and names file, document and field of the bad ones', async () => {
   const catalog = await freshCatalog();
+  const res = await importCatalogFile(catalog, await read('invalid.yaml'), { fileName: 'invalid.yaml', source });
+  assert.equal(res.entities.map(entityRefOf), ['service:default/good-one']);
+  assert.equal(res.refused.map((r) => [r.file, r.document, r.ref]), [['invalid.yaml', 2, undefined], ['invalid.yaml', 3, 'api:default/no-definition']]);
+  assert.equal(res.refused[0]!.errors!.map((e) => e.field).sort(), ['metadata.name', 'spec.owner']);
+  assert.equal(res.refused[1]!.errors!.map((e) => e.field), ['spec.definition']);
+  assert.ok(await catalog.get('service:good-one', { consistent: true }));
+  // Document 2 names no usable entity: it could be one this file listed before, so nothing is orphaned.
+  assert.match(res.orphaningSkipped ?? '', /invalid\.yaml\[document 2\]/);
+});
+
+test('a refused document that names its entity keeps it from being orphaned', async () => {
+  const catalog = await freshCatalog();
+  const two = 'apiVersion: nexus/v1\nkind: Service\nmetadata: {name: kept}\nspec: {}\n---\napiVersion: nexus/v1\nkind: Service\nmetadata: {name: other}\nspec: {}\n';
+  await importCatalogFile(catalog, two, { fileName: 'catalog-info.yaml', source });
+  const broken = two.replace('metadata: {name: kept}\nspec: {}', 'metadata: {name: kept}\nspec: {tier: [not, a, string]}');
+  const res = await importCatalogFile(catalog, broken, { fileName: 'catalog-info.yaml', source });
+  assert.equal(res.refused.map((r) => [r.ref, r.errors![0]!.field]), [['service:default/kept', 'spec.tier']]);
+  assert.equal(res.orphaned, []);
+  assert.not.ok((await catalog.get('service:kept'))?.status?.orphaned);
+});
+
+const API = (name: string, definition: string) => `apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: ${name}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: payments\n  definition:\n    ${definition}\n`;
+const files = new Map([
+  ['svc/defs/api.yaml', 'openapi: 3.1.0\n'],
+  ['svc/defs/two.yaml', 'a: 1\n---\nb: 2\n'],
+  ['svc/defs/form.yaml', 'title: Form\nproperties: {name: {type: string}}\n'],
+  ['svc/defs/form.json', '{"title": "Json form"}'],
+  ['secrets.txt', 'not yours'],
+]);
+const reader = { read: async (t: string) => { const c = files.get(t); if (c === undefined) throw new Error('no such file'); return c; } };
+
+test('placeholders: $text, $json and $yaml relative to the file; the rest recorded as unresolved, the entity kept', async () => {
+  const catalog = await freshCatalog();
+  const text = [
+    API('by-text', '$text: ./defs/api.yaml'),
+    API('escapes', '$text: ../secrets.txt'),
+    API('absolute', '$text: /etc/passwd'),
+    API('missing', '$text: ./defs/nope.yaml'),
+    API('by-url', '$text: https://example.invalid/api.yaml'),
+    'apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: forms\nspec:\n  type: service\n  owner: payments\n  parameters:\n    - $yaml: ./defs/form.yaml\n    - $json: ./defs/form.json\n    - $yaml: ./defs/two.yaml\n    - {$ref: "#/x"}\n    - {$text: ./defs/api.yaml, other: kept as written}\n  steps: [{action: "debug:log"}]\n',
+  ].join('---\n');
+  const res = await importCatalogFile(catalog, text, { fileName: 'svc/catalog-info.yaml', source, content: reader });
+  assert.equal(res.refused, []);
+  assert.is((await catalog.get('api:by-text'))!.spec.definition, 'openapi: 3.1.0\n');
+  const reasons = Object.fromEntries(res.unresolved.map((u) => [`${u.ref} ${u.field}`, u.reason]));
+  assert.match(reasons['api:default/escapes spec.definition']!, /svc\/\.\.\/|secrets\.txt is outside the import root/);
+  assert.match(reasons['api:default/absolute spec.definition']!, /absolute path is outside the import root/);
+  assert.match(reasons['api:default/missing spec.definition']!, /cannot read svc\/defs\/nope\.yaml: no such file/);
+  assert.match(reasons['api:default/by-url spec.definition']!, /URLs are not read/);
+  assert.match(reasons['template:default/forms spec.parameters.2']!, /exactly one YAML document, not 2/);
+  for (const name of ['escapes', 'absolute', 'missing', 'by-url']) {
+    const e = (await catalog.get(`api:${name}`))!;
+    assert.is(e.spec.definition, '', name);
+    assert.match(e.metadata.annotations!['nexus.io/unresolved-placeholders']!, /^spec\.definition: \$text /, name);
+  }
+  const params = (await catalog.get('template:forms'))!.spec.parameters as unknown[];
+  assert.equal(params, [
+    { title: 'Form', properties: { name: { type: 'string' } } }, { title: 'Json form' },
+    { $ref: '#/x' }, { $text: './defs/api.yaml', other: 'kept as written' },
+  ]);
+});
+
+test('placeholders are limited: count per document, size of what they bring in, and depth', async () => {
+  const catalog = await freshCatalog();
+  const many = `apiVersion: nexus/v1\nkind: Service\nmetadata: {name: many}\nspec:\n  notes:\n${Array.from({ length: 25 }, () => '    - $text: ./defs/api.yaml').join('\n')}\n`;
+  files.set('svc/defs/big.txt', 'x'.repeat(1_000_001));
+  files.set('svc/defs/deep.json', '['.repeat(100) + ']'.repeat(100));
+  const text = [many, API('big', '$text: ./defs/big.txt'), 'apiVersion: nexus/v1\nkind: Service\nmetadata: {name: deep}\nspec:\n  x: {$json: ./defs/deep.json}\n'].join('---\n');
+  const res = await importCatalogFile(catalog, text, { fileName: 'svc/catalog-info.yaml', source, content: reader });
+  assert.equal(res.entities.map(entityRefOf).sort(), ['api:default/big', 'service:default/deep', 'service:default/many']);
+  const notes = (await catalog.get('service:many'))!.spec.notes as string[];
+  assert.equal(notes, Array(20).fill('openapi: 3.1.0\n'), 'the first 20 resolved, the rest left out');
+  assert.match(res.unresolved.find((u) => u.ref === 'service:default/many')!.reason, /more than 20 placeholders/);
+  assert.match(res.unresolved.find((u) => u.ref === 'api:default/big')!.reason, /at most 1000000/);
+  assert.match(res.unresolved.find((u) => u.ref === 'service:default/deep')!.reason, /nested more than 64 levels/);
+});
+
+test('an alias bomb names the file and document and stores nothing', async () => {
+  const catalog = await freshCatalog();
+  const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 8; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
   try {
-    await importCatalogFile(catalog, await read('invalid.yaml'), { fileName: 'invalid.yaml', source });
+    await importCatalogFile(catalog, `apiVersion: nexus/v1\nkind: Service\nmetadata: {name: fine}\nspec: {}\n---\n${lines.join('\n')}\n`, { fileName: 'bomb.yaml', source });
     assert.unreachable('accepted');
   } catch (err) {
     assert.instance(err, ValidationError);
-    const paths = (err as ValidationError).issues.map((i) => i.path);
-    assert.ok(paths.includes('invalid.yaml[document 2].metadata.name'), paths.join());
-    assert.ok(paths.includes('invalid.yaml[document 2].spec.owner'), paths.join());
-    assert.ok(paths.includes('invalid.yaml[document 3].spec.definition'), paths.join());
-    assert.match((err as Error).message, /invalid\.yaml/);
+    assert.is((err as ValidationError).issues[0]!.path, 'bomb.yaml[document 2]');
+    assert.match((err as ValidationError).issues[0]!.message, /too many aliases/);
   }
-  assert.is(catalog.index.size, 0);
-  assert.is(await catalog.get('service:good-one', { consistent: true }), undefined);
+  assert.is(await catalog.get('service:fine', { consistent: true }), undefined);
 });
 
 test('YAML syntax errors name the file and document', async () => {

@@ -278,4 +278,34 @@ test('NEXUS_CATALOG_TRUSTED_REPOS: owner/repo patterns, case-insensitive; anythi
   assert.throws(() => trustedCatalogRepos({ NEXUS_CATALOG_TRUSTED_REPOS: 'contoso' }), /NEXUS_CATALOG_TRUSTED_REPOS: "contoso"/);
 });
 
+
+test('a pushed catalog file: placeholders read the same commit (and github.com files), a bad document is refused alone', async () => {
+  const catalog = await freshCatalog();
+  const push = example('push', (p) => p.ref === 'refs/heads/master' && p.commits.length === 1);
+  push.commits[0].added = ['services/web/catalog-info.yaml'];
+  push.after = 'c'.repeat(40);
+  const at = `Codertocat/Hello-World@${push.after}`;
+  const api = (name: string, target: string) =>
+    `apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: ${name}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: web-team\n  definition:\n    $text: ${target}\n`;
+  standIn.files.set(`${at}:services/web/catalog-info.yaml`, [
+    api('web-api', './openapi.yaml'),
+    api('shared-api', 'https://github.com/Codertocat/Shared/blob/main/specs/shared.yaml'),
+    api('elsewhere-api', 'https://specs.example.com/api.yaml'),
+    api('escaping-api', '../../../outside.yaml'),
+    'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\nspec:\n  type: website\n',
+  ].join('---\n'));
+  standIn.files.set(`${at}:services/web/openapi.yaml`, 'openapi: 3.0.0\ninfo: {title: web}\n');
+  standIn.files.set('Codertocat/Shared@main:specs/shared.yaml', 'openapi: 3.0.0\ninfo: {title: shared}\n');
+  const out = await deliver(catalog, 'push', push);
+  assert.match(String((await catalog.get('api:web-api'))!.spec.definition), /title: web/);
+  assert.match(String((await catalog.get('api:shared-api'))!.spec.definition), /title: shared/);
+  assert.ok(standIn.requests.some((r) => r.startsWith(`GET /repos/Codertocat/Hello-World/contents/services%2Fweb%2Fopenapi.yaml?ref=${push.after}`)), standIn.requests.join("\n"));
+  for (const name of ['elsewhere-api', 'escaping-api']) assert.is((await catalog.get(`api:${name}`))!.spec.definition, '', name);
+  const findings = out.findings ?? [];
+  assert.ok(findings.some((f) => f.includes('api:default/elsewhere-api') && /only github\.com file URLs|URLs are not read/.test(f)), findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('api:default/escaping-api') && f.includes('outside the import root')), findings.join('\n'));
+  assert.ok(findings.some((f) => f.includes('service:default/web not imported') && f.includes('spec.lifecycle') && f.includes('spec.owner')), findings.join('\n'));
+  assert.is(await catalog.get('service:web', { consistent: true }), undefined);
+});
+
 test.run();
