@@ -23,11 +23,12 @@ export interface EntityRef {
 export class RefError extends Error {}
 
 /** Backstage kind names in references that mean a Nexus kind (component:x is a Service, group:x a Team). */
-const KIND_ALIASES: Record<string, string> = {
-  component: 'service',
-  group: 'team',
-  resource: 'azureresource',
-};
+// A Map, not an object: the kind comes from users, and `constructor` or `__proto__` must not find anything.
+export const KIND_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['component', 'service'],
+  ['group', 'team'],
+  ['resource', 'azureresource'],
+]);
 
 /**
  * Parses `[kind:][namespace/]name`. The default kind applies when the text has none (e.g. `owner: payments`
@@ -43,7 +44,7 @@ export function parseRef(text: string, defaults: { kind?: string; namespace?: st
   const namespace = slash >= 0 ? rest.slice(0, slash) : (defaults.namespace ?? DEFAULT_NAMESPACE);
   const name = slash >= 0 ? rest.slice(slash + 1) : rest;
   if (!kind) throw new RefError(`entity reference '${raw}' has no kind (write kind:namespace/name)`);
-  kind = KIND_ALIASES[kind.toLowerCase()] ?? kind;
+  kind = KIND_ALIASES.get(kind.toLowerCase()) ?? kind;
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(kind)) throw new RefError(`entity reference '${raw}': '${kind}' is not a kind`);
   if (!NAMESPACE_RE.test(namespace.toLowerCase()) || namespace.length > MAX_NAME) {
     throw new RefError(`entity reference '${raw}': namespace '${namespace}' must be a DNS label (a-z, 0-9, '-')`);

@@ -1,14 +1,14 @@
 // The catalog's REST resources: entities, relations, search, teams and the signed-in user's view.
 // The schemas here validate requests and generate /api/v1/openapi.json.
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiApp } from '../app.ts';
 import { rightsFor, type AuthEnv, type Principal, type Rights } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
-import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
+import { canonicalKind, KINDS, MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { ConcurrencyError, userIdentityChanges } from '../../catalog/service.ts';
-import { entityRefOf, normalizeRef } from '../../catalog/refs.ts';
+import { entityRefOf, KIND_ALIASES, normalizeRef } from '../../catalog/refs.ts';
 
 // Backstage's naming rules: letters, digits and [-_.] between them, at most 63 characters.
 const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
@@ -40,8 +40,13 @@ export const EntitySchema = z
   .loose()
   .openapi('Entity');
 
+/** A kind in a path: a Nexus kind or a Backstage alias of one (component, group, resource), any case. */
+const knownKind = (k: string) => canonicalKind(KIND_ALIASES.get(k.toLowerCase()) ?? k) !== undefined;
+const pathKind = z.string().max(63, 'kind must be at most 63 characters').regex(/^[A-Za-z][A-Za-z0-9]*$/, 'kind must be letters and digits')
+  .refine(knownKind, `kind must be one of ${KINDS.join(', ')} (or component, group, resource)`);
+
 const RefParams = z.object({
-  kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'kind must be letters and digits').openapi({ param: { name: 'kind', in: 'path' }, example: 'service' }),
+  kind: pathKind.openapi({ param: { name: 'kind', in: 'path' }, example: 'service' }),
   namespace: name('namespace').openapi({ param: { name: 'namespace', in: 'path' }, example: 'default' }),
   name: name('name').openapi({ param: { name: 'name', in: 'path' }, example: 'payments' }),
 });
@@ -217,6 +222,22 @@ async function authorisedRow(catalog: ApiDeps['catalog'], ref: EntityRef, ifMatc
 export function register(app: ApiApp, deps: ApiDeps): void {
   const { catalog } = deps;
 
+  // Rights on the stored entity, from the path alone, before the body is read and validated: a
+  // caller who may not write it cannot make the API parse and check bodies for it. (The handler
+  // checks again against the row it pins, and the body's owner for a new entity.)
+  const mayWriteTarget: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    const p = RefParams.safeParse(c.req.param());
+    const principal = c.get('principal');
+    if (p.success && !principal.roles.includes('Admin')) {
+      const ref = refOf(p.data);
+      const row = await catalog.get(ref);
+      if (row && !(await rights(c, deps, ownerOf(row))).write) {
+        throw new ProblemError(403, `${principal.name} may not change ${ref.kind}:${ref.namespace}/${ref.name} (owned by ${ownerOf(row) ?? 'nobody'})`, { field: 'path' });
+      }
+    }
+    await next();
+  };
+
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const page = await catalog.list({
@@ -234,7 +255,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     return c.body(found.json, 200, { 'content-type': 'application/json', ...(found.etag ? { etag: found.etag } : {}) }) as never;
   });
 
-  app.openapi(putRoute, async (c) => {
+  app.openapi({ ...putRoute, middleware: [mayWriteTarget] }, async (c) => {
     const ref = refOf(c.req.valid('param'));
     const body = c.req.valid('json');
     const principal = c.get('principal');

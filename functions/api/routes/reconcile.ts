@@ -6,6 +6,8 @@ import type { ApiDeps } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
 import { authorize, reconcileService, type ReconcileService } from '../../reconcile/service.ts';
 import { metricsHandler } from '../../platform/metrics.ts';
+import { isContinuationToken } from '../../platform/tables.ts';
+import { statusOf } from '../../platform/errors.ts';
 
 const Problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() });
 const problems = (...s: number[]) => Object.fromEntries(s.map((n) => [n, { description: 'problem', content: { 'application/problem+json': { schema: Problem } } }]));
@@ -17,7 +19,8 @@ const StackParam = z.object({ stack: z.string().regex(STACK, 'stack must be 1-90
 const IdParam = z.object({ id: z.string().regex(/^[0-9]{16}-[0-9a-f]{8}$/, 'id must be a run id such as 7204401456640999-bd2368e4').openapi({ param: { name: 'id', in: 'path' } }) });
 const Paging = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
+  // Opaque: the cursor of the previous page, exactly as this API handed it out.
+  cursor: z.string().refine(isContinuationToken, 'is not a cursor this API issued; pass the cursor of the previous page as it was').optional(),
 });
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
 
@@ -57,6 +60,18 @@ const routes = {
   clearOverride: createRoute({ method: 'delete', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'End the override early (Admin)', responses: { 204: { description: 'cleared' }, ...problems(401, 403, 404) } }),
 };
 
+/** A well-shaped cursor that storage still refuses (forged, or from another table) is the caller's to fix. */
+async function paged<T>(cursor: string | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (cursor && statusOf((err as { cause?: unknown }).cause) === 400) {
+      throw new ProblemError(400, 'query.cursor: storage refused this cursor; start again from the first page', { field: 'query.cursor' });
+    }
+    throw err;
+  }
+}
+
 export function register(app: ApiApp, deps: ApiDeps): void {
   // Tests and the server may hand in a service; otherwise the process's shared one.
   const svc = (): Promise<ReconcileService> => (deps.reconcile ? Promise.resolve(deps.reconcile as ReconcileService) : reconcileService());
@@ -70,13 +85,15 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     authorize(c.get('principal'), 'read');
     const { stack } = c.req.valid('param');
     const q = c.req.valid('query');
-    return c.json(await (await svc()).runs({ stack, limit: q.limit, cursor: q.cursor }) as never, 200);
+    const s = await svc();
+    return c.json(await paged(q.cursor, () => s.runs({ stack, limit: q.limit, cursor: q.cursor })) as never, 200);
   });
 
   app.openapi(routes.runs, async (c) => {
     authorize(c.get('principal'), 'read');
     const q = c.req.valid('query');
-    return c.json(await (await svc()).runs({ limit: q.limit, cursor: q.cursor }) as never, 200);
+    const s = await svc();
+    return c.json(await paged(q.cursor, () => s.runs({ limit: q.limit, cursor: q.cursor })) as never, 200);
   });
 
   app.openapi(routes.run, async (c) => {
