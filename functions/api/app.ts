@@ -32,6 +32,12 @@ export function isPublicPath(path: string): boolean {
   return PUBLIC_PATHS.some((p) => (typeof p === 'string' ? p === path : p.test(path)));
 }
 
+/**
+ * The field a problem of this status is about when its thrower named none: a 404 is about what
+ * the path names, a 412 about If-Match, a 413 about the body, a 415 about its content type.
+ */
+const IMPLIED_FIELD: ReadonlyMap<number, string> = new Map([[404, 'path'], [412, 'header.if-match'], [413, 'body'], [415, 'header.content-type']]);
+
 /** Whether a handler read the request body (or a middleware buffered it). */
 function bodyRead(c: Context): boolean {
   return Object.keys(c.req.bodyCache).length > 0 || c.req.raw.bodyUsed;
@@ -72,7 +78,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use('*', jsonBodies());
 
   app.onError((err, c) => {
-    if (err instanceof ProblemError) return problem(c, err.status, err.message, err.extra);
+    if (err instanceof ProblemError) return problem(c, err.status, err.message, { field: IMPLIED_FIELD.get(err.status), ...err.extra });
     // The validators report any failure to read the body as a bare "Malformed JSON": the real
     // problem (depth, size, syntax, naming the field) was kept by jsonBodies.
     const bodyProblem = c.get(BODY_PROBLEM as never) as unknown;
@@ -96,7 +102,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     const field = (err as { field?: unknown }).field;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Hono's own 4xx (a body the validator could not read) are about the body.
-      const named = typeof field === 'string' ? field : err instanceof HTTPException ? 'body' : undefined;
+      const named = typeof field === 'string' ? field : err instanceof HTTPException ? 'body' : IMPLIED_FIELD.get(status);
       return problem(c, status as 400, err.message, named ? { field: named } : {});
     }
     // Storage and SDK errors can quote connection strings or tokens: masked before logging.
