@@ -33,14 +33,17 @@ export function isPublicPath(path: string): boolean {
 }
 
 /**
- * The field a problem of this status is about when its thrower named none: a 404 is about what
+ * The field a problem of this status is about when its thrower named none: a 401 is about the
+ * credentials, a 404 about what
  * the path names, a 412 about If-Match, a 413 about the body, a 415 about its content type.
  */
-const IMPLIED_FIELD: ReadonlyMap<number, string> = new Map([[404, 'path'], [412, 'header.if-match'], [413, 'body'], [415, 'header.content-type']]);
+const IMPLIED_FIELD: ReadonlyMap<number, string> = new Map([[401, 'header.authorization'], [404, 'path'], [412, 'header.if-match'], [413, 'body'], [415, 'header.content-type']]);
 
-/** Whether a handler read the request body (or a middleware buffered it). */
-function bodyRead(c: Context): boolean {
-  return Object.keys(c.req.bodyCache).length > 0 || c.req.raw.bodyUsed;
+/** Whether the request came with a body that nothing read (nor a middleware buffered). */
+function bodyLeftUnread(c: Context): boolean {
+  const length = c.req.header('content-length');
+  const sent = length !== undefined ? length.trim() !== '0' : c.req.header('transfer-encoding') !== undefined;
+  return sent && Object.keys(c.req.bodyCache).length === 0 && !c.req.raw.bodyUsed;
 }
 
 export function createApp(deps: ApiDeps): ApiApp {
@@ -67,10 +70,11 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use('*', async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     await next();
-    // An error answered before the body was read (413, 401, 403, 415): the rest of the body is
-    // still on the socket, and the server gives up draining a large one by resetting it. Saying
-    // so lets a client's keep-alive pool open a new connection instead of losing its next request.
-    if (c.res.status >= 400 && !bodyRead(c)) c.res.headers.set('connection', 'close');
+    // Answered without reading the body (an early 413, 401, 403 or 415): the rest of it is still
+    // on the socket, and the server gives up draining a large one by resetting the connection.
+    // Saying so lets a client's keep-alive pool open a new connection instead of losing its next
+    // request on this one.
+    if (bodyLeftUnread(c)) c.res.headers.set('connection', 'close');
   });
   app.use('*', async (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
   const auth = authenticate(deps.verify);

@@ -121,6 +121,10 @@ export function jsonBodies(): MiddlewareHandler {
       });
     }
     const maxBytes = maxBytesFor(c.req.path);
+    // A declared length over the limit is refused before a byte is read.
+    if (Number(c.req.header('content-length')) > maxBytes) {
+      throw new ProblemError(413, `body: ${c.req.header('content-length')} bytes; at most ${maxBytes} are taken here`, { field: 'body' });
+    }
     let parsed: Promise<unknown> | undefined;
     const read = async () => {
       try {
