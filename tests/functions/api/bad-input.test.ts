@@ -63,6 +63,16 @@ t('PUT an entity nested 10,000 deep: 403 from the stored row for a caller withou
   assert.ok(ok.status < 500, await ok.clone().text());
 });
 
+t('reconcile writes check the role before the body is read: a Developer gets 403, not a parse error', async ({ h, dev }) => {
+  for (const [method, path] of [['PUT', '/api/v1/killswitch'], ['PUT', '/api/v1/ratelimits/override'], ['POST', '/api/v1/approvals/7204401456640999-bd2368e4/reject']] as const) {
+    for (const body of [deep(), '{"on": tru']) {
+      const res = await h.call(method, path, { token: dev, body });
+      assert.is(res.status, 403, `${method} ${path}`);
+      await problemOf(res);
+    }
+  }
+});
+
 t('unparsable, empty and non-JSON bodies name the body or the content type', async ({ h, admin }) => {
   const malformed = await h.call('PUT', '/api/v1/killswitch', { token: admin, body: '{"on": tru' });
   assert.is(malformed.status, 400);
