@@ -34,8 +34,8 @@ export function isPublicPath(path: string): boolean {
 
 /**
  * The field a problem of this status is about when its thrower named none: a 401 is about the
- * credentials, a 404 about what
- * the path names, a 412 about If-Match, a 413 about the body, a 415 about its content type.
+ * credentials, a 404 about what the path names, a 412 about If-Match, a 413 about the body, a 415
+ * about its content type. (A 403, 409 or 503 is about rights or state, not a field of the input.)
  */
 const IMPLIED_FIELD: ReadonlyMap<number, string> = new Map([[401, 'header.authorization'], [404, 'path'], [412, 'header.if-match'], [413, 'body'], [415, 'header.content-type']]);
 

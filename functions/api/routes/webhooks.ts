@@ -101,7 +101,13 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     app.openAPIRegistry.registerPath({
       method: 'post', path: w.path, tags: ['webhooks'], summary: w.summary, security: [],
       description: `No bearer token: the sender is verified by ${w.auth}. Queued durably and de-duplicated by delivery id.`,
-      responses: { 202: { description: 'queued (or a duplicate of a delivery already queued)' }, 401: { description: 'the signature or secret is missing or wrong; nothing stored' } },
+      responses: {
+        202: { description: 'queued (or a duplicate of a delivery already queued)' },
+        400: { description: 'the payload, an id or an event name is not usable (the problem names the field); nothing stored' },
+        401: { description: 'the signature or secret is missing or wrong; nothing stored' },
+        413: { description: 'the payload is over 26 MB' },
+        ...(w.path === '/webhooks/github' ? { 415: { description: 'neither application/json nor application/x-www-form-urlencoded' } } : {}),
+      },
     });
   }
   const secrets = deps.webhookSecrets;
