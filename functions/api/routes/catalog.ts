@@ -134,11 +134,17 @@ function etagOf(entity: { metadata: { etag?: string } }): string | undefined {
   return typeof etag === 'string' ? etag : undefined;
 }
 
+const MAX_FILTERS = 20;
+
 /** `?filter=spec.lifecycle=production&filter=metadata.tags=x` → { 'spec.lifecycle': 'production', ... } */
 function parseFilters(filter: string | string[] | undefined): Record<string, string> | undefined {
   if (filter === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const f of Array.isArray(filter) ? filter : [filter]) {
+  const all = Array.isArray(filter) ? filter : [filter];
+  // Each filter is matched against every entity: a handful is what people write.
+  if (all.length > MAX_FILTERS) throw new ProblemError(400, `query.filter: at most ${MAX_FILTERS} filters, got ${all.length}`, { field: 'query.filter' });
+  // No prototype: a field path named `__proto__` or `constructor` is a key like any other.
+  const out: Record<string, string> = Object.create(null);
+  for (const f of all) {
     const eq = f.indexOf('=');
     if (eq <= 0) throw new ProblemError(400, `query.filter: "${f}" is not field=value`, { field: 'query.filter' });
     out[f.slice(0, eq).trim()] = f.slice(eq + 1);

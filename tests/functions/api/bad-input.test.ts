@@ -88,6 +88,17 @@ t('unparsable, empty and non-JSON bodies name the body or the content type', asy
   assert.match((await problemOf(deepImport)).field!, /^body\.files(\.0)*$/);
 });
 
+t('list filters: a field named __proto__ is a field like any other, and there are at most 20', async ({ h, admin }) => {
+  const all = await (await h.call('GET', '/api/v1/entities', { token: admin })).json() as { items: unknown[] };
+  assert.ok(all.items.length > 0);
+  const proto = await h.call('GET', '/api/v1/entities?filter=__proto__=x', { token: admin });
+  assert.is(proto.status, 200);
+  assert.equal((await proto.json() as { items: unknown[] }).items, [], 'no entity has a field __proto__ equal to x');
+  const many = await h.call('GET', `/api/v1/entities?${Array.from({ length: 21 }, (_, i) => `filter=spec.f${i}=1`).join('&')}`, { token: admin });
+  assert.is(many.status, 400);
+  assert.is((await problemOf(many)).field, 'query.filter');
+});
+
 t('a kind over 1,024 characters, or one that does not exist, is a 400 naming path.kind', async ({ h, admin }) => {
   const long = 'k'.repeat(2000);
   for (const [method, path] of [
