@@ -2,10 +2,13 @@
 // functions/server.ts) and in Azure Functions (functions/platform/functions-http.ts).
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Context } from 'hono';
 import { authenticate, type AuthEnv } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { fieldErrors, problem, ProblemError, validationProblem } from './problem.ts';
 import { registerRoutes } from './routes/index.ts';
+import { BODY_PROBLEM, jsonBodies, MAX_LARGE_BODY } from './body.ts';
 import { PORTAL_PATHS } from './routes/portal.ts';
 import { AuthError } from '../platform/identity.ts';
 import { ConcurrencyError } from '../platform/errors.ts';
@@ -29,6 +32,20 @@ export function isPublicPath(path: string): boolean {
   return PUBLIC_PATHS.some((p) => (typeof p === 'string' ? p === path : p.test(path)));
 }
 
+/**
+ * The field a problem of this status is about when its thrower named none: a 401 is about the
+ * credentials, a 404 about what the path names, a 412 about If-Match, a 413 about the body, a 415
+ * about its content type. (A 403, 409 or 503 is about rights or state, not a field of the input.)
+ */
+const IMPLIED_FIELD: ReadonlyMap<number, string> = new Map([[401, 'header.authorization'], [404, 'path'], [412, 'header.if-match'], [413, 'body'], [415, 'header.content-type']]);
+
+/** Whether the request came with a body that nothing read (nor a middleware buffered). */
+function bodyLeftUnread(c: Context): boolean {
+  const length = c.req.header('content-length');
+  const sent = length !== undefined ? length.trim() !== '0' : c.req.header('transfer-encoding') !== undefined;
+  return sent && Object.keys(c.req.bodyCache).length === 0 && !c.req.raw.bodyUsed;
+}
+
 export function createApp(deps: ApiDeps): ApiApp {
   const app = new OpenAPIHono<AuthEnv>({
     // Request validation failures become problem responses naming the field and where it came from.
@@ -47,21 +64,37 @@ export function createApp(deps: ApiDeps): ApiApp {
   // Only methods that carry a body are checked: looking at the body of a GET makes the Node
   // adapter build a full web Request (headers, abort signal) that nothing else on a read needs.
   const limit = bodyLimit({
-    maxSize: 26 * 1024 * 1024,
-    onError: (c) => problem(c, 413, 'the request body is larger than 26 MB'),
+    maxSize: MAX_LARGE_BODY,
+    onError: (c) => problem(c, 413, 'the request body is larger than 26 MB', { field: 'body', headers: { connection: 'close' } }),
+  });
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    await next();
+    // Answered without reading the body (an early 413, 401, 403 or 415): the rest of it is still
+    // on the socket, and the server gives up draining a large one by resetting the connection.
+    // Saying so lets a client's keep-alive pool open a new connection instead of losing its next
+    // request on this one.
+    if (bodyLeftUnread(c)) c.res.headers.set('connection', 'close');
   });
   app.use('*', async (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
   const auth = authenticate(deps.verify);
   app.use('*', async (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
+  app.use('*', jsonBodies());
 
   app.onError((err, c) => {
-    if (err instanceof ProblemError) return problem(c, err.status, err.message, err.extra);
-    if (err instanceof AuthError) return problem(c, 401, err.reason);
-    if (err instanceof ConcurrencyError) return problem(c, 412, err.message);
-    if (err instanceof RefError) return problem(c, 400, err.message);
+    if (err instanceof ProblemError) return problem(c, err.status, err.message, { field: IMPLIED_FIELD.get(err.status), ...err.extra });
+    // The validators report any failure to read the body as a bare "Malformed JSON": the real
+    // problem (depth, size, syntax, naming the field) was kept by jsonBodies.
+    const bodyProblem = c.get(BODY_PROBLEM as never) as unknown;
+    if (err instanceof HTTPException && bodyProblem instanceof ProblemError) return problem(c, bodyProblem.status, bodyProblem.message, bodyProblem.extra);
+    if (err instanceof AuthError) return problem(c, 401, err.reason, { field: 'header.authorization' });
+    if (err instanceof ConcurrencyError) return problem(c, 412, err.message, { field: 'header.if-match' });
+    // A reference that does not parse: in a read's query, or in a write's body.
+    if (err instanceof RefError) return problem(c, 400, err.message, { field: c.req.method === 'GET' ? 'query' : 'body' });
     const issues = (err as { issues?: unknown }).issues;
     if (Array.isArray(issues) && issues.length > 0 && issues.every((i) => i && (Array.isArray(i.path) || typeof i.path === 'string'))) {
-      // A validation error from the domain (the catalog's kind schemas): the body is at fault.
+      // A validation error from the domain (the catalog's kind schemas, its list cursor): the body
+      // of a write is at fault, the query of a read.
       const normalized = issues.map((i: { path: string | PropertyKey[]; message: string }) => ({
         path: typeof i.path === 'string' ? i.path.split('.').filter(Boolean) : i.path,
         message: i.message,
@@ -74,13 +107,15 @@ export function createApp(deps: ApiDeps): ApiApp {
     const status = (err as { status?: unknown }).status;
     const field = (err as { field?: unknown }).field;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return problem(c, status as 400, err.message, typeof field === 'string' ? { field } : {});
+      // Hono's own 4xx (a body the validator could not read) are about the body.
+      const named = typeof field === 'string' ? field : err instanceof HTTPException ? 'body' : IMPLIED_FIELD.get(status);
+      return problem(c, status as 400, err.message, named ? { field: named } : {});
     }
     // Storage and SDK errors can quote connection strings or tokens: masked before logging.
     console.error(maskSecrets(`[api] ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? err}`));
     return problem(c, 500, 'internal error; the server log has the details');
   });
-  app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${c.req.path}`, { field: 'path' }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/.well-known/jwks.json', (c) => {

@@ -27,6 +27,7 @@ export function authenticate(verify: TokenVerifier = verifyToken): MiddlewareHan
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) {
       throw new ProblemError(401, 'a bearer token is required (Authorization: Bearer <token>)', {
+        field: 'header.authorization',
         headers: { 'www-authenticate': CHALLENGE },
       });
     }
@@ -35,6 +36,7 @@ export function authenticate(verify: TokenVerifier = verifyToken): MiddlewareHan
     } catch (err) {
       const reason = err instanceof AuthError ? err.reason : 'the token could not be verified';
       throw new ProblemError(401, reason, {
+        field: 'header.authorization',
         headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${reason.replace(/"/g, "'")}"` },
       });
     }

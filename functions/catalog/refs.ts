@@ -26,7 +26,8 @@ export interface EntityRef {
 export class RefError extends Error {}
 
 /** Backstage kind names in references that mean a Nexus kind (component:x is a Service, group:x a Team). */
-const KIND_ALIASES = new Map([
+// A Map, not an object: the kind comes from users, and `constructor` or `__proto__` must not find anything.
+export const KIND_ALIASES: ReadonlyMap<string, string> = new Map([
   ['component', 'service'],
   ['group', 'team'],
   ['resource', 'azureresource'],

@@ -16,7 +16,9 @@ export function toFunctionsHandler(app: FetchApp) {
       body: body && body.length > 0 ? body : undefined,
     }));
     const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => { headers[key] = value; });
+    // Connection is hop-by-hop and the Functions host owns the connection (it has read the whole
+    // body before the app runs); passing the app's `Connection: close` on would only confuse it.
+    response.headers.forEach((value, key) => { if (key !== 'connection') headers[key] = value; });
     return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
   };
 }

@@ -1,14 +1,14 @@
 // The catalog's REST resources: entities, relations, search, teams and the signed-in user's view.
 // The schemas here validate requests and generate /api/v1/openapi.json.
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiApp } from '../app.ts';
 import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
-import { MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
+import { canonicalKind, KINDS, MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { ConcurrencyError } from '../../catalog/service.ts';
-import { entityRefOf, normalizeRef, NAME_RE } from '../../catalog/refs.ts';
+import { entityRefOf, KIND_ALIASES, normalizeRef, NAME_RE } from '../../catalog/refs.ts';
 import { authoriseWrite, keepClaims, ownerOf } from '../write-rules.ts';
 
 export { ownerOf } from '../write-rules.ts';
@@ -42,8 +42,13 @@ export const EntitySchema = z
   .loose()
   .openapi('Entity');
 
+/** A kind in a path: a Nexus kind or a Backstage alias of one (component, group, resource), any case. */
+const knownKind = (k: string) => canonicalKind(KIND_ALIASES.get(k.toLowerCase()) ?? k) !== undefined;
+const pathKind = z.string().max(63, 'kind must be at most 63 characters').regex(/^[A-Za-z][A-Za-z0-9]*$/, 'kind must be letters and digits')
+  .refine(knownKind, `kind must be one of ${KINDS.join(', ')} (or component, group, resource)`);
+
 const RefParams = z.object({
-  kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'kind must be letters and digits').openapi({ param: { name: 'kind', in: 'path' }, example: 'service' }),
+  kind: pathKind.openapi({ param: { name: 'kind', in: 'path' }, example: 'service' }),
   namespace: name('namespace').openapi({ param: { name: 'namespace', in: 'path' }, example: 'default' }),
   name: name('name').openapi({ param: { name: 'name', in: 'path' }, example: 'payments' }),
 });
@@ -123,17 +128,22 @@ function etagOf(entity: { metadata: { etag?: string } }): string | undefined {
   return typeof etag === 'string' ? etag : undefined;
 }
 
+const MAX_FILTERS = 20;
+
 /** `?filter=spec.lifecycle=production&filter=metadata.tags=x` → { 'spec.lifecycle': 'production', ... } */
 function parseFilters(filter: string | string[] | undefined): Record<string, string> | undefined {
   if (filter === undefined) return undefined;
-  const pairs: Array<[string, string]> = [];
-  for (const f of Array.isArray(filter) ? filter : [filter]) {
+  const all = Array.isArray(filter) ? filter : [filter];
+  // Each filter is matched against every entity: a handful is what people write.
+  if (all.length > MAX_FILTERS) throw new ProblemError(400, `query.filter: at most ${MAX_FILTERS} filters, got ${all.length}`, { field: 'query.filter' });
+  // No prototype: a field path named `__proto__` or `constructor` is a key like any other.
+  const out: Record<string, string> = Object.create(null);
+  for (const f of all) {
     const eq = f.indexOf('=');
     if (eq <= 0) throw new ProblemError(400, `query.filter: "${f}" is not field=value`, { field: 'query.filter' });
-    pairs.push([f.slice(0, eq).trim(), f.slice(eq + 1)]);
+    out[f.slice(0, eq).trim()] = f.slice(eq + 1);
   }
-  // fromEntries defines own properties: a `__proto__` field name is a field, not a prototype.
-  return Object.fromEntries(pairs);
+  return out;
 }
 
 async function rights(c: Context<AuthEnv>, deps: ApiDeps, owner: string | undefined) {
@@ -168,6 +178,22 @@ async function authorisedRow(catalog: ApiDeps['catalog'], ref: EntityRef, ifMatc
 export function register(app: ApiApp, deps: ApiDeps): void {
   const { catalog } = deps;
 
+  // Rights on the stored entity, from the path alone, before the body is read and validated: a
+  // caller who may not write it cannot make the API parse and check bodies for it. (The handler
+  // checks again against the row it pins, and the body's owner for a new entity.)
+  const mayWriteTarget: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    const p = RefParams.safeParse(c.req.param());
+    const principal = c.get('principal');
+    if (p.success && !principal.roles.includes('Admin')) {
+      const ref = refOf(p.data);
+      const row = await catalog.get(ref);
+      if (row && !(await rights(c, deps, ownerOf(row))).write) {
+        throw new ProblemError(403, `${principal.name} may not change ${ref.kind}:${ref.namespace}/${ref.name} (owned by ${ownerOf(row) ?? 'nobody'})`, { field: 'path' });
+      }
+    }
+    await next();
+  };
+
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const page = await catalog.list({
@@ -185,7 +211,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     return c.body(found.json, 200, { 'content-type': 'application/json', ...(found.etag ? { etag: found.etag } : {}) }) as never;
   });
 
-  app.openapi(putRoute, async (c) => {
+  app.openapi({ ...putRoute, middleware: [mayWriteTarget] }, async (c) => {
     const ref = refOf(c.req.valid('param'));
     const body = c.req.valid('json');
     const principal = c.get('principal');

@@ -4,8 +4,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp } from '../app.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
-import { authorize, reconcileService, type ReconcileService } from '../../reconcile/service.ts';
+import { authorize, reconcileService, type Action, type ReconcileService } from '../../reconcile/service.ts';
+import type { MiddlewareHandler } from 'hono';
+import type { AuthEnv } from '../auth.ts';
 import { metricsHandler } from '../../platform/metrics.ts';
+import { isContinuationToken } from '../../platform/tables.ts';
+import { statusOf } from '../../platform/errors.ts';
 
 const Problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() });
 const problems = (...s: number[]) => Object.fromEntries(s.map((n) => [n, { description: 'problem', content: { 'application/problem+json': { schema: Problem } } }]));
@@ -17,9 +21,18 @@ const StackParam = z.object({ stack: z.string().regex(STACK, 'stack must be 1-90
 const IdParam = z.object({ id: z.string().regex(/^[0-9]{16}-[0-9a-f]{8}$/, 'id must be a run id such as 7204401456640999-bd2368e4').openapi({ param: { name: 'id', in: 'path' } }) });
 const Paging = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
+  // Opaque: the cursor of the previous page, exactly as this API handed it out.
+  cursor: z.string().refine(isContinuationToken, 'is not a cursor this API issued; pass the cursor of the previous page as it was').optional(),
 });
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+/**
+ * The role check ahead of the body's validation, so a caller who may not do this never has its
+ * body read (the service checks again, for callers other than the API).
+ */
+const allowed = (action: Action): MiddlewareHandler<AuthEnv> => async (c, next) => {
+  authorize(c.get('principal'), action);
+  await next();
+};
 
 const routes = {
   stacks: createRoute({ method: 'get', path: '/api/v1/stacks', tags: ['reconcile'], summary: 'Stacks of the desired state with their last run', responses: { 200: json(z.object({ stacks: z.array(any) }), 'stacks'), ...problems(401, 403) } }),
@@ -28,12 +41,14 @@ const routes = {
   run: createRoute({ method: 'get', path: '/api/v1/runs/{id}', tags: ['reconcile'], summary: 'One run: decision, every gate verdict, the preview and apply ChangeSets', request: { params: IdParam }, responses: { 200: json(any, 'the run'), ...problems(400, 401, 403, 404) } }),
   reconcile: createRoute({
     method: 'post', path: '/api/v1/stacks/{stack}/reconcile', tags: ['reconcile'], summary: 'Reconcile a stack now (dry run: preview and gates only)',
+    middleware: [allowed('dryRun')] as const,
     request: { params: StackParam, body: { required: false, content: { 'application/json': { schema: z.object({ dryRun: z.boolean().default(false), wait: z.boolean().default(false) }).strict() } } } },
     responses: { 200: json(any, 'the finished run (wait: true)'), 202: json(any, 'queued'), ...problems(400, 401, 403, 404) },
   }),
   killSwitch: createRoute({ method: 'get', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'The kill switch', responses: { 200: json(any, 'state'), ...problems(401, 403) } }),
   setKillSwitch: createRoute({
     method: 'put', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'Turn the kill switch on or off (Admin)',
+    middleware: [allowed('killSwitch')] as const,
     request: { body: body(z.object({ on: z.boolean(), reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
     responses: { 200: json(any, 'state'), ...problems(400, 401, 403) },
   }),
@@ -45,17 +60,31 @@ const routes = {
   approve: createRoute({ method: 'post', path: '/api/v1/approvals/{id}/approve', tags: ['reconcile'], summary: 'Approve a held run (never its commit author)', request: { params: IdParam }, responses: { 200: json(any, 'approval recorded'), ...problems(400, 401, 403, 404, 409) } }),
   reject: createRoute({
     method: 'post', path: '/api/v1/approvals/{id}/reject', tags: ['reconcile'], summary: 'Reject a held run',
+    middleware: [allowed('approve')] as const,
     request: { params: IdParam, body: body(z.object({ reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
     responses: { 200: json(any, 'rejected'), ...problems(400, 401, 403, 404, 409) },
   }),
   rateLimits: createRoute({ method: 'get', path: '/api/v1/ratelimits', tags: ['reconcile'], summary: 'Rate-limit counters and override', responses: { 200: json(any, 'counters'), ...problems(401, 403) } }),
   override: createRoute({
     method: 'put', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'Emergency rate-limit override, time-boxed (Admin)',
+    middleware: [allowed('rateLimitOverride')] as const,
     request: { body: body(z.object({ minutes: z.number().int().min(1), reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
     responses: { 200: json(any, 'override'), ...problems(400, 401, 403) },
   }),
   clearOverride: createRoute({ method: 'delete', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'End the override early (Admin)', responses: { 204: { description: 'cleared' }, ...problems(401, 403, 404) } }),
 };
+
+/** A well-shaped cursor that storage still refuses (forged, or from another table) is the caller's to fix. */
+async function paged<T>(cursor: string | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (cursor && statusOf((err as { cause?: unknown }).cause) === 400) {
+      throw new ProblemError(400, 'query.cursor: storage refused this cursor; start again from the first page', { field: 'query.cursor' });
+    }
+    throw err;
+  }
+}
 
 export function register(app: ApiApp, deps: ApiDeps): void {
   // Tests and the server may hand in a service; otherwise the process's shared one.
@@ -70,13 +99,15 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     authorize(c.get('principal'), 'read');
     const { stack } = c.req.valid('param');
     const q = c.req.valid('query');
-    return c.json(await (await svc()).runs({ stack, limit: q.limit, cursor: q.cursor }) as never, 200);
+    const s = await svc();
+    return c.json(await paged(q.cursor, () => s.runs({ stack, limit: q.limit, cursor: q.cursor })) as never, 200);
   });
 
   app.openapi(routes.runs, async (c) => {
     authorize(c.get('principal'), 'read');
     const q = c.req.valid('query');
-    return c.json(await (await svc()).runs({ limit: q.limit, cursor: q.cursor }) as never, 200);
+    const s = await svc();
+    return c.json(await paged(q.cursor, () => s.runs({ limit: q.limit, cursor: q.cursor })) as never, 200);
   });
 
   app.openapi(routes.run, async (c) => {

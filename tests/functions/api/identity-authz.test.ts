@@ -58,12 +58,18 @@ t('a Developer cannot set githubLogin, profile.email or the Entra object id of a
     [{ entraObjectId: '11111111-2222-3333-4444-555555555555' }, undefined, 'body.spec.entraObjectId'],
     [{}, { 'graph.microsoft.com/user-id': '11111111-2222-3333-4444-555555555555' }, 'body.metadata.annotations.graph.microsoft.com/user-id'],
   ];
+  // The stored User is not hers to write: refused from the path, before the body is read.
+  const stored = await h.call('PUT', '/api/v1/entities/user/default/mallory', { token: mallory, body: user('mallory', { githubLogin: 'victim' }) });
+  assert.is(stored.status, 403, await stored.clone().text());
+  assert.is((await json(stored)).field, 'path');
+  // A new User: the identity field in the body is what is refused.
   for (const [spec, annotations, field] of cases) {
-    const res = await h.call('PUT', '/api/v1/entities/user/default/mallory', { token: mallory, body: user('mallory', { memberOf: ['team:payments'], ...spec }, annotations) });
+    const res = await h.call('PUT', '/api/v1/entities/user/default/mallory2', { token: mallory, body: user('mallory2', spec, annotations) });
     assert.is(res.status, 403, `${field}: ${await res.clone().text()}`);
     assert.is((await json(res)).field, field);
   }
   assert.is((await h.catalog.get('user:default/mallory'))!.spec.githubLogin, undefined);
+  assert.is(await h.catalog.get('user:default/mallory2'), undefined);
 });
 
 t('an e-mail or login claimed by one User is not taken over by a User written later', async ({ h, admin }) => {

@@ -9,6 +9,7 @@ const { HttpRequest } = functions;
 const app = new Hono();
 app.post('/echo/:name', async (c) => c.json({ name: c.req.param('name'), q: c.req.query('q'), body: await c.req.json(), sig: c.req.header('x-sig') }, 201));
 app.get('/plain', (c) => c.text('hello', 200, { 'x-extra': 'yes' }));
+app.post('/early', (c) => c.text('too large', 413, { connection: 'close' }));
 
 test('passes method, path, query, headers and body through, and the response back', async () => {
   const handler = toFunctionsHandler(app);
@@ -25,6 +26,12 @@ test('GET without body; headers of the response kept', async () => {
   assert.is(res.status, 200);
   assert.is((res.headers as Record<string, string>)['x-extra'], 'yes');
   assert.is(Buffer.from(res.body as Uint8Array).toString(), 'hello');
+});
+
+test("the app's Connection header (hop-by-hop) is not handed to the Functions host", async () => {
+  const res = await toFunctionsHandler(app)(new HttpRequest({ method: 'POST', url: 'https://nexus.example/early', body: { string: 'x' } }));
+  assert.is(res.status, 413);
+  assert.is((res.headers as Record<string, string>).connection, undefined);
 });
 
 test.run();

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { azurite } from '../../helpers/azurite.ts';
 import { storageConfig, type StorageConfig } from '../../../functions/platform/storage-config.ts';
-import { Table, AppendOnlyTable, odata, tableKey, untableKey, type Row } from '../../../functions/platform/tables.ts';
+import { Table, AppendOnlyTable, isContinuationToken, odata, tableKey, untableKey, type Row } from '../../../functions/platform/tables.ts';
 import { ConcurrencyError, EntityExistsError, StorageError, StorageInputError } from '../../../functions/platform/errors.ts';
 
 let cfg: StorageConfig;
@@ -253,6 +253,22 @@ test('page() rejects a bad page size or continuation token, naming the table', a
   await rejects(t.page({ pageSize: 0 }), StorageInputError, new RegExp(`${name}.*pageSize`));
   await rejects(t.page({ pageSize: 1001 }), StorageInputError, /pageSize/);
   await rejects(t.page({ pageSize: 10, continuationToken: 'not-a-token' }), StorageInputError, /continuationToken 'not-a-token'/);
+});
+
+test('continuation tokens: the shapes the service issues pass; forged ones do not', async () => {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
+  // Azurite's (base64 keys) and Azure's (1!8!...- keys) shapes.
+  for (const ok of [b64({ nextPartitionKey: 'cA==', nextRowKey: 'cjI=' }), b64({ nextPartitionKey: '1!8!cA--', nextRowKey: '1!12!cjE-' }), b64({ nextPartitionKey: '1!8!cA--' })]) {
+    assert.ok(isContinuationToken(ok), ok);
+  }
+  for (const bad of ['', 'not-a-token', b64(['x']), b64({ nextPartitionKey: 1 }), b64({ nextPartitionKey: "a'b" }), b64({ nextPartitionKey: 'a', nextRowKey: 'b\u0000' }),
+    b64({ nextPartitionKey: 'a', more: 'x' }), b64({ nextPartitionKey: 'x'.repeat(1025) }), 'x'.repeat(5000)]) {
+    assert.not.ok(isContinuationToken(bad), bad.slice(0, 40));
+  }
+  const name = tableName('forgedtok');
+  const t = await Table.open<{ i: number }>(name, cfg);
+  await t.insert('p', 'a', { i: 1 });
+  await rejects(t.page({ pageSize: 1, continuationToken: b64({ nextPartitionKey: "p'", nextRowKey: '#' }) }), StorageInputError, /continuationToken/);
 });
 
 test('batch is all or nothing', async () => {

@@ -177,4 +177,29 @@ test('/metrics: Prometheus text for a signed-in caller, with every reconcile met
   }
 });
 
+test('a forged cursor on the run lists is a 400 naming query.cursor, like /api/v1/entities', async () => {
+  const dev = await as('dev', ['Developer']);
+  for (let i = 0; i < 3; i++) await stores.runs.save(run());
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
+  const forged = [
+    'not-a-cursor', '%%%', b64({ nextPartitionKey: 1 }), b64(['x']), b64({ nextPartitionKey: 'a', nextRowKey: "b'c\u0000" }),
+    b64({ nextPartitionKey: 'a', extra: 'x' }), 'x'.repeat(10_000),
+  ];
+  for (const path of ['/api/v1/runs', `/api/v1/stacks/${STACK}/runs`]) {
+    for (const cursor of forged) {
+      const res = await json(await h.call('GET', `${path}?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: dev }));
+      assert.is(res.status, 400, `${path} ${cursor.slice(0, 40)}: ${JSON.stringify(res.body)}`);
+      assert.is(res.body.field, 'query.cursor');
+    }
+    // A cursor this API handed out still pages on.
+    const first = await json(await h.call('GET', `${path}?limit=1`, { token: dev }));
+    assert.ok(first.body.cursor, 'a first page of one run has a cursor');
+    const next = await json(await h.call('GET', `${path}?limit=1&cursor=${encodeURIComponent(first.body.cursor)}`, { token: dev }));
+    assert.is(next.status, 200, JSON.stringify(next.body));
+    assert.is.not(next.body.runs[0]?.id, first.body.runs[0].id);
+  }
+  const entities = await json(await h.call('GET', '/api/v1/entities?cursor=not-a-cursor', { token: dev }));
+  assert.equal([entities.status, entities.body.field], [400, 'query.cursor']);
+});
+
 test.run();
