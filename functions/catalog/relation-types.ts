@@ -72,13 +72,28 @@ export function checkExplicitRelation(kind: string, type: string, target: string
     issues.push({ path: `${path}.type`, message: `'${type}' is an identity or ownership relation: set it with spec.owner, spec.members, spec.memberOf, spec.parent or spec.children` });
     return false;
   }
+  return fitsKinds(rule, kind, type, target, { from: `${path}.type`, to: `${path}.targetRef` }, issues);
+}
+
+/**
+ * Checks a relation a spec field declares (`spec.dependsOn`, `spec.system`...): the same kinds as
+ * an explicit one, so no field writes a relation onto a Team or a User it is not made for.
+ * Identity relations are checked where they are defined (the fields' own target kind, write-rules).
+ */
+export function checkFieldRelation(kind: string, type: string, target: string, path: string, issues: Issue[]): boolean {
+  const rule = TYPES.get(type);
+  if (!rule || rule.identity) return true;
+  return fitsKinds(rule, kind, type, target, { from: path, to: path }, issues);
+}
+
+function fitsKinds(rule: TypeRule, kind: string, type: string, target: string, paths: { from: string; to: string }, issues: Issue[]): boolean {
   if (!rule.from.includes(kind)) {
-    issues.push({ path: `${path}.type`, message: `a ${kind} cannot declare '${type}' (only ${rule.from.join(', ')})` });
+    issues.push({ path: paths.from, message: `a ${kind} cannot declare '${type}' (only ${rule.from.join(', ')})` });
     return false;
   }
   const to = kindOf(target);
   if (!rule.to.includes(to)) {
-    issues.push({ path: `${path}.targetRef`, message: `'${type}' points at ${rule.to.join(', ')}, not a ${to} (${target})` });
+    issues.push({ path: paths.to, message: `'${type}' points at ${rule.to.join(', ')}, not a ${to} (${target})` });
     return false;
   }
   return true;

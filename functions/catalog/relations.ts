@@ -1,7 +1,7 @@
 // Relations: which spec fields declare which relation, with the kind a bare name defaults to, and the
 // inverse of every relation type so both directions are stored.
 import { parseRef, refKey, RefError } from './refs.ts';
-import { checkExplicitRelation } from './relation-types.ts';
+import { checkExplicitRelation, checkFieldRelation } from './relation-types.ts';
 import type { Issue, Kind, RelationDecl } from './kinds.ts';
 
 export { inverseOf } from './relation-types.ts';
@@ -105,6 +105,7 @@ export function declaredRelations(
         issues.push({ path, message: `'${text}' must be a ${only} (${target} is not)` });
         return;
       }
+      if (!checkFieldRelation(e.kind.toLowerCase(), type, target, path, issues)) return;
       out.set(`${type}|${target}`, { type, target });
     } catch (err) {
       if (err instanceof RefError) issues.push({ path, message: err.message });

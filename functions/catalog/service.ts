@@ -307,10 +307,10 @@ export class CatalogService {
       } else {
         row = await this.entities.update(pk, rk, build);
       }
-      const written_ = row;
+      const stored = row;
       await this.commitRelations(key, previous?.declared ?? [], written!.declared, () => (previousRow
-        ? this.entities.replace(written_, { ...previousRow, version: version + 1 })
-        : this.entities.delete(pk, rk, written_.etag)));
+        ? this.entities.replace(stored, { ...previousRow, version: version + 1 })
+        : this.entities.delete(pk, rk, stored.etag)));
       this.index.put({ key, entity: written!.entity, etag: row.etag, declared: written!.declared, version });
     });
     if (written!.entity.kind === 'Package') await this.repointComponentRefs(key);
@@ -445,7 +445,7 @@ export class CatalogService {
       const expected = etag !== undefined ? etag : prev?.etag ?? null;
       if (expected === '') throw new ConcurrencyError(`entity ${key}`, key, 'no ETag was authorised for it');
       const op: BatchOp<CatalogRow> = expected !== null ? { op: 'replace', rowKey: rk, value, etag: expected } : { op: 'insert', rowKey: rk, value };
-      return { key, pk, op, doc, version, before: prev?.declared ?? [], size: JSON.stringify(value).length };
+      return { key, pk, rk, op, doc, version, prev, before: prev?.declared ?? [], size: JSON.stringify(value).length };
     });
     const seen = new Set<string>();
     for (const p of plans) {
@@ -473,9 +473,19 @@ export class CatalogService {
         const notWritten = chunks.slice(i).flat().map((p) => p.key);
         throw new PartialWriteError(written, notWritten, err);
       }
+      // Each row of the transaction is taken back unless its relation rows are all written too.
+      const restore = (p: (typeof plans)[number], etag: string) => (p.prev
+        ? this.entities.replace({ partitionKey: p.pk, rowKey: p.rk, etag } as Row<CatalogRow>, rowOf({ entity: p.prev.entity, declared: p.prev.declared }, p.version + 1))
+        : this.entities.delete(p.pk, p.rk, etag));
       for (const [j, p] of chunk.entries()) {
-        await this.syncRelations(p.key, p.before, p.doc.declared);
-        this.index.put({ key: p.key, entity: p.doc.entity, etag: res[j]?.etag ?? '', declared: p.doc.declared, version: p.version });
+        const etag = res[j]?.etag ?? '';
+        try {
+          await this.commitRelations(p.key, p.before, p.doc.declared, () => restore(p, etag));
+        } catch (err) {
+          for (const [k, rest] of chunk.entries()) if (k > j) await restore(rest, res[k]?.etag ?? '').catch(() => undefined);
+          throw new PartialWriteError(written, chunks.slice(i).flat().slice(j).map((x) => x.key), err);
+        }
+        this.index.put({ key: p.key, entity: p.doc.entity, etag, declared: p.doc.declared, version: p.version });
         written.push(p.key);
       }
     }

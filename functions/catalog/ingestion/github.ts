@@ -6,6 +6,7 @@ import { parseCodeowners } from '../ownership.ts';
 import type { Entity, SourceInfo } from '../kinds.ts';
 import { sourcesOfEntity, type CatalogService } from '../service.ts';
 import { importCatalogFile } from './catalog-file.ts';
+import { heldOutside, onDeployment } from './github-deployments.ts';
 
 import { gitHubContentReader, readRepoFile as readFile, type GitHubContentPort } from './github-content.ts';
 
@@ -73,17 +74,7 @@ export interface IngestOutcome {
   findings?: string[];
 }
 
-/**
- * Backstage's location-key rule for catalog files pushed to a repository: an existing entity may
- * be taken over only when everything that wrote it was this same repository (its events or its
- * files); an entity any other source holds (another repository, the API, an import, Azure) stays.
- */
-export function heldOutside(repoFullName: string): (existing: Entity) => string[] {
-  const repo = repoFullName.toLowerCase();
-  return (existing) => Object.values(sourcesOfEntity(existing))
-    .filter((s) => !(s.scope === `repo:${repo}` || s.scope?.startsWith(`file:${repo}/`)))
-    .map((s) => (s.scope ? `${s.name} ${s.scope}` : s.name));
-}
+export { heldOutside, serviceOfSlug } from './github-deployments.ts';
 
 interface Repo {
   name: string;
@@ -104,15 +95,6 @@ const CODEOWNERS_PATHS = ['CODEOWNERS', '.github/CODEOWNERS', 'docs/CODEOWNERS']
 
 export function repositoryRef(repo: { name: string; owner: { login: string } }): string {
   return refKey({ kind: 'repository', namespace: toNamespace(repo.owner.login), name: toEntityName(repo.name) });
-}
-
-function stageOf(env: string): string {
-  const e = env.toLowerCase();
-  if (/prod/.test(e)) return 'production';
-  if (/stag|pre-?prod|uat/.test(e)) return 'staging';
-  if (/test|qa/.test(e)) return 'test';
-  if (/dev/.test(e)) return 'development';
-  return e;
 }
 
 function nameOf(key: string): { namespace: string; name: string } {
@@ -167,7 +149,7 @@ export async function handleGitHubEvent(deps: GitHubDeps, d: GitHubDelivery): Pr
       break;
     case 'deployment':
     case 'deployment_status':
-      out.upserted.push(...(await onDeployment(catalog, d.event, p, repo, repoKey, source)));
+      out.upserted.push(...(await onDeployment(catalog, d.event, p, repo, repoKey, source, out)));
       break;
     default:
       out.skipped.push(`${d.event}: not a catalog event`);
@@ -307,58 +289,4 @@ async function onWorkflowRun(catalog: CatalogService, p: Record<string, any>, re
     },
   }, source, { mode: 'merge' });
   return refKey({ kind: 'pipeline', namespace, name });
-}
-
-async function onDeployment(catalog: CatalogService, event: string, p: Record<string, any>, repo: Repo, repoKey: string, source: SourceInfo): Promise<string[]> {
-  const dep = p.deployment as Record<string, any>;
-  const status = p.deployment_status as Record<string, any> | undefined;
-  const envName = String(status?.environment ?? dep.environment);
-  const envKey = refKey({ kind: 'environment', namespace: 'default', name: toEntityName(envName) });
-  await catalog.upsert({
-    apiVersion: 'nexus/v1', kind: 'Environment',
-    metadata: { name: toEntityName(envName), namespace: 'default', title: envName },
-    spec: { stage: stageOf(envName) },
-  }, source, { mode: 'merge' });
-  // The service is the one whose catalog entry names this repository, else one named after it.
-  const existing = serviceOfSlug(catalog, repo.full_name);
-  const svcKey = existing ?? refKey({ kind: 'service', namespace: nameOf(repoKey).namespace, name: toEntityName(repo.name) });
-  if (!existing) {
-    await catalog.upsert({
-      apiVersion: 'nexus/v1', kind: 'Service',
-      metadata: { ...nameOf(svcKey), annotations: { 'github.com/project-slug': repo.full_name } },
-      spec: { repository: repoKey },
-    }, source, { mode: 'merge' });
-  }
-  const state = event === 'deployment' ? 'pending' : String(status!.state);
-  await catalog.update(svcKey, (cur) => {
-    const deployedTo = [...new Set([...((cur.spec.deployedTo as string[] | undefined) ?? []), envKey])].sort();
-    const deployments = {
-      ...(cur.spec.deployments as Record<string, unknown> | undefined),
-      [envName]: {
-        state, sha: dep.sha, at: status?.updated_at ?? dep.updated_at ?? dep.created_at,
-        ...((status?.environment_url || status?.target_url) ? { url: status.environment_url || status.target_url } : {}),
-      },
-    };
-    return { ...cur, spec: { ...cur.spec, deployedTo, deployments } };
-  }, source);
-  return [envKey, svcKey];
-}
-
-/**
- * The Service a repository's deployments belong to: of those whose `github.com/project-slug` names
- * it, the one this repository's own ingestion wrote (its catalog files), then another GitHub
- * source's, then the oldest claim. Only Admin and ingestion set the slug (api/write-rules.ts), but a
- * claim written elsewhere must never take deployments away from the entity ingestion owns.
- */
-export function serviceOfSlug(catalog: CatalogService, fullName: string): string | undefined {
-  const slug = fullName.toLowerCase();
-  const rank = (e: Entity): number => {
-    const sources = Object.values(sourcesOfEntity(e)).filter((s) => s.name === 'github' && !s.gone);
-    if (sources.some((s) => s.scope === `repo:${slug}` || s.scope?.startsWith(`file:${slug}/`))) return 0;
-    return sources.length ? 1 : 2;
-  };
-  const candidates = catalog.index.keysWhere((i) => i.entity.kind === 'Service' && i.entity.metadata.annotations?.['github.com/project-slug']?.toLowerCase() === slug)
-    .map((key) => { const e = catalog.index.entity(key)!; return { key, rank: rank(e), created: e.status?.createdAt ?? '' }; });
-  candidates.sort((a, b) => a.rank - b.rank || a.created.localeCompare(b.created) || a.key.localeCompare(b.key));
-  return candidates[0]?.key;
 }

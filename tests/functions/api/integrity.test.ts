@@ -69,6 +69,38 @@ t('a Developer cannot claim a repository slug through PUT; deployments reach the
   assert.ok(((await h.catalog.get('service:codertocat/hello-world'))?.spec.deployments as Record<string, unknown>).staging);
 });
 
+t("a Service squatting the repository's name does not receive its deployments; the Repository keeps them", async ({ h, dev }) => {
+  const payload = deploymentStatus();
+  payload.repository = { ...payload.repository, name: 'squatted', full_name: 'Codertocat/squatted' };
+  const squat = { ...service('squatted', 'team:default/devs'), metadata: { name: 'squatted', namespace: 'codertocat' } };
+  const res = await h.call('PUT', '/api/v1/entities/service/codertocat/squatted', { token: dev, body: squat });
+  assert.is(res.status, 201, await res.clone().text());
+  const out = await handleGitHubEvent({ catalog: h.catalog, trustedRepos: [] }, { event: 'deployment_status', deliveryId: 'd-3', payload });
+  const svc = await h.catalog.get('service:codertocat/squatted');
+  assert.is(svc?.spec.deployments, undefined);
+  assert.is(svc?.metadata.annotations?.['github.com/project-slug'], undefined);
+  const repo = await h.catalog.get('repository:codertocat/squatted');
+  assert.is((repo?.spec.deployments as Record<string, { state: string }>)[payload.deployment_status.environment]?.state, 'success');
+  assert.match(out.findings?.join('\n') ?? '', /service:codertocat\/squatted is held by api/);
+  // Still not, on the next delivery.
+  await handleGitHubEvent({ catalog: h.catalog, trustedRepos: [] }, { event: 'deployment_status', deliveryId: 'd-4', payload });
+  assert.is((await h.catalog.get('service:codertocat/squatted'))?.spec.deployments, undefined);
+});
+
+t('relations from spec fields fit their kinds too: no dependsOn, affects or system onto a Team or a User', async ({ h, dev }) => {
+  for (const [spec, field] of [
+    [{ dependsOn: ['team:victims'] }, 'body.spec.dependsOn.0'],
+    [{ affects: ['team:victims'] }, 'body.spec.affects.0'],
+    [{ system: 'user:otto' }, 'body.spec.system'],
+    [{ consumesApis: ['team:victims'] }, 'body.spec.consumesApis.0'],
+  ] as const) {
+    const res = await h.call('PUT', '/api/v1/entities/service/default/dev-api', { token: dev, body: service('dev-api', 'team:devs', spec) });
+    assert.is(res.status, 400, `${JSON.stringify(spec)}: ${await res.clone().text()}`);
+    assert.is((await json(res)).field, field);
+  }
+  assert.not.ok((await h.catalog.relations('team:default/victims')).some((r) => r.targetRef === 'service:default/dev-api'));
+});
+
 t('explicit identity and ownership relations are refused; other types must be known and fit the kinds', async ({ h, dev }) => {
   const put = (relations: unknown) => h.call('PUT', '/api/v1/entities/service/default/dev-api', { token: dev, body: { ...service('dev-api', 'team:devs'), relations } });
   for (const type of ['memberOf', 'hasMember', 'ownerOf', 'ownedBy', 'parentOf', 'childOf']) {
