@@ -21,11 +21,11 @@ export interface CatalogFile {
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
-async function readTarget(target: string): Promise<string> {
+async function readTarget(target: string, opts: { redirect?: RequestRedirect } = {}): Promise<string> {
   if (isUrl(target)) {
     let res: Response;
     try {
-      res = await fetch(target);
+      res = await fetch(target, opts);
     } catch (err) {
       throw new UserError(`${target}: cannot fetch (${(err as Error).message})`);
     }
@@ -99,6 +99,11 @@ export async function collectImport(input: string, cwd = process.cwd()): Promise
   return { files, assets: await placeholderAssets(files, root, cwd) };
 }
 
+function sameOrigin(url: string, file: string): boolean {
+  if (!isUrl(file)) return false;
+  try { return new URL(url).origin === new URL(file).origin; } catch { return false; }
+}
+
 /** A local path as the name the API sees: relative to the working directory, with '/' separators. */
 function nameOf(path: string, cwd: string): string {
   return (relative(cwd, path) || '.').split(sep).join('/');
@@ -116,7 +121,10 @@ async function placeholderAssets(files: CatalogFile[], root: string, cwd: string
           throw err;
         }
         if (assets.has(target) || files.some((x) => x.name === target)) continue;
-        const content = await readTarget(isUrl(target) ? target : resolve(cwd, ...target.split(posix.sep))).catch(() => undefined);
+        // A URL is read only beside the file that names it (same origin, no redirects): a file must
+        // not make this machine read other hosts (cloud metadata, intranet) and upload the answer.
+        if (isUrl(target) && !sameOrigin(target, f.name)) continue;
+        const content = await readTarget(isUrl(target) ? target : resolve(cwd, ...target.split(posix.sep)), { redirect: 'error' }).catch(() => undefined);
         // Too large or unreadable: not sent; the API reports the placeholder as unresolved.
         if (content === undefined || content.length > PLACEHOLDER_LIMITS.maxChars || chars + content.length > PLACEHOLDER_LIMITS.maxTotalChars) continue;
         chars += content.length;
