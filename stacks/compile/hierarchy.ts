@@ -78,6 +78,7 @@ export function buildHierarchy(lib: Library, name: string, opts: HierarchyOption
   const location = opts.location ?? draft.location ?? opts.fallbackLocation;
   if (!location) throw new InputError(src.file, 'spec.location', 'no default location: pass --location or set spec.location');
   const tenantRootId = opts.tenantRootId ?? draft.tenantRootId ?? rootMg;
+  rejectRootInside(draft, rootMg, rootSource(opts, draft));
 
   for (const [i, s] of (opts.subscriptions ?? []).entries()) {
     draft.placements.push({ subscriptionId: s.id, managementGroupId: s.managementGroup, file: '', path: `subscriptions[${i}]` });
@@ -103,6 +104,31 @@ export function buildHierarchy(lib: Library, name: string, opts: HierarchyOption
     placements.push(p);
   }
   return { architecture: name, file: src.file, tenantRootId, rootManagementGroupId: rootMg, location, groups, byId, placements, defaults: draft.defaults, principals: draft.principals };
+}
+
+/** Where the root group's id came from, for messages (same precedence as buildHierarchy's). */
+function rootSource(opts: HierarchyOptions, draft: Draft): string {
+  if (opts.rootMg) return '--root-mg';
+  if (draft.rootMg) return 'spec.rootManagementGroup';
+  if (draft.tenantRootId) return 'spec.tenantRootId';
+  if (opts.tenantRootId) return 'the tenant root id';
+  return 'the default root group';
+}
+
+/**
+ * The root group is the existing group the architecture hangs under, so it cannot also be one of the
+ * architecture's groups: that group would become its own parent, and every walk up the tree (policy
+ * placement, hierarchy validation) would never end. Azure compares group ids case-insensitively.
+ */
+function rejectRootInside(draft: Draft, rootMg: string, source: string): void {
+  const key = rootMg.toLowerCase();
+  const g = [...draft.groups.values()].find((x) => x.id.toLowerCase() === key);
+  if (!g) return;
+  throw new InputError(
+    g.file,
+    `${g.path}.id`,
+    `the root management group "${rootMg}" (from ${source}) is also a management group of this architecture, so it would be its own parent: the root must be the existing group above the architecture's groups (such as the tenant root group)`,
+  );
 }
 
 function collect(lib: Library, src: ArchitectureSource, chain: string[], findings: Finding[]): Draft {
