@@ -5,7 +5,7 @@
 import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { Guardrails } from '../guardrails.ts';
 import { changeKind, globMatch, isMutating } from '../scope.ts';
-import { protectedDeletes } from './blast-radius.ts';
+import { protectedDeletes } from './protected-deletes.ts';
 import type { ApprovalRecord, ApprovalRequirement, Gate, GateContext } from './types.ts';
 
 const baseOp = (op: string) => (op === 'create-replacement' || op === 'delete-replaced' ? 'replace' : op);

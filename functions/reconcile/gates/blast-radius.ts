@@ -1,8 +1,9 @@
 // Gate 3: at most N changes per kind in one run, and no delete of a management group or of a
 // role assignment at management-group scope without an approval.
 import type { ResourceChange } from '../../../stacks/engine/changeset.ts';
-import { changeKind, changeTargets, isDeleteOp, isMutating, type ChangeKind } from '../scope.ts';
+import { changeKind, isMutating, type ChangeKind } from '../scope.ts';
 import { approvalRequirements, approvalState } from './approvals.ts';
+import { protectedDeletes } from './protected-deletes.ts';
 import type { Gate } from './types.ts';
 
 export function countByKind(changes: ResourceChange[]): Partial<Record<ChangeKind, number>> {
@@ -13,19 +14,6 @@ export function countByKind(changes: ResourceChange[]): Partial<Record<ChangeKin
     out[k] = (out[k] ?? 0) + 1;
   }
   return out;
-}
-
-/** Deletes that always need a second person: management groups, role assignments at MG scope. */
-export function protectedDeletes(changes: ResourceChange[]): ResourceChange[] {
-  return changes.filter((c) => {
-    if (!isDeleteOp(c.op)) return false;
-    const kind = changeKind(c);
-    if (kind === 'managementGroups') return true;
-    if (kind !== 'roleAssignments') return false;
-    const scopeTargets = c.scope !== undefined ? changeTargets({ scope: c.scope }) : changeTargets({ armId: c.armId });
-    // Unknown scope: treat as protected (fail closed).
-    return !scopeTargets || scopeTargets.some((t) => t.level === 'managementGroup' || t.level === 'tenant');
-  });
 }
 
 export const blastRadiusGate: Gate = (ctx, cs) => {
