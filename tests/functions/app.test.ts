@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import functions, { type HttpFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
 import { Webhooks } from '@octokit/webhooks';
 import { azurite } from '../helpers/azurite.ts';
-import { sandbox } from '../helpers/sandbox.ts';
+import { startSandbox, type SandboxHandle } from '../../scripts/sandbox/server.ts';
 import { registerFunctions, schedules, tickSecondsOf } from '../../functions/app.ts';
 import { identityConfig, signDevToken } from '../../functions/platform/identity.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
@@ -19,13 +19,18 @@ import { BlobStore } from '../../functions/platform/blobs.ts';
 import { Inbox } from '../../functions/catalog/inbox.ts';
 import { CatalogService } from '../../functions/catalog/service.ts';
 import { azureResourceRef } from '../../functions/catalog/azure-ids.ts';
+import { openStores } from '../../functions/reconcile/store/index.ts';
+import { compileDefaultTenant } from '../../stacks/compile/index.ts';
 
 const { HttpRequest } = functions;
 const test = suite('functions app');
 const http = new Map<string, HttpFunctionOptions>();
 const timers = new Map<string, TimerFunctionOptions>();
 let env: NodeJS.ProcessEnv;
-let sb: Awaited<ReturnType<typeof sandbox>>;
+// A sandbox of this suite's own: the reconcile timer applies a stack of the default tenant into it.
+let sb: SandboxHandle;
+let previousCa: string | undefined;
+let previousLevel: string | undefined;
 // Names of this run only: the suite shares Azurite's default tables and the sandbox with others.
 const run = randomUUID().slice(0, 8);
 const subscription = `${randomUUID().slice(0, 8)}-0000-4000-8000-00000000f00c`;
@@ -33,16 +38,31 @@ const stateFolder = `functions-app-${run}`;
 const SECRET = 'functions-app-secret';
 
 test.before(async () => {
-  const [az, s] = await Promise.all([azurite(), sandbox()]);
+  const [az, s] = await Promise.all([azurite(), startSandbox()]);
   sb = s;
+  // The engine's provider runs in a child of the Pulumi CLI and trusts the sandbox through this;
+  // the reconciler's logger reads its level from the process.
+  previousCa = process.env.NODE_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = sb.caFile;
+  previousLevel = process.env.NEXUS_LOG_LEVEL;
+  process.env.NEXUS_LOG_LEVEL = process.env.NEXUS_TEST_LOG ?? 'silent';
   env = {
     ...process.env, ...az.env, ...sb.env,
     NEXUS_HOME: mkdtempSync(join(tmpdir(), 'nexus-func-')), NEXUS_LOCAL_ISSUER: '1',
     NEXUS_GITHUB_WEBHOOK_SECRET: SECRET,
     NEXUS_RESOURCE_GRAPH_SCOPES: `/subscriptions/${subscription}`,
     NEXUS_PULUMI_BACKEND_URL: `azblob://pulumi-state/${stateFolder}?domain=127.0.0.1:${az.blobPort}&protocol=http`,
+    NEXUS_RESOURCE_BACKEND: 'arm-rest', NEXUS_RECONCILE_INTERVAL_MINUTES: '60', NEXUS_RECONCILE_SCHEDULE: '',
   };
   registerFunctions({ http: (n, o) => http.set(n, o), timer: (n, o) => timers.set(n, o) }, env);
+});
+
+test.after(async () => {
+  await sb?.stop();
+  if (previousCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+  else process.env.NODE_EXTRA_CA_CERTS = previousCa;
+  if (previousLevel === undefined) delete process.env.NEXUS_LOG_LEVEL;
+  else process.env.NEXUS_LOG_LEVEL = previousLevel;
 });
 
 test('one anonymous catch-all HTTP trigger (Nexus authenticates) and the four timers', () => {
@@ -150,6 +170,36 @@ test('the Pulumi state timer imports a stack whose state file changed, and skips
   await blobs.putText(blob, JSON.stringify({ ...file, checkpoint: { ...file.checkpoint, latest: { ...file.checkpoint.latest, manifest: { ...file.checkpoint.latest.manifest, time: new Date().toISOString() } } } }), { contentType: 'application/json' });
   await fire('pulumi-state-ingestion');
   assert.is((await catalog.get(ref, { consistent: true }))?.spec.resourceCount, 3);
+});
+
+test('the reconcile timer reconciles the stack whose interval has passed, through the engine, and no other', async () => {
+  const state = await compileDefaultTenant(env);
+  const target = 'online'; // one management group: the cheapest stack to apply
+  const stack = state.stacks.find((s) => s.name === target)!;
+  // Its parent groups are there already, as the stacks that own them would have made them.
+  const parents: string[] = [];
+  for (let id = stack.managementGroupId; ;) {
+    const parent = (state.resources.find((r) => r.kind === 'managementGroup' && r.id.endsWith(`/${id}`))?.body.properties as any)?.details?.parent?.id as string | undefined;
+    const own = parent && state.resources.find((r) => r.id === parent);
+    if (!own) break;
+    parents.unshift(own.id);
+    id = parent.split('/').pop()!;
+  }
+  for (const id of parents) sb.state.put(id, structuredClone(state.resources.find((r) => r.id === id)!.body) as never, 'test-setup');
+  // Every other stack ran a minute ago (every 60 minutes: not due); the target never ran here.
+  const stores = await openStores(storageConfig(env));
+  const justNow = new Date(Date.now() - 60_000).toISOString();
+  const others = state.stacks.filter((s) => s.name !== target).map((s) => s.name);
+  for (const name of others) await stores.runs.updateStack(name, (s) => ({ ...s, lastRunAt: justNow }));
+  await stores.runs.updateStack(target, (s) => ({ ...s, lastRunAt: new Date(Date.now() - 120 * 60_000).toISOString() }));
+  const before = new Map(await Promise.all(state.stacks.map(async (s) => [s.name, (await stores.runs.list({ stack: s.name })).runs.length] as const)));
+
+  await (timers.get('reconcile')!.handler as TimerHandler)({ isPastDue: false, scheduleStatus: { last: new Date(Date.now() - 60_000).toISOString(), next: new Date().toISOString(), lastUpdated: '' } }, {});
+  const [latest] = (await stores.runs.list({ stack: target, limit: 1 })).runs;
+  assert.equal([latest?.trigger, latest?.decision, latest?.error], ['timer', 'applied', undefined]);
+  assert.is((await stores.runs.list({ stack: target })).runs.length, before.get(target)! + 1, 'one run of this tick');
+  assert.ok(sb.state.get(`/providers/Microsoft.Management/managementGroups/${stack.managementGroupId}`), 'the group is in the sandbox');
+  for (const name of others) assert.is((await stores.runs.list({ stack: name })).runs.length, before.get(name), `${name} was not due`);
 });
 
 test.run();
