@@ -67,7 +67,8 @@ export function catalogStackName(project: string, stack: string): string {
 export async function pulumiStateJob(catalog: CatalogService, storage: StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<Job | undefined> {
   const checkpoints = await PulumiCheckpoints.open(storage, env);
   if (!checkpoints) return undefined;
-  const seen = await Table.open<{ etag: string }>('catalogcursors', storage);
+  // Not `etag`: the table's own row ETag takes that name, so the state file's would never be read back.
+  const seen = await Table.open<{ stateEtag: string }>('catalogcursors', storage);
   return {
     name: 'pulumi-state-ingestion',
     everyMs: minutes(env, 'NEXUS_PULUMI_STATE_POLL_MINUTES', 1),
@@ -75,9 +76,9 @@ export async function pulumiStateJob(catalog: CatalogService, storage: StorageCo
       let imported = 0, resources = 0, orphaned = 0;
       for (const ref of await checkpoints.list()) {
         const key = `${ref.project}.${ref.stack}`;
-        if ((await seen.get('pulumi-state', key))?.etag === ref.etag) continue;
+        if ((await seen.get('pulumi-state', key))?.stateEtag === ref.etag) continue;
         const r = await importPulumiState(catalog, { stack: catalogStackName(ref.project, ref.stack), state: await checkpoints.deployment(ref) });
-        await seen.upsert('pulumi-state', key, { etag: ref.etag });
+        await seen.upsert('pulumi-state', key, { stateEtag: ref.etag });
         imported++;
         resources += r.upserted.length;
         orphaned += r.orphaned.length;

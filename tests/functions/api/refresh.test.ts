@@ -6,15 +6,9 @@ import * as assert from 'uvu/assert';
 import { harness, service, team, uniqueName } from './harness.ts';
 import { apiDeps, catalogRefreshSeconds, openWiring } from '../../../functions/api/wiring.ts';
 import { createApp } from '../../../functions/api/app.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
-async function eventually(what: string, check: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.unreachable(`${what} within ${ms} ms`);
-}
+const eventually = (what: string, check: () => Promise<boolean>) => waitFor(check, { what, timeoutMs: 8000, intervalMs: 200 });
 
 test('a write through one instance is visible in the other instance\'s API after its refresh', async () => {
   const h = await harness();

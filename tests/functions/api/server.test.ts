@@ -19,6 +19,7 @@ import { CatalogService } from '../../../functions/catalog/service.ts';
 import { Inbox } from '../../../functions/catalog/inbox.ts';
 import { deliveryHandlers, openWiring } from '../../../functions/api/wiring.ts';
 import { uniqueName } from './harness.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
@@ -84,6 +85,28 @@ t('an Azure Monitor alert (common alert schema) becomes an Incident', async ({ s
   assert.is(list.items.length, 1);
   assert.is(list.items[0].spec.severity, 'high');
   assert.is(list.items[0].spec.status, 'open');
+});
+
+t('the drain timer alone processes a delivery queued without a kick (e.g. by another instance)', async ({ env }) => {
+  const storage = storageConfig(env);
+  const catalog = await CatalogService.open({ storage, tables: { entities: uniqueName('cat'), relations: uniqueName('rel') } });
+  const table = uniqueName('dlv');
+  const inbox = await Inbox.open({ storage, table });
+  const server = await startServer({ port: 0, env, drainIntervalMs: 100, wiring: { catalog, inbox, handlers: deliveryHandlers(catalog, env), close: async () => undefined } });
+  try {
+    // Queued through an Inbox of its own, as another instance would: nothing kicks this server.
+    const elsewhere = await Inbox.open({ storage, table });
+    const body = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/catalog/incidents/azure-monitor-fired.json'), 'utf8'));
+    await elsewhere.enqueue({ source: 'azure-monitor', deliveryId: 'timer-only-1', event: 'alert', payload: body });
+    const done = await waitFor(async () => {
+      const s = await inbox.status('azure-monitor', 'timer-only-1');
+      return s?.status === 'done' ? s : undefined;
+    }, { what: 'the drain timer to process delivery timer-only-1', timeoutMs: 10_000 });
+    assert.is(done.attempts, 1);
+    assert.is((await catalog.list({ kind: 'incident' })).items.length, 1);
+  } finally {
+    await server.close();
+  }
 });
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {

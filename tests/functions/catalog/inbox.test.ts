@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { azurite } from '../../helpers/azurite.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { Inbox, type Delivery } from '../../../functions/catalog/inbox.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 async function freshInbox(clock: { t: number }, maxAttempts = 3) {
   const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
@@ -86,7 +87,7 @@ test('pump drains soon after enqueue and stops cleanly', async () => {
   const seen: string[] = [];
   const pump = inbox.pump({ github: async (d) => { seen.push(d.deliveryId); } }, { intervalMs: 60_000 });
   await inbox.enqueue({ source: 'github', deliveryId: 'auto', event: 'ping', payload: {} });
-  for (let i = 0; i < 100 && !seen.length; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => seen.length > 0, { what: 'the pump to drain the delivery enqueued', timeoutMs: 5000 });
   await pump.stop();
   assert.equal(seen, ['auto']);
 });

@@ -4,6 +4,7 @@ import { azurite } from '../../helpers/azurite.ts';
 import { storageConfig, type StorageConfig } from '../../../functions/platform/storage-config.ts';
 import { BlobLease } from '../../../functions/platform/leases.ts';
 import { StorageInputError } from '../../../functions/platform/errors.ts';
+import { sleep, waitFor } from '../../helpers/wait.ts';
 
 let cfg: StorageConfig;
 const run = Math.random().toString(36).slice(2, 8);
@@ -11,7 +12,6 @@ const container = `leases-${run}`;
 const lease = (blob: string, holderId: string, extra: { durationSeconds?: number } = {}) =>
   new BlobLease({ container, blob, holderId, cfg, durationSeconds: 15, ...extra });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test.before(async () => {
   cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
@@ -82,7 +82,7 @@ test('an unrenewed lease expires and is taken over; keepAlive holds one past its
   const keeper = alive.keepAlive({ onLost: () => (aliveLost = true) });
   assert.not.ok(await successor.acquire());
   // Wait until the unrenewed lease has expired (15 s), polling rather than timing.
-  while (!(await successor.acquire())) await sleep(1000);
+  await waitFor(() => successor.acquire(), { what: 'the unrenewed 15 s lease to expire and be taken over', timeoutMs: 45_000, intervalMs: 1000 });
   assert.equal((await successor.holder()).holderId, 'successor');
   assert.not.ok(await dead.renew());
   // The same time has passed for the kept lease, which must still be held.
@@ -108,7 +108,7 @@ test('keepAlive reports a lost lease once and stops renewing', async () => {
   await thief.break();
   assert.ok(await thief.acquire());
   // keepAlive's timer never keeps a process alive, so poll while waiting for it.
-  while (!keeper.lost) await sleep(50);
+  await waitFor(() => keeper.lost, { what: 'keepAlive to notice the lease was taken', timeoutMs: 10_000 });
   const reason = await lostReason;
   assert.match(reason.message, /stack\/lost/);
   assert.match(reason.message, /'holder' no longer holds it/);

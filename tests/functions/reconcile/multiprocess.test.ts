@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { liveParts, releaseLive, unique, type Live } from './live.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const CHILD = fileURLToPath(new URL('./helpers/child-reconciler.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,15 +39,7 @@ function start(stacks: string[], runsPerStack: number, log: string): ChildProces
 const events = (log: string): Ev[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev) : []);
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
-async function until<T>(f: () => T | undefined, what: string, timeoutMs = 600_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(f: () => T | undefined, what: string, timeoutMs = 600_000) => waitFor(f, { what, timeoutMs, intervalMs: 250 });
 
 /**
  * Per stack, the apply intervals must not overlap. A killed process's apply ends when it was

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { liveParts, releaseLive, unique, type Live } from './live.ts';
 import { mergeStates, smallState } from './state-fixture.ts';
-import { reconcileTick } from '../../../functions/reconcile/scheduler.ts';
+import { reconcileTick, startReconcileTimer } from '../../../functions/reconcile/scheduler.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -47,6 +48,26 @@ test('under a one-minute tick a stack runs once its interval passed, not at half
   // A slower tick (every 10 minutes) has a larger slack: half of it.
   const slow = await reconcileTick(env, rec, { tickSeconds: 600 });
   assert.equal(slow.map((r) => (r.status === 'done' ? r.run.stack : r.stack)), [early]);
+});
+
+test('the local timer runs a pass on its own interval (nothing calls tick), and stop() ends it', async () => {
+  const name = unique('rcttimer');
+  const state = smallState({ tenantRoot: L.tenantRoot, name, assignments: 0 });
+  const env = { ...L.env, NEXUS_RECONCILE_SCHEDULE: '' };
+  const rec = await L.reconciler(() => state, { scopes: { allow: { managementGroups: ['rc*'] } } }, { env });
+  // 0.005 minutes: a pass every 300 ms; none at start.
+  const timer = startReconcileTimer(rec, { intervalMinutes: 0.005, schedule: '', runAtStart: false });
+  try {
+    const run = await waitFor(async () => (await L.stores.runs.list({ stack: name })).runs.find((r) => r.decision === 'applied'),
+      { what: `a timer pass to apply ${name}`, timeoutMs: 120_000, intervalMs: 250 });
+    assert.is(run.trigger, 'timer');
+    assert.ok(await L.exists(`/providers/Microsoft.Management/managementGroups/${name}`));
+  } finally {
+    await timer.stop();
+  }
+  const count = (await L.stores.runs.list({ stack: name })).runs.length;
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.is((await L.stores.runs.list({ stack: name })).runs.length, count, 'no pass after stop()');
 });
 
 test.run();

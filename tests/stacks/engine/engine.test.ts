@@ -17,6 +17,7 @@ import { listStackLocks, leaseHolderLockClearer, processIsAlive } from '../../..
 import { BlobLease } from '../../../functions/platform/leases.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { smallState } from './small-state.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const test = suite('engine');
 const fx = smallState();
@@ -29,11 +30,8 @@ const changed = (cs: ChangeSet) => cs.changes.filter((c) => c.op !== 'same');
 const byId = (cs: ChangeSet, id: string) => cs.changes.find((c) => c.armId === id);
 
 async function waitForLock(): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if ((await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) })).length) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('no lock appeared within 30s');
+  await waitFor(async () => (await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) })).length > 0,
+    { what: `a Pulumi lock on stack ${fx.stack}`, timeoutMs: 30_000 });
 }
 
 /** Runs stack-process.ts in a new process; resolves with its ChangeSet (or rejects with stderr). */
@@ -199,8 +197,7 @@ test('a lock left by a dead process blocks updates until the lease holder clears
   const [left] = await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) });
   assert.ok(left, 'the dead process left its lock');
   // SIGKILL is delivered, not awaited: the CLI that wrote the lock may take a moment to be gone.
-  for (let i = 0; i < 100 && processIsAlive(left.pid); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.is(processIsAlive(left.pid), false, `the killed CLI (pid ${left.pid}) is gone`);
+  await waitFor(() => !processIsAlive(left.pid), { what: `the killed CLI (pid ${left.pid}) to be gone`, timeoutMs: 10_000, intervalMs: 100 });
 
   const cfg = storageConfig(env);
   const holder = new BlobLease({ blob: fx.stack, holderId: 'nexus-a', cfg });
