@@ -3,6 +3,7 @@
 // loaded at start and updated on every write. The table stays the source of truth (ETags on every write).
 import { Table, odata, tableKey, type BatchOp, type Row } from '../platform/tables.ts';
 import { ConcurrencyError, EntityExistsError } from '../platform/errors.ts';
+import { mapLimit } from '../platform/map-limit.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
 import {
   ValidationError, validateEntity, type Entity, type EntityStatus, type Issue, type Relation, type RelationDecl,
@@ -383,11 +384,7 @@ export class CatalogService {
       }
       return chunks;
     };
-    const run = async (jobs: Array<() => Promise<void>>) => {
-      let next = 0;
-      const worker = async () => { for (let j = next++; j < jobs.length; j = next++) await jobs[j]!(); };
-      await Promise.all(Array.from({ length: opts.concurrency ?? 16 }, worker));
-    };
+    const run = (jobs: Array<() => Promise<void>>) => mapLimit(jobs, opts.concurrency ?? 16, (job) => job());
 
     const etags = new Map<string, string>();
     // Last writer wins here (no ETag check), so the version follows what this process last saw.
