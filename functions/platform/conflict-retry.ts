@@ -8,6 +8,8 @@ export interface ConflictRetryOptions {
   isConflict: (err: unknown) => boolean;
   /** The error to throw when the last round also conflicted (default: that conflict itself). */
   giveUp?: (err: unknown, attempts: number) => unknown;
+  /** The pause after conflicted round `attempt` (default conflictBackoffMs). */
+  backoffMs?: (attempt: number) => number;
   /** Waits between rounds (tests pass their own). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -32,7 +34,7 @@ export async function retryOnConflict<R>(round: (attempt: number) => Promise<R>,
     } catch (err) {
       if (!opts.isConflict(err)) throw err;
       if (attempt >= opts.maxAttempts) throw opts.giveUp ? opts.giveUp(err, attempt) : err;
-      await sleep(conflictBackoffMs(attempt));
+      await sleep((opts.backoffMs ?? conflictBackoffMs)(attempt));
     }
   }
 }

@@ -46,4 +46,12 @@ test('the pause grows with the round and never passes 250 ms', () => {
   assert.is(conflictBackoffMs(5, () => 0), 0);
 });
 
+test('a caller may pace its own rounds (the rate-limit counters wait longer under contention)', async () => {
+  const pauses: number[] = [];
+  await retryOnConflict(async (attempt) => { if (attempt < 4) throw new Conflict('x'); }, {
+    maxAttempts: 10, isConflict, backoffMs: (attempt) => attempt * 100, sleep: async (ms) => { pauses.push(ms); },
+  });
+  assert.equal(pauses, [100, 200, 300]);
+});
+
 test.run();
