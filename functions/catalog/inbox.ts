@@ -8,6 +8,7 @@ import { Table, odata, type Row } from '../platform/tables.ts';
 import { BlobStore } from '../platform/blobs.ts';
 import { ConcurrencyError, EntityExistsError } from '../platform/errors.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
+import { chunkText, joinChunks } from '../platform/row-chunks.ts';
 
 export type DeliveryStatus = 'pending' | 'processing' | 'done' | 'skipped' | 'failed' | 'dead';
 
@@ -41,7 +42,6 @@ interface DeliveryRow {
   [chunk: `p${number}`]: string;
 }
 
-const CHUNK = 30_000;
 const MAX_IN_ROW = 600_000;
 
 export interface InboxConfig {
@@ -85,8 +85,7 @@ export class Inbox {
       await (await this.blobStore()).putText(name, text, { contentType: 'application/json' });
       row.payloadBlob = name;
     } else {
-      row.chunks = Math.ceil(text.length / CHUNK);
-      for (let i = 0; i < row.chunks; i++) row[`p${i}`] = text.slice(i * CHUNK, (i + 1) * CHUNK);
+      Object.assign(row, chunkText('p', text));
     }
     try {
       await this.table.insert(d.source, d.deliveryId, row);
@@ -200,10 +199,9 @@ export class Inbox {
     return status === 'done' || status === 'skipped' ? 'done' : status === 'dead' ? 'dead' : 'failed';
   }
 
-  private async payloadOf(row: DeliveryRow): Promise<unknown> {
+  private async payloadOf(row: Row<DeliveryRow>): Promise<unknown> {
     if (row.payloadBlob) return JSON.parse((await (await this.blobStore()).getText(row.payloadBlob)) ?? 'null');
-    let text = '';
-    for (let i = 0; i < row.chunks; i++) text += row[`p${i}`] ?? '';
+    const text = joinChunks('p', row, `delivery ${row.partitionKey}/${row.rowKey}`);
     return text ? JSON.parse(text) : null;
   }
 

@@ -2,6 +2,7 @@
 // Azure tags `owner` / `team`; the Entra group membership of whoever wrote it. Pure: lookups are passed in.
 import { parseRef, refKey, RefError, toEntityName } from './refs.ts';
 import type { Entity, EntityStatus, SourceInfo } from './kinds.ts';
+import { globSource } from '../platform/glob.ts';
 
 export interface CodeownersRule {
   pattern: string;
@@ -23,18 +24,9 @@ export function parseCodeowners(text: string): CodeownersRule[] {
 function globToRegExp(pattern: string): RegExp {
   const anchored = pattern.startsWith('/') || pattern.replace(/\/$/, '').includes('/');
   let p = pattern.replace(/^\//, '');
-  const dir = p.endsWith('/');
-  if (dir) p = p.slice(0, -1);
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '*' && p[i + 1] === '*') { re += '.*'; i++; if (p[i + 1] === '/') i++; }
-    else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
+  if (p.endsWith('/')) p = p.slice(0, -1);
   // A pattern matches the path itself or anything below it (GitHub's gitignore-style rule).
-  return new RegExp(`${anchored ? '^' : '(^|/)'}${re}(/.*)?$`);
+  return new RegExp(`${anchored ? '^' : '(^|/)'}${globSource(p, { star: 'segment' })}(/.*)?$`);
 }
 
 /** The owners of a path: the last matching rule wins. */

@@ -3,6 +3,8 @@
 // loaded at start and updated on every write. The table stays the source of truth (ETags on every write).
 import { Table, odata, tableKey, type BatchOp, type Row } from '../platform/tables.ts';
 import { ConcurrencyError, EntityExistsError } from '../platform/errors.ts';
+import { mapLimit } from '../platform/map-limit.ts';
+import { chunkText, joinChunks } from '../platform/row-chunks.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
 import {
   ValidationError, validateEntity, type Entity, type EntityStatus, type Issue, type Relation, type RelationDecl,
@@ -53,7 +55,6 @@ interface RelationRow {
   origin: string;
 }
 
-const CHUNK = 30_000;
 const MAX_DOC = 900_000;
 
 /** Recent runs for the personal dashboard, supplied by whoever keeps runs (functions/reconcile). */
@@ -383,11 +384,7 @@ export class CatalogService {
       }
       return chunks;
     };
-    const run = async (jobs: Array<() => Promise<void>>) => {
-      let next = 0;
-      const worker = async () => { for (let j = next++; j < jobs.length; j = next++) await jobs[j]!(); };
-      await Promise.all(Array.from({ length: opts.concurrency ?? 16 }, worker));
-    };
+    const run = (jobs: Array<() => Promise<void>>) => mapLimit(jobs, opts.concurrency ?? 16, (job) => job());
 
     const etags = new Map<string, string>();
     // Last writer wins here (no ETag check), so the version follows what this process last saw.
@@ -972,10 +969,9 @@ function rowOf(doc: StoredDoc, version: number): CatalogRow {
     name: doc.entity.metadata.name,
     orphaned: Boolean(doc.entity.status?.orphaned),
     lastSeen: doc.entity.status!.lastSeen,
-    chunks: Math.ceil(text.length / CHUNK),
+    ...chunkText('d', text),
   };
   if (doc.entity.status?.owner) row.owner = doc.entity.status.owner;
-  for (let i = 0; i * CHUNK < text.length; i++) row[`d${i}`] = text.slice(i * CHUNK, (i + 1) * CHUNK);
   return row;
 }
 
@@ -986,9 +982,7 @@ function rowValues(row: Row<CatalogRow>): CatalogRow {
 }
 
 function docOf(row: CatalogRow): StoredDoc {
-  let text = '';
-  for (let i = 0; i < row.chunks; i++) text += row[`d${i}`] ?? '';
-  return JSON.parse(text) as StoredDoc;
+  return JSON.parse(joinChunks('d', row, `catalog row ${row.kind}:${row.namespace}/${row.name}`)) as StoredDoc;
 }
 
 /** Ingestion's merge: the new spec's fields over the stored ones; labels, annotations, tags and relations combined. */

@@ -7,6 +7,7 @@ import { armRequest, type ArmConfig } from './arm.ts';
 import { builtinFile, parseBuiltinId } from '../../stacks/compile/builtins.ts';
 import { compileWithBuiltins, type Compilation, type CompileOptions } from '../../stacks/compile/index.ts';
 import type { Finding } from '../../stacks/compile/model.ts';
+import { mapLimit } from './map-limit.ts';
 
 export const BUILTIN_POLICY_API_VERSION = '2023-04-01';
 /** Built-in names are GUIDs (a few older ones are words): nothing that could leave the cache folder. */
@@ -30,11 +31,8 @@ export interface BuiltinFetchOptions {
 /** GETs each built-in from ARM and writes it into the writable cache `dir`. Never throws for one bad id. */
 export async function fetchBuiltinPolicies(ids: string[], dir: string, opts: BuiltinFetchOptions = {}): Promise<BuiltinFetchResult> {
   const out: BuiltinFetchResult = { fetched: [], notFound: [], findings: [] };
-  const queue = [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
-  const worker = async () => {
-    for (let id = queue.shift(); id !== undefined; id = queue.shift()) await fetchOne(id, dir, opts.cfg, out);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, queue.length)) }, worker));
+  const unique = [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
+  await mapLimit(unique, opts.concurrency ?? 4, (id) => fetchOne(id, dir, opts.cfg, out));
   return out;
 }
 

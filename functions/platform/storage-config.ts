@@ -4,6 +4,7 @@ import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { StorageConfigError } from './errors.ts';
+import { parseConnectionString } from './connection-string.ts';
 
 export interface StorageConfig {
   /** 'connection-string' (Azurite or a keyed account) or 'account' (Entra ID via DefaultAzureCredential). */
@@ -45,8 +46,8 @@ export function storageConfig(env: Env = process.env): StorageConfig {
 
 function fromConnectionString(cs: string): StorageConfig {
   const parts = parseConnectionString(cs);
-  const devStorage = /^true$/i.test(parts.usedevelopmentstorage ?? '');
-  if (!devStorage && !parts.accountname && !parts.tableendpoint && !parts.blobendpoint) {
+  const devStorage = /^true$/i.test(parts.get('usedevelopmentstorage') ?? '');
+  if (!devStorage && !parts.get('accountname') && !parts.get('tableendpoint') && !parts.get('blobendpoint')) {
     throw new StorageConfigError(
       'NEXUS_STORAGE_CONNECTION_STRING is not a storage connection string: it has no AccountName, TableEndpoint or BlobEndpoint',
     );
@@ -57,7 +58,7 @@ function fromConnectionString(cs: string): StorageConfig {
   let blobs: BlobServiceClient | undefined;
   const where = devStorage
     ? 'the local development storage (UseDevelopmentStorage=true)'
-    : `account ${parts.accountname ?? '?'} (tables ${parts.tableendpoint ?? 'default endpoint'}, blobs ${parts.blobendpoint ?? 'default endpoint'})`;
+    : `account ${parts.get('accountname') ?? '?'} (tables ${parts.get('tableendpoint') ?? 'default endpoint'}, blobs ${parts.get('blobendpoint') ?? 'default endpoint'})`;
   return {
     mode: 'connection-string',
     tableService: () => (tables ??= TableServiceClient.fromConnectionString(cs, options)),
@@ -102,12 +103,3 @@ function lazyDefaultAzureCredential(): TokenCredential {
   };
 }
 
-/** Key=Value;... with lower-cased keys. Values may contain '=' (account keys end in '=='). */
-export function parseConnectionString(cs: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of cs.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim().toLowerCase()] = part.slice(i + 1).trim();
-  }
-  return out;
-}

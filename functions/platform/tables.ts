@@ -8,6 +8,7 @@
 //   string, including the characters Azure forbids in keys (/ \ # ?).
 import { odata, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { storageConfig, type StorageConfig } from './storage-config.ts';
+import { retryOnConflict } from './conflict-retry.ts';
 import {
   ConcurrencyError, EntityExistsError, StorageInputError, codeOf, statusOf, wrapStorageError,
 } from './errors.ts';
@@ -182,25 +183,19 @@ export class Table<T extends object> {
     fn: (cur: Row<T> | undefined) => T | undefined | Promise<T | undefined>,
     opts: UpdateOptions = {},
   ): Promise<Row<T> | undefined> {
-    const maxAttempts = opts.maxAttempts ?? 50;
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(async () => {
       const cur = await this.get(pk, rk);
       const next = await fn(cur);
       if (next === undefined) return cur;
-      try {
-        return cur ? await this.replace(cur, next) : await this.insert(pk, rk, next);
-      } catch (err) {
-        if (!(err instanceof ConcurrencyError || err instanceof EntityExistsError)) throw err;
-        if (attempt >= maxAttempts) {
-          throw new ConcurrencyError(
-            `table '${this.name}'`, keyText(pk, rk),
-            `update gave up after ${attempt} attempts: other writers kept changing the row`, { cause: err },
-          );
-        }
-        // Random backoff spreads out writers that collided, so one of them wins the next round.
-        await sleep(Math.random() * Math.min(5 * 2 ** attempt, 250));
-      }
-    }
+      return cur ? await this.replace(cur, next) : await this.insert(pk, rk, next);
+    }, {
+      maxAttempts: opts.maxAttempts ?? 50,
+      isConflict: (err) => err instanceof ConcurrencyError || err instanceof EntityExistsError,
+      giveUp: (err, attempts) => new ConcurrencyError(
+        `table '${this.name}'`, keyText(pk, rk),
+        `update gave up after ${attempts} attempts: other writers kept changing the row`, { cause: err },
+      ),
+    });
   }
 
   /** Deletes the row (only if unchanged when etag is given). Resolves false when it was not there. */
@@ -530,8 +525,4 @@ function keyText(pk: unknown, rk: unknown): string {
 
 function kindOf(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

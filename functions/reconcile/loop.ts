@@ -23,6 +23,7 @@ import { isMutating, scopeHierarchy } from './scope.ts';
 import type { AuditAction } from './store/audit.ts';
 import { RateLimitExceeded } from './store/ratelimits.ts';
 import { newRunId, type RunDetail } from './store/runs.ts';
+import { mapLimit } from '../platform/map-limit.ts';
 
 export interface ReconcileRequest {
   stack: string;
@@ -125,17 +126,9 @@ export class Reconciler {
     const names = state.stacks.map((s) => s.name).filter((n) => !opts.stacks || opts.stacks.includes(n));
     // One look at the checkout for the whole pass.
     const commit = await this.deps.trackedCommit?.().catch(() => undefined);
-    const results: ReconcileResult[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < names.length) {
-        const stack = names[next++];
-        results.push(await this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
-      }
-    };
-    const n = Math.max(1, opts.concurrency ?? Number(this.deps.env.NEXUS_RECONCILE_CONCURRENCY ?? 2));
-    await Promise.all(Array.from({ length: Math.min(n, names.length) }, worker));
-    return results;
+    // Results in the desired state's order, whichever finished first.
+    const n = opts.concurrency ?? Number(this.deps.env.NEXUS_RECONCILE_CONCURRENCY ?? 2);
+    return mapLimit(names, n, (stack) => this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
   }
 
   /**

@@ -93,12 +93,8 @@ export function isDeleteOp(op: ResourceChange['op']): boolean {
   return op === 'delete' || op === 'delete-replaced' || op === 'replace';
 }
 
-/** Glob match (`*`, `?`), case-insensitive, as ARM names are. */
-export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
-  return re.test(value);
-}
+/** Glob match (`*` any run, `?` one character but '/'), case-insensitive, as ARM names are. */
+export { globMatch } from '../platform/glob.ts';
 
 /**
  * Where scopes sit in the management group tree, as far as the desired state knows it: each

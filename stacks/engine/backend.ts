@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { REPO_ROOT } from './cli.ts';
+import { parseConnectionString } from '../../functions/platform/connection-string.ts';
 
 export const DEFAULT_STATE_CONTAINER = 'pulumi-state';
 
@@ -35,15 +36,6 @@ export interface BackendSettings {
 /** Folder for local data: NEXUS_HOME, or `.nexus/` at the repository root. */
 export function nexusHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.NEXUS_HOME ?? join(REPO_ROOT, '.nexus');
-}
-
-function parseConnectionString(cs: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of cs.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-  }
-  return out;
 }
 
 /**
@@ -77,14 +69,15 @@ export function backendSettings(env: NodeJS.ProcessEnv = process.env): BackendSe
   const cliEnv: Record<string, string> = {};
   let url = env.NEXUS_PULUMI_BACKEND_URL;
   const cs = env.NEXUS_STORAGE_CONNECTION_STRING ? parseConnectionString(env.NEXUS_STORAGE_CONNECTION_STRING) : undefined;
-  const account = env.AZURE_STORAGE_ACCOUNT ?? cs?.AccountName ?? env.NEXUS_STORAGE_ACCOUNT;
-  const key = env.AZURE_STORAGE_KEY ?? cs?.AccountKey;
+  const account = env.AZURE_STORAGE_ACCOUNT ?? cs?.get('accountname') ?? env.NEXUS_STORAGE_ACCOUNT;
+  const key = env.AZURE_STORAGE_KEY ?? cs?.get('accountkey');
   if (account) cliEnv.AZURE_STORAGE_ACCOUNT = account;
   if (key) cliEnv.AZURE_STORAGE_KEY = key;
   if (!url) {
     url = `azblob://${DEFAULT_STATE_CONTAINER}`;
-    if (cs?.BlobEndpoint) {
-      const ep = new URL(cs.BlobEndpoint);
+    const blobEndpoint = cs?.get('blobendpoint');
+    if (blobEndpoint) {
+      const ep = new URL(blobEndpoint);
       url += `?domain=${encodeURIComponent(ep.host)}&protocol=${ep.protocol.replace(':', '')}`;
     }
   }

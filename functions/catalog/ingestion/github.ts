@@ -6,6 +6,7 @@ import { parseCodeowners } from '../ownership.ts';
 import type { Entity, SourceInfo } from '../kinds.ts';
 import { sourcesOfEntity, type CatalogService } from '../service.ts';
 import { importCatalogFile } from './catalog-file.ts';
+import { globMatch } from '../../platform/glob.ts';
 import { heldOutside, onDeployment } from './github-deployments.ts';
 
 import { gitHubContentReader, readRepoFile as readFile, type GitHubContentPort } from './github-content.ts';
@@ -40,7 +41,7 @@ export function trustedCatalogRepos(env: Record<string, string | undefined> = pr
 /** Whether a repository (`owner/repo`) matches one of the trusted patterns. */
 export function isTrustedRepo(fullName: string, patterns: readonly string[]): boolean {
   const name = fullName.toLowerCase();
-  return patterns.some((p) => new RegExp(`^${p.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name));
+  return patterns.some((p) => globMatch(p, name));
 }
 
 /**

@@ -2,9 +2,11 @@
 // event may only change an entity when it is newer than the state the entity already holds. The
 // decision is taken on a consistent read, and the write is pinned to that read's ETag (If-Match, or
 // If-None-Match for a new entity): if another writer got there first, the entity is read again and
-// the decision taken again, so an older event can never land over a newer one.
+// the decision taken again (after a short random pause, so colliding writers do not collide again),
+// so an older event can never land over a newer one.
 import { ConcurrencyError, type CatalogService } from '../service.ts';
 import type { Entity, SourceInfo } from '../kinds.ts';
+import { retryOnConflict } from '../../platform/conflict-retry.ts';
 
 /**
  * What to do with the entity as it is now: write this document (merged over it), leave it and say
@@ -23,20 +25,16 @@ export async function writeIfNewer(
   decide: (cur: Entity | undefined) => Decision,
   opts: { ownedFields?: string[] } = {},
 ): Promise<OrderedWriteResult> {
-  for (let round = 1; ; round++) {
+  return retryOnConflict(async (): Promise<OrderedWriteResult> => {
     const cur = await catalog.get(key, { consistent: true });
     const decision = decide(cur);
     if ('skip' in decision) return { written: false, reason: decision.skip };
     if ('unchanged' in decision) return { written: false };
-    try {
-      if (cur && !cur.metadata.etag) throw new Error(`${key}: the catalog returned no ETag to pin the write to`);
-      const pin = cur ? { ifMatch: cur.metadata.etag } : { ifNoneMatch: '*' as const };
-      const entity = await catalog.upsert(decision.write, source, { mode: 'merge', ownedFields: opts.ownedFields, ...pin });
-      return { written: true, entity, ...(decision.note ? { note: decision.note } : {}) };
-    } catch (err) {
-      if (!(err instanceof ConcurrencyError) || round >= MAX_ROUNDS) throw err;
-    }
-  }
+    if (cur && !cur.metadata.etag) throw new Error(`${key}: the catalog returned no ETag to pin the write to`);
+    const pin = cur ? { ifMatch: cur.metadata.etag } : { ifNoneMatch: '*' as const };
+    const entity = await catalog.upsert(decision.write, source, { mode: 'merge', ownedFields: opts.ownedFields, ...pin });
+    return { written: true, entity, ...(decision.note ? { note: decision.note } : {}) };
+  }, { maxAttempts: MAX_ROUNDS, isConflict: (err) => err instanceof ConcurrencyError });
 }
 
 /**

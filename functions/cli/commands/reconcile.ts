@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { AuthError, identityConfig, verifyToken, type Principal } from '../../platform/identity.ts';
 import { StorageError } from '../../platform/errors.ts';
 import { createLogger, setLogger } from '../../platform/logger.ts';
-import { parseConnectionString } from '../../platform/storage-config.ts';
+import { parseConnectionString } from '../../platform/connection-string.ts';
 import { defaultDeps } from '../../reconcile/deps.ts';
 import { Reconciler, UnknownStackError, type ReconcileResult } from '../../reconcile/loop.ts';
 import { ForbiddenError, BadRequestError, ReconcileService } from '../../reconcile/service.ts';
@@ -29,9 +29,9 @@ export function localEmulatorStorage(env: NodeJS.ProcessEnv = process.env): { lo
     return { local: false, why: env.NEXUS_STORAGE_ACCOUNT?.trim() ? `the storage is account ${env.NEXUS_STORAGE_ACCOUNT.trim()}` : 'no storage is configured' };
   }
   const parts = parseConnectionString(cs);
-  const endpoints = Object.entries(parts).filter(([k]) => k.endsWith('endpoint'));
-  const devStorage = /^true$/i.test(parts.usedevelopmentstorage ?? '');
-  if (endpoints.length === 0 && !devStorage) return { local: false, why: `the storage connection string names account ${parts.accountname ?? '?'} at Azure's endpoints` };
+  const endpoints = [...parts].filter(([k]) => k.endsWith('endpoint'));
+  const devStorage = /^true$/i.test(parts.get('usedevelopmentstorage') ?? '');
+  if (endpoints.length === 0 && !devStorage) return { local: false, why: `the storage connection string names account ${parts.get('accountname') ?? '?'} at Azure's endpoints` };
   for (const [k, v] of endpoints) {
     if (!LOOPBACK.test(hostOf(v))) return { local: false, why: `the storage connection string's ${k} ${v || '(empty)'} is not on loopback` };
   }

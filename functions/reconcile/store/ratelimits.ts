@@ -4,6 +4,7 @@
 import type { StorageConfig } from '../../platform/storage-config.ts';
 import { ConcurrencyError, EntityExistsError } from '../../platform/errors.ts';
 import { Table, type BatchOp, type Row } from '../../platform/tables.ts';
+import { retryOnConflict } from '../../platform/conflict-retry.ts';
 import type { Guardrails } from '../guardrails.ts';
 import { checkRates, currentCount } from '../gates/rate-limits.ts';
 import type { RateCounter, RateOverride } from '../gates/types.ts';
@@ -62,7 +63,10 @@ export class RateLimitStore {
   async consume(planned: Partial<Record<ChangeKind, number>>, cfg: Guardrails['rateLimits'], now: Date, overridden: boolean): Promise<void> {
     const kinds = (Object.keys(planned) as ChangeKind[]).filter((k) => (planned[k] ?? 0) > 0);
     if (kinds.length === 0) return;
-    for (let attempt = 1; ; attempt++) {
+    // A conflict means another instance committed, so the counters move on every retry; under
+    // heavy contention a consumer may need many rounds (each one re-checks the limit), so the
+    // pauses grow slower and further than the default.
+    await retryOnConflict(async () => {
       const rows = await this.rows();
       const counters = Object.fromEntries([...rows].map(([k, r]) => [k, r])) as Partial<Record<ChangeKind, RateCounter>>;
       const hits = checkRates(planned, counters, cfg, now).filter((c) => c.code);
@@ -81,16 +85,12 @@ export class RateLimitStore {
         };
         return cur ? { op: 'replace', rowKey: k, value, etag: cur.etag } : { op: 'insert', rowKey: k, value };
       });
-      try {
-        await this.table.batch(COUNTERS, ops);
-        return;
-      } catch (err) {
-        // A conflict means another instance committed, so the counters move on every retry; under
-        // heavy contention a consumer may need many rounds (each one re-checks the limit).
-        if (!(err instanceof ConcurrencyError || err instanceof EntityExistsError) || attempt >= 200) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(25 * attempt, 500)));
-      }
-    }
+      await this.table.batch(COUNTERS, ops);
+    }, {
+      maxAttempts: 200,
+      isConflict: (err) => err instanceof ConcurrencyError || err instanceof EntityExistsError,
+      backoffMs: (attempt) => Math.random() * Math.min(25 * attempt, 500),
+    });
   }
 
   /** Starts (or extends) the cooldown of kinds that hit their limit. */
