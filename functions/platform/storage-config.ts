@@ -4,7 +4,7 @@ import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { StorageConfigError } from './errors.ts';
-import { parseConnectionString } from './connection-string.ts';
+import { parseConnectionString } from '../../stacks/engine/connection-string.ts';
 
 export interface StorageConfig {
   /** 'connection-string' (Azurite or a keyed account) or 'account' (Entra ID via DefaultAzureCredential). */

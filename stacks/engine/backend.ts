@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { REPO_ROOT } from './cli.ts';
-import { parseConnectionString } from '../../functions/platform/connection-string.ts';
+import { parseConnectionString } from './connection-string.ts';
 
 export const DEFAULT_STATE_CONTAINER = 'pulumi-state';
 

@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { AuthError, identityConfig, verifyToken, type Principal } from '../../platform/identity.ts';
 import { StorageError } from '../../platform/errors.ts';
 import { createLogger, setLogger } from '../../platform/logger.ts';
-import { parseConnectionString } from '../../platform/connection-string.ts';
+import { parseConnectionString } from '../../../stacks/engine/connection-string.ts';
 import { defaultDeps } from '../../reconcile/deps.ts';
 import { Reconciler, UnknownStackError, type ReconcileResult } from '../../reconcile/loop.ts';
 import { ForbiddenError, BadRequestError, ReconcileService } from '../../reconcile/service.ts';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConnectionString } from '../../../functions/platform/connection-string.ts';
+import { parseConnectionString } from '../../../stacks/engine/connection-string.ts';
 import { backendSettings } from '../../../stacks/engine/backend.ts';
 import { localEmulatorStorage } from '../../../functions/cli/commands/reconcile.ts';
 
