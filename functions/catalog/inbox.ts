@@ -42,7 +42,8 @@ interface DeliveryRow {
   [chunk: `p${number}`]: string;
 }
 
-const MAX_IN_ROW = 600_000;
+// Azure Tables count strings as UTF-16 (2 bytes a character) and hold at most 1 MiB a row.
+const MAX_IN_ROW = 450_000;
 
 export interface InboxConfig {
   storage?: StorageConfig;

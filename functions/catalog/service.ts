@@ -55,7 +55,8 @@ interface RelationRow {
   origin: string;
 }
 
-const MAX_DOC = 900_000;
+// Azure Tables count strings as UTF-16 (2 bytes a character) and hold at most 1 MiB a row.
+const MAX_DOC = 450_000;
 
 /** Recent runs for the personal dashboard, supplied by whoever keeps runs (functions/reconcile). */
 export interface RecentRunsPort {
