@@ -10,6 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type * as dynamic from '@pulumi/pulumi/dynamic/index.js';
 import { Resource as DynamicResource } from '@pulumi/pulumi/dynamic/index.js';
 import type { DesiredKind, DesiredResource, DesiredState } from '../compile/model.ts';
+import { ARM_CLASSES, azureNativeToken, azureNativeTypes, readAzureNativeType, replacePaths } from './azure-native-metadata.ts';
 
 /** What a dynamic ARM resource keeps as inputs and outputs. */
 export interface ArmRestProps {
@@ -24,12 +25,14 @@ export interface ArmRestOutputs extends ArmRestProps {
   identity?: Record<string, unknown>;
 }
 
-function makeArmRestProvider(): dynamic.ResourceProvider {
-  // Properties ARM cannot change in place: a new value means delete and create again.
-  const replaceOnChange: Record<string, string[]> = {
-    'microsoft.authorization/roleassignments': ['properties.roleDefinitionId', 'properties.principalId', 'properties.scope'],
-  };
+/** Body paths whose change replaces the resource, by lower-cased `armType` (plain data: it is serialised with the provider). */
+export type ReplaceOnChange = Record<string, string[]>;
 
+/**
+ * The provider. `replaceOnChange` comes from azure-native (see ARM_REPLACE) so a change that
+ * azure-native would answer with a replacement is a replacement here too; a new ARM id always is.
+ */
+export function makeArmRestProvider(replaceOnChange: ReplaceOnChange): dynamic.ResourceProvider {
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -113,7 +116,8 @@ function makeArmRestProvider(): dynamic.ResourceProvider {
     async diff(_id: string, olds: ArmRestProps, news: ArmRestProps) {
       const replaces: string[] = [];
       if (!same(olds.armId, news.armId)) replaces.push('armId');
-      for (const path of replaceOnChange[String(news.armType).toLowerCase()] ?? []) {
+      const type = String(news.armType).toLowerCase();
+      for (const path of Object.hasOwn(replaceOnChange, type) ? replaceOnChange[type]! : []) {
         if (!same(at(olds.body, path), at(news.body, path))) replaces.push(`body.${path}`);
       }
       const changes = replaces.length > 0 || !same(olds.body, news.body);
@@ -146,8 +150,35 @@ function makeArmRestProvider(): dynamic.ResourceProvider {
   };
 }
 
-/** The provider instance; one serialisation is shared by every resource of a program. */
-export const armRestProvider = makeArmRestProvider();
+/**
+ * Replace paths of the ARM types the compiler emits, read from azure-native once at import. The
+ * provider built on it is shared by every program of the process, so Pulumi serialises it once.
+ * (fromEntries defines own properties only; the provider reads them with Object.hasOwn.)
+ */
+const ARM_REPLACE: ReplaceOnChange = Object.fromEntries(
+  [...ARM_CLASSES].map(([armType, token]) => [armType, replacePaths(readAzureNativeType(token), true)]),
+);
+
+/** The provider for the compiler's ARM types. */
+export const armRestProvider = makeArmRestProvider(ARM_REPLACE);
+
+/**
+ * The provider for these resources: the shared one, unless some are archetype `resource`s (any
+ * azure-native type), whose replace paths are added in a provider of their own.
+ */
+export function providerFor(resources: DesiredResource[], types = azureNativeTypes()): dynamic.ResourceProvider {
+  const extra = resources.filter((r) => r.kind === 'resource');
+  if (extra.length === 0) return armRestProvider;
+  return makeArmRestProvider({
+    ...ARM_REPLACE,
+    ...Object.fromEntries(extra.map((r) => [r.type.toLowerCase(), replacePaths(types(r.type), false)])),
+  });
+}
+
+/** The REST API version the backend calls for a resource: azure-native's for its class. */
+export function apiVersionFor(r: DesiredResource, types = azureNativeTypes()): string {
+  return types(azureNativeToken(r.kind, r.type)).apiVersion;
+}
 
 /** Pulumi type names per DesiredState kind: `pulumi-nodejs:dynamic/arm:<Type>`. */
 const TYPE_NAMES: Record<DesiredKind, string> = {
@@ -171,10 +202,13 @@ export class ArmRestResource extends DynamicResource {
   declare readonly armId: pulumi.Output<string>;
   declare readonly body: pulumi.Output<Record<string, unknown>>;
   declare readonly identity: pulumi.Output<Record<string, unknown> | undefined>;
-  constructor(r: DesiredResource, body: pulumi.Input<Record<string, unknown>>, opts?: pulumi.CustomResourceOptions) {
+  constructor(
+    provider: dynamic.ResourceProvider, r: DesiredResource, apiVersion: string,
+    body: pulumi.Input<Record<string, unknown>>, opts?: pulumi.CustomResourceOptions,
+  ) {
     super(
-      armRestProvider, r.id,
-      { armId: r.id, armType: r.type, apiVersion: r.apiVersion, body, identity: undefined },
+      provider, r.id,
+      { armId: r.id, armType: r.type, apiVersion, body, identity: undefined },
       opts, ARM_REST_MODULE, TYPE_NAMES[r.kind],
     );
   }
@@ -228,6 +262,8 @@ export function stackResources(state: DesiredState, stack: string): DesiredResou
 export function armRestProgram(state: DesiredState, stack: string): () => Promise<Record<string, unknown>> {
   return async () => {
     const resources = stackResources(state, stack);
+    const types = azureNativeTypes();
+    const provider = providerFor(resources, types);
     const inStack = new Map(resources.map((r) => [r.id, r]));
     const created = new Map<string, ArmRestResource>();
     // Depth-first so a dependency is registered before its dependents whatever the list order.
@@ -249,7 +285,7 @@ export function armRestProgram(state: DesiredState, stack: string): () => Promis
         }
         return target.output(ref.output);
       });
-      const res = new ArmRestResource(r, body, { dependsOn });
+      const res = new ArmRestResource(provider, r, apiVersionFor(r, types), body, { dependsOn });
       created.set(r.id, res);
       return res;
     };
