@@ -4,8 +4,10 @@
 //
 // The provider is serialised into the state by Pulumi and runs in its own Node process (started
 // by the `pulumi-resource-pulumi-nodejs` launcher), so everything it uses lives inside
-// `makeArmRestProvider` and touches only globals (fetch, process.env, setTimeout). Endpoint and
-// token come from that process's environment at call time: they are never written to the state.
+// `makeArmRestProvider` and touches only globals (fetch, process.env, setTimeout) and the plain
+// replace table it is given. Endpoint and token come from that process's environment at call time:
+// they are never written to the state. What azure-native does (API version, which changes replace)
+// is read from @pulumi/azure-native here, in the program's process (azure-native-metadata.ts).
 import * as pulumi from '@pulumi/pulumi';
 import type * as dynamic from '@pulumi/pulumi/dynamic/index.js';
 import { Resource as DynamicResource } from '@pulumi/pulumi/dynamic/index.js';
