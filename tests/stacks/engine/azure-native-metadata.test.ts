@@ -1,5 +1,5 @@
 // Local runs follow the production provider: for every resource type the compiler emits (default
-// tenant and the ALZ architecture), the arm-rest backend calls azure-native's REST API version and
+// tenant, the ALZ architecture, and a small fixture that places a subscription), the arm-rest backend calls azure-native's REST API version and
 // replaces on exactly the properties azure-native replaces on. Both programs run under Pulumi's
 // mocks; the provider checked is the one Pulumi serialised, as the engine would run it.
 import { test } from 'uvu';
@@ -18,6 +18,7 @@ import { azureNativeToken, readAzureNativeType, replacePaths } from '../../../st
 
 const require = createRequire(import.meta.url);
 const PKG = dirname(require.resolve('@pulumi/azure-native/package.json'));
+const FIX = new URL('../../fixtures/compile/', import.meta.url).pathname;
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 const registered: Registered[] = [];
@@ -44,6 +45,8 @@ test.before(async () => {
   states = [
     { name: 'default tenant', state: await compileDefaultTenant(process.env) },
     { name: 'alz', state: compile({ libraries: [alzLibraryDir()], architecture: 'alz', rootMg: 'tenant-root', location: 'swedencentral' }).state },
+    // Neither of those places a subscription; this fixture does.
+    { name: 'fixture', state: compile({ libraries: [`${FIX}base`, `${FIX}nexus`], architecture: 'small-nexus' }).state },
   ];
   for (const { state } of states) {
     for (const s of state.stacks) {
@@ -103,7 +106,7 @@ function withValue(body: Record<string, any>, path: string, value: unknown): Rec
 
 test('the compiler emits the kinds this test is about', () => {
   const kinds = new Set(emittedTypes().map((t) => t.sample.kind));
-  for (const k of ['managementGroup', 'policyDefinition', 'policySetDefinition', 'roleDefinition', 'policyAssignment', 'roleAssignment']) {
+  for (const k of ['managementGroup', 'subscriptionPlacement', 'policyDefinition', 'policySetDefinition', 'roleDefinition', 'policyAssignment', 'roleAssignment']) {
     assert.ok(kinds.has(k as DesiredResource['kind']), k);
   }
   assert.is(armRestInputs.size, new Set(states.flatMap((s) => s.state.resources.map((r) => r.id))).size);
@@ -156,6 +159,7 @@ test('what azure-native says, confirmed against its provider sources and the RES
   }));
   assert.equal(seen, {
     'azure-native:management:ManagementGroup': ['2023-04-01', []],
+    'azure-native:management:ManagementGroupSubscription': ['2023-04-01', []],
     'azure-native:authorization:PolicyDefinitionAtManagementGroup': ['2025-01-01', []],
     'azure-native:authorization:PolicySetDefinitionAtManagementGroup': ['2025-01-01', []],
     'azure-native:authorization:RoleDefinition': ['2022-05-01-preview', []],
