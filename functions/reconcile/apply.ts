@@ -34,7 +34,8 @@ export interface ApplyStep {
 
 /**
  * Records the verdicts of a check at apply on the run; true when a gate refuses, the run then
- * being blocked with the refusing gates' own reasons.
+ * being blocked with the refusing gates' own reasons. A hold counts as a refusal here: no
+ * approval request is opened at apply time (the next run asks for one).
  */
 function refusedAtApply(run: RunRecord, verdicts: GateResult[]): boolean {
   run.gates = withVerdictsAtApply(run.gates, verdicts);
