@@ -1,17 +1,11 @@
 // The reconciler's own vocabulary: triggers, gate verdicts, decisions and run records.
 // Plain data only, so a run can be stored and listed as JSON.
+// The gate names come from the one ordered list of gates (gates/index.ts).
+import type { GateName } from './gates/index.ts';
+
+export type { GateName };
 
 export type Trigger = 'timer' | 'push' | 'manual' | 'approval';
-
-export const GATE_ORDER = [
-  'kill-switch',
-  'scope-guardrails',
-  'blast-radius',
-  'rate-limits',
-  'preview-reliability',
-  'approvals',
-] as const;
-export type GateName = (typeof GATE_ORDER)[number];
 
 export interface GateResult {
   gate: GateName;

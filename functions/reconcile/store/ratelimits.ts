@@ -16,7 +16,8 @@ const OVERRIDE = 'override';
 type RateRow = RateCounter | RateOverride;
 
 export class RateLimitExceeded extends Error {
-  constructor(readonly kinds: ChangeKind[], message: string) {
+  /** `counters`: what the refused consumption saw, so the rate-limits gate can judge them. */
+  constructor(readonly kinds: ChangeKind[], message: string, readonly counters: Partial<Record<ChangeKind, RateCounter>> = {}) {
     super(message);
     this.name = 'RateLimitExceeded';
   }
@@ -72,7 +73,8 @@ export class RateLimitStore {
       const hits = checkRates(planned, counters, cfg, now).filter((c) => c.code);
       if (hits.length > 0 && !overridden) {
         await this.startCooldown(hits.map((h) => h.kind), cfg, now);
-        throw new RateLimitExceeded(hits.map((h) => h.kind), hits.map((h) => `${h.kind}: ${h.used} used + ${h.planned} planned > ${h.max}`).join('; '));
+        const seen = Object.fromEntries([...rows].map(([k, r]) => [k, { windowStart: r.windowStart, count: r.count, cooldownUntil: r.cooldownUntil }]));
+        throw new RateLimitExceeded(hits.map((h) => h.kind), hits.map((h) => `${h.kind}: ${h.used} used + ${h.planned} planned > ${h.max}`).join('; '), seen);
       }
       const ops: BatchOp<RateRow>[] = kinds.map((k) => {
         const cur = rows.get(k);

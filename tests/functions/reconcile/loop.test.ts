@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { commitAuthor, trackedCommit } from '../../../functions/reconcile/tracked-commit.ts';
 import { RateLimitStore } from '../../../functions/reconcile/store/ratelimits.ts';
 import { DEFAULT_GUARDRAILS_FILE, loadGuardrails } from '../../../functions/reconcile/guardrails.ts';
+import { GATE_NAMES } from '../../../functions/reconcile/gates/index.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -39,7 +40,7 @@ test('applies a new stack, then finds nothing to change; both runs and the apply
   const first = done(await rec.reconcile({ stack: name, trigger: 'manual', commit: 'c1' }));
   assert.is(first.decision, 'applied', first.error);
   assert.equal(first.reasons, []);
-  assert.equal(first.gates.map((g) => g.gate), ['kill-switch', 'scope-guardrails', 'blast-radius', 'rate-limits', 'preview-reliability', 'approvals']);
+  assert.equal(first.gates.map((g) => g.gate), GATE_NAMES);
   assert.is(first.counts.create, 3);
   assert.ok(await L.exists(`${mg(name)}/providers/Microsoft.Authorization/policyAssignments/rc-audit-1`, '2022-06-01'));
   const second = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
@@ -95,6 +96,9 @@ test('the kill switch is read again right before apply', async () => {
     const run = done(await rec.reconcile({ stack: name, trigger: 'manual' }));
     assert.equal([run.decision, run.reasons], ['blocked', ['KILL_SWITCH']]);
     assert.is(gate(run, 'kill-switch').details.atApply, true);
+    // The kill-switch gate's own verdict, not a copy made at apply.
+    assert.match(gate(run, 'kill-switch').details.message, /^kill switch is on: admin@contoso\.com \(mid-run\)$/);
+    assert.equal(run.gates.map((g) => g.gate), GATE_NAMES);
   } finally {
     await L.stores.settings.setKillSwitch(false, 'admin@contoso.com', 'over');
   }

@@ -1,0 +1,75 @@
+// From the compiled desired state to the preview the gates judge: open the engine's stack,
+// refresh the state first when there is drift, preview, and pin what was previewed (hashes and
+// the live fingerprint) on the run.
+import type { DesiredState } from '../../stacks/compile/model.ts';
+import type { ChangeSet } from '../../stacks/engine/changeset.ts';
+import type { BlobLease } from '../platform/leases.ts';
+import type { Logger } from '../platform/logger.ts';
+import { hasChanges } from './decide.ts';
+import type { EngineStack, ReconcileDeps } from './deps.ts';
+import { canonicalJson, changeSetHash, desiredStateHash, sha256 } from './hash.ts';
+import type { RunRecord } from './model.ts';
+import { counts, RunFailure } from './run-record.ts';
+import { isMutating } from './scope.ts';
+import type { RunControl } from './stack-lease.ts';
+import type { RunDetail } from './store/runs.ts';
+
+/** What the engine's state says is live: resources' inputs and outputs, without timestamps. */
+export async function liveFingerprint(engine: Pick<EngineStack, 'exportState'>): Promise<string> {
+  const dep = (await engine.exportState()) as { resources?: { urn: string; type: string; id?: string; inputs?: unknown; outputs?: unknown }[] } | undefined;
+  const resources = (dep?.resources ?? [])
+    .filter((r) => r.type !== 'pulumi:pulumi:Stack')
+    .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs }))
+    .sort((a, b) => (a.urn < b.urn ? -1 : 1));
+  return sha256(canonicalJson(resources));
+}
+
+/** Runs an engine operation and adds the engine's own time (not our program's or mapping's). */
+export async function engineCall<T>(ctl: Pick<RunControl, 'engineMs' | 'engine'>, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } finally {
+    const t = ctl.engine?.lastTimings;
+    if (t) ctl.engineMs += Math.max(0, t.engineMs - (t.programMs ?? 0) - (t.mappingMs ?? 0));
+  }
+}
+
+/** The run's preview; sets its counts, hashes and live fingerprint. Refuses an invalid desired state. */
+export async function previewStep(
+  d: ReconcileDeps, run: RunRecord, detail: RunDetail, state: DesiredState, lease: BlobLease, ctl: RunControl, log: Logger,
+): Promise<{ engine: EngineStack; preview: ChangeSet }> {
+  const errors = state.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    throw new RunFailure('DESIRED_STATE_INVALID',
+      `the desired state has ${errors.length} error finding(s), e.g. ${errors[0].file}: ${errors[0].path}: ${errors[0].message}`);
+  }
+  run.desiredStateHash = desiredStateHash(state, run.stack);
+
+  const tp = performance.now();
+  const engine = await d.openStack({ state, stack: run.stack, lease }).catch((err) => {
+    throw new RunFailure('ENGINE_UNAVAILABLE', `cannot open the stack: ${(err as Error).message}`, err);
+  });
+  ctl.engine = engine;
+  let preview: ChangeSet;
+  try {
+    if (d.refreshFirst) {
+      const drift = await engineCall(ctl, () => engine.previewRefresh());
+      if (hasChanges(drift)) {
+        // Refresh writes only Pulumi's state, never Azure: the preview then shows what an apply
+        // would put back, and the gates judge exactly that.
+        log.info({ drifted: drift.changes.filter((c) => isMutating(c.op)).length }, 'drift found; refreshing state before preview');
+        detail.engineOutput!.push(`drift: ${drift.changes.filter((c) => isMutating(c.op)).map((c) => c.urn).join(', ')}`);
+        await engineCall(ctl, () => engine.refresh());
+      }
+    }
+    preview = await engineCall(ctl, () => engine.preview());
+  } catch (err) {
+    throw new RunFailure((err as Error).name === 'StackBusyError' ? 'STACK_BUSY' : 'PREVIEW_FAILED', (err as Error).message, err);
+  }
+  run.timings.previewMs = Math.round(performance.now() - tp);
+  detail.preview = preview;
+  run.counts = counts(preview);
+  run.changeSetHash = changeSetHash(preview);
+  run.liveFingerprint = await liveFingerprint(engine);
+  return { engine, preview };
+}

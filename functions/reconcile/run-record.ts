@@ -1,0 +1,93 @@
+// A run's record from start to finish: the new record, taking the stack over from a holder that
+// stopped, and the final save with its audit row and metrics.
+import type { ChangeSet } from '../../stacks/engine/changeset.ts';
+import type { Logger } from '../platform/logger.ts';
+import { gateBlocksTotal, leaseHolderChangesTotal, runDurationSeconds, runsTotal } from '../platform/metrics.ts';
+import type { ReconcileDeps } from './deps.ts';
+import type { Decision, RunCounts, RunRecord, Trigger } from './model.ts';
+import type { AuditAction } from './store/audit.ts';
+import { newRunId, type RunDetail } from './store/runs.ts';
+
+/** Reason codes for runs that could not get to a decision. */
+export class RunFailure extends Error {
+  constructor(readonly code: string, message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+const AUDITED: Partial<Record<Decision, AuditAction>> = {
+  applied: 'apply', failed: 'apply-failed', blocked: 'block', 'pending-approval': 'hold', 'report-only': 'report-only', interrupted: 'run-interrupted',
+};
+
+export function counts(cs: ChangeSet | undefined): RunCounts {
+  const out: RunCounts = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+  for (const c of cs?.changes ?? []) if (c.op in out) out[c.op as keyof RunCounts]++;
+  return out;
+}
+
+export interface NewRun {
+  stack: string;
+  trigger: Trigger;
+  dryRun?: boolean;
+  commit?: string;
+  author?: string;
+  authorSource?: 'git' | 'hint';
+  requestedBy?: string;
+  compileMs: number;
+}
+
+/** A run that has just started: no decision, no gate verdicts yet. */
+export function newRunRecord(deps: Pick<ReconcileDeps, 'holderId'>, started: Date, r: NewRun): RunRecord {
+  return {
+    id: newRunId(started.getTime()), stack: r.stack, commit: r.commit, author: r.author, authorSource: r.authorSource, trigger: r.trigger,
+    requestedBy: r.requestedBy, dryRun: !!r.dryRun, status: 'running', reasons: [], gates: [],
+    counts: counts(undefined), timings: { startedAt: started.toISOString(), compileMs: Math.round(r.compileMs) }, holderId: deps.holderId,
+  };
+}
+
+/** Records a run left `running` by a holder that died or lost the lease, and takes the stack. */
+export async function takeOver(deps: ReconcileDeps, run: RunRecord, log: Logger): Promise<void> {
+  const { stores, holderId } = deps;
+  const before = await stores.runs.stack(run.stack);
+  if (before?.currentRunId && before.currentRunId !== run.id) {
+    const why = `holder ${before.lastHolderId ?? '?'} stopped before finishing; taken over by ${holderId}`;
+    const marked = await stores.runs.markInterrupted(before.currentRunId, why, deps.now()).catch(() => undefined);
+    if (marked) {
+      log.warn({ interruptedRun: marked.id, previousHolder: marked.holderId }, 'previous run was interrupted; recorded');
+      runsTotal.inc({ decision: 'interrupted', trigger: marked.trigger });
+      await stores.audit.record({
+        actor: `nexus:${holderId}`, action: 'run-interrupted', target: run.stack, runId: marked.id, why,
+      });
+    }
+  }
+  if (before?.lastHolderId && before.lastHolderId !== holderId) leaseHolderChangesTotal.inc({ stack: run.stack });
+  await stores.runs.updateStack(run.stack, (s) => ({ ...s, currentRunId: run.id, lastHolderId: holderId }));
+}
+
+/** Saves the finished run and its detail, frees the stack, audits the decision and counts it. */
+export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: RunDetail, engineMs: number, t0: number, log: Logger): Promise<void> {
+  const d = deps;
+  run.status = 'done';
+  run.timings.finishedAt = d.now().toISOString();
+  run.timings.totalMs = Math.round(performance.now() - t0);
+  run.timings.engineMs = Math.round(engineMs);
+  detail.run = run;
+  await d.stores.runs.putDetail(detail);
+  await d.stores.runs.save(run);
+  await d.stores.runs.updateStack(run.stack, (s) => ({
+    ...s, lastRunId: run.id, lastDecision: run.decision, lastRunAt: run.timings.finishedAt,
+    currentRunId: s.currentRunId === run.id ? undefined : s.currentRunId,
+  }));
+  const action = AUDITED[run.decision!];
+  if (action) {
+    await d.stores.audit.record({
+      actor: `nexus:${d.holderId}`, action, target: run.stack, runId: run.id,
+      why: run.reasons.join(', ') || (run.decision === 'applied' ? 'every gate passed' : undefined),
+      details: { requestedBy: run.requestedBy, trigger: run.trigger, commit: run.commit, counts: run.counts, approvalId: run.approvalId, changeSetHash: run.changeSetHash },
+    });
+  }
+  runsTotal.inc({ decision: run.decision!, trigger: run.trigger });
+  runDurationSeconds.observe({ decision: run.decision! }, (run.timings.totalMs ?? 0) / 1000);
+  for (const g of run.gates) if (!g.pass) gateBlocksTotal.inc({ gate: g.gate, reason: g.reason });
+  log.info({ decision: run.decision, reasons: run.reasons, timings: run.timings }, 'run recorded');
+}
