@@ -24,6 +24,7 @@ import type { AuditAction } from './store/audit.ts';
 import { RateLimitExceeded } from './store/ratelimits.ts';
 import { newRunId, type RunDetail } from './store/runs.ts';
 import { mapLimit } from '../platform/map-limit.ts';
+import { NewestFirstKeys } from '../platform/tables.ts';
 
 export interface ReconcileRequest {
   stack: string;
@@ -106,6 +107,8 @@ export class Reconciler {
    * lookup that failed (error, timeout, commit not fetched yet) is tried again by the next run.
    */
   private readonly authorCache = new Map<string, Promise<CommitAuthor | undefined>>();
+  /** Run ids of this reconciler: each sorts before every earlier one, even within a millisecond. */
+  private readonly runIds = new NewestFirstKeys();
 
   constructor(readonly deps: ReconcileDeps) {
     setGaugeReaders({
@@ -191,7 +194,7 @@ export class Reconciler {
     const commit = req.commit ?? tracked;
     const who = await this.authorsOf([tracked, commit], req.author);
     const run: RunRecord = {
-      id: newRunId(started.getTime()), stack: req.stack, commit, author: who.author, authorSource: who.source, trigger: req.trigger,
+      id: newRunId(started.getTime(), this.runIds), stack: req.stack, commit, author: who.author, authorSource: who.source, trigger: req.trigger,
       requestedBy: req.requestedBy, dryRun: !!req.dryRun, status: 'running', reasons: [], gates: [],
       counts: counts(undefined), timings: { startedAt: started.toISOString(), compileMs: Math.round(compileMs) }, holderId: d.holderId,
     };
