@@ -10,7 +10,7 @@ import { searchTokens, summaryOf } from './index/document.ts';
 import { RelationGraph } from './index/graph.ts';
 import { IdentityIndex } from './index/identity.ts';
 import { filteredKeys, listKeys, type ListOptions, type ListSource } from './index/list.ts';
-import { parseSearch } from './index/query.ts';
+import { searchRequest, searchTerms } from './index/query.ts';
 import { SearchIndex } from './index/search.ts';
 import type { EntitySummary, Indexed, SearchFilters, SearchResult } from './index/types.ts';
 
@@ -166,12 +166,13 @@ export class MemoryIndex implements OwnerLookup {
 
   /** Search results are shared between callers until the next write: treat them as read-only. */
   search(q: string, opts: SearchFilters & { limit?: number; offset?: number } = {}): SearchResult {
-    const query = parseSearch(q, opts);
+    const query = searchRequest(q, opts);
     const cached = this.searchCache.get(query.cacheKey);
     if (cached) return cached;
+    const terms = searchTerms(q);
     let result: SearchResult;
-    if (query.terms.length) {
-      const { page, facets, total } = this.searchIndex.run(query);
+    if (terms.length) {
+      const { page, facets, total } = this.searchIndex.run({ ...query, terms });
       result = { items: page.map((h) => ({ entity: this.summary(h.key)!, score: h.score })), facets, total };
     } else if (query.text) {
       // Text without a single word (only punctuation) matches nothing.

@@ -6,12 +6,10 @@ import type { SearchFilters } from './types.ts';
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 200;
 
-/** A search as the index runs it. */
-export interface SearchQuery {
+/** A search as asked: enough to find it in the cache without reading its words. */
+export interface SearchRequest {
   /** The text trimmed and lower-cased: what the name bonus compares names with. */
   text: string;
-  /** Distinct words of the text (see tokenize), in order of first appearance. */
-  terms: string[];
   filters: SearchFilters;
   limit: number;
   offset: number;
@@ -19,19 +17,32 @@ export interface SearchQuery {
   cacheKey: string;
 }
 
-export function parseSearch(q: string, opts: SearchFilters & { limit?: number; offset?: number } = {}): SearchQuery {
+/** A search as the index runs it. */
+export interface SearchQuery extends SearchRequest {
+  /** Distinct words of the text (see tokenize), in order of first appearance. */
+  terms: string[];
+}
+
+export function searchRequest(q: string, opts: SearchFilters & { limit?: number; offset?: number } = {}): SearchRequest {
   const limit = Math.max(1, Math.min(opts.limit ?? DEFAULT_LIMIT, MAX_LIMIT));
   const offset = Math.max(0, opts.offset ?? 0);
   const text = q.trim().toLowerCase();
-  const filters: SearchFilters = { kind: opts.kind, owner: opts.owner, tag: opts.tag };
   return {
     text,
-    terms: [...new Set(tokenize(q))],
-    filters,
+    filters: { kind: opts.kind, owner: opts.owner, tag: opts.tag },
     limit,
     offset,
     cacheKey: JSON.stringify([text, opts.kind, opts.owner, opts.tag, limit, offset]),
   };
+}
+
+/** The words of the text (tokenised only on a cache miss: most searches repeat). */
+export function searchTerms(q: string): string[] {
+  return [...new Set(tokenize(q))];
+}
+
+export function parseSearch(q: string, opts: SearchFilters & { limit?: number; offset?: number } = {}): SearchQuery {
+  return { ...searchRequest(q, opts), terms: searchTerms(q) };
 }
 
 /** Filters written in the box (`kind:`, `owner:`, `tag:`, any case) and the text left once they are taken out. */
