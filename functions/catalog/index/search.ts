@@ -55,7 +55,8 @@ export class SearchIndex {
   /** The page of matches of a query with at least one term, best first, the facets and the total. */
   run(query: SearchQuery): { page: RankedKey[]; facets: Facets; total: number } {
     const { terms, filters, limit, offset } = query;
-    const { docs, cols: c, facetIds } = this.store;
+    const store = this.store;
+    const { docs, cols: c, facetIds } = store;
     // Filters as facet ids: a filter on a value nobody has matches nothing.
     const kindF = filterId(filters.kind, (v) => facetIds.kindLower.find(v.toLowerCase()));
     const ownerF = filterId(filters.owner, (v) => facetIds.owner.find(v));
@@ -94,13 +95,13 @@ export class SearchIndex {
     const m = expanded.length;
     const ids: number[] = [];
     const scores: number[] = [];
-    const counts: FacetCounts = this.store.facetCounters();
+    const counts: FacetCounts = store.facetCounters();
     const q0 = qLower.charCodeAt(0);
     for (const doc of touched) {
       if (hits[doc] !== m) continue;
       if (kindF !== -1 && c.kindLower[doc] !== kindF) continue;
       if (ownerF !== -1 && c.owner[doc] !== ownerF) continue;
-      if (tagF !== -1 && !this.store.hasTag(doc, tagF)) continue;
+      if (tagF !== -1 && !store.hasTag(doc, tagF)) continue;
       let sc = total[doc]!;
       // The name bonus needs the name itself: only read when its first letter can match.
       if (c.name0[doc] === q0) {
@@ -111,7 +112,7 @@ export class SearchIndex {
       if (c.orphaned[doc]) sc *= ORPHANED_FACTOR;
       ids.push(doc);
       scores.push(Math.round(sc * 100) / 100);
-      this.store.count(counts, doc);
+      store.count(counts, doc);
     }
     for (const doc of touched) hits[doc] = 0;
 
@@ -119,7 +120,7 @@ export class SearchIndex {
     const top = topK(scores, ids, c.nameCode, offset + limit);
     return {
       page: top.slice(offset).map((i) => ({ key: docs[ids[i]!]!.key, score: scores[i]! })),
-      facets: this.store.facetsFrom(counts),
+      facets: store.facetsFrom(counts),
       total: ids.length,
     };
   }
