@@ -2,7 +2,7 @@
 import { EntityExistsError } from '../errors.ts';
 import type { StorageConfig } from '../storage-config.ts';
 import type { Row } from './encoding.ts';
-import { NewestFirstKeys } from './newest-first.ts';
+import { newestFirstKey } from './newest-first.ts';
 import { Table, type Page, type PageOptions, type QueryOptions } from './table.ts';
 
 /**
@@ -11,27 +11,24 @@ import { Table, type Page, type PageOptions, type QueryOptions } from './table.t
  */
 export class AppendOnlyTable<T extends object> {
   readonly #table: Table<T>;
-  readonly #keys: NewestFirstKeys;
 
-  private constructor(table: Table<T>, keys: NewestFirstKeys) {
+  private constructor(table: Table<T>) {
     this.#table = table;
-    this.#keys = keys;
   }
 
-  /** `keys`: share one source between tables whose rows must order among each other; by default the table has its own. */
-  static async open<T extends object>(name: string, cfg?: StorageConfig, keys = new NewestFirstKeys()): Promise<AppendOnlyTable<T>> {
-    return new AppendOnlyTable<T>(await Table.open<T>(name, cfg), keys);
+  static async open<T extends object>(name: string, cfg?: StorageConfig): Promise<AppendOnlyTable<T>> {
+    return new AppendOnlyTable<T>(await Table.open<T>(name, cfg));
   }
 
   get name(): string {
     return this.#table.name;
   }
 
-  /** Inserts under a fresh row key that sorts before every earlier one appended through this table. */
+  /** Inserts under a fresh row key that sorts before every earlier one in this process. */
   async append(pk: string, value: T): Promise<Row<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#table.insert(pk, this.#keys.next(), value);
+        return await this.#table.insert(pk, newestFirstKey(), value);
       } catch (err) {
         // Two processes in the same millisecond with the same random suffix: draw again.
         if (!(err instanceof EntityExistsError) || attempt >= 5) throw err;

@@ -33,10 +33,10 @@ export interface StackSummary {
 }
 
 /**
- * Run ids sort newest first, across stacks too. From one `keys` source each id sorts before every
- * earlier one, even within a millisecond; without, by the millisecond (and unique all the same).
+ * Run ids sort newest first, across stacks too: without `now`, before every earlier id of this
+ * process; with `now`, by that time, and before every earlier id of `keys` when given (see newestFirstKey).
  */
-export function newRunId(now = Date.now(), keys?: NewestFirstKeys): string {
+export function newRunId(now?: number, keys?: NewestFirstKeys): string {
   return newestFirstKey(now, keys);
 }
 

@@ -1,13 +1,24 @@
-// Newest-first row keys: strictly ordered per source (same millisecond, clock stepping back),
-// unique, in the stored format, and with no state shared through the module.
+// Newest-first row keys: strictly ordered within the process from its monotonic clock, strictly
+// ordered per source for a caller's own times (same millisecond, clock stepping back), unique,
+// in the stored format, and with no state kept in the module.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NewestFirstKeys, newestFirstKey } from '../../../../functions/platform/tables.ts';
+import { tickMicros } from '../../../../functions/platform/tables/newest-first.ts';
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
 const isDescending = (keys: string[]) => keys.every((k, i) => i === 0 || k < keys[i - 1]!);
+
+test('keys from the clock sort newest first, each before every earlier one, back to back', () => {
+  const keys = Array.from({ length: 3000 }, () => newestFirstKey());
+  assert.ok(isDescending(keys));
+  assert.equal([...keys].sort(), [...keys].reverse());
+  const a = tickMicros(), b = tickMicros();
+  assert.ok(b > a);
+  assert.ok(Math.abs(a - Date.now() * 1000) < 1_000_000, 'the clock is the wall clock (to within a second)');
+});
 
 test('keys from one source sort newest first, even within one millisecond', () => {
   const src = new NewestFirstKeys();
@@ -27,7 +38,7 @@ test('the format: 16 digits of inverted microseconds, a dash, 8 hex digits', () 
   const key = new NewestFirstKeys().next(NOW);
   assert.match(key, /^\d{16}-[0-9a-f]{8}$/);
   assert.is(key.slice(0, 16), String(8_999_999_999_999_999 - NOW * 1000).padStart(16, '0'));
-  assert.is(newestFirstKey(NOW).slice(0, 16), key.slice(0, 16), 'without a source: the time alone');
+  assert.is(newestFirstKey(NOW).slice(0, 16), key.slice(0, 16), 'a given time without a source: that time alone');
 });
 
 test('sources are independent: nothing is shared through the module', () => {
@@ -40,7 +51,7 @@ test('sources are independent: nothing is shared through the module', () => {
   assert.ok(new NewestFirstKeys().next(NOW + 1) < new NewestFirstKeys().next(NOW));
 });
 
-test('keys without a source are unique by their suffix', () => {
+test('keys of a given time without a source are unique by their suffix', () => {
   const keys = Array.from({ length: 1000 }, () => newestFirstKey(NOW));
   assert.is(new Set(keys).size, keys.length);
 });
