@@ -22,6 +22,7 @@ import type { RunDetail } from './store/runs.ts';
 
 export { AUTHOR_UNKNOWN } from './judge.ts';
 export { liveFingerprint } from './preview-step.ts';
+import { NewestFirstKeys } from '../platform/tables.ts';
 
 export interface ReconcileRequest {
   stack: string;
@@ -57,6 +58,8 @@ export class UnknownStackError extends Error {
 export class Reconciler {
   readonly queue = new StackQueue();
   private readonly authors: CommitAuthors;
+  /** Run ids of this reconciler: each sorts before every earlier one, even within a millisecond. */
+  private readonly runIds = new NewestFirstKeys();
 
   constructor(readonly deps: ReconcileDeps) {
     this.authors = new CommitAuthors(deps);
@@ -104,7 +107,7 @@ export class Reconciler {
     const tracked = await d.trackedCommit?.().catch(() => undefined);
     const commit = req.commit ?? tracked;
     const who = await this.authors.of([tracked, commit], req.author);
-    const run = newRunRecord(d, started, {
+    const run = newRunRecord(d, started, this.runIds, {
       stack: req.stack, trigger: req.trigger, dryRun: req.dryRun, commit, author: who.author, authorSource: who.source,
       requestedBy: req.requestedBy, compileMs,
     });

@@ -7,6 +7,7 @@ import type { ReconcileDeps } from './deps.ts';
 import type { Decision, RunCounts, RunRecord, Trigger } from './model.ts';
 import type { AuditAction } from './store/audit.ts';
 import { newRunId, type RunDetail } from './store/runs.ts';
+import type { NewestFirstKeys } from '../platform/tables.ts';
 
 /** Reason codes for runs that could not get to a decision. */
 export class RunFailure extends Error {
@@ -37,9 +38,9 @@ export interface NewRun {
 }
 
 /** A run that has just started: no decision, no gate verdicts yet. */
-export function newRunRecord(deps: Pick<ReconcileDeps, 'holderId'>, started: Date, r: NewRun): RunRecord {
+export function newRunRecord(deps: Pick<ReconcileDeps, 'holderId'>, started: Date, ids: NewestFirstKeys, r: NewRun): RunRecord {
   return {
-    id: newRunId(started.getTime()), stack: r.stack, commit: r.commit, author: r.author, authorSource: r.authorSource, trigger: r.trigger,
+    id: newRunId(started.getTime(), ids), stack: r.stack, commit: r.commit, author: r.author, authorSource: r.authorSource, trigger: r.trigger,
     requestedBy: r.requestedBy, dryRun: !!r.dryRun, status: 'running', reasons: [], gates: [],
     counts: counts(undefined), timings: { startedAt: started.toISOString(), compileMs: Math.round(r.compileMs) }, holderId: deps.holderId,
   };

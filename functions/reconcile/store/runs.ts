@@ -3,7 +3,7 @@
 // and one summary row per stack.
 import { BlobStore } from '../../platform/blobs.ts';
 import type { StorageConfig } from '../../platform/storage-config.ts';
-import { Table, newestFirstKey } from '../../platform/tables.ts';
+import { NewestFirstKeys, Table, newestFirstKey } from '../../platform/tables.ts';
 import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { GateResult, RunRecord } from '../model.ts';
 
@@ -32,9 +32,12 @@ export interface StackSummary {
   lastHolderId?: string;
 }
 
-/** Run ids sort newest first, across stacks too. */
-export function newRunId(now = Date.now()): string {
-  return newestFirstKey(now);
+/**
+ * Run ids sort newest first, across stacks too: without `now`, before every earlier id of this
+ * process; with `now`, by that time, and before every earlier id of `keys` when given (see newestFirstKey).
+ */
+export function newRunId(now?: number, keys?: NewestFirstKeys): string {
+  return newestFirstKey(now, keys);
 }
 
 function summarize(run: RunRecord): RunRow {
