@@ -332,7 +332,7 @@ export class Inbox {
 
   private async payloadOf(row: Row<DeliveryRow>): Promise<unknown> {
     if (row.payloadBlob) return JSON.parse((await (await this.blobStore()).getText(row.payloadBlob)) ?? 'null');
-    const text = joinChunks('p', row, `delivery ${row.partitionKey}/${row.rowKey}`);
+    const text = joinChunks('p', row, `delivery ${row.partitionKey}/${row.rowKey.slice(2)}`);
     return text ? JSON.parse(text) : null;
   }
 
