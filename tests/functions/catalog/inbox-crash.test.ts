@@ -89,6 +89,7 @@ test('2,000 webhooks, the receiver killed mid-way and restarted: every delivery 
       'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
     };
     for (;;) {
+      if (stopped) throw new Error(`delivery ${deliveryId} never accepted: ${lastFailure}`);
       const current = child;
       try {
         const res = await fetch(`http://127.0.0.1:${await current.port}/webhooks/github`, { method: 'POST', headers, body });
@@ -103,7 +104,6 @@ test('2,000 webhooks, the receiver killed mid-way and restarted: every delivery 
         throw new Error(`${res.status} ${text}`);
       } catch (err) {
         // No 202 (the receiver died, or answered an error): the sender tries again.
-        if (stopped) return;
         failures++;
         lastFailure = String((err as Error).message).slice(0, 300);
         await sleep(current === child ? 100 : 0);
@@ -123,14 +123,16 @@ test('2,000 webhooks, the receiver killed mid-way and restarted: every delivery 
 
   // It kills itself (SIGKILL) in its 700th handler run, after the handler's writes and before the
   // done-mark, with other handlers in flight and deliveries still arriving.
-  await exited(first.proc);
+  await waitFor(() => first.proc.signalCode !== null || first.proc.exitCode !== null, { what: 'the first receiver to die in its 700th run', timeoutMs: 120_000, intervalMs: 50 });
   assert.is(first.proc.signalCode, 'SIGKILL');
   const killedAt = { accepted, ran: first.ran() };
   const tKill = Date.now() - started;
   child = startChild(env, cfg);
   await child.port;
   const tRestart = Date.now() - started;
-  await senders;
+  // A sender that cannot get its delivery accepted in time fails the test rather than hanging it.
+  const giveUp = setTimeout(() => { stopped = true; }, 120_000);
+  await senders.finally(() => clearTimeout(giveUp));
   const tSent = Date.now() - started;
 
   const inbox = await Inbox.open({ storage, table: cfg.table });
@@ -161,7 +163,6 @@ test('2,000 webhooks, the receiver killed mid-way and restarted: every delivery 
   // none had its first 202 lost with the killed receiver), and every re-send was a duplicate.
   assert.is(answers.size, DELIVERIES);
   for (const [deliveryId, list] of answers) assert.ok(list.filter((dup) => !dup).length <= 1, `${deliveryId} accepted as new twice: ${list}`);
-  assert.ok([...answers.values()].filter((l) => l.length === 2 && !l.includes(true)).length === 0);
 
   // The effects: one per delivery, as its payload says.
   const effects = await Table.open<{ n: number }>(cfg.effects, storage);
