@@ -5,7 +5,7 @@
 // messages this module sends are read the same way by the trigger and by receive().
 import type { QueueClient } from '@azure/storage-queue';
 import { storageConfig, type StorageConfig } from './storage-config.ts';
-import { StorageInputError, statusOf, wrapStorageError } from './errors.ts';
+import { StorageInputError, codeOf, statusOf, wrapStorageError } from './errors.ts';
 
 export interface QueueMessage {
   messageId: string;
@@ -98,7 +98,7 @@ export class Queue {
       await this.client.deleteMessage(m.messageId, m.popReceipt);
       return true;
     } catch (err) {
-      if (statusOf(err) === 404) return false;
+      if (staleReceipt(err)) return false;
       throw wrapStorageError(err, `queue '${this.name}': delete message ${m.messageId}`);
     }
   }
@@ -109,7 +109,7 @@ export class Queue {
       await this.client.updateMessage(m.messageId, m.popReceipt, undefined, Math.max(0, Math.ceil(seconds)));
       return true;
     } catch (err) {
-      if (statusOf(err) === 404) return false;
+      if (staleReceipt(err)) return false;
       throw wrapStorageError(err, `queue '${this.name}': hide message ${m.messageId}`);
     }
   }
@@ -132,6 +132,11 @@ export class Queue {
       throw wrapStorageError(err, `queue '${this.name}': peek`);
     }
   }
+}
+
+/** The message is gone (404), or was handed out again since (400 PopReceiptMismatch). */
+function staleReceipt(err: unknown): boolean {
+  return statusOf(err) === 404 || codeOf(err) === 'PopReceiptMismatch';
 }
 
 /** The body of a message: base64 JSON as send() writes it; otherwise the text as it came. */
