@@ -1,7 +1,7 @@
 // The one file that registers Azure Functions triggers. Every HTTP route is the same Hono app the
 // local server runs; the timers run the same reconcile pass and catalog jobs as `npm run up`.
 // Nothing is opened at import: the first invocation in a worker opens storage and the catalog.
-import functions, { type HttpFunctionOptions, type TimerFunctionOptions, type Timer } from '@azure/functions';
+import functions, { type HttpFunctionOptions, type StorageQueueFunctionOptions, type TimerFunctionOptions, type Timer } from '@azure/functions';
 import { createApp } from './api/app.ts';
 import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
 import { toFunctionsHandler } from './platform/functions-http.ts';
@@ -10,11 +10,13 @@ import { reconcileService } from './reconcile/service.ts';
 import { parseSchedule } from './reconcile/schedule.ts';
 import { reconcileTick } from './reconcile/scheduler.ts';
 import { catalogJobs, type Job } from './jobs.ts';
+import { INBOX_QUEUE, processQueueMessage } from './catalog/inbox-trigger.ts';
 
 /** The part of @azure/functions' `app` that Nexus uses (tests pass a recorder). */
 export interface Registrar {
   http(name: string, options: HttpFunctionOptions): void;
   timer(name: string, options: TimerFunctionOptions): void;
+  storageQueue(name: string, options: StorageQueueFunctionOptions): void;
 }
 
 interface Worker {
@@ -82,9 +84,16 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
   });
   app.timer('resource-graph-poll', { schedule: at.resourceGraph, handler: job('resource-graph-poll') });
   app.timer('pulumi-state-ingestion', { schedule: at.pulumiState, handler: job('pulumi-state-ingestion') });
-  app.timer('inbox-drain', {
+  // Webhook deliveries, one invocation per message of the inbox's queue (the Functions storage
+  // account, the same as NEXUS_STORAGE_ACCOUNT); the timer re-sends what an enqueue cut short and
+  // expires old deliveries.
+  app.storageQueue('inbox', {
+    queueName: INBOX_QUEUE, connection: 'AzureWebJobsStorage',
+    handler: async (message, context) => { const { wiring } = await open(); await processQueueMessage(wiring.inbox, wiring.handlers, message, context.triggerMetadata); },
+  });
+  app.timer('inbox-maintenance', {
     schedule: at.inbox,
-    handler: async () => { const { wiring } = await open(); await wiring.inbox.drain(wiring.handlers); },
+    handler: async () => { const { wiring } = await open(); await wiring.inbox.maintain(Object.keys(wiring.handlers)); },
   });
 }
 

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   try {
     const storage = await startAzurite({ location: join(NEXUS_HOME, 'azurite') });
     stops.push(storage.stop);
-    log(`Azurite: tables ${storage.tableEndpoint}, blobs ${storage.blobEndpoint}`);
+    log(`Azurite: tables ${storage.tableEndpoint}, blobs ${storage.blobEndpoint}, queues ${storage.queueEndpoint}`);
 
     const sandbox = await startSandbox({ dataFile: join(NEXUS_HOME, 'sandbox.json') });
     stops.push(sandbox.stop);

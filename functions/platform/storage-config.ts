@@ -1,7 +1,8 @@
-// Where Nexus's tables and blobs live. Locally (and in tests) a connection string to Azurite;
+// Where Nexus's tables, blobs and queues live. Locally (and in tests) a connection string to Azurite;
 // in Azure the storage account name plus the managed identity, so no key ever exists there.
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { StorageConfigError } from './errors.ts';
 import { parseConnectionString } from '../../stacks/engine/connection-string.ts';
@@ -11,6 +12,7 @@ export interface StorageConfig {
   readonly mode: 'connection-string' | 'account';
   tableService(): TableServiceClient;
   blobService(): BlobServiceClient;
+  queueService(): QueueServiceClient;
   tableClient(table: string): TableClient;
   /** One line for logs and `nexus doctor`: where storage is, never a key. */
   describe(): string;
@@ -56,6 +58,7 @@ function fromConnectionString(cs: string): StorageConfig {
   const options = { allowInsecureConnection: true };
   let tables: TableServiceClient | undefined;
   let blobs: BlobServiceClient | undefined;
+  let queues: QueueServiceClient | undefined;
   const where = devStorage
     ? 'the local development storage (UseDevelopmentStorage=true)'
     : `account ${parts.get('accountname') ?? '?'} (tables ${parts.get('tableendpoint') ?? 'default endpoint'}, blobs ${parts.get('blobendpoint') ?? 'default endpoint'})`;
@@ -63,6 +66,7 @@ function fromConnectionString(cs: string): StorageConfig {
     mode: 'connection-string',
     tableService: () => (tables ??= TableServiceClient.fromConnectionString(cs, options)),
     blobService: () => (blobs ??= BlobServiceClient.fromConnectionString(cs)),
+    queueService: () => (queues ??= QueueServiceClient.fromConnectionString(cs)),
     tableClient: (table) => TableClient.fromConnectionString(cs, table, options),
     describe: () => `connection string: ${where}`,
   };
@@ -76,14 +80,17 @@ function fromAccount(account: string, suffix: string): StorageConfig {
   }
   const tableUrl = `https://${account}.table.${suffix}`;
   const blobUrl = `https://${account}.blob.${suffix}`;
+  const queueUrl = `https://${account}.queue.${suffix}`;
   let credential: TokenCredential | undefined;
   const cred = () => (credential ??= lazyDefaultAzureCredential());
   let tables: TableServiceClient | undefined;
   let blobs: BlobServiceClient | undefined;
+  let queues: QueueServiceClient | undefined;
   return {
     mode: 'account',
     tableService: () => (tables ??= new TableServiceClient(tableUrl, cred())),
     blobService: () => (blobs ??= new BlobServiceClient(blobUrl, cred())),
+    queueService: () => (queues ??= new QueueServiceClient(queueUrl, cred())),
     tableClient: (table) => new TableClient(tableUrl, table, cred()),
     describe: () => `account ${account} with DefaultAzureCredential (${tableUrl}, ${blobUrl})`,
   };

@@ -18,6 +18,7 @@ export interface AzuriteHandle {
   queuePort: number;
   blobEndpoint: string;
   tableEndpoint: string;
+  queueEndpoint: string;
   connectionString: string;
   /** Environment for child processes (the Pulumi CLI's azblob backend reads these). */
   env: Record<string, string>;
@@ -65,7 +66,7 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHa
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30s:\n${output}`)), 30_000);
     const check = () => {
-      if (/Table service is successfully listening/.test(output) && /Blob service is successfully listening/.test(output)) {
+      if (['Table', 'Blob', 'Queue'].every((s) => output.includes(`${s} service is successfully listening`))) {
         clearTimeout(timer);
         resolve();
       }
@@ -83,11 +84,12 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHa
   (child.stderr as unknown as { unref(): void }).unref();
   const blobEndpoint = `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`;
   const tableEndpoint = `http://127.0.0.1:${tablePort}/${DEV_ACCOUNT}`;
+  const queueEndpoint = `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`;
   const connectionString =
     `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
-    `BlobEndpoint=${blobEndpoint};QueueEndpoint=http://127.0.0.1:${queuePort}/${DEV_ACCOUNT};TableEndpoint=${tableEndpoint};`;
+    `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};TableEndpoint=${tableEndpoint};`;
   return {
-    blobPort, tablePort, queuePort, blobEndpoint, tableEndpoint, connectionString,
+    blobPort, tablePort, queuePort, blobEndpoint, tableEndpoint, queueEndpoint, connectionString,
     env: {
       NEXUS_STORAGE_CONNECTION_STRING: connectionString,
       AZURE_STORAGE_ACCOUNT: DEV_ACCOUNT,

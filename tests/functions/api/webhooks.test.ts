@@ -47,6 +47,8 @@ t('GitHub: signed deliveries are queued (202) and a repeated delivery id is not 
   const again = await github(h, 'push', example('push', 1), { id });
   assert.is(again.res.status, 202);
   assert.is((await again.res.json() as { duplicate: boolean }).duplicate, true);
+  // One message in the inbox's queue per delivery: the repeat sent none.
+  assert.is(await inbox.queue.approximateCount(), 6);
 });
 
 t('GitHub: a wrong, missing or foreign signature is 401 and nothing is stored', async ({ h, inbox }) => {

@@ -33,11 +33,11 @@ test('an inbox delivery whose row lost a chunk fails with that reason, not a JSO
   const inbox = await Inbox.open({ storage, table: `dlv${id}`, container: `dlv${id}`, maxAttempts: 3 });
   await inbox.enqueue({ source: 'github', deliveryId: 'big', event: 'push', payload: { text: 'z'.repeat(2 * ROW_CHUNK_CHARS) } });
   const table = await Table.open<Record<string, unknown>>(`dlv${id}`, storage);
-  const row = (await table.get('github', 'big'))!;
+  const row = (await table.get('github', 'd:big'))!;
   const { partitionKey: _p, rowKey: _r, etag: _e, p1: _lost, ...rest } = row as Record<string, unknown>;
   await table.replace(row, rest);
   const seen: Delivery[] = [];
-  assert.equal(await inbox.drain({ github: async (d) => { seen.push(d); } }), { done: 0, failed: 1, dead: 0 });
+  assert.equal(await inbox.drain({ github: async (d) => { seen.push(d); } }), { done: 0, failed: 1, poisoned: 0, repeated: 0 });
   assert.is(seen.length, 0);
   assert.match((await inbox.status('github', 'big'))?.error ?? '', /delivery github\/big: chunk 'p1' of 3 is missing/);
 });

@@ -28,6 +28,12 @@ test('a connection string reaches Azurite; describe() never shows the key', asyn
   const names: string[] = [];
   for await (const t of cfg.tableService().listTables()) names.push(t.name!);
   assert.ok(names.includes('configprobe'));
+  // The queue service too: Azurite runs it, and the connection string carries its endpoint.
+  assert.is(new URL(cfg.queueService().url).port, String(az.queuePort));
+  await cfg.queueService().createQueue('configprobe');
+  const queues: string[] = [];
+  for await (const q of cfg.queueService().listQueues()) queues.push(q.name);
+  assert.ok(queues.includes('configprobe'));
 });
 
 test('the connection string wins over the account name', async () => {
@@ -41,6 +47,7 @@ test('an account name gives the Azure endpoints with DefaultAzureCredential', ()
   assert.is(cfg.mode, 'account');
   assert.is(new URL(cfg.tableService().url).origin, 'https://nexusprod01.table.core.windows.net');
   assert.is(new URL(cfg.blobService().url).origin, 'https://nexusprod01.blob.core.windows.net');
+  assert.is(new URL(cfg.queueService().url).origin, 'https://nexusprod01.queue.core.windows.net');
   assert.is(cfg.tableClient('runs').tableName, 'runs');
   assert.match(cfg.describe(), /nexusprod01.*DefaultAzureCredential/);
   const sovereign = storageConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01', NEXUS_STORAGE_ENDPOINT_SUFFIX: 'core.chinacloudapi.cn' });

@@ -21,7 +21,7 @@ test('Azure Monitor common alert schema: fired, then resolved, affecting the tar
   const target = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-shop/providers/Microsoft.Web/sites/shop-web';
   await catalog.upsert({ apiVersion: 'nexus/v1', kind: 'AzureResource', metadata: { ...refParts(azureResourceRef(target)) }, spec: { type: 'Microsoft.Web/sites' } }, { name: 'resource-graph' });
   await inbox.enqueue({ source: 'azure-monitor', deliveryId: 'am-1', event: 'alert', payload: fixture('incidents/azure-monitor-fired.json') });
-  assert.equal(await inbox.drain(handlers), { done: 1, failed: 0, dead: 0 });
+  assert.equal(await inbox.drain(handlers), { done: 1, failed: 0, poisoned: 0, repeated: 0 });
   let inc = await catalog.get('incident:azure-monitor-b9569717-bc32-442f-add5-83a997729330');
   assert.equal([inc?.spec.severity, inc?.spec.status, inc?.spec.opened, inc?.spec.resolved], ['high', 'open', '2026-11-25T08:00:12.000Z', undefined]);
   assert.is(inc?.spec.summary, 'checkout-5xx: More than 5% of checkout requests fail');
@@ -62,7 +62,7 @@ test('Opsgenie alert webhook: P2 is high, epoch times read, entity and service t
 test('a payload that is not what the source sends fails the delivery with a reason, and stores nothing', async () => {
   const { catalog, inbox, handlers } = await pipeline();
   await inbox.enqueue({ source: 'azure-monitor', deliveryId: 'bad-1', event: 'alert', payload: { hello: 'world' } });
-  assert.equal(await inbox.drain(handlers), { done: 0, failed: 1, dead: 0 });
+  assert.equal(await inbox.drain(handlers), { done: 0, failed: 1, poisoned: 0, repeated: 0 });
   assert.match((await inbox.status('azure-monitor', 'bad-1'))!.error!, /common alert schema/);
   assert.is(catalog.index.size, 0);
 });
