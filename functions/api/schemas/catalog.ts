@@ -17,6 +17,10 @@ export const EntityStatusSchema = z.object({
   source: SourceSchema, lastSeen: z.string(), createdAt: z.string(),
   orphaned: z.boolean().optional(), orphanedAt: z.string().optional(),
   owner: z.string().optional(), ownerSource: z.enum(['owner', 'codeowners', 'azure-tags', 'entra']).optional(),
+  // Every source that has written the entity, by source and scope (catalog/service.ts Sources).
+  sources: z.record(z.string(), z.object({
+    name: z.string(), scope: z.string().optional(), ref: z.string().optional(), lastSeen: z.string(), gone: z.boolean().optional(),
+  })).optional(),
 }).openapi('EntityStatus');
 
 /** A stored entity: the envelope is checked by the catalog; the spec per kind (see /api/v1/entities). */
