@@ -2,7 +2,7 @@
 // Entity and EntityStatus (functions/catalog/kinds.ts), search hits and facets (memory-index.ts),
 // a team and the signed-in user's view (catalog/service.ts team() and me()).
 import { z } from '@hono/zod-openapi';
-import { MetadataSchema } from '../../catalog/kinds.ts';
+import { MetadataSchema, PullRequest } from '../../catalog/kinds.ts';
 import { ROLES } from '../../platform/identity.ts';
 import { RunSchema } from './reconcile.ts';
 
@@ -83,8 +83,11 @@ export const PrincipalSchema = z.object({
   id: z.string(), name: z.string(), email: z.string().optional(), roles: z.array(z.enum(ROLES)), groups: z.array(z.string()), local: z.boolean().optional(),
 }).openapi('Principal');
 
-/** An open pull request of a repository the user's teams own, or one the user wrote. */
-export const PullRequestSchema = z.looseObject({ repository: z.string(), author: z.string().optional() }).openapi('OpenPullRequest');
+/**
+ * An open pull request of a repository the user's teams own, or one the user wrote: the pull
+ * request as the Repository keeps it (spec.openPullRequests) and the repository's ref.
+ */
+export const PullRequestSchema = PullRequest.extend({ repository: z.string() }).openapi('OpenPullRequest');
 
 export const MeSchema = z.object({
   principal: PrincipalSchema,
