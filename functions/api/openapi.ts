@@ -36,6 +36,17 @@ export const problems = <S extends number>(...statuses: S[]) =>
 /** A JSON response described by its schema. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
+/**
+ * A value whose type the API cannot know (it comes through a port typed `unknown`), checked
+ * against the schema the API promises for it. A mismatch is the server's fault: a plain error (a
+ * 500, logged), never a zod error, which the app would answer as the client's bad input.
+ */
+export function conforming<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new Error(`${what} do not match the API's schema: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
 /** The JSON text of a T, serialised ahead (the catalog keeps entities and search results as text). */
 export type JsonText<T> = string & { readonly __json?: T };
 

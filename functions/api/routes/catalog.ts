@@ -5,7 +5,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
-import { apiApp, json, jsonText, problems, type ApiApp } from '../openapi.ts';
+import { apiApp, conforming, json, jsonText, problems, type ApiApp } from '../openapi.ts';
 import {
   EntityPageSchema, MeSchema, PullRequestSchema, RelationListSchema, SearchResultSchema, StoredEntitySchema, TeamSchema,
   type ListedEntity, type SearchResult, type StoredEntity,
@@ -285,8 +285,8 @@ export function catalogRoutes(deps: ApiDeps): ApiApp {
     const data = await catalog.me(principal, { runs: deps.recentRuns });
     // The catalog does not know the shape of runs and pull requests (they come from elsewhere):
     // checked here, where the API promises them.
-    const recentRuns = RecentRunsSchema.parse(data.recentRuns);
-    const openPullRequests = PullRequestsSchema.parse(data.openPullRequests);
+    const recentRuns = conforming(RecentRunsSchema, data.recentRuns, 'recent runs');
+    const openPullRequests = conforming(PullRequestsSchema, data.openPullRequests, 'open pull requests');
     return c.json({ principal, ...data, recentRuns, openPullRequests }, 200);
   });
   return app;

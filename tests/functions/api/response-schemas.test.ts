@@ -174,6 +174,23 @@ test('a webhook delivery is answered as declared', async () => {
   assert.is(accepted.duplicate, false);
 });
 
+test('a port that hands the API runs not of the declared shape is a 500 (logged), not the client\'s 400', async () => {
+  const saved = h.deps.recentRuns;
+  h.deps.recentRuns = { recent: async () => [{ id: 42 }] };
+  const error = console.error;
+  const logged: string[] = [];
+  console.error = (m: string) => void logged.push(m);
+  try {
+    const res = await h.call('GET', '/api/v1/me', { token: await h.token('alice', ['Developer']) });
+    const p = await check(res, 'GET /api/v1/me', 500, ProblemSchema);
+    assert.is(p.field, undefined);
+    assert.match(logged.join('\n'), /recent runs do not match the API's schema: 0\.id/);
+  } finally {
+    console.error = error;
+    h.deps.recentRuns = saved;
+  }
+});
+
 test('every 2xx JSON answer of the document was checked, but for the manual reconcile (it runs the engine)', async () => {
   const res = await h.call('GET', '/api/v1/openapi.json', { token: await h.token('alice', ['Developer']) });
   const doc = (await res.json()) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
