@@ -1,5 +1,5 @@
 // The catalog's REST resources: entities, relations, search, teams and the signed-in user's view.
-// The schemas here validate requests and generate /api/v1/openapi.json.
+// Request schemas here validate requests; response schemas are in ../schemas/catalog.ts. Both make /api/v1/openapi.json.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
