@@ -1,13 +1,13 @@
 // The Nexus REST API as one Hono app: the same app serves locally (@hono/node-server, see
 // functions/server.ts) and in Azure Functions (functions/platform/functions-http.ts).
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
-import { authenticate, type AuthEnv } from './auth.ts';
+import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { fieldErrors, problem, ProblemError, validationProblem } from './problem.ts';
-import { registerRoutes } from './routes/index.ts';
+import { apiApp, type ApiApp } from './openapi.ts';
+import { routeModules } from './routes/index.ts';
 import { BODY_PROBLEM, jsonBodies, MAX_LARGE_BODY } from './body.ts';
 import { PORTAL_PATHS } from './routes/portal.ts';
 import { AuthError } from '../platform/identity.ts';
@@ -15,7 +15,7 @@ import { ConcurrencyError } from '../platform/errors.ts';
 import { RefError } from '../catalog/refs.ts';
 import { maskSecrets } from '../platform/logger.ts';
 
-export type ApiApp = OpenAPIHono<AuthEnv>;
+export type { ApiApp } from './openapi.ts';
 export type { ApiDeps } from './deps.ts';
 
 /**
@@ -47,18 +47,9 @@ function bodyLeftUnread(c: Context): boolean {
 }
 
 export function createApp(deps: ApiDeps): ApiApp {
-  const app = new OpenAPIHono<AuthEnv>({
-    // Request validation failures become problem responses naming the field and where it came from.
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const target = (result as { target?: string }).target ?? 'body';
-        const where = target === 'json' ? 'body' : target === 'param' ? 'path' : target;
-        const errors = fieldErrors(result.error.issues, where);
-        const p = validationProblem(errors);
-        return problem(c, 400, p.message, p.extra);
-      }
-    },
-  });
+  // The root and every module's app share one validation hook (openapi.ts apiApp); the modules
+  // set no error or not-found handler of their own, so the root's below answer for them too.
+  const app = apiApp();
 
   // Webhook payloads are at most 25 MB (GitHub's limit); nothing else the API takes comes close.
   // Only methods that carry a body are checked: looking at the body of a GET makes the Node
@@ -123,7 +114,9 @@ export function createApp(deps: ApiDeps): ApiApp {
     return c.json(deps.localIssuer.jwks(), 200, { 'cache-control': 'public, max-age=300' });
   });
 
-  registerRoutes(app, deps);
+  // Mounted after the middleware above, so it runs ahead of every module's routes; the modules'
+  // OpenAPI definitions are merged into this app's document.
+  for (const routes of routeModules(deps)) app.route('/', routes);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -75,7 +75,7 @@ const ServiceSpec = z.looseObject({
   deployments: z.record(z.string(), z.object({ state: z.string(), sha: z.string().optional(), at: isoDate.optional(), url: z.string().optional() })).optional(),
 });
 
-const PullRequest = z.object({
+export const PullRequest = z.object({
   number: z.number().int(), title: z.string(), author: z.string().optional(), url: z.string().optional(),
   branch: z.string().optional(), openedAt: isoDate.optional(), draft: z.boolean().optional(),
 });

@@ -29,6 +29,19 @@ function typeOnlyNamed(bindings: ts.NamedImportBindings | ts.NamedExportBindings
 
 /** The module specifiers of `file`'s runtime (non-type-only, static) imports and re-exports. */
 export function runtimeSpecifiers(file: string, text = readFileSync(file, 'utf8')): string[] {
+  return specifiers(file, text, false);
+}
+
+/**
+ * The module specifiers of every static import and re-export of `file`, type-only ones too: a
+ * cycle of types is no runtime hazard, but two modules that need each other's declarations are
+ * one module in two files (e.g. an app and the route modules it mounts).
+ */
+export function allSpecifiers(file: string, text = readFileSync(file, 'utf8')): string[] {
+  return specifiers(file, text, true);
+}
+
+function specifiers(file: string, text: string, types: boolean): string[] {
   const kind = file.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, kind);
   const out: string[] = [];
@@ -36,12 +49,12 @@ export function runtimeSpecifiers(file: string, text = readFileSync(file, 'utf8'
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
       const clause = st.importClause;
       // `import 'x'` is a side effect import: always runtime.
-      if (clause && (clause.isTypeOnly || (!clause.name && typeOnlyNamed(clause.namedBindings)))) continue;
+      if (!types && clause && (clause.isTypeOnly || (!clause.name && typeOnlyNamed(clause.namedBindings)))) continue;
       out.push(st.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
-      if (st.isTypeOnly || typeOnlyNamed(st.exportClause)) continue;
+      if (!types && (st.isTypeOnly || typeOnlyNamed(st.exportClause))) continue;
       out.push(st.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(st) && !st.isTypeOnly && ts.isExternalModuleReference(st.moduleReference)) {
+    } else if (ts.isImportEqualsDeclaration(st) && (types || !st.isTypeOnly) && ts.isExternalModuleReference(st.moduleReference)) {
       const e = st.moduleReference.expression;
       if (ts.isStringLiteral(e)) out.push(e.text);
     }
@@ -71,12 +84,17 @@ function isFile(p: string): boolean {
 
 /** The runtime import graph of every source under `dirs`, following imports wherever they lead. */
 export function runtimeGraph(dirs: string[]): Map<string, string[]> {
+  return importGraph(dirs, runtimeSpecifiers);
+}
+
+/** The import graph of every source under `dirs` by `specifiersOf` (runtime, or all imports). */
+export function importGraph(dirs: string[], specifiersOf: (file: string) => string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   const todo = dirs.flatMap(sourceFiles);
   while (todo.length) {
     const file = todo.pop()!;
     if (graph.has(file)) continue;
-    const deps = [...new Set(runtimeSpecifiers(file).map((s) => resolveSpecifier(file, s)).filter((f): f is string => !!f))].sort();
+    const deps = [...new Set(specifiersOf(file).map((s) => resolveSpecifier(file, s)).filter((f): f is string => !!f))].sort();
     graph.set(file, deps);
     todo.push(...deps.filter((d) => !graph.has(d)));
   }

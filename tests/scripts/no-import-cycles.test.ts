@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { importCycles, runtimeGraph, runtimeSpecifiers } from './import-cycles.ts';
+import { allSpecifiers, importCycles, importGraph, runtimeGraph, runtimeSpecifiers } from './import-cycles.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,6 +18,21 @@ test('no runtime import cycle under functions/, stacks/ or portal/', () => {
   assert.ok(graph.size > 100, `walked only ${graph.size} modules`);
   const cycles = importCycles(graph, ROOT).filter((c) => !KNOWN.includes(c));
   assert.equal(cycles, [], `runtime import cycles:\n  ${cycles.join('\n  ')}`);
+});
+
+test('no import cycle through the API, type-only imports included (the app mounts its route modules; they never import it)', () => {
+  const graph = importGraph([join(ROOT, 'functions', 'api')], allSpecifiers);
+  const cycles = importCycles(graph, ROOT).filter((c) => c.includes('functions/api/'));
+  assert.equal(cycles, [], `import cycles through functions/api:\n  ${cycles.join('\n  ')}`);
+});
+
+test('the walker: with types, a type-only back edge is a cycle', () => {
+  const dir = tree({
+    'app.ts': "import { routes } from './routes.ts';\nexport type App = { routes: typeof routes };\n",
+    'routes.ts': "import type { App } from './app.ts';\nexport const routes = (app: App) => app;\n",
+  });
+  assert.equal(importCycles(runtimeGraph([dir]), dir), []);
+  assert.equal(importCycles(importGraph([dir], allSpecifiers), dir), ['app.ts -> routes.ts -> app.ts']);
 });
 
 test('the walker: type-only imports and re-exports are erased; others, side-effect imports and re-exports count', () => {

@@ -1,11 +1,16 @@
 // The catalog's REST resources: entities, relations, search, teams and the signed-in user's view.
-// The schemas here validate requests and generate /api/v1/openapi.json.
+// Request schemas here validate requests; response schemas are in ../schemas/catalog.ts. Both make /api/v1/openapi.json.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiApp } from '../app.ts';
 import { rightsFor, type AuthEnv, type Principal } from '../auth.ts';
 import type { ApiDeps, EntityRef } from '../deps.ts';
 import { ProblemError } from '../problem.ts';
+import { apiApp, conforming, json, jsonText, problems, type ApiApp } from '../openapi.ts';
+import {
+  EntityPageSchema, MeSchema, PullRequestSchema, RelationListSchema, SearchResultSchema, StoredEntitySchema, TeamSchema,
+  type ListedEntity, type SearchResult, type StoredEntity,
+} from '../schemas/catalog.ts';
+import { RunSchema } from '../schemas/reconcile.ts';
 import { canonicalKind, KINDS, MetadataSchema, RelationDeclSchema, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { ConcurrencyError } from '../../catalog/service.ts';
 import { entityRefOf, KIND_ALIASES, normalizeRef, NAME_RE } from '../../catalog/refs.ts';
@@ -15,19 +20,6 @@ export { ownerOf } from '../write-rules.ts';
 
 // Backstage's naming rules (refs.ts NAME_RE): the same names the catalog stores can be addressed.
 const name = (what: string) => z.string().max(63).regex(NAME_RE, `${what} must be 1-63 of A-Z a-z 0-9 - _ ., beginning and ending with a letter or digit`);
-
-const ProblemSchema = z
-  .object({
-    type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(),
-    instance: z.string().optional(), field: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem');
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: 'problem', content: { 'application/problem+json': { schema: ProblemSchema } } }]));
-
-export const RelationSchema = z.looseObject({ type: z.string(), targetRef: z.string() }).openapi('Relation');
 
 // The envelope is the catalog's own (functions/catalog/kinds.ts); the spec is checked per kind by the
 // catalog service, whose errors come back as problems naming the field (body.spec.<field>).
@@ -74,22 +66,20 @@ const SearchQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-
 const listRoute = createRoute({
   method: 'get', path: '/api/v1/entities', tags: ['catalog'], summary: 'List entities, filtered and paged',
   request: { query: ListQuerySchema },
-  responses: { 200: json(z.object({ items: z.array(z.looseObject({})), cursor: z.string().optional() }).openapi('EntityPage'), 'a page of entities'), ...problems(400, 401) },
+  responses: { 200: json(EntityPageSchema, 'a page of entities'), ...problems(400, 401) },
 });
 const getRoute = createRoute({
   method: 'get', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'One entity',
   request: { params: RefParams },
-  responses: { 200: json(EntitySchema, 'the entity'), ...problems(400, 401, 404) },
+  responses: { 200: json(StoredEntitySchema, 'the entity'), ...problems(400, 401, 404) },
 });
 const putRoute = createRoute({
   method: 'put', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'Create or replace an entity',
   request: { params: RefParams, body: { required: true, content: { 'application/json': { schema: EntitySchema } } } },
-  responses: { 200: json(EntitySchema, 'replaced'), 201: json(EntitySchema, 'created'), ...problems(400, 401, 403, 412) },
+  responses: { 200: json(StoredEntitySchema, 'replaced'), 201: json(StoredEntitySchema, 'created'), ...problems(400, 401, 403, 412) },
 });
 const deleteRoute = createRoute({
   method: 'delete', path: '/api/v1/entities/{kind}/{namespace}/{name}', tags: ['catalog'], summary: 'Delete an entity',
@@ -99,25 +89,28 @@ const deleteRoute = createRoute({
 const relationsRoute = createRoute({
   method: 'get', path: '/api/v1/entities/{kind}/{namespace}/{name}/relations', tags: ['catalog'], summary: "An entity's relations, both directions",
   request: { params: RefParams },
-  responses: { 200: json(z.object({ items: z.array(RelationSchema) }), 'relations'), ...problems(400, 401, 404) },
+  responses: { 200: json(RelationListSchema, 'relations'), ...problems(400, 401, 404) },
 });
 const searchRoute = createRoute({
   method: 'get', path: '/api/v1/search', tags: ['catalog'], summary: 'Ranked search across every kind, with facets',
   request: { query: SearchQuerySchema },
   responses: {
-    200: json(z.object({ items: z.array(z.looseObject({})), facets: z.record(z.string(), z.record(z.string(), z.number())), total: z.number().optional() }).openapi('SearchResult'), 'hits and facets'),
+    200: json(SearchResultSchema, 'hits and facets'),
     ...problems(400, 401),
   },
 });
 const teamRoute = createRoute({
   method: 'get', path: '/api/v1/teams/{name}', tags: ['catalog'], summary: 'A team: members, owned entities, on-call',
   request: { params: z.object({ name: name('name').openapi({ param: { name: 'name', in: 'path' } }) }) },
-  responses: { 200: json(z.looseObject({}), 'the team'), ...problems(400, 401, 404) },
+  responses: { 200: json(TeamSchema, 'the team'), ...problems(400, 401, 404) },
 });
 const meRoute = createRoute({
   method: 'get', path: '/api/v1/me', tags: ['catalog'], summary: "The signed-in user's dashboard data",
-  responses: { 200: json(z.looseObject({}), 'teams, owned entities, recent runs, open pull requests, environments'), ...problems(401) },
+  responses: { 200: json(MeSchema, 'teams, owned entities, recent runs, open pull requests, environments'), ...problems(401) },
 });
+
+const RecentRunsSchema = z.array(RunSchema);
+const PullRequestsSchema = z.array(PullRequestSchema);
 
 function refOf(p: { kind: string; namespace: string; name: string }): EntityRef {
   return { kind: p.kind, namespace: p.namespace, name: p.name };
@@ -175,7 +168,8 @@ async function authorisedRow(catalog: ApiDeps['catalog'], ref: EntityRef, ifMatc
   return row;
 }
 
-export function register(app: ApiApp, deps: ApiDeps): void {
+export function catalogRoutes(deps: ApiDeps): ApiApp {
+  const app = apiApp();
   const { catalog } = deps;
 
   // Rights on the stored entity, from the path alone, before the body is read and validated: a
@@ -200,7 +194,8 @@ export function register(app: ApiApp, deps: ApiDeps): void {
       kind: q.kind, owner: q.owner, tag: q.tag, filters: parseFilters(q.filter),
       fields: q.fields?.split(',').map((f) => f.trim()).filter(Boolean), limit: q.limit, cursor: q.cursor,
     });
-    return c.json(page as { items: Record<string, unknown>[]; cursor?: string }, 200);
+    // Every item is an entity, or (with `fields`) its projection, which keeps kind, name and namespace.
+    return c.json({ ...page, items: page.items as ListedEntity[] }, 200);
   });
 
   app.openapi(getRoute, async (c) => {
@@ -208,7 +203,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     // The catalog keeps each entity's JSON until the next write: reads far outnumber writes.
     const found = await catalog.getJson(ref);
     if (!found) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
-    return c.body(found.json, 200, { 'content-type': 'application/json', ...(found.etag ? { etag: found.etag } : {}) }) as never;
+    return jsonText<StoredEntity, 200>(c, found.json, 200, found.etag ? { etag: found.etag } : {});
   });
 
   app.openapi({ ...putRoute, middleware: [mayWriteTarget] }, async (c) => {
@@ -246,7 +241,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
       throw err;
     }
     const etag = etagOf(stored);
-    return c.json(stored as z.infer<typeof EntitySchema>, existing ? 200 : 201, etag ? { etag } : {});
+    return c.json(stored, existing ? 200 : 201, etag ? { etag } : {});
   });
 
   app.openapi(deleteRoute, async (c) => {
@@ -270,24 +265,29 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const ref = refOf(c.req.valid('param'));
     if (!(await catalog.get(ref))) throw new ProblemError(404, `no entity ${ref.kind}:${ref.namespace}/${ref.name}`);
     const items = await catalog.relations(ref);
-    return c.json({ items: items as z.infer<typeof RelationSchema>[] }, 200);
+    return c.json({ items }, 200);
   });
 
   app.openapi(searchRoute, async (c) => {
     const q = c.req.valid('query');
-    return c.body(await catalog.searchJson(q), 200, { 'content-type': 'application/json' }) as never;
+    return jsonText<SearchResult, 200>(c, await catalog.searchJson(q), 200);
   });
 
   app.openapi(teamRoute, async (c) => {
     const { name: team } = c.req.valid('param');
     const found = await catalog.team(team);
     if (!found) throw new ProblemError(404, `no team ${team}`);
-    return c.json(found as Record<string, unknown>, 200);
+    return c.json(found, 200);
   });
 
   app.openapi(meRoute, async (c) => {
     const principal = c.get('principal');
     const data = await catalog.me(principal, { runs: deps.recentRuns });
-    return c.json({ principal, ...data }, 200);
+    // The catalog does not know the shape of runs and pull requests (they come from elsewhere):
+    // checked here, where the API promises them.
+    const recentRuns = conforming(RecentRunsSchema, data.recentRuns, 'recent runs');
+    const openPullRequests = conforming(PullRequestsSchema, data.openPullRequests, 'open pull requests');
+    return c.json({ principal, ...data, recentRuns, openPullRequests }, 200);
   });
+  return app;
 }

@@ -7,8 +7,9 @@
 // document the principal may not write (403): nothing is stored then. Each file of each importer is
 // its own source, so an entity a file stops listing becomes orphaned (if the importer may write it).
 import { posix } from 'node:path';
-import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiApp } from '../app.ts';
+import { createRoute } from '@hono/zod-openapi';
+import { apiApp, json, problems, type ApiApp } from '../openapi.ts';
+import { ImportBodySchema, ImportResultSchema } from '../schemas/import.ts';
 import { requireRole, rightsFor } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ProblemError, type FieldError } from '../problem.ts';
@@ -22,44 +23,22 @@ import { PartialWriteError } from '../../catalog/service.ts';
 import { ValidationError, type Entity, type SourceInfo } from '../../catalog/kinds.ts';
 import { entityRefOf } from '../../catalog/refs.ts';
 
-const File = z.object({
-  name: z.string().min(1).max(1000).openapi({ description: 'where the file came from (path or URL): named in errors, and the source scope' }),
-  content: z.string().max(5_000_000),
-});
-const ImportBody = z.object({
-  files: z.array(File).min(1, 'at least one file').max(500),
-  assets: z.array(File.extend({ content: z.string().max(PLACEHOLDER_LIMITS.maxChars) })).max(500).optional()
-    .openapi({ description: 'files that placeholders ($text, $json, $yaml) read, named by the path they resolve to from the file that holds them (or their URL); not imported as catalog files' }),
-}).openapi('ImportRequest');
-
-const Errors = z.array(z.object({ field: z.string(), message: z.string() }));
-const ImportResult = z.object({
-  imported: z.array(z.object({ ref: z.string(), file: z.string(), document: z.number().int() })),
-  refused: z.array(z.object({
-    file: z.string(), document: z.number().int(), ref: z.string().optional(), reason: z.string(), errors: Errors,
-  })).openapi({ description: 'documents not imported, each naming the fields at fault within the document' }),
-  unresolved: z.array(z.object({
-    ref: z.string(), file: z.string(), document: z.number().int(), field: z.string(), placeholder: z.string(), target: z.string(), reason: z.string(),
-  })).openapi({ description: 'placeholders of imported entities that could not be resolved: the field was left empty' }),
-  orphaned: z.array(z.string()),
-  orphaningSkipped: z.array(z.string()).openapi({ description: 'files whose entities were not orphaned because a refused document of theirs names no entity' }),
-  locations: z.array(z.string()).openapi({ description: 'Location targets that were not among the files sent' }),
-}).openapi('ImportResult');
-
 const importRoute = createRoute({
   method: 'post', path: '/api/v1/import', tags: ['catalog'], summary: 'Import catalog-info files (each document on its own)',
   middleware: [requireRole('PlatformEngineer', 'TeamLead')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: ImportBody } } } },
+  request: { body: { required: true, content: { 'application/json': { schema: ImportBodySchema } } } },
   responses: {
-    200: { description: 'the valid documents were imported; `refused` lists the others', content: { 'application/json': { schema: ImportResult } } },
-    400: { description: 'a file is not readable YAML (syntax, aliases, depth or size): nothing was stored' },
-    403: { description: 'a document is not yours to write; nothing was stored' },
-    409: { description: 'entities changed while importing: the problem lists what was written and what not' },
-    503: { description: 'storage failed part-way: the problem lists what was written and what not' },
+    200: json(ImportResultSchema, 'the valid documents were imported; `refused` lists the others'),
+    ...problems(401),
+    400: { ...problems(400)[400], description: 'a file is not readable YAML (syntax, aliases, depth or size): nothing was stored' },
+    403: { ...problems(403)[403], description: 'a document is not yours to write; nothing was stored' },
+    409: { ...problems(409)[409], description: 'entities changed while importing: the problem lists what was written and what not' },
+    503: { ...problems(503)[503], description: 'storage failed part-way: the problem lists what was written and what not' },
   },
 });
 
-export function register(app: ApiApp, deps: ApiDeps): void {
+export function importRoutes(deps: ApiDeps): ApiApp {
+  const app = apiApp();
   app.openapi(importRoute, async (c) => {
     const { files, assets = [] } = c.req.valid('json');
     const principal = c.get('principal');
@@ -165,6 +144,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const locations = parsed.flatMap((f) => f.file.locations.flatMap((l) => l.targets.map((t) => targetOf(t, f.name)))).filter((t) => !names.has(t));
     return c.json({ imported, refused, unresolved, orphaned, orphaningSkipped, locations }, 200);
   });
+  return app;
 }
 
 /**

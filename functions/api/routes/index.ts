@@ -1,17 +1,14 @@
-// Every route module of the API, registered in order. Add a module with one line here; its
-// paths are authenticated by the app unless listed in PUBLIC_PATHS (app.ts).
-import type { ApiApp } from '../app.ts';
+// Every route module of the API, each its own app, mounted in order. Add a module with one line
+// here; its paths are authenticated by the app unless listed in PUBLIC_PATHS (app.ts).
 import type { ApiDeps } from '../deps.ts';
-import * as catalog from './catalog.ts';
-import * as catalogImport from './import.ts';
-import * as webhooks from './webhooks.ts';
-import * as reconcile from './reconcile.ts';
-import * as portal from './portal.ts';
+import type { ApiApp } from '../openapi.ts';
+import { catalogRoutes } from './catalog.ts';
+import { importRoutes } from './import.ts';
+import { webhookRoutes } from './webhooks.ts';
+import { reconcileRoutes } from './reconcile.ts';
+import { portalRoutes } from './portal.ts';
 
-export function registerRoutes(app: ApiApp, deps: ApiDeps): void {
-  catalog.register(app, deps);
-  catalogImport.register(app, deps);
-  webhooks.register(app, deps);
-  reconcile.register(app, deps);
-  portal.register(app, deps);
+/** The route modules, in the order their routes are matched. */
+export function routeModules(deps: ApiDeps): ApiApp[] {
+  return [catalogRoutes(deps), importRoutes(deps), webhookRoutes(deps), reconcileRoutes(deps), portalRoutes(deps)];
 }

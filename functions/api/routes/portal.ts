@@ -1,13 +1,14 @@
 // The portal's static files at `/` (portal/assets.ts). They are public paths (app.ts PUBLIC_PATHS):
 // the page holds no data, and every /api call it makes carries the user's bearer token.
-import type { ApiApp } from '../app.ts';
+import { apiApp, type ApiApp } from '../openapi.ts';
 import type { ApiDeps } from '../deps.ts';
 import { problem } from '../problem.ts';
 import { PORTAL_PATHS, portalAssets } from '../../../portal/assets.ts';
 
 export { PORTAL_PATHS } from '../../../portal/assets.ts';
 
-export function register(app: ApiApp, deps: ApiDeps): void {
+export function portalRoutes(deps: ApiDeps): ApiApp {
+  const app = apiApp();
   const assets = portalAssets(() => ({
     localIssuer: !!deps.localIssuer,
     entraTenantId: process.env.NEXUS_ENTRA_TENANT_ID || undefined,
@@ -27,4 +28,5 @@ export function register(app: ApiApp, deps: ApiDeps): void {
       return c.body(a.body, 200, headers);
     });
   }
+  return app;
 }

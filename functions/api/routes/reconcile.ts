@@ -1,8 +1,8 @@
 // The reconciler's REST resources: stacks and runs, manual reconciles, the kill switch,
 // approvals and the rate-limit override. Roles are checked by the service (functions/reconcile/service.ts).
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiApp } from '../app.ts';
 import type { ApiDeps } from '../deps.ts';
+import { apiApp, json, problems, type ApiApp } from '../openapi.ts';
 import { ProblemError } from '../problem.ts';
 import { authorize, reconcileService, type Action, type ReconcileService } from '../../reconcile/service.ts';
 import type { MiddlewareHandler } from 'hono';
@@ -11,10 +11,10 @@ import { metricsHandler } from '../../platform/metrics.ts';
 import { isContinuationToken } from '../../platform/tables.ts';
 import { statusOf } from '../../platform/errors.ts';
 
-const Problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() });
-const problems = (...s: number[]) => Object.fromEntries(s.map((n) => [n, { description: 'problem', content: { 'application/problem+json': { schema: Problem } } }]));
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const any = z.looseObject({});
+import {
+  ApprovalListSchema, ApprovedSchema, KillSwitchSchema, OverrideSchema, RateLimitsSchema, ReconcileQueuedSchema, ReconcileResultSchema,
+  RejectedSchema, RunDetailSchema, RunPageSchema, StackListSchema,
+} from '../schemas/reconcile.ts';
 
 const STACK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,89}$/;
 const StackParam = z.object({ stack: z.string().regex(STACK, 'stack must be 1-90 letters, digits, . _ or -').openapi({ param: { name: 'stack', in: 'path' }, example: 'alz' }) });
@@ -35,41 +35,41 @@ const allowed = (action: Action): MiddlewareHandler<AuthEnv> => async (c, next) 
 };
 
 const routes = {
-  stacks: createRoute({ method: 'get', path: '/api/v1/stacks', tags: ['reconcile'], summary: 'Stacks of the desired state with their last run', responses: { 200: json(z.object({ stacks: z.array(any) }), 'stacks'), ...problems(401, 403) } }),
-  stackRuns: createRoute({ method: 'get', path: '/api/v1/stacks/{stack}/runs', tags: ['reconcile'], summary: "A stack's runs, newest first", request: { params: StackParam, query: Paging }, responses: { 200: json(z.object({ runs: z.array(any), cursor: z.string().optional() }), 'runs'), ...problems(400, 401, 403) } }),
-  runs: createRoute({ method: 'get', path: '/api/v1/runs', tags: ['reconcile'], summary: 'Runs of every stack, newest first', request: { query: Paging }, responses: { 200: json(z.object({ runs: z.array(any), cursor: z.string().optional() }), 'runs'), ...problems(400, 401, 403) } }),
-  run: createRoute({ method: 'get', path: '/api/v1/runs/{id}', tags: ['reconcile'], summary: 'One run: decision, every gate verdict, the preview and apply ChangeSets', request: { params: IdParam }, responses: { 200: json(any, 'the run'), ...problems(400, 401, 403, 404) } }),
+  stacks: createRoute({ method: 'get', path: '/api/v1/stacks', tags: ['reconcile'], summary: 'Stacks of the desired state with their last run', responses: { 200: json(StackListSchema, 'stacks'), ...problems(401, 403) } }),
+  stackRuns: createRoute({ method: 'get', path: '/api/v1/stacks/{stack}/runs', tags: ['reconcile'], summary: "A stack's runs, newest first", request: { params: StackParam, query: Paging }, responses: { 200: json(RunPageSchema, 'runs'), ...problems(400, 401, 403) } }),
+  runs: createRoute({ method: 'get', path: '/api/v1/runs', tags: ['reconcile'], summary: 'Runs of every stack, newest first', request: { query: Paging }, responses: { 200: json(RunPageSchema, 'runs'), ...problems(400, 401, 403) } }),
+  run: createRoute({ method: 'get', path: '/api/v1/runs/{id}', tags: ['reconcile'], summary: 'One run: decision, every gate verdict, the preview and apply ChangeSets', request: { params: IdParam }, responses: { 200: json(RunDetailSchema, 'the run'), ...problems(400, 401, 403, 404) } }),
   reconcile: createRoute({
     method: 'post', path: '/api/v1/stacks/{stack}/reconcile', tags: ['reconcile'], summary: 'Reconcile a stack now (dry run: preview and gates only)',
     middleware: [allowed('dryRun')] as const,
     request: { params: StackParam, body: { required: false, content: { 'application/json': { schema: z.object({ dryRun: z.boolean().default(false), wait: z.boolean().default(false) }).strict() } } } },
-    responses: { 200: json(any, 'the finished run (wait: true)'), 202: json(any, 'queued'), ...problems(400, 401, 403, 404) },
+    responses: { 200: json(ReconcileResultSchema, 'the finished run (wait: true)'), 202: json(ReconcileQueuedSchema, 'queued'), ...problems(400, 401, 403, 404) },
   }),
-  killSwitch: createRoute({ method: 'get', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'The kill switch', responses: { 200: json(any, 'state'), ...problems(401, 403) } }),
+  killSwitch: createRoute({ method: 'get', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'The kill switch', responses: { 200: json(KillSwitchSchema, 'state'), ...problems(401, 403) } }),
   setKillSwitch: createRoute({
     method: 'put', path: '/api/v1/killswitch', tags: ['reconcile'], summary: 'Turn the kill switch on or off (Admin)',
     middleware: [allowed('killSwitch')] as const,
     request: { body: body(z.object({ on: z.boolean(), reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
-    responses: { 200: json(any, 'state'), ...problems(400, 401, 403) },
+    responses: { 200: json(KillSwitchSchema, 'state'), ...problems(400, 401, 403) },
   }),
   approvals: createRoute({
     method: 'get', path: '/api/v1/approvals', tags: ['reconcile'], summary: 'Approval requests (default: pending)',
     request: { query: z.object({ status: z.enum(['pending', 'approved', 'rejected', 'expired', 'superseded', 'applied', 'all']).default('pending') }) },
-    responses: { 200: json(z.object({ approvals: z.array(any) }), 'approvals'), ...problems(400, 401, 403) },
+    responses: { 200: json(ApprovalListSchema, 'approvals'), ...problems(400, 401, 403) },
   }),
-  approve: createRoute({ method: 'post', path: '/api/v1/approvals/{id}/approve', tags: ['reconcile'], summary: 'Approve a held run (never its commit author)', request: { params: IdParam }, responses: { 200: json(any, 'approval recorded'), ...problems(400, 401, 403, 404, 409) } }),
+  approve: createRoute({ method: 'post', path: '/api/v1/approvals/{id}/approve', tags: ['reconcile'], summary: 'Approve a held run (never its commit author)', request: { params: IdParam }, responses: { 200: json(ApprovedSchema, 'approval recorded'), ...problems(400, 401, 403, 404, 409) } }),
   reject: createRoute({
     method: 'post', path: '/api/v1/approvals/{id}/reject', tags: ['reconcile'], summary: 'Reject a held run',
     middleware: [allowed('approve')] as const,
     request: { params: IdParam, body: body(z.object({ reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
-    responses: { 200: json(any, 'rejected'), ...problems(400, 401, 403, 404, 409) },
+    responses: { 200: json(RejectedSchema, 'rejected'), ...problems(400, 401, 403, 404, 409) },
   }),
-  rateLimits: createRoute({ method: 'get', path: '/api/v1/ratelimits', tags: ['reconcile'], summary: 'Rate-limit counters and override', responses: { 200: json(any, 'counters'), ...problems(401, 403) } }),
+  rateLimits: createRoute({ method: 'get', path: '/api/v1/ratelimits', tags: ['reconcile'], summary: 'Rate-limit counters and override', responses: { 200: json(RateLimitsSchema, 'counters'), ...problems(401, 403) } }),
   override: createRoute({
     method: 'put', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'Emergency rate-limit override, time-boxed (Admin)',
     middleware: [allowed('rateLimitOverride')] as const,
     request: { body: body(z.object({ minutes: z.number().int().min(1), reason: z.string().min(1, 'reason must not be empty').max(500) }).strict()) },
-    responses: { 200: json(any, 'override'), ...problems(400, 401, 403) },
+    responses: { 200: json(OverrideSchema, 'override'), ...problems(400, 401, 403) },
   }),
   clearOverride: createRoute({ method: 'delete', path: '/api/v1/ratelimits/override', tags: ['reconcile'], summary: 'End the override early (Admin)', responses: { 204: { description: 'cleared' }, ...problems(401, 403, 404) } }),
 };
@@ -86,13 +86,14 @@ async function paged<T>(cursor: string | undefined, read: () => Promise<T>): Pro
   }
 }
 
-export function register(app: ApiApp, deps: ApiDeps): void {
+export function reconcileRoutes(deps: ApiDeps): ApiApp {
+  const app = apiApp();
   // Tests and the server may hand in a service; otherwise the process's shared one.
   const svc = (): Promise<ReconcileService> => (deps.reconcile ? Promise.resolve(deps.reconcile as ReconcileService) : reconcileService());
 
   app.openapi(routes.stacks, async (c) => {
     authorize(c.get('principal'), 'read');
-    return c.json({ stacks: await (await svc()).stacks() } as never, 200);
+    return c.json({ stacks: await (await svc()).stacks() }, 200);
   });
 
   app.openapi(routes.stackRuns, async (c) => {
@@ -100,14 +101,14 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const { stack } = c.req.valid('param');
     const q = c.req.valid('query');
     const s = await svc();
-    return c.json(await paged(q.cursor, () => s.runs({ stack, limit: q.limit, cursor: q.cursor })) as never, 200);
+    return c.json(await paged(q.cursor, () => s.runs({ stack, limit: q.limit, cursor: q.cursor })), 200);
   });
 
   app.openapi(routes.runs, async (c) => {
     authorize(c.get('principal'), 'read');
     const q = c.req.valid('query');
     const s = await svc();
-    return c.json(await paged(q.cursor, () => s.runs({ limit: q.limit, cursor: q.cursor })) as never, 200);
+    return c.json(await paged(q.cursor, () => s.runs({ limit: q.limit, cursor: q.cursor })), 200);
   });
 
   app.openapi(routes.run, async (c) => {
@@ -116,7 +117,7 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const found = await (await svc()).run(id);
     if (!found) throw new ProblemError(404, `no run '${id}'`);
     const d = found.detail;
-    return c.json({ ...found.run, gates: d?.run.gates ?? found.run.gates, preview: d?.preview, apply: d?.apply, engineOutput: d?.engineOutput } as never, 200);
+    return c.json({ ...found.run, gates: d?.run.gates ?? found.run.gates, preview: d?.preview, apply: d?.apply, engineOutput: d?.engineOutput }, 200);
   });
 
   app.openapi(routes.reconcile, async (c) => {
@@ -128,9 +129,9 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const known = (await s.stacks()).map((x) => x.stack);
     if (!known.includes(stack)) throw new ProblemError(404, `no stack '${stack}'; stacks: ${known.join(', ')}`, { field: 'path.stack' });
     const req = { stack, trigger: 'manual' as const, dryRun: !!opts.dryRun, leaseWaitMs: 10 * 60_000 };
-    if (opts.wait) return c.json(await s.reconcile(principal, req) as never, 200);
+    if (opts.wait) return c.json(await s.reconcile(principal, req), 200);
     void s.reconcile(principal, req).catch((err) => s.deps.logger.error({ stack, err: (err as Error).message }, 'manual reconcile failed'));
-    return c.json({ status: 'queued', stack, dryRun: !!opts.dryRun } as never, 202);
+    return c.json({ status: 'queued' as const, stack, dryRun: !!opts.dryRun }, 202);
   });
 
   // Prometheus text for a scraper with a bearer token of any signed-in role (the app
@@ -144,45 +145,46 @@ export function register(app: ApiApp, deps: ApiDeps): void {
 
   app.openapi(routes.killSwitch, async (c) => {
     authorize(c.get('principal'), 'read');
-    return c.json(await (await svc()).killSwitch() as never, 200);
+    return c.json(await (await svc()).killSwitch(), 200);
   });
 
   app.openapi(routes.setKillSwitch, async (c) => {
     const b = c.req.valid('json') as { on: boolean; reason: string };
-    return c.json(await (await svc()).setKillSwitch(c.get('principal'), b.on, b.reason) as never, 200);
+    return c.json(await (await svc()).setKillSwitch(c.get('principal'), b.on, b.reason), 200);
   });
 
   app.openapi(routes.approvals, async (c) => {
     authorize(c.get('principal'), 'read');
     const { status } = c.req.valid('query');
-    return c.json({ approvals: await (await svc()).approvals(status === 'all' ? undefined : status) } as never, 200);
+    return c.json({ approvals: await (await svc()).approvals(status === 'all' ? undefined : status) }, 200);
   });
 
   app.openapi(routes.approve, async (c) => {
     const { id } = c.req.valid('param');
     const r = await (await svc()).approve(c.get('principal'), id, { reconcile: 'queue' });
-    return c.json({ approval: r.approval, reconcileQueued: !!r.queued } as never, 200);
+    return c.json({ approval: r.approval, reconcileQueued: !!r.queued }, 200);
   });
 
   app.openapi(routes.reject, async (c) => {
     const { id } = c.req.valid('param');
     const { reason } = c.req.valid('json') as { reason: string };
-    return c.json({ approval: await (await svc()).reject(c.get('principal'), id, reason) } as never, 200);
+    return c.json({ approval: await (await svc()).reject(c.get('principal'), id, reason) }, 200);
   });
 
   app.openapi(routes.rateLimits, async (c) => {
     authorize(c.get('principal'), 'read');
-    return c.json(await (await svc()).rateLimits() as never, 200);
+    return c.json(await (await svc()).rateLimits(), 200);
   });
 
   app.openapi(routes.override, async (c) => {
     const b = c.req.valid('json') as { minutes: number; reason: string };
-    return c.json({ override: await (await svc()).overrideRateLimits(c.get('principal'), b.minutes, b.reason) } as never, 200);
+    return c.json({ override: await (await svc()).overrideRateLimits(c.get('principal'), b.minutes, b.reason) }, 200);
   });
 
   app.openapi(routes.clearOverride, async (c) => {
     const cleared = await (await svc()).clearRateLimitOverride(c.get('principal'));
     if (!cleared) throw new ProblemError(404, 'no rate-limit override is active');
-    return c.body(null, 204) as never;
+    return c.body(null, 204);
   });
+  return app;
 }

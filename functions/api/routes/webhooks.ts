@@ -4,7 +4,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import type { Context } from 'hono';
-import type { ApiApp } from '../app.ts';
+import { apiApp, json, problems, type ApiApp } from '../openapi.ts';
+import { WebhookAcceptedSchema, type WebhookAccepted } from '../schemas/webhooks.ts';
 import type { ApiDeps, InboxItem } from '../deps.ts';
 import { problem, ProblemError } from '../problem.ts';
 import { mediaTypeOf, parseJsonText } from '../body.ts';
@@ -79,7 +80,8 @@ const at = (o: unknown, ...path: string[]): unknown =>
 async function accept(c: Context, deps: ApiDeps, item: Omit<InboxItem, 'receivedAt'>): Promise<Response> {
   if (!deps.inbox) throw new ProblemError(503, 'no inbox is configured to queue webhook deliveries');
   const { duplicate } = await deps.inbox.enqueue({ ...item, receivedAt: new Date().toISOString() });
-  return c.json({ accepted: true, duplicate, deliveryId: item.deliveryId }, 202);
+  const body: WebhookAccepted = { accepted: true, duplicate, deliveryId: item.deliveryId };
+  return c.json(body, 202);
 }
 
 /** A shared secret sent as `?token=` or in the X-Nexus-Webhook-Secret header (senders that cannot sign). */
@@ -96,17 +98,20 @@ const WEBHOOKS: Array<{ path: string; summary: string; auth: string }> = [
   { path: '/webhooks/alerts/opsgenie', summary: 'Opsgenie webhooks', auth: 'X-Nexus-Webhook-Secret header: the alerts secret' },
 ];
 
-export function register(app: ApiApp, deps: ApiDeps): void {
+export function webhookRoutes(deps: ApiDeps): ApiApp {
+  const app = apiApp();
+  const problemAt = problems(400, 401, 413, 415, 503);
   for (const w of WEBHOOKS) {
     app.openAPIRegistry.registerPath({
       method: 'post', path: w.path, tags: ['webhooks'], summary: w.summary, security: [],
       description: `No bearer token: the sender is verified by ${w.auth}. Queued durably and de-duplicated by delivery id.`,
       responses: {
-        202: { description: 'queued (or a duplicate of a delivery already queued)' },
-        400: { description: 'the payload, an id or an event name is not usable (the problem names the field); nothing stored' },
-        401: { description: 'the signature or secret is missing or wrong; nothing stored' },
-        413: { description: 'the payload is over 26 MB' },
-        ...(w.path === '/webhooks/github' ? { 415: { description: 'neither application/json nor application/x-www-form-urlencoded' } } : {}),
+        202: json(WebhookAcceptedSchema, 'queued (or a duplicate of a delivery already queued)'),
+        400: { ...problemAt[400], description: 'the payload, an id or an event name is not usable (the problem names the field); nothing stored' },
+        401: { ...problemAt[401], description: 'the signature or secret is missing or wrong; nothing stored' },
+        413: { ...problemAt[413], description: 'the payload is over 26 MB' },
+        ...(w.path === '/webhooks/github' ? { 415: { ...problemAt[415], description: 'neither application/json nor application/x-www-form-urlencoded' } } : {}),
+        503: { ...problemAt[503], description: 'no inbox is configured; nothing stored' },
       },
     });
   }
@@ -182,4 +187,5 @@ export function register(app: ApiApp, deps: ApiDeps): void {
     const deliveryId = deliveryIdOf([[alertId, 'body.alert.alertId'], [action, 'body.action'], [sha(raw).slice(0, 16), 'body']]);
     return accept(c, deps, { source: 'opsgenie', deliveryId, event: eventName(action, 'body.action'), payload });
   });
+  return app;
 }

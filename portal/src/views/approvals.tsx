@@ -5,12 +5,7 @@ import { get, path, post } from '../api.ts';
 import { href } from '../router.ts';
 import { Loaded, Page, Problem, When, useLoad } from '../ui.tsx';
 
-interface Approval {
-  id: string; stack: string; runId: string; status: string;
-  requirements: Array<{ rule: string; group: string; approvers: number }>;
-  votes: Array<{ by: string; name?: string; at: string }>;
-  commit?: string; author?: string; createdAt: string; expiresAt: string; rejectedBy?: string; reason?: string;
-}
+import type { Approval, Approved, Rejected } from '../api-types.ts';
 
 const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'superseded', 'applied', 'all'];
 
@@ -27,8 +22,8 @@ function ApprovalItem(props: { a: Approval }) {
     setOutcome(undefined);
     try {
       const res = what === 'approve'
-        ? await post<{ approval: Approval; reconcileQueued?: boolean }>(path`/api/v1/approvals/${a.id}/approve`)
-        : await post<{ approval: Approval }>(path`/api/v1/approvals/${a.id}/reject`, { reason });
+        ? await post<Approved>(path`/api/v1/approvals/${a.id}/approve`)
+        : await post<Rejected>(path`/api/v1/approvals/${a.id}/reject`, { reason });
       const status = res.approval.status;
       setOutcome({ ok: true, message: what === 'approve'
         ? `Approval recorded; the request is ${status}${'reconcileQueued' in res && res.reconcileQueued ? ' and the stack is being reconciled' : ''}.`

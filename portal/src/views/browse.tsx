@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { href } from '../router.ts';
-import { EntityList, Loaded, Page, Problem, useLoad, type EntitySummary } from '../ui.tsx';
+import { EntityList, Loaded, Page, Problem, useLoad } from '../ui.tsx';
 
 /** The catalog's kinds (functions/catalog/kinds.ts KINDS), copied: the bundle does not carry the schemas. */
 export const KINDS = [
@@ -10,7 +10,7 @@ export const KINDS = [
   'Incident', 'WorkItem', 'User', 'System', 'Domain', 'Stack', 'AiResource', 'Template',
 ];
 
-type EntityPage = { items: EntitySummary[]; cursor?: string };
+import type { EntityPage } from '../api-types.ts';
 
 export function BrowseKinds() {
   return (

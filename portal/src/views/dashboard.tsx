@@ -2,17 +2,10 @@
 // open pull requests, from /api/v1/me.
 import { get } from '../api.ts';
 import { href } from '../router.ts';
-import { EntityList, Loaded, Page, RefLink, When, useLoad, type EntitySummary } from '../ui.tsx';
+import { EntityList, Loaded, Page, RefLink, When, useLoad } from '../ui.tsx';
+import type { Me } from '../api-types.ts';
 
-export interface Me {
-  principal: { id: string; name: string; email?: string; roles: string[]; groups: string[] };
-  user?: EntitySummary;
-  teams: EntitySummary[];
-  owned: EntitySummary[];
-  recentRuns: Array<{ id?: string; stack?: string; decision?: string; status?: string; trigger?: string; timings?: { startedAt?: string } }>;
-  openPullRequests: Array<{ repository?: string; number?: number; title?: string; url?: string; author?: string }>;
-  environments: EntitySummary[];
-}
+export type { Me } from '../api-types.ts';
 
 export function Dashboard() {
   const [load] = useLoad(() => get<Me>('/api/v1/me'), []);

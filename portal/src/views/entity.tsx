@@ -1,19 +1,9 @@
 // One entity: what it is, who owns it, its spec, and its relations in both directions as links.
 import { Fragment } from 'preact';
 import { get, path } from '../api.ts';
-import { EntityList, Loaded, Page, RefLink, When, ownerOf, ownerRef, useLoad, type EntitySummary } from '../ui.tsx';
+import { EntityList, Loaded, Page, RefLink, When, ownerOf, ownerRef, useLoad } from '../ui.tsx';
 
-interface Entity extends EntitySummary {
-  apiVersion: string;
-  metadata: EntitySummary['metadata'] & { links?: Array<{ url: string; title?: string }>; annotations?: Record<string, string> };
-  status?: { owner?: string; ownerSource?: string; lastSeen?: string; orphaned?: boolean; source?: { name?: string; scope?: string } };
-}
-
-interface Relation {
-  type: string;
-  targetRef: string;
-  resolved?: boolean;
-}
+import type { Relation, StoredEntity as Entity, Team } from '../api-types.ts';
 
 function scalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
@@ -29,11 +19,10 @@ function safeUrl(url: string): string | undefined {
   }
 }
 
-interface TeamView { members: EntitySummary[]; claimedMembers?: EntitySummary[]; children: EntitySummary[]; owned: EntitySummary[]; onCall?: unknown }
 
 /** A team's people and everything it owns (/api/v1/teams/{name}: teams of the default namespace). */
 function TeamSection(props: { name: string }) {
-  const [load] = useLoad(() => get<TeamView>(path`/api/v1/teams/${props.name}`), [props.name]);
+  const [load] = useLoad(() => get<Team>(path`/api/v1/teams/${props.name}`), [props.name]);
   return (
     <Loaded load={load}>
       {(t) => (

@@ -3,13 +3,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { href } from '../router.ts';
 import { BrowseKinds } from './browse.tsx';
-import { EntityList, Loaded, Page, useLoad, type EntitySummary } from '../ui.tsx';
+import { EntityList, Loaded, Page, useLoad } from '../ui.tsx';
 
-interface SearchResult {
-  items: Array<{ entity: EntitySummary; score: number }>;
-  facets: { kind?: Record<string, number>; [facet: string]: Record<string, number> | undefined };
-  total?: number;
-}
+import type { SearchResult } from '../api-types.ts';
 
 export function Search(props: { q: string; kind?: string }) {
   const [text, setText] = useState(props.q);

@@ -5,28 +5,17 @@ import { get, path } from '../api.ts';
 import { href } from '../router.ts';
 import { Loaded, Page, Problem, When, useLoad } from '../ui.tsx';
 
-interface StackView { stack: string; managementGroupId?: string; resources?: number; lastRunId?: string; lastDecision?: string; lastRunAt?: string; currentRunId?: string }
-interface Gate { gate: string; pass: boolean; reason: string; hold?: boolean; reportOnly?: boolean; message?: string; details?: { message?: string } }
-export interface Run {
-  id: string; stack: string; commit?: string; author?: string; trigger: string; requestedBy?: string; dryRun: boolean;
-  status: string; decision?: string; reasons: string[]; gates: Gate[];
-  counts: Record<string, number>; timings: { startedAt: string; finishedAt?: string; totalMs?: number };
-  approvalId?: string; error?: string;
-}
-interface Change { op: string; urn: string; type: string; armId?: string; changedKeys: string[] }
-interface ChangeSetView { summary: Record<string, number>; changes: Change[] }
-interface RunDetail extends Run {
-  preview?: ChangeSetView;
-  apply?: ChangeSetView;
-  engineOutput?: string[];
-}
+import type { ChangeSet, GateResult, GateSummary, KillSwitch, Run, RunDetail, Stack } from '../api-types.ts';
+
+export type { Run } from '../api-types.ts';
+
+/** A verdict's message: kept on the row's summary, or in the details of the full verdict. */
+const gateMessage = (g: GateSummary | GateResult): string => ('message' in g ? g.message : g.details.message);
 
 function counts(c: Record<string, number> | undefined): string {
   if (!c) return '–';
   return ['create', 'update', 'replace', 'delete'].map((k) => `${c[k] ?? 0} ${k}`).join(', ');
 }
-
-interface KillSwitch { on: boolean; source?: string; reason?: string; by?: string; at?: string }
 
 /** The kill switch, when on: no stack is applied until an Admin turns it off. */
 function KillSwitchBanner() {
@@ -42,7 +31,7 @@ function KillSwitchBanner() {
 }
 
 export function Stacks() {
-  const [load] = useLoad(() => get<{ stacks: StackView[] }>('/api/v1/stacks'), []);
+  const [load] = useLoad(() => get<{ stacks: Stack[] }>('/api/v1/stacks'), []);
   return (
     <Page title="Stacks">
       <KillSwitchBanner />
@@ -131,7 +120,7 @@ export function StackRuns(props: { stack: string }) {
   );
 }
 
-function Changes(props: { label: string; cs: ChangeSetView }) {
+function Changes(props: { label: string; cs: ChangeSet }) {
   const changed = props.cs.changes.filter((c) => c.op !== 'same');
   return (
     <>
@@ -175,7 +164,7 @@ export function RunPage(props: { id: string }) {
                       <th scope="row">{g.gate}</th>
                       <td>{g.pass ? 'pass' : g.hold ? 'hold' : g.reportOnly ? 'fail (report only)' : 'fail'}</td>
                       <td>{g.reason}</td>
-                      <td>{g.message ?? g.details?.message ?? ''}</td>
+                      <td>{gateMessage(g)}</td>
                     </tr>
                   ))}
                 </tbody>
