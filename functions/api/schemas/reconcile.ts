@@ -2,10 +2,10 @@
 // they carry: runs (functions/reconcile/store/runs.ts, model.ts), gate verdicts, ChangeSets
 // (stacks/engine/changeset.ts), approvals and rate limits (functions/reconcile/gates/types.ts).
 import { z } from '@hono/zod-openapi';
-import { GATE_ORDER } from '../../reconcile/model.ts';
+import { GATE_NAMES } from '../../reconcile/gates/index.ts';
 import { CHANGE_KINDS } from '../../reconcile/scope.ts';
 
-const Gate = z.enum(GATE_ORDER);
+const Gate = z.enum(GATE_NAMES);
 
 /** A gate verdict as a run row keeps it (the full details live in the run's detail). */
 export const GateSummarySchema = z.object({
