@@ -54,7 +54,6 @@ export class CatalogSync {
     }
     // A write announced up to a settle before the load began had landed when the load read its row.
     this.cursor = started - journal.opts.settleMs;
-    this.looked.clear();
     return n;
   }
 
@@ -81,12 +80,19 @@ export class CatalogSync {
       due.set(e.rowKey, { time: e.time, settled });
       for (const k of e.keys) keys.add(k);
     }
-    const n = keys.size > reloadAbove ? await this.reload() : await this.apply(keys);
-    if (keys.size <= reloadAbove) {
+    let n: number;
+    if (keys.size > reloadAbove) {
+      const before = this.cursor;
+      n = await this.reload();
+      this.cursor = Math.max(before, this.cursor!);
+      // What the reload read covers every entry that had settled when it began.
+      for (const [rk, v] of due) this.looked.set(rk, { time: v.time, settled: v.time <= this.cursor });
+    } else {
+      n = await this.apply(keys);
       for (const [rk, v] of due) this.looked.set(rk, v);
-      this.cursor = Math.max(this.cursor!, settleCut);
-      for (const [rk, v] of this.looked) if (v.time < this.cursor - overlapMs) this.looked.delete(rk);
+      this.cursor = Math.max(this.cursor, settleCut);
     }
+    for (const [rk, v] of this.looked) if (v.time < this.cursor - overlapMs) this.looked.delete(rk);
     if (now - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now;
       await journal.prune(now - retentionMs);

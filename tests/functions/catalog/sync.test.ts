@@ -159,6 +159,10 @@ test('more changes than reloadAbove in one refresh: a reload instead of one read
   assert.is(await reader.refresh(), 12);
   assert.is(reader.index.size, 12);
   assert.ok(counted.counts.requests <= 4, counted.counts.paths.join('\n'));
+  // The entries it reloaded for are not reloaded for again.
+  counted.reset();
+  assert.is(await reader.refresh(), 0);
+  assert.equal(counted.counts.paths.filter((p) => !/journal/.test(p)), []);
 });
 
 test.run();
