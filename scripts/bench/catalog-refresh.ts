@@ -8,9 +8,14 @@
 // received per refresh, and the time each takes. Then one entity changes, to show what one change
 // costs. Prints one JSON line.
 //   node --import tsx scripts/bench/catalog-refresh.ts
+//   NEXUS_BENCH_BASELINE=DIR also measures the checkout in DIR (e.g. `git worktree add DIR <commit>`)
+//   over the same data, for a before/after from one seeding.
 //   NEXUS_BENCH_ENTITIES (default 100000), NEXUS_BENCH_REFRESHES (default 24) change the size.
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startAzurite } from '../lib/azurite.ts';
 import { storageConfig, type StorageConfig } from '../../functions/platform/storage-config.ts';
 import { CatalogService } from '../../functions/catalog/service.ts';
@@ -24,6 +29,7 @@ const N = Number(process.env.NEXUS_BENCH_ENTITIES ?? 100_000);
 const REFRESHES = Number(process.env.NEXUS_BENCH_REFRESHES ?? 24);
 /** Past every journal window (settle + overlap), so "unchanged" means nothing recent either. */
 const QUIET_MS = Number(process.env.NEXUS_BENCH_QUIET_MS ?? 25_000);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const log = (msg: string) => process.stderr.write(`[bench:catalog-refresh] ${msg}\n`);
 
 interface Counter { requests: number; entities: number }
@@ -86,6 +92,74 @@ async function seed(catalog: CatalogService, storage: StorageConfig, table: stri
   });
 }
 
+/** What one reader measured: its open, refreshes of the unchanged catalog, and one after a change. */
+interface ReaderFigures {
+  open: { ms: number; requests: number; entities: number; indexed: number };
+  unchanged: Record<'requestsPerRefresh' | 'entitiesReadPerRefresh' | 'msPerRefresh', { median: number; mean: number; max: number }>;
+  oneChange?: { requests: number; entities: number; ms: number; changed: number };
+}
+
+/**
+ * Child process: one reader instance over the seeded tables (NEXUS_BENCH_TABLES). Prints a line of
+ * JSON after the unchanged refreshes, waits for a line on stdin (the writer changed the marker),
+ * refreshes once more and prints the figures. Run from another checkout's copy of this file, it
+ * measures that checkout's catalog over the same data (NEXUS_BENCH_BASELINE).
+ */
+async function reader(): Promise<void> {
+  const storage = storageConfig(process.env);
+  const tables = JSON.parse(process.env.NEXUS_BENCH_TABLES!) as { entities: string; relations: string };
+  const counter: Counter = { requests: 0, entities: 0 };
+  const t0 = Date.now();
+  const catalog = await CatalogService.open({ storage: counting(storage, counter), tables });
+  const open = { ms: Date.now() - t0, requests: counter.requests, entities: counter.entities, indexed: catalog.index.size };
+  if (catalog.index.size !== N + 1) throw new Error(`the reader indexed ${catalog.index.size} entities, not ${N + 1}: the seeded rows are not catalog rows`);
+  log(`reader opened: ${JSON.stringify(open)}; quiet for ${QUIET_MS} ms`);
+  await sleep(QUIET_MS);
+  const measure = async () => {
+    const before = { ...counter };
+    const start = performance.now();
+    const changed = await catalog.refresh();
+    return { requests: counter.requests - before.requests, entities: counter.entities - before.entities, ms: Math.round((performance.now() - start) * 10) / 10, changed };
+  };
+  const runs: Array<{ requests: number; entities: number; ms: number; changed: number }> = [];
+  for (let i = 0; i < REFRESHES; i++) runs.push(await measure());
+  log(`unchanged: ${JSON.stringify(runs)}`);
+  const pick = (f: 'requests' | 'entities' | 'ms') => runs.map((r) => r[f]);
+  const stat = (xs: number[]) => ({ median: median(xs), mean: mean(xs), max: Math.max(...xs) });
+  const figures: ReaderFigures = {
+    open,
+    unchanged: { requestsPerRefresh: stat(pick('requests')), entitiesReadPerRefresh: stat(pick('entities')), msPerRefresh: stat(pick('ms')) },
+  };
+  process.stdout.write(JSON.stringify(figures) + '\n');
+  const tier = await new Promise<string>((resolve) => process.stdin.once('data', (d) => resolve(String(d).trim())));
+  figures.oneChange = await measure();
+  if ((await catalog.get('service:bench-marker'))?.spec.tier !== tier) throw new Error('the reader did not pick up the change');
+  process.stdout.write(JSON.stringify(figures) + '\n');
+  process.stdin.destroy(); // nothing more to wait for: let the process end
+}
+
+/** Runs a reader child (this file, or the same file in another checkout) and changes the marker when it is ready. */
+async function runReader(file: string, cwd: string, env: Record<string, string>, change: (tier: string) => Promise<void>, tier: string): Promise<ReaderFigures> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, '--reader'], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  let changed = false;
+  return new Promise<ReaderFigures>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const lines = out.split('\n').filter(Boolean);
+      if (lines.length === 1 && out.endsWith('\n') && !changed) {
+        changed = true;
+        change(tier).then(() => child.stdin!.write(`${tier}\n`), reject);
+      }
+      if (lines.length === 2 && out.endsWith('\n')) {
+        child.stdin!.end();
+        resolve(JSON.parse(lines[1]!) as ReaderFigures);
+      }
+    });
+    child.once('exit', (code) => { if (code) reject(new Error(`reader in ${cwd} exited with ${code}`)); });
+  });
+}
+
 async function main() {
   const az = await startAzurite({ inMemory: true });
   try {
@@ -100,47 +174,24 @@ async function main() {
     await sleep(6_000);
     const marker = { apiVersion: 'nexus/v1', kind: 'Service', metadata: { name: 'bench-marker' }, spec: { lifecycle: 'production' } };
     await writer.upsert(marker, { name: 'bench' });
-
-    const counter: Counter = { requests: 0, entities: 0 };
-    const t0 = Date.now();
-    const reader = await CatalogService.open({ storage: counting(storage, counter), tables: writer.tableNames() });
-    const open = { ms: Date.now() - t0, requests: counter.requests, entities: counter.entities, indexed: reader.index.size };
-    if (reader.index.size !== N + 1) throw new Error(`the reader indexed ${reader.index.size} entities, not ${N + 1}: the seeded rows are not catalog rows`);
-    log(`reader opened: ${JSON.stringify(open)}; quiet for ${QUIET_MS} ms`);
-    await sleep(QUIET_MS);
-
-    const runs: Array<{ requests: number; entities: number; ms: number; changed: number }> = [];
-    for (let i = 0; i < REFRESHES; i++) {
-      const before = { ...counter };
-      const start = performance.now();
-      const changed = await reader.refresh();
-      runs.push({ requests: counter.requests - before.requests, entities: counter.entities - before.entities, ms: Math.round((performance.now() - start) * 10) / 10, changed });
-    }
-    log(`unchanged: ${JSON.stringify(runs)}`);
-
-    // One entity changes on the writer: what the reader's next refreshes read for it.
-    await writer.update('service:bench-marker', (cur) => ({ ...cur, spec: { ...cur.spec, tier: 'gold' } }), { name: 'bench' });
-    const one = { ...counter };
-    const startOne = performance.now();
-    const changedOne = await reader.refresh();
-    const oneChange = { requests: counter.requests - one.requests, entities: counter.entities - one.entities, ms: Math.round((performance.now() - startOne) * 10) / 10, changed: changedOne };
-    if ((await reader.get('service:bench-marker'))?.spec.tier !== 'gold') throw new Error('the reader did not pick up the change');
-
-    const pick = (f: 'requests' | 'entities' | 'ms') => runs.map((r) => r[f]);
+    const change = async (tier: string) => { await writer.update('service:bench-marker', (cur) => ({ ...cur, spec: { ...cur.spec, tier } }), { name: 'bench' }); };
+    const env = { ...az.env, NEXUS_BENCH_TABLES: JSON.stringify(tables) };
+    const self = fileURLToPath(import.meta.url);
+    const readers: Record<string, ReaderFigures> = {};
+    readers.current = await runReader(self, ROOT, env, change, 'current');
+    // The same data read by another checkout's catalog (the code before a change), for a before/after.
+    const baseline = process.env.NEXUS_BENCH_BASELINE;
+    if (baseline) readers.baseline = await runReader(join(baseline, 'scripts/bench/catalog-refresh.ts'), baseline, env, change, 'baseline');
     process.stdout.write(JSON.stringify({
       bench: 'catalog-refresh', entities: N, refreshes: REFRESHES,
       machine: { cpus: cpus().length, loadavg1m: Math.round(loadavg()[0]! * 100) / 100 },
-      open,
-      unchanged: {
-        requestsPerRefresh: { median: median(pick('requests')), mean: mean(pick('requests')), max: Math.max(...pick('requests')) },
-        entitiesReadPerRefresh: { median: median(pick('entities')), mean: mean(pick('entities')), max: Math.max(...pick('entities')) },
-        msPerRefresh: { median: median(pick('ms')), mean: mean(pick('ms')), max: Math.max(...pick('ms')) },
-      },
-      oneChange,
+      ...readers.current,
+      ...(readers.baseline ? { baseline: readers.baseline } : {}),
     }) + '\n');
   } finally {
     await az.stop();
   }
 }
 
-await main();
+if (process.argv.includes('--reader')) await reader();
+else await main();
