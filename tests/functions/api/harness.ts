@@ -27,7 +27,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
 }
 
-export async function harness(opts: { inbox?: InboxPort; webhookSecrets?: WebhookSecrets; tables?: { entities: string; relations: string }; catalog?: Pick<CatalogConfig, 'sweepEvery' | 'now'> } = {}): Promise<Harness> {
+export async function harness(opts: { inbox?: InboxPort; webhookSecrets?: WebhookSecrets; tables?: { entities: string; relations: string }; catalog?: Pick<CatalogConfig, 'journal' | 'now'> } = {}): Promise<Harness> {
   const az = await azurite();
   const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
   const tables = opts.tables ?? { entities: uniqueName('cat'), relations: uniqueName('rel') };
