@@ -109,7 +109,7 @@ export class Reconciler {
 
   constructor(readonly deps: ReconcileDeps) {
     setGaugeReaders({
-      killSwitch: async () => ((await deps.stores.settings.killSwitch(deps.env)).on ? 1 : 0),
+      killSwitch: async () => ((await deps.stores.settings.killSwitch()).on ? 1 : 0),
       pendingApprovals: async () => (await deps.stores.approvals.list({ status: 'pending' })).length,
     });
   }
@@ -127,7 +127,7 @@ export class Reconciler {
     // One look at the checkout for the whole pass.
     const commit = await this.deps.trackedCommit?.().catch(() => undefined);
     // Results in the desired state's order, whichever finished first.
-    const n = opts.concurrency ?? Number(this.deps.env.NEXUS_RECONCILE_CONCURRENCY ?? 2);
+    const n = opts.concurrency ?? this.deps.concurrency;
     return mapLimit(names, n, (stack) => this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
   }
 
@@ -268,7 +268,7 @@ export class Reconciler {
   ): Promise<void> {
     const d = this.deps;
     const stores = d.stores;
-    const killAtStart = await stores.settings.killSwitch(d.env);
+    const killAtStart = await stores.settings.killSwitch();
 
     const errors = state.findings.filter((f) => f.severity === 'error');
     if (errors.length > 0) {
@@ -359,7 +359,7 @@ export class Reconciler {
       return;
     }
     const killed = async (): Promise<boolean> => {
-      const killNow = await stores.settings.killSwitch(d.env);
+      const killNow = await stores.settings.killSwitch();
       if (!killNow.on) return false;
       const g: GateResult = {
         gate: 'kill-switch', pass: false, reason: 'KILL_SWITCH',

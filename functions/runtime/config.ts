@@ -192,6 +192,11 @@ export function processEnv(): Env {
   return process.env;
 }
 
+/** Whether this process is an Azure Functions worker (the host sets FUNCTIONS_WORKER_RUNTIME). */
+export function onFunctionsHost(): boolean {
+  return Boolean(processEnv().FUNCTIONS_WORKER_RUNTIME);
+}
+
 /**
  * The configuration of this process (entry points call it once and pass the result down).
  * `fill` supplies variables the environment leaves unset (the CLI's .nexus/local.env).

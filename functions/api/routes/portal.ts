@@ -10,8 +10,8 @@ export { PORTAL_PATHS } from '../../../portal/assets.ts';
 export function register(app: ApiApp, deps: ApiDeps): void {
   const assets = portalAssets(() => ({
     localIssuer: !!deps.localIssuer,
-    entraTenantId: process.env.NEXUS_ENTRA_TENANT_ID || undefined,
-    audience: process.env.NEXUS_API_AUDIENCE || undefined,
+    entraTenantId: deps.portal?.entraTenantId,
+    audience: deps.portal?.audience,
   }));
   for (const path of PORTAL_PATHS) {
     app.get(path, async (c) => {

@@ -7,7 +7,7 @@ import { Inbox, type Delivery } from '../../../functions/catalog/inbox.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 async function freshInbox(clock: { t: number }, maxAttempts = 3) {
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
+  const storage = storageConfig({ connectionString: (await azurite()).connectionString });
   const id = randomBytes(4).toString('hex');
   return Inbox.open({ storage, table: `dlv${id}`, container: `dlv${id}`, maxAttempts, now: () => new Date(clock.t) });
 }
