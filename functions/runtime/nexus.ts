@@ -99,7 +99,7 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     webhookSecrets: config.webhooks.secrets,
     recentRuns: over.recentRuns ?? recentRunsFrom(async () => reconcile.stores.runs),
     reconcile,
-    portal: { entraTenantId: config.identity.tenantId, audience: config.identity.tenantId ? config.identity.audience : undefined },
+    portal: { entraTenantId: config.identity.tenantId, audience: config.identity.audience },
   };
   const app = createApp(deps);
 
