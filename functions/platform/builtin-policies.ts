@@ -26,6 +26,11 @@ export interface BuiltinFetchOptions {
   cfg: ArmConfig;
   /** Parallel GETs; ARM throttles per principal, so keep it small. */
   concurrency?: number;
+  /**
+   * Ids ARM answered 404 for, kept by the caller across compiles (the reconciler keeps one), so a
+   * reconcile pass does not ask again.
+   */
+  unknownToArm?: Set<string>;
 }
 
 /** GETs each built-in from ARM and writes it into the writable cache `dir`. Never throws for one bad id. */
@@ -73,12 +78,10 @@ async function fetchOne(id: string, dir: string, cfg: ArmConfig, out: BuiltinFet
  * the writable cache, recompiling when anything was fetched. For the reconciler and the CLI.
  */
 export function compileWithAzureBuiltins(opts: CompileOptions, fetch: BuiltinFetchOptions): Promise<Compilation> {
+  const unknown = fetch.unknownToArm;
   return compileWithBuiltins(opts, async (ids, dir) => {
-    const got = await fetchBuiltinPolicies(ids.filter((id) => !unknownToArm.has(id.toLowerCase())), dir, fetch);
-    for (const id of got.notFound) unknownToArm.add(id.toLowerCase());
+    const got = await fetchBuiltinPolicies(ids.filter((id) => !unknown?.has(id.toLowerCase())), dir, fetch);
+    for (const id of got.notFound) unknown?.add(id.toLowerCase());
     return got;
   });
 }
-
-/** Ids ARM answered 404 for, asked once per process: a reconcile pass does not ask again. */
-const unknownToArm = new Set<string>();

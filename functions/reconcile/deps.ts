@@ -86,9 +86,10 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
   // stacks/ reads its own variables (libraries, backend, CLI) from this record, validated by the config.
   const env = config.engine.env;
   const stores = over.stores ?? (await openStores(parts.storage, { killSwitch: config.reconcile.killSwitch }));
+  const unknownToArm = new Set<string>();
   return {
     // Built-ins missing from the caches are read from ARM once, so their parameters and roles are checked.
-    compile: async () => (await compileWithAzureBuiltins(defaultTenantOptions(env), { cfg: arm })).state,
+    compile: async () => (await compileWithAzureBuiltins(defaultTenantOptions(env), { cfg: arm, unknownToArm })).state,
     trackedCommit: () => trackedCommit(archetypesDir()),
     commitAuthor: (commit) => commitAuthor(archetypesDir(), commit),
     openStack: async ({ state, stack, lease }) => {
