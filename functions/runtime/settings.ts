@@ -31,6 +31,8 @@ const number = (min: number, max: number, what: string) =>
     .pipe(z.number().min(min, `must be at least ${min} ${what}`).max(max, `must be at most ${max} ${what}`));
 const positive = (what: string) =>
   z.string().regex(/^\s*\d+(\.\d+)?\s*$/, `must be a positive number of ${what}`).transform(Number).pipe(z.number().positive(`must be a positive number of ${what}`));
+const port = z.string().regex(/^\s*\d+\s*$/, 'must be a port number (0-65535; 0 picks a free one)').transform(Number)
+  .pipe(z.number().max(65535, 'must be a port number (0-65535; 0 picks a free one)'));
 const httpsUrl = z.string().refine((v) => { try { return new URL(v).protocol === 'https:'; } catch { return false; } }, 'must be an https URL (Azure SDK bearer auth refuses http)');
 const anyUrl = z.string().refine((v) => { try { return Boolean(new URL(v)); } catch { return false; } }, 'must be a URL');
 // NCRONTAB as the Functions host reads it: six fields, seconds first.
@@ -143,7 +145,7 @@ export const SETTINGS = {
   NEXUS_INBOX_SCHEDULE: def('schedules', 'Functions timer of the webhook inbox drain.', ncrontab, '*/15 * * * * *'),
 
   // server
-  PORT: def('server', 'Port of the local API server.', number(0, 65535, 'port'), '7070'),
+  PORT: def('server', 'Port of the local API server.', port, '7070'),
   FUNCTIONS_WORKER_RUNTIME: opt('server', 'Set by the Azure Functions host; registers the triggers when present.', text),
 
   // cli
