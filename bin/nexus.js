@@ -2,7 +2,5 @@
 // The `nexus` CLI. Sources are TypeScript; tsx loads them without a build step.
 import { register } from 'tsx/esm/api';
 register();
-const { loadLocalEnv } = await import('../functions/cli/local-env.ts');
-loadLocalEnv();
 const { main } = await import('../functions/cli/main.ts');
 await main(process.argv);

@@ -1,15 +1,13 @@
 // The one file that registers Azure Functions triggers. Every HTTP route is the same Hono app the
 // local server runs; the timers run the same reconcile pass and catalog jobs as `npm run up`.
-// Nothing is opened at import: the first invocation in a worker opens storage and the catalog.
+// The configuration is checked at registration (a mistake stops the app, every variable named);
+// the first invocation in a worker opens Nexus (functions/runtime/nexus.ts).
 import functions, { type HttpFunctionOptions, type StorageQueueFunctionOptions, type TimerFunctionOptions, type Timer } from '@azure/functions';
-import { createApp } from './api/app.ts';
-import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
 import { toFunctionsHandler } from './platform/functions-http.ts';
-import { storageConfig } from './platform/storage-config.ts';
-import { reconcileService } from './reconcile/service.ts';
-import { parseSchedule } from './reconcile/schedule.ts';
 import { reconcileTick } from './reconcile/scheduler.ts';
-import { catalogJobs, type Job } from './jobs.ts';
+import { onFunctionsHost, processConfig, type NexusConfig } from './runtime/config.ts';
+import { openNexus, type Nexus, type NexusOverrides } from './runtime/nexus.ts';
+import type { Job } from './jobs.ts';
 import { INBOX_QUEUE, processQueueMessage } from './catalog/inbox-trigger.ts';
 
 /** The part of @azure/functions' `app` that Nexus uses (tests pass a recorder). */
@@ -20,7 +18,7 @@ export interface Registrar {
 }
 
 interface Worker {
-  wiring: Wiring;
+  nexus: Nexus;
   http: ReturnType<typeof toFunctionsHandler>;
   jobs: Job[];
 }
@@ -37,27 +35,16 @@ export function tickSecondsOf(timer: Pick<Timer, 'scheduleStatus'> | undefined):
 }
 
 /**
- * NCRONTAB schedules (seconds first), each overridable from the app settings. The reconcile timer
- * only ticks (NEXUS_RECONCILE_TICK_CRON, every minute): each tick reconciles the stacks whose own
- * interval has passed (NEXUS_RECONCILE_INTERVAL_MINUTES and NEXUS_RECONCILE_SCHEDULE's
- * `stack:x=5,domain:y=30`, see reconcile/schedule.ts), as the local server's timer does.
+ * Registers every trigger. Schedules are NCRONTAB (config.schedules). The reconcile timer only ticks
+ * (NEXUS_RECONCILE_TICK_CRON, every minute): each tick reconciles the stacks whose own interval has
+ * passed (config.reconcile, see reconcile/schedule.ts), as the local server's timer does.
  */
-export function schedules(env: NodeJS.ProcessEnv = process.env) {
-  return {
-    reconcile: env.NEXUS_RECONCILE_TICK_CRON || '0 * * * * *',
-    resourceGraph: env.NEXUS_RESOURCE_GRAPH_SCHEDULE || '0 */5 * * * *',
-    pulumiState: env.NEXUS_PULUMI_STATE_SCHEDULE || '30 * * * * *',
-    inbox: env.NEXUS_INBOX_SCHEDULE || '*/15 * * * * *',
-  };
-}
-
-export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = process.env): void {
+export function registerFunctions(app: Registrar, config: NexusConfig, over: NexusOverrides = {}): void {
   let worker: Promise<Worker> | undefined;
   const open = (): Promise<Worker> => {
     worker ??= (async () => {
-      const wiring = await openWiring(env);
-      const deps = await apiDeps({ ...wiring, extra: { ...wiring.extra, reconcile: await reconcileService(env) } }, env);
-      return { wiring, http: toFunctionsHandler(createApp(deps)), jobs: await catalogJobs(wiring.catalog, storageConfig(env), env) };
+      const nexus = await openNexus(config, over);
+      return { nexus, http: toFunctionsHandler(nexus.app), jobs: await nexus.jobs() };
     })();
     worker.catch(() => { worker = undefined; });
     return worker;
@@ -67,10 +54,7 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
     const j = w.jobs.find((x) => x.name === name);
     if (j) await j.run();
   };
-  const at = schedules(env);
-  // A schedule mistake (e.g. an NCRONTAB string in NEXUS_RECONCILE_SCHEDULE) stops the app here,
-  // with the variable named, rather than failing every tick.
-  parseSchedule(env.NEXUS_RECONCILE_SCHEDULE);
+  const at = config.schedules;
 
   // Hono routes the request; Functions only hands it over (the host's route prefix is empty).
   app.http('api', {
@@ -80,7 +64,10 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
   });
   app.timer('reconcile', {
     schedule: at.reconcile,
-    handler: async (timer: Timer) => { await reconcileTick(env, undefined, { tickSeconds: tickSecondsOf(timer) }); },
+    handler: async (timer: Timer) => {
+      const { nexus } = await open();
+      await reconcileTick(nexus.reconcile.reconciler, { ...config.reconcile, tickSeconds: tickSecondsOf(timer) });
+    },
   });
   app.timer('resource-graph-poll', { schedule: at.resourceGraph, handler: job('resource-graph-poll') });
   app.timer('pulumi-state-ingestion', { schedule: at.pulumiState, handler: job('pulumi-state-ingestion') });
@@ -89,13 +76,13 @@ export function registerFunctions(app: Registrar, env: NodeJS.ProcessEnv = proce
   // expires old deliveries.
   app.storageQueue('inbox', {
     queueName: INBOX_QUEUE, connection: 'AzureWebJobsStorage',
-    handler: async (message, context) => { const { wiring } = await open(); await processQueueMessage(wiring.inbox, wiring.handlers, message, context.triggerMetadata); },
+    handler: async (message, context) => { const { nexus } = await open(); await processQueueMessage(nexus.inbox, nexus.handlers, message, context.triggerMetadata); },
   });
   app.timer('inbox-maintenance', {
     schedule: at.inbox,
-    handler: async () => { const { wiring } = await open(); await wiring.inbox.maintain(Object.keys(wiring.handlers)); },
+    handler: async () => { const { nexus } = await open(); await nexus.inbox.maintain(Object.keys(nexus.handlers)); },
   });
 }
 
 // Registered only inside the Functions host; importing this file elsewhere registers nothing.
-if (process.env.FUNCTIONS_WORKER_RUNTIME) registerFunctions(functions.app);
+if (onFunctionsHost()) registerFunctions(functions.app, processConfig());

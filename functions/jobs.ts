@@ -3,10 +3,12 @@
 import type { CatalogService } from './catalog/service.ts';
 import { importPulumiState } from './catalog/ingestion/pulumi-state.ts';
 import { pollResourceGraph, resourceGraphPort, tableCursors } from './catalog/ingestion/resource-graph.ts';
-import { armConfig, resourceGraphClient } from './platform/arm.ts';
+import { resourceGraphClient, type ArmConfig } from './platform/arm.ts';
 import { PulumiCheckpoints } from './platform/pulumi-checkpoints.ts';
 import type { StorageConfig } from './platform/storage-config.ts';
 import { Table } from './platform/tables.ts';
+import type { NexusConfig } from './runtime/config.ts';
+import type { BackendSettings } from '../stacks/engine/backend.ts';
 
 export interface Job {
   name: string;
@@ -16,33 +18,28 @@ export interface Job {
   run(): Promise<string>;
 }
 
-const minutes = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of minutes, got '${raw}'`);
-  return n * 60_000;
-};
-
-/**
- * What the Resource Graph poll reads: NEXUS_RESOURCE_GRAPH_SCOPES (comma-separated management
- * group, subscription or resource group ids), else the tenant root group when the tenant is known,
- * else everything the identity can read.
- */
-export function resourceGraphScopes(env: NodeJS.ProcessEnv = process.env): string[] {
-  const listed = (env.NEXUS_RESOURCE_GRAPH_SCOPES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (listed.length) return listed;
-  const root = env.NEXUS_ROOT_MG || env.NEXUS_TENANT_ID || env.NEXUS_ARM_TENANT_ID;
-  return [root ? `/providers/Microsoft.Management/managementGroups/${root}` : '/'];
+/** What the jobs are made of: the catalog and the adapters the composition root opened. */
+export interface JobParts {
+  catalog: CatalogService;
+  storage: StorageConfig;
+  arm: ArmConfig;
+  /** The Pulumi backend (stacks/engine/backend.ts): where the state files are. */
+  backend: Pick<BackendSettings, 'container' | 'prefix'>;
+  config: Pick<NexusConfig, 'catalog'>;
 }
 
-/** Resource Graph into AzureResource and Environment entities (full read first, then deltas). */
-export async function resourceGraphJob(catalog: CatalogService, storage: StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<Job> {
-  const cursors = await tableCursors({ storage });
-  const graph = resourceGraphPort(resourceGraphClient(armConfig(env)));
-  const scopes = resourceGraphScopes(env);
+/**
+ * Resource Graph into AzureResource and Environment entities (full read first, then deltas), over
+ * the configured scopes (NEXUS_RESOURCE_GRAPH_SCOPES, else the tenant root group, else everything).
+ */
+export async function resourceGraphJob(parts: JobParts): Promise<Job> {
+  const { catalog } = parts;
+  const cursors = await tableCursors({ storage: parts.storage });
+  const graph = resourceGraphPort(resourceGraphClient(parts.arm));
+  const scopes = parts.config.catalog.resourceGraphScopes;
   return {
     name: 'resource-graph-poll',
-    everyMs: minutes(env, 'NEXUS_RESOURCE_GRAPH_POLL_MINUTES', 5),
+    everyMs: parts.config.catalog.resourceGraphPollMinutes * 60_000,
     async run() {
       const parts: string[] = [];
       for (const scope of scopes) {
@@ -64,14 +61,15 @@ export function catalogStackName(project: string, stack: string): string {
  * imported (its resources managedBy the Stack). The last imported ETag of each stack is kept in
  * a table, so a restart does not import everything again and another instance's import counts.
  */
-export async function pulumiStateJob(catalog: CatalogService, storage: StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<Job | undefined> {
-  const checkpoints = await PulumiCheckpoints.open(storage, env);
+export async function pulumiStateJob(parts: JobParts): Promise<Job | undefined> {
+  const { catalog, storage } = parts;
+  const checkpoints = await PulumiCheckpoints.open(storage, parts.backend);
   if (!checkpoints) return undefined;
   // Not `etag`: the table's own row ETag takes that name, so the state file's would never be read back.
   const seen = await Table.open<{ stateEtag: string }>('catalogcursors', storage);
   return {
     name: 'pulumi-state-ingestion',
-    everyMs: minutes(env, 'NEXUS_PULUMI_STATE_POLL_MINUTES', 1),
+    everyMs: parts.config.catalog.pulumiStatePollMinutes * 60_000,
     async run() {
       let imported = 0, resources = 0, orphaned = 0;
       for (const ref of await checkpoints.list()) {
@@ -89,8 +87,8 @@ export async function pulumiStateJob(catalog: CatalogService, storage: StorageCo
 }
 
 /** Every catalog job this configuration can run. */
-export async function catalogJobs(catalog: CatalogService, storage: StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<Job[]> {
-  const jobs = [await resourceGraphJob(catalog, storage, env), await pulumiStateJob(catalog, storage, env)];
+export async function catalogJobs(parts: JobParts): Promise<Job[]> {
+  const jobs = [await resourceGraphJob(parts), await pulumiStateJob(parts)];
   return jobs.filter((j): j is Job => j !== undefined);
 }
 

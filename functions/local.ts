@@ -3,24 +3,25 @@
 // Pulumi backend come from the environment scripts/up.ts prepared (Azurite and the ARM sandbox).
 import { existsSync, writeFileSync } from 'node:fs';
 import { startServer, type RunningServer } from './server.ts';
-import { openWiring } from './api/wiring.ts';
-import { storageConfig } from './platform/storage-config.ts';
-import { ReconcileService } from './reconcile/service.ts';
-import { defaultDeps } from './reconcile/deps.ts';
-import { Reconciler } from './reconcile/loop.ts';
+import type { ReconcileService } from './reconcile/service.ts';
 import { startReconcileTimer, type ReconcileTimer } from './reconcile/scheduler.ts';
 import type { ReconcileResult } from './reconcile/loop.ts';
-import { catalogJobs, startJobs, type RunningJobs } from './jobs.ts';
+import { startJobs, type RunningJobs } from './jobs.ts';
+import type { NexusConfig } from './runtime/config.ts';
+import { openNexus, type Nexus, type NexusOverrides } from './runtime/nexus.ts';
 
 export interface LocalRuntimeOptions {
   port: number;
   /** Written once the default tenant has been applied; while missing, each start bootstraps. */
   bootstrapMarker: string;
   log: (msg: string) => void;
-  env?: NodeJS.ProcessEnv;
+  config: NexusConfig;
+  /** Single parts to replace (tests). */
+  overrides?: NexusOverrides;
 }
 
 export interface LocalRuntime {
+  nexus: Nexus;
   server: RunningServer;
   reconcile: ReconcileService;
   jobs: RunningJobs;
@@ -64,14 +65,11 @@ async function bootstrap(svc: ReconcileService, marker: string, log: (msg: strin
 }
 
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
-  const env = opts.env ?? process.env;
   const { log } = opts;
-  const storage = storageConfig(env);
-  // A reconciler of this runtime's own (not the process-wide one), built from the same environment.
-  const [wiring, deps] = await Promise.all([openWiring(env), defaultDeps(env)]);
-  const reconcile = new ReconcileService(new Reconciler(deps));
-  const server = await startServer({ port: opts.port, env, wiring: { ...wiring, extra: { ...wiring.extra, reconcile } } });
-  const jobs = startJobs(await catalogJobs(wiring.catalog, storage, env), log, { runAtStart: false });
+  const nexus = await openNexus(opts.config, opts.overrides);
+  const { reconcile } = nexus;
+  const server = await startServer({ port: opts.port, nexus });
+  const jobs = startJobs(await nexus.jobs(), log, { runAtStart: false });
 
   let timer: ReconcileTimer | undefined;
   let stopped = false;
@@ -84,12 +82,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       if (stopped) return outcome;
       // The reconcile timer starts once the bootstrap is over, so it never races it; the catalog
       // jobs only read (their intervals may already have fired) and run once more now.
-      timer = startReconcileTimer(reconcile.reconciler, { runAtStart: !outcome.ran });
+      timer = startReconcileTimer(reconcile.reconciler, { ...opts.config.reconcile, runAtStart: !outcome.ran });
       await Promise.all([jobs.runNow('pulumi-state-ingestion').catch(() => undefined), jobs.runNow('resource-graph-poll')]);
       return outcome;
     });
 
   return {
+    nexus,
     server,
     reconcile,
     jobs,
@@ -98,7 +97,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       stopped = true;
       await Promise.all([timer?.stop(), jobs.stop()]);
       await server.close();
-      await wiring.close();
+      await nexus.close();
     },
   };
 }

@@ -1,19 +1,21 @@
-// The local API server: the Hono app on @hono/node-server, plus the background work that Azure
-// Functions would run on timers (draining the webhook inbox). `close()` stops everything it started.
+// The local API server: the opened Nexus's Hono app on @hono/node-server, plus the background work
+// that Azure Functions would run on timers (draining the webhook inbox). `close()` stops what it
+// started; the Nexus stays open for its owner to close.
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { createApp, type ApiApp } from './api/app.ts';
+import type { ApiApp } from './api/app.ts';
 import type { ApiDeps } from './api/deps.ts';
-import { apiDeps, openWiring, type Wiring } from './api/wiring.ts';
+import { processConfig } from './runtime/config.ts';
+import { openNexus, type Nexus } from './runtime/nexus.ts';
 
 export interface ServerOptions {
+  /** Default config.server.port. */
   port?: number;
   host?: string;
-  env?: NodeJS.ProcessEnv;
-  /** How often the webhook inbox is drained (ms). */
+  /** How often the webhook inbox is drained (ms); default config.webhooks.drainIntervalMs. */
   drainIntervalMs?: number;
-  /** Replaces the default wiring (storage, catalog, inbox) – for callers that already hold one. */
-  wiring?: Wiring;
+  /** The opened Nexus this server serves (the caller closes it). */
+  nexus: Nexus;
 }
 
 export interface RunningServer {
@@ -21,16 +23,16 @@ export interface RunningServer {
   port: number;
   app: ApiApp;
   deps: ApiDeps;
+  nexus: Nexus;
   /** Drains the inbox once now (the timer does this on its own); resolves to the number handled. */
   drainNow(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
-  const env = opts.env ?? process.env;
-  const port = opts.port ?? Number(env.PORT ?? 7070);
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { nexus } = opts;
+  const port = opts.port ?? nexus.config.server.port;
   const host = opts.host ?? '127.0.0.1';
-  const wiring = opts.wiring ?? (await openWiring(env));
 
   // Drains run one after another: on a timer, and soon after each new delivery in this process.
   // drainNow() waits for the round in flight and then runs one more, so its caller sees every
@@ -41,29 +43,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     waiting++;
     const run = chain.then(async () => {
       waiting--;
-      return (await wiring.inbox.drain(wiring.handlers)).done;
+      return (await nexus.inbox.drain(nexus.handlers)).done;
     });
     chain = run.catch((err) => console.error('[server] inbox drain failed:', (err as Error).message));
     return run;
   };
   let closed = false;
   const kick = () => { if (!closed && waiting === 0) void drainNow().catch(() => undefined); };
-  const interval = opts.drainIntervalMs ?? Number(env.NEXUS_INBOX_DRAIN_MS ?? 2000);
+  const interval = opts.drainIntervalMs ?? nexus.config.webhooks.drainIntervalMs;
   const timer = setInterval(kick, interval);
   timer.unref();
-
-  const base = await apiDeps(wiring, env);
-  const deps: ApiDeps = {
-    ...base,
-    inbox: {
-      enqueue: async (item) => {
-        const res = await wiring.inbox.enqueue(item);
-        if (!res.duplicate) setImmediate(kick);
-        return res;
-      },
-    },
-  };
-  const app = createApp(deps);
+  nexus.onDelivery(() => setImmediate(kick));
+  const { app, deps } = nexus;
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
@@ -74,6 +65,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     port: actual,
     app,
     deps,
+    nexus,
     drainNow,
     async close() {
       closed = true;
@@ -83,16 +75,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      if (!opts.wiring) await wiring.close();
     },
   };
 }
 
 // `node --import tsx functions/server.ts` runs the server on its own.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const s = await startServer();
+  const nexus = await openNexus(processConfig());
+  const s = await startServer({ nexus });
   console.log(`[server] Nexus API on ${s.url}`);
-  const stop = () => void s.close().then(() => process.exit(0));
+  const stop = () => void s.close().then(() => nexus.close()).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

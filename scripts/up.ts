@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { startAzurite } from './lib/azurite.ts';
 import { localSecrets } from './lib/local-secrets.ts';
 import { startSandbox } from './sandbox/server.ts';
-import { NEXUS_HOME, LOCAL_ENV_FILE, formatEnvFile } from '../functions/cli/local-env.ts';
+import { localEnvFile, formatEnvFile } from '../functions/cli/local-env.ts';
+import { DEFAULT_HOME } from '../functions/runtime/config.ts';
+
+const NEXUS_HOME = process.env.NEXUS_HOME || DEFAULT_HOME;
+const LOCAL_ENV_FILE = localEnvFile(NEXUS_HOME);
 
 const log = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
 
@@ -52,9 +56,9 @@ async function main(): Promise<void> {
     writeFileSync(LOCAL_ENV_FILE, formatEnvFile(env), { mode: 0o600 });
     log(`CLI settings written to ${LOCAL_ENV_FILE}`);
 
-    // Loaded only now: these modules read their configuration from the environment set above.
     const { startLocalRuntime } = await import('../functions/local.ts');
-    const runtime = await startLocalRuntime({ port, bootstrapMarker: join(NEXUS_HOME, 'bootstrapped'), log });
+    const { processConfig } = await import('../functions/runtime/config.ts');
+    const runtime = await startLocalRuntime({ port, bootstrapMarker: join(NEXUS_HOME, 'bootstrapped'), log, config: processConfig() });
     stops.push(runtime.stop);
     log(`Nexus is serving on http://127.0.0.1:${port} (Ctrl-C stops everything)`);
     log(`a token for the API: npx nexus dev-token --user you --role Admin`);

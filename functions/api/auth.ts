@@ -1,6 +1,6 @@
 // Authentication and authorisation for the API: who is calling, and may they do this.
 import type { MiddlewareHandler } from 'hono';
-import { AuthError, verifyToken, type Principal, type Role, type TokenVerifier } from '../platform/identity.ts';
+import { AuthError, type Principal, type Role, type TokenVerifier } from '../platform/identity.ts';
 import { ProblemError } from './problem.ts';
 import { normalizeRef } from '../catalog/refs.ts';
 
@@ -21,7 +21,7 @@ function rawAuthorization(env: unknown): string | undefined {
 }
 
 /** Verifies the bearer token and sets `c.get('principal')`; 401 problem otherwise. */
-export function authenticate(verify: TokenVerifier = verifyToken): MiddlewareHandler<AuthEnv> {
+export function authenticate(verify: TokenVerifier): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const header = rawAuthorization(c.env) ?? c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);

@@ -2,6 +2,8 @@
 // real catalog service and inbox; the routes never construct storage clients themselves.
 import type { TokenVerifier, LocalIssuer } from '../platform/identity.ts';
 import type { CatalogService, RecentRunsPort } from '../catalog/service.ts';
+import type { ReconcileService } from '../reconcile/service.ts';
+import type { WebhookSecretSettings } from '../runtime/config.ts';
 
 export type { EntityRef } from '../catalog/refs.ts';
 
@@ -28,24 +30,13 @@ export interface InboxPort {
   enqueue(item: InboxItem): Promise<{ duplicate: boolean }>;
 }
 
-export interface WebhookSecrets {
-  github?: string;
-  azureDevOps?: string;
-  azureMonitor?: string;
-  pagerDuty?: string;
-  opsgenie?: string;
-}
+/** Each webhook source's secret (config.webhooks.secrets). */
+export type WebhookSecrets = WebhookSecretSettings;
 
-export function webhookSecrets(env: NodeJS.ProcessEnv = process.env): WebhookSecrets {
-  const v = (k: string) => env[k] || undefined;
-  return {
-    github: v('NEXUS_GITHUB_WEBHOOK_SECRET'),
-    azureDevOps: v('NEXUS_ADO_WEBHOOK_SECRET'),
-    // One secret for every alert source (NEXUS_ALERTS_WEBHOOK_SECRET), unless a source has its own.
-    azureMonitor: v('NEXUS_AZURE_MONITOR_WEBHOOK_SECRET') ?? v('NEXUS_ALERTS_WEBHOOK_SECRET'),
-    pagerDuty: v('NEXUS_PAGERDUTY_WEBHOOK_SECRET') ?? v('NEXUS_ALERTS_WEBHOOK_SECRET'),
-    opsgenie: v('NEXUS_OPSGENIE_WEBHOOK_SECRET') ?? v('NEXUS_ALERTS_WEBHOOK_SECRET'),
-  };
+/** What the portal page is told about sign-in (config.identity). */
+export interface PortalSettings {
+  entraTenantId?: string;
+  audience?: string;
 }
 
 export interface ApiDeps {
@@ -58,6 +49,8 @@ export interface ApiDeps {
   webhookSecrets: WebhookSecrets;
   /** Recent reconcile runs for /api/v1/me (functions/api/recent-runs.ts); without it the list is empty. */
   recentRuns?: RecentRunsPort;
-  /** Other engineers' route modules read what they need from here. */
-  [extra: string]: unknown;
+  /** The reconciler's API (runs, approvals, kill switch); without it the reconcile routes answer 503. */
+  reconcile?: ReconcileService;
+  /** Sign-in settings the portal page needs; without them it offers the local issuer only. */
+  portal?: PortalSettings;
 }

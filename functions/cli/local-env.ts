@@ -3,11 +3,12 @@
 // Variables already in the environment win, so pointing the CLI at a real tenant is only env.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DEFAULT_HOME, type Env } from '../runtime/config.ts';
 
-/** Where the local system keeps its data: `.nexus/` at the repository root unless NEXUS_HOME says otherwise. */
-export const NEXUS_HOME = process.env.NEXUS_HOME ?? fileURLToPath(new URL('../../.nexus', import.meta.url));
-export const LOCAL_ENV_FILE = join(NEXUS_HOME, 'local.env');
+/** The local system's env file in its home (`.nexus/` at the repository root unless NEXUS_HOME says otherwise). */
+export function localEnvFile(home: string | undefined): string {
+  return join(home || DEFAULT_HOME, 'local.env');
+}
 
 export function parseEnvFile(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
@@ -22,11 +23,11 @@ export function formatEnvFile(vars: Record<string, string>): string {
   return Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n';
 }
 
-/** Fills unset variables from the local system's env file, when there is one. */
-export function loadLocalEnv(file = LOCAL_ENV_FILE, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NEXUS_NO_LOCAL_ENV === '1' || !existsSync(file)) return false;
-  for (const [k, v] of Object.entries(parseEnvFile(readFileSync(file, 'utf8')))) {
-    if (env[k] === undefined) env[k] = v;
-  }
-  return true;
+/**
+ * The local system's variables, to fill what `env` leaves unset (main.ts); none when
+ * NEXUS_NO_LOCAL_ENV=1 or there is no file. `env` is only read, never changed.
+ */
+export function readLocalEnv(env: Env, file = localEnvFile(env.NEXUS_HOME)): Record<string, string> {
+  if (/^(1|true|on|yes)$/i.test(env.NEXUS_NO_LOCAL_ENV ?? '') || !existsSync(file)) return {};
+  return parseEnvFile(readFileSync(file, 'utf8'));
 }

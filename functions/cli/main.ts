@@ -2,13 +2,21 @@
 import { Command, CommanderError } from 'commander';
 import { registerAll } from './commands/index.ts';
 import { UserError } from './errors.ts';
+import { cliContext, type CliContext } from './context.ts';
+import { processConfig, processEnv } from '../runtime/config.ts';
+import { readLocalEnv } from './local-env.ts';
 
-export function buildProgram(): Command {
+/** The CLI's configuration: the environment, with .nexus/local.env filling what it leaves unset. */
+export function cliConfig() {
+  return processConfig(readLocalEnv(processEnv()));
+}
+
+export function buildProgram(ctx: CliContext = cliContext(cliConfig)): Command {
   const program = new Command('nexus')
     .description('Nexus: landing zones as code, run continuously, and the catalog around them')
     .showHelpAfterError()
     .exitOverride();
-  registerAll(program);
+  registerAll(program, ctx);
   return program;
 }
 

@@ -19,6 +19,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { PolicyInsightsClient } from '@azure/arm-policyinsights';
+import type { ArmSettings } from '../runtime/config.ts';
 
 export const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
 /** The token audience is ARM's, whichever endpoint serves it. */
@@ -31,18 +32,15 @@ export interface ArmConfig {
   /** Extra CA certificate (PEM) to trust for this endpoint. */
   ca?: string;
   caFile?: string;
+  /** The credential and the request pipeline of this configuration, made on first use and then shared. */
+  credential(): TokenCredential;
+  pipeline(): { pipeline: Pipeline; client: HttpClient };
 }
 
-export function armConfig(env: NodeJS.ProcessEnv = process.env): ArmConfig {
-  const endpoint = (env.NEXUS_ARM_ENDPOINT || PUBLIC_ARM_ENDPOINT).replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new Error(`NEXUS_ARM_ENDPOINT is not a URL: '${endpoint}'`);
-  }
-  if (url.protocol !== 'https:') throw new Error(`NEXUS_ARM_ENDPOINT must be https (Azure SDK bearer auth refuses http): '${endpoint}'`);
-  const caFile = env.NEXUS_ARM_CA_FILE || undefined;
+/** The ARM adapter of the configuration's `arm` section (functions/runtime/config.ts); reads the CA file. */
+export function armConfig(settings: ArmSettings): ArmConfig {
+  const endpoint = (settings.endpoint || PUBLIC_ARM_ENDPOINT).replace(/\/+$/, '');
+  const caFile = settings.caFile || undefined;
   let ca: string | undefined;
   if (caFile) {
     try {
@@ -51,7 +49,22 @@ export function armConfig(env: NodeJS.ProcessEnv = process.env): ArmConfig {
       throw new Error(`NEXUS_ARM_CA_FILE '${caFile}' cannot be read: ${(e as Error).message}`);
     }
   }
-  return { endpoint, token: env.NEXUS_ARM_TOKEN || undefined, ca, caFile };
+  const token = settings.token || undefined;
+  let credential: TokenCredential | undefined;
+  let shared: { pipeline: Pipeline; client: HttpClient } | undefined;
+  const cfg: ArmConfig = {
+    endpoint, token, ca, caFile,
+    credential: () => (credential ??= token ? new StaticTokenCredential(token) : new DefaultAzureCredential()),
+    pipeline: () => {
+      if (!shared) {
+        const pipeline = createPipelineFromOptions({ tlsOptions: tlsOptions(cfg), retryOptions: { maxRetries: 3 } });
+        pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: cfg.credential(), scopes: ARM_SCOPE }));
+        shared = { pipeline, client: createDefaultHttpClient() };
+      }
+      return shared;
+    },
+  };
+  return cfg;
 }
 
 /** A credential that always hands out one fixed token (the sandbox issues long-lived ones). */
@@ -62,23 +75,19 @@ class StaticTokenCredential implements TokenCredential {
   }
 }
 
-let defaultCredential: TokenCredential | undefined;
-
-export function armCredential(cfg: ArmConfig = armConfig()): TokenCredential {
-  if (cfg.token) return new StaticTokenCredential(cfg.token);
-  defaultCredential ??= new DefaultAzureCredential();
-  return defaultCredential;
+export function armCredential(cfg: ArmConfig): TokenCredential {
+  return cfg.credential();
 }
 
 /**
  * TLS settings for @azure/core-rest-pipeline clients. Setting `ca` replaces Node's bundled roots,
  * so the extra certificate is added to them: a CA file never breaks trust in public endpoints.
  */
-function tlsOptions(cfg: ArmConfig) {
+function tlsOptions(cfg: Pick<ArmConfig, 'ca'>) {
   return cfg.ca ? { ca: [...rootCertificates, cfg.ca] } : undefined;
 }
 
-export function resourceGraphClient(cfg: ArmConfig = armConfig()): ResourceGraphClient {
+export function resourceGraphClient(cfg: ArmConfig): ResourceGraphClient {
   // This client is built on @azure/ms-rest-js, which takes agents rather than TLS options.
   const agentSettings = cfg.ca
     ? { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true, ca: [...rootCertificates, cfg.ca] }) }
@@ -90,7 +99,7 @@ export function resourceGraphClient(cfg: ArmConfig = armConfig()): ResourceGraph
   });
 }
 
-export function policyInsightsClient(cfg: ArmConfig = armConfig()): PolicyInsightsClient {
+export function policyInsightsClient(cfg: ArmConfig): PolicyInsightsClient {
   return new PolicyInsightsClient(armCredential(cfg), {
     endpoint: cfg.endpoint,
     $host: cfg.endpoint,
@@ -99,17 +108,6 @@ export function policyInsightsClient(cfg: ArmConfig = armConfig()): PolicyInsigh
   });
 }
 
-let shared: { key: string; pipeline: Pipeline; client: HttpClient } | undefined;
-
-function pipelineFor(cfg: ArmConfig) {
-  const key = `${cfg.endpoint}\n${cfg.token ?? ''}\n${cfg.ca ?? ''}`;
-  if (shared?.key !== key) {
-    const pipeline = createPipelineFromOptions({ tlsOptions: tlsOptions(cfg), retryOptions: { maxRetries: 3 } });
-    pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: armCredential(cfg), scopes: ARM_SCOPE }));
-    shared = { key, pipeline, client: createDefaultHttpClient() };
-  }
-  return shared;
-}
 
 export interface ArmResponse<T = any> {
   status: number;
@@ -124,13 +122,13 @@ export interface ArmResponse<T = any> {
 export async function armRequest<T = any>(
   method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST',
   path: string,
-  opts: { apiVersion: string; body?: unknown; query?: Record<string, string>; cfg?: ArmConfig },
+  opts: { apiVersion: string; body?: unknown; query?: Record<string, string>; cfg: ArmConfig },
 ): Promise<ArmResponse<T>> {
-  const cfg = opts.cfg ?? armConfig();
+  const cfg = opts.cfg;
   const url = new URL(/^https:\/\//i.test(path) ? path : `${cfg.endpoint}${path}`);
   if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', opts.apiVersion);
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
-  const { pipeline, client } = pipelineFor(cfg);
+  const { pipeline, client } = cfg.pipeline();
   const request = createPipelineRequest({
     url: url.toString(),
     method,

@@ -23,20 +23,25 @@ export interface BuiltinFetchResult {
 }
 
 export interface BuiltinFetchOptions {
-  cfg?: ArmConfig;
+  cfg: ArmConfig;
   /** Parallel GETs; ARM throttles per principal, so keep it small. */
   concurrency?: number;
+  /**
+   * Ids ARM answered 404 for, kept by the caller across compiles (the reconciler keeps one), so a
+   * reconcile pass does not ask again.
+   */
+  unknownToArm?: Set<string>;
 }
 
 /** GETs each built-in from ARM and writes it into the writable cache `dir`. Never throws for one bad id. */
-export async function fetchBuiltinPolicies(ids: string[], dir: string, opts: BuiltinFetchOptions = {}): Promise<BuiltinFetchResult> {
+export async function fetchBuiltinPolicies(ids: string[], dir: string, opts: BuiltinFetchOptions): Promise<BuiltinFetchResult> {
   const out: BuiltinFetchResult = { fetched: [], notFound: [], findings: [] };
   const unique = [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
   await mapLimit(unique, opts.concurrency ?? 4, (id) => fetchOne(id, dir, opts.cfg, out));
   return out;
 }
 
-async function fetchOne(id: string, dir: string, cfg: ArmConfig | undefined, out: BuiltinFetchResult): Promise<void> {
+async function fetchOne(id: string, dir: string, cfg: ArmConfig, out: BuiltinFetchResult): Promise<void> {
   const parsed = parseBuiltinId(id);
   const warn = (message: string) => out.findings.push({ severity: 'warning', code: 'builtin-fetch-failed', file: '', path: id, message });
   if (!parsed || !SAFE_NAME.test(parsed.name)) return void warn(`not a built-in policy id: ${id}`);
@@ -72,13 +77,11 @@ async function fetchOne(id: string, dir: string, cfg: ArmConfig | undefined, out
  * Compiles with built-ins missing from both caches read from ARM (NEXUS_ARM_ENDPOINT, or Azure) into
  * the writable cache, recompiling when anything was fetched. For the reconciler and the CLI.
  */
-export function compileWithAzureBuiltins(opts: CompileOptions = {}, fetch: BuiltinFetchOptions = {}): Promise<Compilation> {
+export function compileWithAzureBuiltins(opts: CompileOptions, fetch: BuiltinFetchOptions): Promise<Compilation> {
+  const unknown = fetch.unknownToArm;
   return compileWithBuiltins(opts, async (ids, dir) => {
-    const got = await fetchBuiltinPolicies(ids.filter((id) => !unknownToArm.has(id.toLowerCase())), dir, fetch);
-    for (const id of got.notFound) unknownToArm.add(id.toLowerCase());
+    const got = await fetchBuiltinPolicies(ids.filter((id) => !unknown?.has(id.toLowerCase())), dir, fetch);
+    for (const id of got.notFound) unknown?.add(id.toLowerCase());
     return got;
   });
 }
-
-/** Ids ARM answered 404 for, asked once per process: a reconcile pass does not ask again. */
-const unknownToArm = new Set<string>();

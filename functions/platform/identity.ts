@@ -4,12 +4,11 @@
 // `npm run up` sign and verify real JWTs through the same code path.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createLocalJWKSet, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT,
   errors as joseErrors, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
-import { z } from 'zod';
+import type { IdentitySettings } from '../runtime/config.ts';
 
 export const ROLES = ['Developer', 'PlatformEngineer', 'TeamLead', 'Admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -38,46 +37,10 @@ export class AuthError extends Error {
 }
 
 export const LOCAL_ISSUER = 'urn:nexus:local-issuer';
-const DEFAULT_AUDIENCE = 'api://nexus';
 const ALG = 'ES256';
 
-const roleGroupsSchema = z.partialRecord(z.enum(ROLES), z.array(z.string()));
-
-export interface IdentityConfig {
-  tenantId?: string;
-  /** Entra authority host; overridable so a local JWKS stand-in can play the tenant in tests. */
-  authority: string;
-  audience: string;
-  localIssuer: boolean;
-  home: string;
-  roleGroups: Partial<Record<Role, string[]>>;
-}
-
-export function identityConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
-  let roleGroups: Partial<Record<Role, string[]>> = {};
-  if (env.NEXUS_ROLE_GROUPS) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(env.NEXUS_ROLE_GROUPS);
-    } catch {
-      throw new Error('NEXUS_ROLE_GROUPS is not valid JSON (expected {"Admin":["<group id>"],...})');
-    }
-    const parsed = roleGroupsSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`NEXUS_ROLE_GROUPS: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    roleGroups = parsed.data;
-  }
-  return {
-    tenantId: env.NEXUS_ENTRA_TENANT_ID || undefined,
-    authority: (env.NEXUS_ENTRA_AUTHORITY || 'https://login.microsoftonline.com').replace(/\/+$/, ''),
-    audience: env.NEXUS_API_AUDIENCE || DEFAULT_AUDIENCE,
-    localIssuer: env.NEXUS_LOCAL_ISSUER === '1',
-    home: env.NEXUS_HOME ?? fileURLToPath(new URL('../../.nexus', import.meta.url)),
-    roleGroups,
-  };
-}
+/** The configuration's `identity` section (functions/runtime/config.ts). */
+export type IdentityConfig = IdentitySettings;
 
 // ---------------------------------------------------------------------------------------------
 // The local issuer
@@ -101,19 +64,12 @@ export interface DevTokenClaims {
   audience?: string;
 }
 
-const issuers = new Map<string, Promise<LocalIssuer>>();
-
-/** The local issuer for this NEXUS_HOME: its key pair is created on first use and kept on disk. */
-export function localIssuer(cfg: IdentityConfig = identityConfig()): Promise<LocalIssuer> {
-  const file = join(cfg.home, 'identity', 'local-issuer.jwk.json');
-  const key = `${file}|${cfg.audience}`;
-  let found = issuers.get(key);
-  if (!found) {
-    found = loadIssuer(file, cfg.audience);
-    issuers.set(key, found);
-    found.catch(() => issuers.delete(key));
-  }
-  return found;
+/**
+ * The local issuer of this NEXUS_HOME: its key pair is created on first use and kept on disk, so
+ * every process (server, CLI, tests) signing or verifying with that home uses the same key.
+ */
+export function localIssuer(cfg: IdentityConfig): Promise<LocalIssuer> {
+  return loadIssuer(join(cfg.home, 'identity', 'local-issuer.jwk.json'), cfg.audience);
 }
 
 async function loadIssuer(file: string, audience: string): Promise<LocalIssuer> {
@@ -124,7 +80,13 @@ async function loadIssuer(file: string, audience: string): Promise<LocalIssuer> 
     const { privateKey } = await generateKeyPair(ALG, { extractable: true });
     privateJwk = { ...(await exportJWK(privateKey)), alg: ALG, use: 'sig', kid: `nexus-local-${Date.now().toString(36)}` };
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600 });
+    try {
+      // Exclusive: when two loaders race for a new home, the first key written is everyone's.
+      writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      privateJwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+    }
   }
   const { d: _private, ...publicJwk } = privateJwk;
   const signingKey = await importJWK(privateJwk, ALG);
@@ -156,7 +118,7 @@ async function loadIssuer(file: string, audience: string): Promise<LocalIssuer> 
 }
 
 /** Signs a token with the local issuer; refused unless NEXUS_LOCAL_ISSUER=1. */
-export async function signDevToken(claims: DevTokenClaims, cfg: IdentityConfig = identityConfig()): Promise<string> {
+export async function signDevToken(claims: DevTokenClaims, cfg: IdentityConfig): Promise<string> {
   if (!cfg.localIssuer) throw new AuthError('the local issuer is off (set NEXUS_LOCAL_ISSUER=1 to sign development tokens)');
   return (await localIssuer(cfg)).sign(claims);
 }
@@ -164,22 +126,20 @@ export async function signDevToken(claims: DevTokenClaims, cfg: IdentityConfig =
 // ---------------------------------------------------------------------------------------------
 // Verification
 
-const remoteSets = new Map<string, JWTVerifyGetKey>();
-
 function entraKeys(cfg: IdentityConfig): JWTVerifyGetKey {
-  const url = `${cfg.authority}/${cfg.tenantId}/discovery/v2.0/keys`;
-  let set = remoteSets.get(url);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000 });
-    remoteSets.set(url, set);
-  }
-  return set;
+  return createRemoteJWKSet(new URL(`${cfg.authority}/${cfg.tenantId}/discovery/v2.0/keys`), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000 });
 }
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
-/** A verifier bound to one configuration (read once, so a request never re-parses env). */
-export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVerifier {
+/**
+ * A verifier bound to one configuration; the composition root makes one per process. `issuer` is
+ * the local issuer when the caller already loaded it.
+ */
+export function tokenVerifier(cfg: IdentityConfig, opts: { issuer?: Promise<LocalIssuer> } = {}): TokenVerifier {
+  // The tenant's key set and the local issuer, each made once for this verifier.
+  let keys: JWTVerifyGetKey | undefined;
+  let issuerKeys: Promise<LocalIssuer> | undefined = opts.issuer;
   const entraIssuer = cfg.tenantId ? `${cfg.authority}/${cfg.tenantId}/v2.0` : undefined;
   // A verified token stays valid until it expires, so the signature check (the costly part of a
   // request) is done once per token: kept at most 5 minutes and never past the token's expiry.
@@ -204,7 +164,9 @@ export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVeri
     try {
       if (iss === LOCAL_ISSUER) {
         if (!cfg.localIssuer) throw new AuthError('tokens of the local issuer are not accepted here');
-        const issuer = await localIssuer(cfg);
+        issuerKeys ??= localIssuer(cfg);
+        issuerKeys.catch(() => { issuerKeys = undefined; });
+        const issuer = await issuerKeys;
         const { payload } = await jwtVerify(token, issuer.verifyKey, { issuer: LOCAL_ISSUER, audience: cfg.audience, algorithms: [ALG], requiredClaims: ['exp'] });
         return { principal: { ...principalFrom(payload, cfg), local: true }, exp: payload.exp! };
       }
@@ -212,23 +174,13 @@ export function tokenVerifier(cfg: IdentityConfig = identityConfig()): TokenVeri
       if (iss !== entraIssuer) throw new AuthError(`unexpected issuer "${iss ?? ''}"`);
       // Entra v2 access tokens carry the application id or its App ID URI as audience: accept either.
       const audience = cfg.audience.split(',').map((a) => a.trim()).filter(Boolean);
-      const { payload } = await jwtVerify(token, entraKeys(cfg), { issuer: entraIssuer, audience, algorithms: ['RS256'], requiredClaims: ['exp'] });
+      const { payload } = await jwtVerify(token, (keys ??= entraKeys(cfg)), { issuer: entraIssuer, audience, algorithms: ['RS256'], requiredClaims: ['exp'] });
       return { principal: principalFrom(payload, cfg), exp: payload.exp! };
     } catch (err) {
       throw toAuthError(err);
     }
   };
   return verifyOnce;
-}
-
-let defaultVerifier: { env: string; verify: TokenVerifier } | undefined;
-
-/** Verifies with the configuration in process.env. */
-export function verifyToken(token: string): Promise<Principal> {
-  const key = [process.env.NEXUS_ENTRA_TENANT_ID, process.env.NEXUS_ENTRA_AUTHORITY, process.env.NEXUS_API_AUDIENCE,
-    process.env.NEXUS_LOCAL_ISSUER, process.env.NEXUS_HOME, process.env.NEXUS_ROLE_GROUPS].join('|');
-  if (defaultVerifier?.env !== key) defaultVerifier = { env: key, verify: tokenVerifier() };
-  return defaultVerifier.verify(token);
 }
 
 function toAuthError(err: unknown): AuthError {

@@ -32,7 +32,7 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   return pino({
-    level: opts.level ?? process.env.NEXUS_LOG_LEVEL ?? 'info',
+    level: opts.level ?? 'info',
     base: { svc: 'nexus' },
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
     hooks: {
@@ -45,18 +45,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   }, opts.destination);
 }
 
-let root: Logger | undefined;
-
-/** The process-wide logger (created on first use). */
-export function logger(): Logger {
-  return (root ??= createLogger());
-}
-
-export function setLogger(l: Logger): void {
-  root = l;
-}
-
 /** A child logger whose every line carries the run id and the stack. */
-export function runLogger(runId: string, stack: string, base: Logger = logger()): Logger {
+export function runLogger(runId: string, stack: string, base: Logger): Logger {
   return base.child({ runId, stack });
 }

@@ -1,10 +1,8 @@
 // Policy Insights: the latest policy states and their summary at a management group, subscription
 // or resource group scope, through @azure/arm-policyinsights.
 import type { PolicyInsightsClient, PolicyState, SummarizeResults } from '@azure/arm-policyinsights';
-import { policyInsightsClient } from './arm.ts';
 
-let defaultClient: PolicyInsightsClient | undefined;
-const client = (c?: PolicyInsightsClient) => c ?? (defaultClient ??= policyInsightsClient());
+const client = (c: PolicyInsightsClient) => c;
 
 type Scope =
   | { kind: 'managementGroup'; name: string }
@@ -27,11 +25,12 @@ export interface PolicyStateQuery {
   top?: number;
   orderBy?: string;
   select?: string;
-  client?: PolicyInsightsClient;
+  /** The composition root's client (functions/runtime/nexus.ts). */
+  client: PolicyInsightsClient;
 }
 
 /** The latest policy states under a scope (all pages). */
-export async function policyStates(scope: string, q: PolicyStateQuery = {}): Promise<PolicyState[]> {
+export async function policyStates(scope: string, q: PolicyStateQuery): Promise<PolicyState[]> {
   const s = policyScope(scope);
   const queryOptions = { filter: q.filter, top: q.top, orderBy: q.orderBy, select: q.select };
   const ps = client(q.client).policyStates;
@@ -45,7 +44,7 @@ export async function policyStates(scope: string, q: PolicyStateQuery = {}): Pro
 }
 
 /** Policy Insights' own summary (non-compliant resources and policies, per assignment). */
-export async function summarizeCompliance(scope: string, opts: { filter?: string; client?: PolicyInsightsClient } = {}): Promise<SummarizeResults> {
+export async function summarizeCompliance(scope: string, opts: { filter?: string; client: PolicyInsightsClient }): Promise<SummarizeResults> {
   const s = policyScope(scope);
   const ps = client(opts.client).policyStates;
   const queryOptions = { filter: opts.filter };

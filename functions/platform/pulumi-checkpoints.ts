@@ -2,7 +2,7 @@
 // follow every stack's resources without running the CLI. The DIY backend keeps one file per stack
 // at `<prefix>/.pulumi/stacks/<project>/<stack>.json` (gzipped as `.json.gz` when asked to).
 import { gunzipSync } from 'node:zlib';
-import { backendSettings } from '../../stacks/engine/backend.ts';
+import type { BackendSettings } from '../../stacks/engine/backend.ts';
 import { BlobStore } from './blobs.ts';
 import type { StorageConfig } from './storage-config.ts';
 
@@ -17,20 +17,14 @@ export interface CheckpointRef {
 
 const STACK_FILE = /\.pulumi\/stacks\/([^/]+)\/([^/]+)\.json(\.gz)?$/;
 
-/** The state container and folder of the configured backend, or undefined when it is not azblob. */
-function stateLocation(env: NodeJS.ProcessEnv): { container: string; prefix: string } | undefined {
-  const b = backendSettings(env);
-  return b.container ? { container: b.container, prefix: b.prefix ? `${b.prefix}/` : '' } : undefined;
-}
 
 export class PulumiCheckpoints {
   private constructor(private readonly store: BlobStore, private readonly prefix: string) {}
 
   /** Undefined when the backend is not azblob (a file or cloud backend has no blobs to read). */
-  static async open(cfg: StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<PulumiCheckpoints | undefined> {
-    const where = stateLocation(env);
-    if (!where) return undefined;
-    return new PulumiCheckpoints(await BlobStore.open(where.container, cfg), where.prefix);
+  static async open(cfg: StorageConfig, backend: Pick<BackendSettings, 'container' | 'prefix'>): Promise<PulumiCheckpoints | undefined> {
+    if (!backend.container) return undefined;
+    return new PulumiCheckpoints(await BlobStore.open(backend.container, cfg), backend.prefix ? `${backend.prefix}/` : '');
   }
 
   /** Every stack's state file. */

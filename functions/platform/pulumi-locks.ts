@@ -50,7 +50,7 @@ export interface StalenessOptions {
   host?: string;
   /** Whether a process of this machine is running. */
   isAlive?: (pid: number) => boolean;
-  /** A lock of another machine is stale after this long (default NEXUS_PULUMI_LOCK_STALE_SECONDS or 3600). */
+  /** A lock of another machine is stale after this long (default 3600; NEXUS_PULUMI_LOCK_STALE_SECONDS through the configuration). */
   otherHostStaleAfterSeconds?: number;
 }
 
@@ -89,7 +89,7 @@ export function staleness(lock: StackLock, opts: StalenessOptions = {}): { stale
       ? { stale: false, reason: `pid ${lock.pid} is still running on ${host}` }
       : { stale: true, reason: `pid ${lock.pid} is not running on ${host}` };
   }
-  const limit = opts.otherHostStaleAfterSeconds ?? Number(process.env.NEXUS_PULUMI_LOCK_STALE_SECONDS ?? 3600);
+  const limit = opts.otherHostStaleAfterSeconds ?? 3600;
   const taken = Date.parse(lock.timestamp);
   const ageSeconds = ((opts.now ?? new Date()).getTime() - taken) / 1000;
   if (Number.isNaN(taken)) return { stale: true, reason: `the lock has no readable time (${JSON.stringify(lock.timestamp)})` };

@@ -1,7 +1,6 @@
 // Resource Graph queries Nexus runs: resources by scope, changes since a time, compliance counts.
 // Every query goes through queryAll, which follows $skipToken until the result is complete.
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
-import { resourceGraphClient } from './arm.ts';
 
 export interface GraphScope {
   managementGroups?: string[];
@@ -14,11 +13,11 @@ export type ScopeInput = string | GraphScope;
 export interface QueryOptions {
   /** Rows per page (1..1000); Resource Graph's default is 100. */
   pageSize?: number;
-  client?: ResourceGraphClient;
+  /** The composition root's client (functions/runtime/nexus.ts). */
+  client: ResourceGraphClient;
 }
 
-let defaultClient: ResourceGraphClient | undefined;
-const client = (opts: QueryOptions) => opts.client ?? (defaultClient ??= resourceGraphClient());
+const client = (opts: QueryOptions) => opts.client;
 
 /** A KQL string literal; quotes and backslashes escaped so no value can change the query. */
 export function kqlString(s: string): string {
@@ -26,13 +25,13 @@ export function kqlString(s: string): string {
 }
 
 /** Runs a query and returns every row, following $skipToken across pages. */
-export async function queryAll<T = Record<string, unknown>>(query: string, scope: GraphScope = {}, opts: QueryOptions = {}): Promise<T[]> {
+export async function queryAll<T = Record<string, unknown>>(query: string, scope: GraphScope = {}, opts: QueryOptions): Promise<T[]> {
   const rows: T[] = [];
   for await (const page of queryPages<T>(query, scope, opts)) rows.push(...page);
   return rows;
 }
 
-export async function* queryPages<T = Record<string, unknown>>(query: string, scope: GraphScope = {}, opts: QueryOptions = {}): AsyncIterable<T[]> {
+export async function* queryPages<T = Record<string, unknown>>(query: string, scope: GraphScope = {}, opts: QueryOptions): AsyncIterable<T[]> {
   let skipToken: string | undefined;
   do {
     const res = await client(opts).resources({
@@ -69,7 +68,7 @@ export interface GraphResource {
 }
 
 /** Resources (the `resources` table) within a scope, optionally of some types (case-insensitive). */
-export async function resourcesByScope(scope: ScopeInput, opts: QueryOptions & { types?: string[]; table?: 'resources' | 'resourcecontainers' | 'policyresources' | 'authorizationresources' } = {}): Promise<GraphResource[]> {
+export async function resourcesByScope(scope: ScopeInput, opts: QueryOptions & { types?: string[]; table?: 'resources' | 'resourcecontainers' | 'policyresources' | 'authorizationresources' }): Promise<GraphResource[]> {
   const { scope: s, idPrefix } = graphScope(scope);
   const where = [
     opts.types?.length ? `| where type in~ (${opts.types.map(kqlString).join(', ')})` : '',
@@ -95,7 +94,7 @@ export interface ResourceChangeRecord {
 }
 
 /** Changes after `isoTime` (exclusive), oldest first. */
-export async function resourceChangesSince(isoTime: string, scope: ScopeInput = {}, opts: QueryOptions = {}): Promise<ResourceChangeRecord[]> {
+export async function resourceChangesSince(isoTime: string, scope: ScopeInput = {}, opts: QueryOptions): Promise<ResourceChangeRecord[]> {
   const t = Date.parse(isoTime);
   if (Number.isNaN(t)) throw new Error(`resourceChangesSince: '${isoTime}' is not an ISO date-time`);
   const { scope: s, idPrefix } = graphScope(scope);
@@ -122,7 +121,7 @@ export interface ComplianceSummary {
 }
 
 /** Compliance counts from the `policyresources` table (policy states) within a scope. */
-export async function complianceSummary(scope: ScopeInput, opts: QueryOptions = {}): Promise<ComplianceSummary> {
+export async function complianceSummary(scope: ScopeInput, opts: QueryOptions): Promise<ComplianceSummary> {
   const { scope: s, idPrefix } = graphScope(scope);
   const base = [
     'policyresources',

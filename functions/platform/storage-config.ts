@@ -6,6 +6,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { StorageConfigError } from './errors.ts';
 import { parseConnectionString } from '../../stacks/engine/connection-string.ts';
+import type { StorageSettings } from '../runtime/config.ts';
 
 export interface StorageConfig {
   /** 'connection-string' (Azurite or a keyed account) or 'account' (Entra ID via DefaultAzureCredential). */
@@ -18,32 +19,22 @@ export interface StorageConfig {
   describe(): string;
 }
 
-type Env = Record<string, string | undefined>;
-
-const cache = new Map<string, StorageConfig>();
-
 /**
- * Reads NEXUS_STORAGE_CONNECTION_STRING (wins when set) or NEXUS_STORAGE_ACCOUNT
- * (+ optional NEXUS_STORAGE_ENDPOINT_SUFFIX, default core.windows.net).
- * The same settings give the same instance, so clients and tokens are shared.
+ * Storage from the configuration's `storage` section: the connection string (wins when set) or
+ * the account name (+ endpoint suffix, default core.windows.net). The composition root makes one
+ * per process, so clients and tokens are shared.
  */
-export function storageConfig(env: Env = process.env): StorageConfig {
-  const connectionString = env.NEXUS_STORAGE_CONNECTION_STRING?.trim();
-  const account = env.NEXUS_STORAGE_ACCOUNT?.trim();
-  const suffix = env.NEXUS_STORAGE_ENDPOINT_SUFFIX?.trim() || 'core.windows.net';
-  const key = connectionString ? `cs:${connectionString}` : account ? `acct:${account}:${suffix}` : '';
-  if (!key) {
+export function storageConfig(settings: Partial<StorageSettings> = {}): StorageConfig {
+  const connectionString = settings.connectionString?.trim();
+  const account = settings.account?.trim();
+  const suffix = settings.endpointSuffix?.trim() || 'core.windows.net';
+  if (!connectionString && !account) {
     throw new StorageConfigError(
       'storage is not configured: set NEXUS_STORAGE_CONNECTION_STRING (local, e.g. Azurite from `npm run up`) ' +
         'or NEXUS_STORAGE_ACCOUNT (Azure, signed in through DefaultAzureCredential)',
     );
   }
-  let cfg = cache.get(key);
-  if (!cfg) {
-    cfg = connectionString ? fromConnectionString(connectionString) : fromAccount(account!, suffix);
-    cache.set(key, cfg);
-  }
-  return cfg;
+  return connectionString ? fromConnectionString(connectionString) : fromAccount(account!, suffix);
 }
 
 function fromConnectionString(cs: string): StorageConfig {

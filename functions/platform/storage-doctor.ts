@@ -2,6 +2,7 @@
 // settings, and if not, what should the user do about it.
 import { storageConfig, type StorageConfig } from './storage-config.ts';
 import { StorageConfigError, codeOf, statusOf } from './errors.ts';
+import type { StorageSettings } from '../runtime/config.ts';
 
 export interface StorageCheck {
   ok: boolean;
@@ -14,14 +15,14 @@ export interface StorageCheck {
 export interface CheckStorageOptions {
   /** How long each service may take to answer. Default 5000 ms. */
   timeoutMs?: number;
-  /** Used when no cfg is given. */
-  env?: Record<string, string | undefined>;
+  /** The configuration's `storage` section, used when no cfg is given. */
+  settings?: Partial<StorageSettings>;
 }
 
 export async function checkStorage(cfg?: StorageConfig, opts: CheckStorageOptions = {}): Promise<StorageCheck> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   try {
-    cfg ??= storageConfig(opts.env ?? process.env);
+    cfg ??= storageConfig(opts.settings ?? {});
   } catch (err) {
     if (!(err instanceof StorageConfigError)) throw err;
     return {

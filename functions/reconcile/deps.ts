@@ -1,18 +1,19 @@
 // What the loop needs from the rest of Nexus, as one small port. `defaultDeps()` wires the real
-// compiler, engine and storage; unit tests of gate decisions may swap in an engine fake, while
+// compiler, engine and storage from the typed configuration (never the environment itself); unit tests of gate decisions may swap in an engine fake, while
 // the integration tests use these real parts.
 import { hostname } from 'node:os';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { BlobLease } from '../platform/leases.ts';
 import { archetypesDir, defaultTenantOptions } from '../../stacks/compile/index.ts';
-import { armConfig } from '../platform/arm.ts';
+import type { ArmConfig } from '../platform/arm.ts';
+import type { NexusConfig } from '../runtime/config.ts';
 import { compileWithAzureBuiltins } from '../platform/builtin-policies.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
 import { openStack as openEngineStack } from '../../stacks/engine/index.ts';
 import { leaseHolderLockClearer } from '../platform/pulumi-locks.ts';
-import { logger as rootLogger, type Logger } from '../platform/logger.ts';
-import { storageConfig } from '../platform/storage-config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { StorageConfig } from '../platform/storage-config.ts';
 import { loadGuardrails, type Guardrails } from './guardrails.ts';
 import { apiApprovalSource, type ApprovalSource } from './store/approvals.ts';
 import { openStores, type ReconcileStores } from './store/index.ts';
@@ -53,12 +54,13 @@ export interface ReconcileDeps {
   /** Lease duration (15..60 s). */
   leaseSeconds: number;
   approvalSources: ApprovalSource[];
-  env: NodeJS.ProcessEnv;
+  /** Stacks reconciled at once by reconcileAll (NEXUS_RECONCILE_CONCURRENCY). */
+  concurrency: number;
   now(): Date;
   logger: Logger;
   /**
    * Look for drift first (refresh preview); when there is some, refresh the state so the preview
-   * (and thus the gates) see what an apply would put back. Default on (NEXUS_RECONCILE_REFRESH=0 off).
+   * (and thus the gates) see what an apply would put back. Default on (NEXUS_RECONCILE_REFRESH=0 turns it off).
    */
   refreshFirst: boolean;
 }
@@ -67,31 +69,46 @@ export function defaultHolderId(): string {
   return `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** The real compiler, engine and storage, configured from the environment. */
-export async function defaultDeps(env: NodeJS.ProcessEnv = process.env, over: Partial<ReconcileDeps> = {}): Promise<ReconcileDeps> {
-  const stores = over.stores ?? (await openStores(storageConfig(env)));
+/** What the real deps are made of: the typed configuration and the adapters the composition root opened. */
+export interface ReconcileParts {
+  config: NexusConfig;
+  storage: StorageConfig;
+  arm: ArmConfig;
+  logger: Logger;
+}
+
+/**
+ * The real compiler, engine and storage (functions/runtime/nexus.ts calls this once); `over`
+ * replaces single parts (an engine fake in gate unit tests, another holder id).
+ */
+export async function defaultDeps(parts: ReconcileParts, over: Partial<ReconcileDeps> = {}): Promise<ReconcileDeps> {
+  const { config, arm } = parts;
+  // stacks/ reads its own variables (libraries, backend, CLI) from this record, validated by the config.
+  const env = config.engine.env;
+  const stores = over.stores ?? (await openStores(parts.storage, { killSwitch: config.reconcile.killSwitch }));
+  const unknownToArm = new Set<string>();
   return {
     // Built-ins missing from the caches are read from ARM once, so their parameters and roles are checked.
-    compile: async () => (await compileWithAzureBuiltins(defaultTenantOptions(env), { cfg: armConfig(env) })).state,
+    compile: async () => (await compileWithAzureBuiltins(defaultTenantOptions(env), { cfg: arm, unknownToArm })).state,
     trackedCommit: () => trackedCommit(archetypesDir()),
     commitAuthor: (commit) => commitAuthor(archetypesDir(), commit),
     openStack: async ({ state, stack, lease }) => {
       const where = backendSettings(env);
       // Only the lease holder may decide that a Pulumi lock belongs to a dead process.
       const staleLocks = where.container
-        ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg })
+        ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg }, { otherHostStaleAfterSeconds: config.engine.lockStaleSeconds })
         : undefined;
       return openEngineStack({ state, stack, env, staleLocks });
     },
-    guardrails: () => loadGuardrails(env.NEXUS_GUARDRAILS_FILE || undefined),
+    guardrails: () => loadGuardrails(config.compile.guardrailsFile),
     stores,
-    holderId: env.NEXUS_HOLDER_ID || defaultHolderId(),
-    leaseSeconds: Number(env.NEXUS_LEASE_SECONDS ?? 30),
+    holderId: config.reconcile.holderId ?? defaultHolderId(),
+    leaseSeconds: config.reconcile.leaseSeconds,
+    concurrency: config.reconcile.concurrency,
     approvalSources: [apiApprovalSource],
-    env,
     now: () => new Date(),
-    logger: rootLogger(),
-    refreshFirst: env.NEXUS_RECONCILE_REFRESH !== '0',
+    logger: parts.logger,
+    refreshFirst: config.reconcile.refreshFirst,
     ...over,
   };
 }

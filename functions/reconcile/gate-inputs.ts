@@ -12,7 +12,7 @@ import { scopeHierarchy } from './scope.ts';
 
 /** The kill switch as it stands (the environment's forces it on). The one place it is read. */
 export function readKillSwitch(d: ReconcileDeps): Promise<KillSwitchState> {
-  return d.stores.settings.killSwitch(d.env);
+  return d.stores.settings.killSwitch();
 }
 
 /** Everything the gates need about a previewed run. */

@@ -92,7 +92,7 @@ export function parseGuardrails(value: unknown, file = '<guardrails>'): Guardrai
   return r.data;
 }
 
-export async function loadGuardrails(file = process.env.NEXUS_GUARDRAILS_FILE || DEFAULT_GUARDRAILS_FILE): Promise<Guardrails> {
+export async function loadGuardrails(file = DEFAULT_GUARDRAILS_FILE): Promise<Guardrails> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

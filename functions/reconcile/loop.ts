@@ -82,7 +82,7 @@ export class Reconciler {
     // One look at the checkout for the whole pass.
     const commit = await this.deps.trackedCommit?.().catch(() => undefined);
     // Results in the desired state's order, whichever finished first.
-    const n = opts.concurrency ?? Number(this.deps.env.NEXUS_RECONCILE_CONCURRENCY ?? 2);
+    const n = opts.concurrency ?? this.deps.concurrency;
     return mapLimit(names, n, (stack) => this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
   }
 

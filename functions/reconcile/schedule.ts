@@ -26,10 +26,6 @@ function minutesFrom(name: string, raw: string): number {
   return n;
 }
 
-export function defaultIntervalMinutes(env: NodeJS.ProcessEnv = process.env): number {
-  return minutesFrom('NEXUS_RECONCILE_INTERVAL_MINUTES', env.NEXUS_RECONCILE_INTERVAL_MINUTES ?? '10');
-}
-
 export function parseSchedule(text: string | undefined): ScheduleEntry[] {
   if (!text?.trim()) return [];
   return text.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {

@@ -1,17 +1,20 @@
 // The timer trigger: each stack is reconciled when its interval (schedule.ts: a default, per
 // stack or per domain) has passed since its last run; a stack whose lease another instance holds
 // is skipped. The local server starts it; Azure Functions calls `reconcileTick` from its own
-// timer trigger.
+// timer trigger. Intervals come from the configuration (config.reconcile), passed in.
 import type { Logger } from '../platform/logger.ts';
 import type { ReconcileResult, Reconciler } from './loop.ts';
-import { defaultIntervalMinutes, dueStacks, parseSchedule, stackIntervals } from './schedule.ts';
-import { reconcileService } from './service.ts';
+import { dueStacks, stackIntervals, type ScheduleEntry } from './schedule.ts';
 
-export interface TimerOptions {
+/** How often stacks are reconciled (config.reconcile). */
+export interface Intervals {
   /** Default minutes between reconciles of a stack (NEXUS_RECONCILE_INTERVAL_MINUTES, 10). */
-  intervalMinutes?: number;
-  /** Per stack or domain intervals (NEXUS_RECONCILE_SCHEDULE). */
-  schedule?: string;
+  intervalMinutes: number;
+  /** Per stack or domain intervals (NEXUS_RECONCILE_SCHEDULE, parsed). */
+  schedule: ScheduleEntry[];
+}
+
+export interface TimerOptions extends Intervals {
   /** Run one pass right away (default true). */
   runAtStart?: boolean;
   logger?: Logger;
@@ -24,9 +27,6 @@ export interface ReconcileTimer {
   /** Minutes between passes: the shortest interval of any stack. */
   readonly periodMinutes: number;
 }
-
-/** @deprecated name kept for callers; see schedule.ts. */
-export const intervalMinutes = defaultIntervalMinutes;
 
 /** The Azure Functions timer trigger's period by default (NEXUS_RECONCILE_TICK_CRON: every minute). */
 export const DEFAULT_TICK_SECONDS = 60;
@@ -41,10 +41,10 @@ export function slackMs(tickMs: number, shortestIntervalMinutes: number): number
 }
 
 /** The stacks due now, each reconciled once (stack leases keep other instances out). */
-export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: number; schedule: string | undefined; slackMs: number }): Promise<ReconcileResult[]> {
+export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: number; schedule: ScheduleEntry[]; slackMs: number }): Promise<ReconcileResult[]> {
   const { deps } = reconciler;
   const state = await deps.compile();
-  const intervals = stackIntervals(state, parseSchedule(opts.schedule), opts.defaultMinutes);
+  const intervals = stackIntervals(state, opts.schedule, opts.defaultMinutes);
   const last = new Map<string, string | undefined>();
   await Promise.all([...intervals.keys()].map(async (s) => last.set(s, (await deps.stores.runs.stack(s))?.lastRunAt)));
   const due = dueStacks(intervals, last, deps.now(), opts.slackMs);
@@ -52,12 +52,15 @@ export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: nu
   return reconciler.reconcileAll({ trigger: 'timer', state, stacks: due });
 }
 
-export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions = {}): ReconcileTimer {
-  const env = reconciler.deps.env;
-  const defaultMinutes = opts.intervalMinutes ?? defaultIntervalMinutes(env);
-  const schedule = opts.schedule ?? env.NEXUS_RECONCILE_SCHEDULE;
-  // Parsed now so a mistake stops the server at start, not at the first tick.
-  const periodMinutes = Math.min(defaultMinutes, ...parseSchedule(schedule).map((e) => e.minutes));
+/** Minutes between passes: the shortest interval of any stack. */
+export function shortestMinutes(i: Intervals): number {
+  return Math.min(i.intervalMinutes, ...i.schedule.map((e) => e.minutes));
+}
+
+export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions): ReconcileTimer {
+  const defaultMinutes = opts.intervalMinutes;
+  const schedule = opts.schedule;
+  const periodMinutes = shortestMinutes(opts);
   const log = opts.logger ?? reconciler.deps.logger;
   let inFlight: Promise<ReconcileResult[]> | undefined;
   let stopped = false;
@@ -87,15 +90,10 @@ export function startReconcileTimer(reconciler: Reconciler, opts: TimerOptions =
 
 /**
  * One timer pass (for an Azure Functions timer trigger that fires every minute or so): the stacks
- * whose interval (NEXUS_RECONCILE_INTERVAL_MINUTES, NEXUS_RECONCILE_SCHEDULE) has passed are
- * reconciled, the others wait. With the process's shared reconciler unless one is given.
- * `tickSeconds` is how often the trigger fires (default 60, the default NEXUS_RECONCILE_TICK_CRON).
+ * whose interval has passed are reconciled, the others wait. `tickSeconds` is how often the
+ * trigger fires (default 60, the default NEXUS_RECONCILE_TICK_CRON).
  */
-export async function reconcileTick(env: NodeJS.ProcessEnv = process.env, reconciler?: Reconciler, opts: { tickSeconds?: number } = {}): Promise<ReconcileResult[]> {
+export async function reconcileTick(reconciler: Reconciler, opts: Intervals & { tickSeconds?: number }): Promise<ReconcileResult[]> {
   const tickSeconds = opts.tickSeconds ?? DEFAULT_TICK_SECONDS;
-  const rec = reconciler ?? (await reconcileService(env)).reconciler;
-  const defaultMinutes = defaultIntervalMinutes(env);
-  const schedule = env.NEXUS_RECONCILE_SCHEDULE;
-  const period = Math.min(defaultMinutes, ...parseSchedule(schedule).map((e) => e.minutes));
-  return duePass(rec, { defaultMinutes, schedule, slackMs: slackMs(tickSeconds * 1000, period) });
+  return duePass(reconciler, { defaultMinutes: opts.intervalMinutes, schedule: opts.schedule, slackMs: slackMs(tickSeconds * 1000, shortestMinutes(opts)) });
 }

@@ -1,8 +1,8 @@
 // What the API and the CLI do with the reconciler: runs and stacks to list, manual runs, the kill
 // switch, approvals and the rate-limit override, each checked for role and written to the audit.
 import type { Principal, Role } from '../platform/identity.ts';
-import { defaultDeps, type ReconcileDeps } from './deps.ts';
-import { Reconciler, type ReconcileRequest, type ReconcileResult } from './loop.ts';
+import type { ReconcileDeps } from './deps.ts';
+import type { Reconciler, ReconcileRequest, ReconcileResult } from './loop.ts';
 import type { KillSwitchState } from './model.ts';
 import { actorName } from './store/approvals.ts';
 import type { RunDetail, RunRow, StackSummary } from './store/runs.ts';
@@ -94,7 +94,7 @@ export class ReconcileService {
   }
 
   killSwitch(): Promise<KillSwitchState> {
-    return this.stores.settings.killSwitch(this.deps.env);
+    return this.stores.settings.killSwitch();
   }
 
   async setKillSwitch(principal: Principal, on: boolean, reason: string): Promise<KillSwitchState> {
@@ -157,13 +157,4 @@ export class ReconcileService {
     if (cleared) await this.stores.audit.record({ actor: actorName(principal), action: 'ratelimit-override-cleared', target: 'tenant' });
     return cleared;
   }
-}
-
-let shared: Promise<ReconcileService> | undefined;
-
-/** The process's reconciler over the configured storage, compiler and engine (created on first use). */
-export function reconcileService(env: NodeJS.ProcessEnv = process.env): Promise<ReconcileService> {
-  shared ??= defaultDeps(env).then((d) => new ReconcileService(new Reconciler(d)));
-  shared.catch(() => { shared = undefined; });
-  return shared;
 }

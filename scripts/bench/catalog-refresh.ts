@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAzurite } from '../lib/azurite.ts';
 import { storageConfig, type StorageConfig } from '../../functions/platform/storage-config.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
 import { CatalogService } from '../../functions/catalog/service.ts';
 import { Table } from '../../functions/platform/tables.ts';
 import { chunkText } from '../../functions/platform/row-chunks.ts';
@@ -106,7 +107,7 @@ interface ReaderFigures {
  * measures that checkout's catalog over the same data (NEXUS_BENCH_BASELINE).
  */
 async function reader(): Promise<void> {
-  const storage = storageConfig(process.env);
+  const storage = storageConfig(loadConfig(process.env).storage);
   const tables = JSON.parse(process.env.NEXUS_BENCH_TABLES!) as { entities: string; relations: string };
   const counter: Counter = { requests: 0, entities: 0 };
   const t0 = Date.now();
@@ -163,7 +164,7 @@ async function runReader(file: string, cwd: string, env: Record<string, string>,
 async function main() {
   const az = await startAzurite({ inMemory: true });
   try {
-    const storage = storageConfig(az.env);
+    const storage = storageConfig(loadConfig(az.env).storage);
     const suffix = Date.now().toString(36);
     const tables = { entities: `benchcat${suffix}`, relations: `benchrel${suffix}` };
     const writer = await CatalogService.open({ storage, tables });

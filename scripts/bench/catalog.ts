@@ -20,7 +20,9 @@ import { createRequire } from 'node:module';
 import { freePort, startAzurite } from '../lib/azurite.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { CatalogService } from '../../functions/catalog/service.ts';
-import { identityConfig, signDevToken } from '../../functions/platform/identity.ts';
+import { signDevToken } from '../../functions/platform/identity.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
+import { openNexus } from '../../functions/runtime/nexus.ts';
 import { Inbox } from '../../functions/catalog/inbox.ts';
 import { entityRefOf } from '../../functions/catalog/refs.ts';
 import { startServer } from '../../functions/server.ts';
@@ -51,7 +53,9 @@ function rand(seed: number) {
 
 /** Child process: a catalog holding N entities, served by the real server. */
 async function serve(): Promise<void> {
-  const storage = storageConfig(process.env);
+  // No index refresh: the benchmark's catalog lives in this process only.
+  const config = loadConfig({ ...process.env, NEXUS_CATALOG_REFRESH_SECONDS: '0' });
+  const storage = storageConfig(config.storage);
   const suffix = Date.now().toString(36);
   // Storage is opened before the long indexing, so no idle connection to the emulator goes stale meanwhile.
   const [catalog, inbox] = await Promise.all([
@@ -68,7 +72,8 @@ async function serve(): Promise<void> {
     });
   }
   log(`indexed ${catalog.index.size} entities in ${Date.now() - started} ms`);
-  const server = await startServer({ port: Number(process.env.PORT), wiring: { catalog, inbox, handlers: {}, close: async () => undefined } });
+  const nexus = await openNexus(config, { storage, catalog, inbox, handlers: {} });
+  const server = await startServer({ port: Number(process.env.PORT), nexus });
   (globalThis as { gc?: () => void }).gc?.();
   process.stdout.write(`Nexus API on ${server.url}\n`);
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
@@ -162,7 +167,7 @@ async function main() {
       NEXUS_LOCAL_ISSUER: '1',
       NEXUS_API_AUDIENCE: 'api://nexus-bench',
     };
-    const token = await signDevToken({ user: 'bench', roles: ['Developer'], expiresIn: '2h' }, identityConfig(env));
+    const token = await signDevToken({ user: 'bench', roles: ['Developer'], expiresIn: '2h' }, loadConfig(env).identity);
 
     // Every path is worked out before the clock starts, so autocannon's process only sends requests.
     const all: string[] = [];

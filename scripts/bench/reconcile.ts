@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { startAzurite } from '../lib/azurite.ts';
 import { startSandbox } from '../sandbox/server.ts';
 import { compileTenant, defaultLibraries, DEFAULT_ARCHITECTURE } from '../../stacks/compile/index.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
+import { armConfig } from '../../functions/platform/arm.ts';
 import { createLogger } from '../../functions/platform/logger.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { defaultDeps } from '../../functions/reconcile/deps.ts';
@@ -44,10 +46,12 @@ try {
   const tc = performance.now();
   const state = await compileTenant({ libraries: defaultLibraries(env), architecture: DEFAULT_ARCHITECTURE, subscriptions, tenantRootId: sb.tenantId, rootMg: sb.tenantId });
   const compileMs = performance.now() - tc;
-  const stores = await openStores(storageConfig(env));
+  const config = loadConfig(env);
+  const storage = storageConfig(config.storage);
+  const stores = await openStores(storage);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
   const make = async (guardrails?: ReturnType<typeof parseGuardrails>) =>
-    new Reconciler(await defaultDeps(env, { stores, logger, compile: async () => state, ...(guardrails ? { guardrails: async () => guardrails } : {}) }));
+    new Reconciler(await defaultDeps({ config, storage, arm: armConfig(config.arm), logger }, { stores, logger, compile: async () => state, ...(guardrails ? { guardrails: async () => guardrails } : {}) }));
 
   // Setup: apply the tenant once, parents first, with no per-run limits (a first deployment).
   const setup = await make(parseGuardrails({ previewReliability: { maxIssues: 1_000_000 } }));

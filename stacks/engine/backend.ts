@@ -34,7 +34,7 @@ export interface BackendSettings {
 }
 
 /** Folder for local data: NEXUS_HOME, or `.nexus/` at the repository root. */
-export function nexusHome(env: NodeJS.ProcessEnv = process.env): string {
+export function nexusHome(env: NodeJS.ProcessEnv): string {
   return env.NEXUS_HOME ?? join(REPO_ROOT, '.nexus');
 }
 
@@ -43,7 +43,7 @@ export function nexusHome(env: NodeJS.ProcessEnv = process.env): string {
  * one generated on first use and kept (mode 600) in NEXUS_HOME/pulumi-passphrase, so state
  * written by one process is readable by the next.
  */
-export function localPassphrase(env: NodeJS.ProcessEnv = process.env): string {
+export function localPassphrase(env: NodeJS.ProcessEnv): string {
   const given = env.NEXUS_PULUMI_PASSPHRASE ?? env.PULUMI_CONFIG_PASSPHRASE;
   if (given !== undefined) return given;
   const file = join(nexusHome(env), 'pulumi-passphrase');
@@ -65,7 +65,7 @@ export function localPassphrase(env: NodeJS.ProcessEnv = process.env): string {
  * Secrets: NEXUS_SECRETS_PROVIDER (e.g. `azurekeyvault://<vault>.vault.azure.net/keys/<key>`),
  * else the passphrase provider.
  */
-export function backendSettings(env: NodeJS.ProcessEnv = process.env): BackendSettings {
+export function backendSettings(env: NodeJS.ProcessEnv): BackendSettings {
   const cliEnv: Record<string, string> = {};
   let url = env.NEXUS_PULUMI_BACKEND_URL;
   const cs = env.NEXUS_STORAGE_CONNECTION_STRING ? parseConnectionString(env.NEXUS_STORAGE_CONNECTION_STRING) : undefined;
@@ -104,7 +104,7 @@ const ensured = new Map<string, Promise<void>>();
  * Creates the state container when Nexus holds the account key (local Azurite). In production the
  * container is created with the storage account (infra/), and Nexus only has data-plane access.
  */
-export function ensureStateContainer(settings: BackendSettings, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export function ensureStateContainer(settings: BackendSettings, env: NodeJS.ProcessEnv): Promise<void> {
   if (!settings.container || !settings.env.AZURE_STORAGE_KEY || !settings.env.AZURE_STORAGE_ACCOUNT) return Promise.resolve();
   const key = `${settings.url}|${settings.env.AZURE_STORAGE_ACCOUNT}`;
   let p = ensured.get(key);
@@ -122,7 +122,7 @@ export function ensureStateContainer(settings: BackendSettings, env: NodeJS.Proc
 }
 
 /** The blob service URL the azblob backend talks to (same rules as go-cloud's opener). */
-export function blobEndpoint(settings: BackendSettings, env: NodeJS.ProcessEnv = process.env): string {
+export function blobEndpoint(settings: BackendSettings, env: NodeJS.ProcessEnv): string {
   const u = new URL(settings.url);
   const account = settings.env.AZURE_STORAGE_ACCOUNT;
   const domain = u.searchParams.get('domain') ?? env.AZURE_STORAGE_DOMAIN ?? 'blob.core.windows.net';

@@ -18,7 +18,7 @@ export const PINNED_PULUMI_VERSION: string = REPO_PACKAGE.nexus.pulumiVersion;
  * The CLI version this process wants: NEXUS_PULUMI_VERSION when set (scripts/build-pulumi.sh
  * honours the same variable, so both agree on the build folder), else the pinned one.
  */
-export function wantedPulumiVersion(env: NodeJS.ProcessEnv = process.env): string {
+export function wantedPulumiVersion(env: NodeJS.ProcessEnv): string {
   return env.NEXUS_PULUMI_VERSION?.replace(/^v/, '') || PINNED_PULUMI_VERSION;
 }
 
@@ -50,7 +50,7 @@ export class PulumiCliVersionError extends Error {
   }
 }
 
-export function cacheBinDir(env: NodeJS.ProcessEnv = process.env): string {
+export function cacheBinDir(env: NodeJS.ProcessEnv): string {
   const cache = env.NEXUS_TOOLS_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nexus');
   return join(cache, `pulumi-v${wantedPulumiVersion(env)}`, 'bin');
 }
@@ -61,7 +61,7 @@ const versions = new Map<string, string>();
  * `pulumi version` of one binary, without the leading `v` ('' when it does not answer).
  * Memoised per file and modification time: a rebuilt CLI is asked again.
  */
-export function cliVersion(file: string): string {
+export function cliVersion(file: string, env: NodeJS.ProcessEnv): string {
   let key: string;
   try { key = `${file}|${statSync(file).mtimeMs}`; } catch { return ''; }
   let v = versions.get(key);
@@ -69,7 +69,7 @@ export function cliVersion(file: string): string {
     try {
       v = execFileSync(file, ['version'], {
         encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'ignore'],
-        env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' },
+        env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' },
       }).trim().replace(/^v/, '');
     } catch {
       v = '';
@@ -84,7 +84,7 @@ export function cliVersion(file: string): string {
  * a `pulumi` on PATH of the wanted version, then the build cache. A pulumi of another version on
  * PATH is passed over, and named in the error when nothing else is found.
  */
-export function locatePulumi(env: NodeJS.ProcessEnv = process.env): CliLocation {
+export function locatePulumi(env: NodeJS.ProcessEnv): CliLocation {
   const wanted = wantedPulumiVersion(env);
   const searched: string[] = [];
   if (env.NEXUS_PULUMI_DIR) {
@@ -95,7 +95,7 @@ export function locatePulumi(env: NodeJS.ProcessEnv = process.env): CliLocation 
   const onPath = (env.PATH ?? '').split(delimiter).filter((d) => d && resolve(d) !== resolve(cached) && existsSync(join(d, 'pulumi')));
   const others: string[] = [];
   for (const d of onPath) {
-    const v = cliVersion(join(d, 'pulumi'));
+    const v = cliVersion(join(d, 'pulumi'), env);
     if (v === wanted) return { binDir: d, source: 'PATH' };
     others.push(`${join(d, 'pulumi')} is ${v ? `v${v}` : 'not answering'}`);
   }
@@ -124,7 +124,7 @@ const commands = new Map<string, Promise<PulumiCommand>>();
  * refuses a CLI older than the SDK needs (skipVersionCheck stays false); a CLI that is not the
  * wanted version is refused here (PulumiCliVersionError). Memoised per folder and version.
  */
-export function pulumiCommand(env: NodeJS.ProcessEnv = process.env): Promise<PulumiCommand> {
+export function pulumiCommand(env: NodeJS.ProcessEnv): Promise<PulumiCommand> {
   const { binDir } = locatePulumi(env);
   const wanted = wantedPulumiVersion(env);
   const key = `${binDir}|${wanted}`;
@@ -144,7 +144,7 @@ export function pulumiCommand(env: NodeJS.ProcessEnv = process.env): Promise<Pul
 export const LAUNCHER = 'pulumi-resource-pulumi-nodejs';
 
 /** Where the engine will find the dynamic-provider launcher (the order of the PATH `cliEnv` builds). */
-export function findLauncher(loc: CliLocation, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findLauncher(loc: CliLocation, env: NodeJS.ProcessEnv): string | undefined {
   const dirs = [loc.binDir, cacheBinDir(env), ...(env.PATH ?? '').split(delimiter).filter(Boolean)];
   return dirs.map((d) => join(d, LAUNCHER)).find((f) => existsSync(f));
 }
@@ -160,7 +160,7 @@ export function dynamicProviderHost(): string {
  * `pulumi-resource-pulumi-nodejs` launcher there), the provider host's path, no update checks,
  * and no plugin downloads (a missing plugin is an error, not a download).
  */
-export function cliEnv(loc: CliLocation, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function cliEnv(loc: CliLocation, env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {
     // The build cache also holds the launcher when the CLI itself came from elsewhere.
     PATH: [loc.binDir, cacheBinDir(env), env.PATH ?? ''].filter(Boolean).join(delimiter),
@@ -175,7 +175,7 @@ export function cliEnv(loc: CliLocation, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Where the CLI keeps plugins: PULUMI_HOME, else ~/.pulumi. */
-export function pulumiHome(env: NodeJS.ProcessEnv = process.env): string {
+export function pulumiHome(env: NodeJS.ProcessEnv): string {
   return env.PULUMI_HOME || join(homedir(), '.pulumi');
 }
 
@@ -199,7 +199,7 @@ export function azureNativePluginVersion(): string {
  * or an ambient `pulumi-resource-<name>` on the CLI's PATH.
  */
 export function findResourcePlugin(
-  name: string, version: string, loc: CliLocation | undefined, env: NodeJS.ProcessEnv = process.env,
+  name: string, version: string, loc: CliLocation | undefined, env: NodeJS.ProcessEnv,
 ): { file: string; source: 'plugins' | 'PATH' } | undefined {
   const file = `pulumi-resource-${name}`;
   const dir = join(pulumiHome(env), 'plugins', `resource-${name}-v${version}`);

@@ -52,8 +52,8 @@ export interface OpenStackOptions {
   backendUrl?: string;
   /** default NEXUS_RESOURCE_BACKEND, else `azure-native`. */
   resourceBackend?: ResourceBackend;
-  /** Environment for the CLI and providers; default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /** The whole environment for the CLI and providers (PATH, HOME, NEXUS_*): the runtime's config.engine.env. */
+  env: NodeJS.ProcessEnv;
   /** Secret config values set on the stack (encrypted by the stack's secrets provider). */
   secrets?: Record<string, string>;
   /** Clears locks of dead processes when an update finds the stack locked (the lease holder's). */
@@ -147,7 +147,7 @@ async function programFor(state: DesiredState, stack: string, backend: ResourceB
 }
 
 export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { lastTimings?: OperationTimings }> {
-  const env = { ...process.env, ...(opts.env ?? {}) };
+  const env = opts.env;
   const backend = (opts.resourceBackend ?? (env.NEXUS_RESOURCE_BACKEND as ResourceBackend | undefined) ?? 'azure-native');
   if (backend !== 'azure-native' && backend !== 'arm-rest') {
     throw new EngineConfigError(`NEXUS_RESOURCE_BACKEND must be azure-native or arm-rest, not ${backend}`);

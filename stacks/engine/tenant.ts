@@ -51,12 +51,12 @@ async function eachStack(
 }
 
 /** Preview of each stack; `refresh: true` compares with the live tenant instead of the stored state. */
-export function previewTenant(state: DesiredState, opts: TenantOptions & PreviewOptions = {}): Promise<StackResult[]> {
+export function previewTenant(state: DesiredState, opts: TenantOptions & PreviewOptions): Promise<StackResult[]> {
   const { refresh, ...rest } = opts;
   return eachStack(state, rest, (s) => s.preview({ refresh }));
 }
 
-export function upTenant(state: DesiredState, opts: TenantOptions & { refresh?: boolean } = {}): Promise<StackResult[]> {
+export function upTenant(state: DesiredState, opts: TenantOptions & { refresh?: boolean }): Promise<StackResult[]> {
   const { refresh, ...rest } = opts;
   return eachStack(state, rest, (s) => s.up({ refresh }));
 }

@@ -13,8 +13,8 @@ import { Webhooks } from '@octokit/webhooks';
 import { azurite } from '../helpers/azurite.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startSandbox, type SandboxHandle } from '../../scripts/sandbox/server.ts';
-import { registerFunctions, schedules, tickSecondsOf } from '../../functions/app.ts';
-import { identityConfig, signDevToken } from '../../functions/platform/identity.ts';
+import { registerFunctions, tickSecondsOf } from '../../functions/app.ts';
+import { signDevToken } from '../../functions/platform/identity.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { BlobStore } from '../../functions/platform/blobs.ts';
 import { Inbox } from '../../functions/catalog/inbox.ts';
@@ -22,6 +22,7 @@ import { CatalogService } from '../../functions/catalog/service.ts';
 import { azureResourceRef } from '../../functions/catalog/azure-ids.ts';
 import { openStores } from '../../functions/reconcile/store/index.ts';
 import { compileDefaultTenant } from '../../stacks/compile/index.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
 
 const { HttpRequest } = functions;
 const test = suite('functions app');
@@ -56,7 +57,7 @@ test.before(async () => {
     NEXUS_PULUMI_BACKEND_URL: `azblob://pulumi-state/${stateFolder}?domain=127.0.0.1:${az.blobPort}&protocol=http`,
     NEXUS_RESOURCE_BACKEND: 'arm-rest', NEXUS_RECONCILE_INTERVAL_MINUTES: '60', NEXUS_RECONCILE_SCHEDULE: '',
   };
-  registerFunctions({ http: (n, o) => http.set(n, o), timer: (n, o) => timers.set(n, o), storageQueue: (n, o) => queues.set(n, o) }, env);
+  registerFunctions({ http: (n, o) => http.set(n, o), timer: (n, o) => timers.set(n, o), storageQueue: (n, o) => queues.set(n, o) }, loadConfig(env));
 });
 
 test.after(async () => {
@@ -74,11 +75,12 @@ test('one anonymous catch-all HTTP trigger (Nexus authenticates), the four timer
   assert.equal([...timers.keys()].sort(), ['inbox-maintenance', 'pulumi-state-ingestion', 'reconcile', 'resource-graph-poll']);
   assert.equal([...queues.keys()], ['inbox']);
   assert.equal([queues.get('inbox')!.queueName, queues.get('inbox')!.connection], ['webhooks', 'AzureWebJobsStorage']);
-  assert.is(timers.get('reconcile')!.schedule, schedules(env).reconcile);
+  assert.is(timers.get('reconcile')!.schedule, loadConfig(env).schedules.reconcile);
   // The timer ticks every minute; NEXUS_RECONCILE_SCHEDULE is the per-stack intervals, not a cron.
-  assert.is(schedules({}).reconcile, '0 * * * * *');
-  assert.is(schedules({ NEXUS_RECONCILE_TICK_CRON: '0 */2 * * * *', NEXUS_RECONCILE_SCHEDULE: 'stack:corp=5' }).reconcile, '0 */2 * * * *');
-  assert.throws(() => registerFunctions({ http: () => {}, timer: () => {}, storageQueue: () => {} }, { ...env, NEXUS_RECONCILE_SCHEDULE: '0 */10 * * * *' }), /NEXUS_RECONCILE_SCHEDULE: '0 \*\/10 \* \* \* \*' is not stack:/);
+  assert.is(loadConfig({}).schedules.reconcile, '0 * * * * *');
+  assert.is(loadConfig({ NEXUS_RECONCILE_TICK_CRON: '0 */2 * * * *', NEXUS_RECONCILE_SCHEDULE: 'stack:corp=5' }).schedules.reconcile, '0 */2 * * * *');
+  // A schedule mistake stops the app before anything registers, with the variable named.
+  assert.throws(() => loadConfig({ ...env, NEXUS_RECONCILE_SCHEDULE: '0 */10 * * * *' }), /NEXUS_RECONCILE_SCHEDULE: '0 \*\/10 \* \* \* \*' is not stack:/);
 });
 
 test("the reconcile timer's period comes from the host's schedule status", () => {
@@ -94,7 +96,7 @@ const call = (path: string, headers: Record<string, string> = {}) =>
 test('the HTTP trigger serves the API: health open, data only with a token', async () => {
   assert.is((await call('/healthz')).status, 200);
   assert.is((await call('/api/v1/entities')).status, 401);
-  const token = await signDevToken({ user: 'dev', roles: ['Developer'] }, identityConfig(env));
+  const token = await signDevToken({ user: 'dev', roles: ['Developer'] }, loadConfig(env).identity);
   const res = await call('/api/v1/entities', { authorization: `Bearer ${token}` });
   assert.is(res.status, 200);
   assert.ok(Array.isArray(JSON.parse(Buffer.from(res.body).toString()).items));
@@ -102,9 +104,9 @@ test('the HTTP trigger serves the API: health open, data only with a token', asy
 
 type TimerHandler = (timer: unknown, ctx: unknown) => Promise<void>;
 const fire = (name: string) => (timers.get(name)!.handler as TimerHandler)({ isPastDue: false, scheduleStatus: undefined }, {});
-const admin = () => signDevToken({ user: 'operator', roles: ['Admin'] }, identityConfig(env));
+const admin = () => signDevToken({ user: 'operator', roles: ['Admin'] }, loadConfig(env).identity);
 /** A second catalog over the same tables: what any other instance would read. */
-const readCatalog = () => CatalogService.open({ storage: storageConfig(env) });
+const readCatalog = () => CatalogService.open({ storage: storageConfig(loadConfig(env).storage) });
 
 test('the queue trigger processes a webhook the HTTP trigger queued: the delivery ends done and its repository is in the catalog', async () => {
   const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
@@ -122,7 +124,7 @@ test('the queue trigger processes a webhook the HTTP trigger queued: the deliver
     },
   }), {} as never) as { status: number };
   assert.is(res.status, 202);
-  const inbox = await Inbox.open({ storage: storageConfig(env) });
+  const inbox = await Inbox.open({ storage: storageConfig(loadConfig(env).storage) });
   // Accepted is only queued: the host hands the message to the queue trigger.
   assert.is((await inbox.status('github', deliveryId))?.status, 'pending');
   const message = await waitFor(async () => {
@@ -165,7 +167,7 @@ test('the Pulumi state timer imports a stack whose state file changed, and skips
   const exported = JSON.parse(readFileSync(new URL('../fixtures/catalog/pulumi/landing-zone-corp.json', import.meta.url), 'utf8'));
   // The azblob backend's own file: a checkpoint around the deployment.
   const file = { version: 3, checkpoint: { stack, latest: exported.deployment } };
-  const blobs = await BlobStore.open('pulumi-state', storageConfig(env));
+  const blobs = await BlobStore.open('pulumi-state', storageConfig(loadConfig(env).storage));
   const blob = `${stateFolder}/.pulumi/stacks/nexus/${stack}.json`;
   await blobs.putText(blob, JSON.stringify(file), { contentType: 'application/json' });
 
@@ -200,7 +202,7 @@ test('the reconcile timer reconciles the stack whose interval has passed, throug
   }
   for (const id of parents) sb.state.put(id, structuredClone(state.resources.find((r) => r.id === id)!.body) as never, 'test-setup');
   // Every other stack ran a minute ago (every 60 minutes: not due); the target never ran here.
-  const stores = await openStores(storageConfig(env));
+  const stores = await openStores(storageConfig(loadConfig(env).storage));
   const justNow = new Date(Date.now() - 60_000).toISOString();
   const others = state.stacks.filter((s) => s.name !== target).map((s) => s.name);
   for (const name of others) await stores.runs.updateStack(name, (s) => ({ ...s, lastRunAt: justNow }));

@@ -10,6 +10,9 @@ import { freshCatalog } from './catalog/fresh.ts';
 import { pulumiStateJob, startJobs } from '../../functions/jobs.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { BlobStore } from '../../functions/platform/blobs.ts';
+import { armConfig } from '../../functions/platform/arm.ts';
+import { backendSettings } from '../../stacks/engine/backend.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
 
 test('the Pulumi state job runs on its interval: a state file written while it runs reaches the catalog', async () => {
   const az = await azurite();
@@ -20,9 +23,10 @@ test('the Pulumi state job runs on its interval: a state file written while it r
     // 0.002 minutes: about every 120 ms.
     NEXUS_PULUMI_STATE_POLL_MINUTES: '0.002',
   };
-  const storage = storageConfig(env);
+  const storage = storageConfig(loadConfig(env).storage);
   const catalog = await freshCatalog();
-  const job = (await pulumiStateJob(catalog, storage, env))!;
+  const config = loadConfig(env);
+  const job = (await pulumiStateJob({ catalog, storage, arm: armConfig(config.arm), config, backend: backendSettings(config.engine.env) }))!;
   assert.is(job.everyMs, 120);
   const lines: string[] = [];
   const jobs = startJobs([job], (l) => lines.push(l), { runAtStart: false });

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { azurite } from '../helpers/azurite.ts';
 import { startSandbox, type SandboxHandle } from '../../scripts/sandbox/server.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../functions/local.ts';
-import { identityConfig, signDevToken } from '../../functions/platform/identity.ts';
+import { signDevToken } from '../../functions/platform/identity.ts';
 import { compileDefaultTenant } from '../../stacks/compile/index.ts';
 import { azureResourceRef } from '../../functions/catalog/azure-ids.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
 
 const test = suite('local runtime');
 let sb: SandboxHandle;
@@ -50,14 +51,14 @@ test.after(async () => {
 });
 
 const api = async (path: string) => {
-  const token = await signDevToken({ user: 'operator', roles: ['Admin'] }, identityConfig(env));
+  const token = await signDevToken({ user: 'operator', roles: ['Admin'] }, loadConfig(env).identity);
   const res = await fetch(`${runtime!.server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   assert.is(res.status, 200, `${path}: ${res.status}`);
   return res.json() as Promise<any>;
 };
 
 test('first start: every stack of the default tenant is applied through the gates', async () => {
-  runtime = await startLocalRuntime({ port: 0, bootstrapMarker: marker, log, env });
+  runtime = await startLocalRuntime({ port: 0, bootstrapMarker: marker, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
   const outcome = await runtime.bootstrapped;
   assert.ok(outcome.ran);
   assert.ok(outcome.ok, outcome.stacks.join('\n'));
@@ -108,7 +109,7 @@ test('the Resource Graph job brings in what was made outside Nexus', async () =>
 
 test('a second start finds the tenant applied and does not bootstrap again', async () => {
   await runtime!.stop();
-  runtime = await startLocalRuntime({ port: 0, bootstrapMarker: marker, log, env });
+  runtime = await startLocalRuntime({ port: 0, bootstrapMarker: marker, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
   const outcome = await runtime.bootstrapped;
   assert.equal(outcome, { ran: false, ok: true, stacks: [] });
   // State lives in Azurite: the runs recorded by the first start are still listed.

@@ -9,20 +9,18 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { azurite } from '../helpers/azurite.ts';
 import { startServer, type RunningServer } from '../../functions/server.ts';
-import { identityConfig, signDevToken, type Role } from '../../functions/platform/identity.ts';
+import { signDevToken, type Role } from '../../functions/platform/identity.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { createLogger } from '../../functions/platform/logger.ts';
 import { CatalogService } from '../../functions/catalog/service.ts';
 import { Inbox } from '../../functions/catalog/inbox.ts';
-import { deliveryHandlers } from '../../functions/api/wiring.ts';
-import { defaultDeps } from '../../functions/reconcile/deps.ts';
+import { openNexus } from '../../functions/runtime/nexus.ts';
 import { parseGuardrails } from '../../functions/reconcile/guardrails.ts';
-import { Reconciler } from '../../functions/reconcile/loop.ts';
-import { ReconcileService } from '../../functions/reconcile/service.ts';
 import { newRunId, openStores } from '../../functions/reconcile/store/index.ts';
 import type { RunRecord } from '../../functions/reconcile/model.ts';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import { uniqueName } from '../functions/api/harness.ts';
+import { loadConfig } from '../../functions/runtime/config.ts';
 
 interface Ctx {
   server: RunningServer;
@@ -41,7 +39,7 @@ const t = suite<Ctx>('portal');
 const STACK = uniqueName('portal');
 
 const token = (env: Record<string, string>, user: string, roles: Role[], groups: string[] = []) =>
-  signDevToken({ user, roles, groups }, identityConfig(env));
+  signDevToken({ user, roles, groups }, loadConfig(env).identity);
 
 async function put(server: RunningServer, admin: string, entity: { kind: string; metadata: { name: string } }) {
   const res = await fetch(`${server.url}/api/v1/entities/${entity.kind.toLowerCase()}/default/${entity.metadata.name}`, {
@@ -75,7 +73,7 @@ async function setup(ctx: Ctx) {
     NEXUS_LOCAL_ISSUER: '1',
     NEXUS_API_AUDIENCE: 'api://nexus-portal-test',
   };
-  const storage = storageConfig(ctx.env);
+  const storage = storageConfig(loadConfig(ctx.env).storage);
   // Catalog tables of its own, so other suites in this Azurite never show up in its searches.
   const catalog = await CatalogService.open({ storage, tables: { entities: uniqueName('cat'), relations: uniqueName('rel') } });
   const inbox = await Inbox.open({ storage, table: uniqueName('dlv') });
@@ -86,10 +84,7 @@ async function setup(ctx: Ctx) {
     tenantRootId: 'tenant', rootManagementGroupId: STACK, location: 'westeurope', resources: [], findings: [],
     stacks: [{ name: STACK, managementGroupId: STACK, resourceIds: [] }],
   };
-  const rdeps = await defaultDeps({ ...process.env, ...ctx.env }, {
-    stores, compile: async () => state, guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }),
-  });
-  const reconcile = new ReconcileService(new Reconciler(rdeps));
+  const reconcileDeps = { stores, compile: async () => state, guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }) };
   const run: RunRecord = {
     id: newRunId(), stack: STACK, trigger: 'push', commit: 'c0ffee1', author: 'carol', dryRun: false, status: 'done',
     decision: 'pending-approval', reasons: ['APPROVAL_REQUIRED'],
@@ -105,8 +100,8 @@ async function setup(ctx: Ctx) {
   ctx.runId = run.id;
   ctx.approvalId = approval.id;
 
-  const wiring = { catalog, inbox, handlers: deliveryHandlers(catalog, ctx.env), close: async () => undefined, extra: { reconcile } };
-  ctx.server = await startServer({ port: 0, env: ctx.env, drainIntervalMs: 60_000, wiring });
+  const nexus = await openNexus(loadConfig({ ...process.env, ...ctx.env }), { storage, catalog, inbox, reconcileDeps });
+  ctx.server = await startServer({ port: 0, drainIntervalMs: 60_000, nexus });
 
   // The catalog, put through the API as an Admin would.
   const admin = await token(ctx.env, 'root', ['Admin']);
@@ -139,6 +134,7 @@ async function setup(ctx: Ctx) {
 t.after(async (ctx) => {
   await ctx.browser?.close();
   await ctx.server?.close();
+  await ctx.server?.nexus.close();
 });
 
 t('the page and its files answer without a token; the API behind it does not', async ({ server }) => {
@@ -152,7 +148,8 @@ t('the page and its files answer without a token; the API behind it does not', a
   assert.ok(etag);
   assert.is((await fetch(`${server.url}/portal/app.js`, { headers: { 'if-none-match': etag } })).status, 304);
   const config = await (await fetch(`${server.url}/portal/config.json`)).json();
-  assert.equal(config, { localIssuer: true, ...(process.env.NEXUS_ENTRA_TENANT_ID ? { entraTenantId: process.env.NEXUS_ENTRA_TENANT_ID } : {}), ...(process.env.NEXUS_API_AUDIENCE ? { audience: process.env.NEXUS_API_AUDIENCE } : {}) });
+  // From the server's configuration (the test's environment), never the process's own.
+  assert.equal(config, { localIssuer: true, ...(process.env.NEXUS_ENTRA_TENANT_ID ? { entraTenantId: process.env.NEXUS_ENTRA_TENANT_ID } : {}), audience: 'api://nexus-portal-test' });
   assert.is((await fetch(`${server.url}/portal/other.js`)).status, 401);
   assert.is((await fetch(`${server.url}/api/v1/me`)).status, 401);
 });

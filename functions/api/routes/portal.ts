@@ -11,8 +11,8 @@ export function portalRoutes(deps: ApiDeps): ApiApp {
   const app = apiApp();
   const assets = portalAssets(() => ({
     localIssuer: !!deps.localIssuer,
-    entraTenantId: process.env.NEXUS_ENTRA_TENANT_ID || undefined,
-    audience: process.env.NEXUS_API_AUDIENCE || undefined,
+    entraTenantId: deps.portal?.entraTenantId,
+    audience: deps.portal?.audience,
   }));
   for (const path of PORTAL_PATHS) {
     app.get(path, async (c) => {

@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiDeps } from '../deps.ts';
 import { apiApp, json, problems, type ApiApp } from '../openapi.ts';
 import { ProblemError } from '../problem.ts';
-import { authorize, reconcileService, type Action, type ReconcileService } from '../../reconcile/service.ts';
+import { authorize, type Action, type ReconcileService } from '../../reconcile/service.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../auth.ts';
 import { metricsHandler } from '../../platform/metrics.ts';
@@ -88,8 +88,11 @@ async function paged<T>(cursor: string | undefined, read: () => Promise<T>): Pro
 
 export function reconcileRoutes(deps: ApiDeps): ApiApp {
   const app = apiApp();
-  // Tests and the server may hand in a service; otherwise the process's shared one.
-  const svc = (): Promise<ReconcileService> => (deps.reconcile ? Promise.resolve(deps.reconcile as ReconcileService) : reconcileService());
+  // The composition root hands in the process's reconciler; an API without one cannot reconcile.
+  const svc = async (): Promise<ReconcileService> => {
+    if (!deps.reconcile) throw new ProblemError(503, 'this API has no reconciler');
+    return deps.reconcile;
+  };
 
   app.openapi(routes.stacks, async (c) => {
     authorize(c.get('principal'), 'read');

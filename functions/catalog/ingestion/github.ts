@@ -19,7 +19,7 @@ export interface GitHubDeps {
   github?: GitHubContentPort;
   /**
    * Repositories (`owner/repo`, `*` globs) whose catalog files may define Teams and Users;
-   * default NEXUS_CATALOG_TRUSTED_REPOS (see trustedCatalogRepos).
+   * NEXUS_CATALOG_TRUSTED_REPOS (config.catalog.trustedRepos); none when absent.
    */
   trustedRepos?: readonly string[];
 }
@@ -30,7 +30,7 @@ export const TRUSTED_REPOS_ENV = 'NEXUS_CATALOG_TRUSTED_REPOS';
  * NEXUS_CATALOG_TRUSTED_REPOS: comma-separated `owner/repo` patterns (`*` matches any run of
  * characters, e.g. `contoso/platform-*`), case-insensitive. Empty or unset: no repository is trusted.
  */
-export function trustedCatalogRepos(env: Record<string, string | undefined> = process.env): string[] {
+export function trustedCatalogRepos(env: Readonly<Record<string, string | undefined>>): string[] {
   const list = (env[TRUSTED_REPOS_ENV] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of list) {
     if (!/^[A-Za-z0-9_.*-]+\/[A-Za-z0-9_.*-]+$/.test(p)) throw new Error(`${TRUSTED_REPOS_ENV}: "${p}" is not owner/repo (globs with * allowed)`);
@@ -224,7 +224,7 @@ async function onPush(deps: GitHubDeps, p: Record<string, any>, repo: Repo, stor
       annotations: { 'github.com/project-slug': repo.full_name, 'backstage.io/managed-by-location': `url:${repo.html_url ?? repo.full_name}/blob/${branch}/${path}` },
       specDefaults: { repository: repoKey },
       heldElsewhere: heldOutside(repo.full_name),
-      refuse: identityRefusal(repo.full_name, deps.trustedRepos ?? trustedCatalogRepos()),
+      refuse: identityRefusal(repo.full_name, deps.trustedRepos ?? []),
       // Placeholders read the same commit of the same repository (root: the repository's top).
       content: gitHubContentReader(deps.github, { owner, repo: name, ref: p.after }),
       root: '',

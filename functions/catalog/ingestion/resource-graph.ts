@@ -21,8 +21,8 @@ export interface ResourceGraphPort {
   resourcesById(ids: string[], scope: ScopeInput): Promise<GraphResource[]>;
 }
 
-export function resourceGraphPort(client?: ResourceGraphClient): ResourceGraphPort {
-  const opts = client ? { client } : {};
+export function resourceGraphPort(client: ResourceGraphClient): ResourceGraphPort {
+  const opts = { client };
   return {
     resourcesByScope: (scope) => resourcesByScope(scope, opts),
     resourceChangesSince: (t, scope) => resourceChangesSince(t, scope, opts),

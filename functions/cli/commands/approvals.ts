@@ -2,8 +2,9 @@
 // from the command line. An approval that completes a request reconciles the stack again in this
 // process; the new preview must match the approved one, or the approval is stale.
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 import { UserError } from '../errors.ts';
-import { cliPrincipal, cliService, describeRun, exitCodeOf, guarded } from './reconcile.ts';
+import { cliPrincipal, describeRun, exitCodeOf, guarded } from './reconcile.ts';
 import { authorize } from '../../reconcile/service.ts';
 import type { ApprovalRecord } from '../../reconcile/gates/types.ts';
 
@@ -15,7 +16,7 @@ function line(a: ApprovalRecord): string {
   return `${a.id}  ${a.stack.padEnd(16)} ${a.status.padEnd(10)} needs ${need}; approved by ${votes}; expires ${a.expiresAt}${a.author ? `; author ${a.author}` : ''}`;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('approvals')
     .description('runs waiting for approval (pinned to their preview)')
@@ -25,9 +26,9 @@ export function register(program: Command): void {
       if (opts.status !== 'all' && !(STATUSES as readonly string[]).includes(opts.status)) {
         throw new UserError(`--status: "${opts.status}" is not one of ${STATUSES.join(', ')}, all`);
       }
-      const who = await cliPrincipal();
+      const who = await cliPrincipal(ctx.config());
       await guarded(async () => authorize(who, 'read'));
-      const svc = await cliService();
+      const svc = await guarded(() => ctx.reconcile());
       const list = await guarded(() => svc.approvals(opts.status === 'all' ? undefined : (opts.status as ApprovalRecord['status'])));
       if (opts.json) process.stdout.write(JSON.stringify({ approvals: list }) + '\n');
       else process.stdout.write(list.length ? list.map(line).join('\n') + '\n' : `no ${opts.status === 'all' ? '' : opts.status + ' '}approvals\n`);
@@ -40,8 +41,8 @@ export function register(program: Command): void {
     .option('--no-apply', 'only record the approval; the next reconcile applies it')
     .option('--json', 'print JSON: {"approval":{...},"run":{...}}')
     .action(async (runId: string, opts: { apply: boolean; json?: boolean }) => {
-      const principal = await cliPrincipal();
-      const svc = await cliService();
+      const principal = await cliPrincipal(ctx.config());
+      const svc = await guarded(() => ctx.reconcile());
       const r = await guarded(() => svc.approve(principal, runId, { reconcile: opts.apply ? 'wait' : 'none' }));
       const run = r.result?.status === 'done' ? r.result.run : undefined;
       if (opts.json) {
@@ -61,8 +62,8 @@ export function register(program: Command): void {
     .requiredOption('--reason <text>', 'why (recorded in the audit)')
     .option('--json', 'print JSON: {"approval":{...}}')
     .action(async (runId: string, opts: { reason: string; json?: boolean }) => {
-      const principal = await cliPrincipal();
-      const svc = await cliService();
+      const principal = await cliPrincipal(ctx.config());
+      const svc = await guarded(() => ctx.reconcile());
       const rec = await guarded(() => svc.reject(principal, runId, opts.reason));
       process.stdout.write((opts.json ? JSON.stringify({ approval: rec }) : line(rec)) + '\n');
     });

@@ -8,7 +8,9 @@ import { userInfo } from 'node:os';
 import { UserError } from '../errors.ts';
 import { readYamlDocuments } from '../../catalog/ingestion/yaml-docs.ts';
 import { findPlaceholders, placeholderTarget, PLACEHOLDER_LIMITS, Unresolvable } from '../../catalog/ingestion/placeholders.ts';
-import { identityConfig, signDevToken } from '../../platform/identity.ts';
+import { signDevToken } from '../../platform/identity.ts';
+import type { CliContext } from '../context.ts';
+import type { NexusConfig } from '../../runtime/config.ts';
 
 const CATALOG_FILE = /^catalog-info\.ya?ml$/;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage']);
@@ -136,9 +138,9 @@ async function placeholderAssets(files: CatalogFile[], root: string, cwd: string
 }
 
 /** NEXUS_API_TOKEN when set; otherwise, on the local system, a short-lived token from the local issuer. */
-async function apiToken(): Promise<string> {
-  if (process.env.NEXUS_API_TOKEN) return process.env.NEXUS_API_TOKEN;
-  const cfg = identityConfig();
+async function apiToken(config: NexusConfig): Promise<string> {
+  if (config.cli.apiToken) return config.cli.apiToken;
+  const cfg = config.identity;
   if (!cfg.localIssuer) {
     throw new UserError('no credentials for the API: set NEXUS_API_TOKEN (an Entra access token for the Nexus API)');
   }
@@ -147,7 +149,7 @@ async function apiToken(): Promise<string> {
 
 interface Problem { status: number; detail?: string; errors?: Array<{ field: string; message: string }> }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   const catalog = program.commands.find((c) => c.name() === 'catalog')
     ?? program.command('catalog').description('the software catalog: entities, relations, imports');
   catalog
@@ -157,9 +159,10 @@ export function register(program: Command): void {
     .option('--api <url>', 'the Nexus API (default NEXUS_API_URL, else http://127.0.0.1:7070)')
     .option('--json', 'print JSON')
     .action(async (source: string, opts: { api?: string; json?: boolean }) => {
-      const api = (opts.api ?? process.env.NEXUS_API_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+      const config = ctx.config();
+      const api = (opts.api ?? config.cli.apiUrl).replace(/\/+$/, '');
       const { files, assets } = await collectImport(source);
-      const token = await apiToken();
+      const token = await apiToken(config);
       let res: Response;
       try {
         res = await fetch(`${api}/api/v1/import`, {

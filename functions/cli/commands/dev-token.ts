@@ -1,13 +1,14 @@
 // `nexus dev-token`: prints a token signed by the local issuer, for curl and scripts against the
 // local API. Refused unless the local issuer is on (NEXUS_LOCAL_ISSUER=1, set by `npm run up`).
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 import { decodeJwt } from 'jose';
 import { UserError } from '../errors.ts';
-import { AuthError, identityConfig, ROLES, signDevToken, type Role } from '../../platform/identity.ts';
+import { AuthError, ROLES, signDevToken, type Role } from '../../platform/identity.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('dev-token')
     .description('print a bearer token from the local issuer (only when NEXUS_LOCAL_ISSUER=1)')
@@ -24,7 +25,7 @@ export function register(program: Command): void {
       if (!/^\d+[smhd]$/.test(opts.expires)) throw new UserError(`--expires: "${opts.expires}" is not a duration such as 30m or 8h`);
       let token: string;
       try {
-        token = await signDevToken({ user: opts.user, roles: roles as Role[], groups: opts.groups, email: opts.email, expiresIn: opts.expires }, identityConfig());
+        token = await signDevToken({ user: opts.user, roles: roles as Role[], groups: opts.groups, email: opts.email, expiresIn: opts.expires }, ctx.config().identity);
       } catch (err) {
         if (err instanceof AuthError) throw new UserError(`${err.reason}; dev tokens only exist for the local system`);
         throw err;

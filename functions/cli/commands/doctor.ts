@@ -2,6 +2,8 @@
 // dynamic-provider launcher), the state backend, storage, the ARM endpoint; and what to do about
 // each thing that is not.
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import type { Env, NexusConfig } from '../../runtime/config.ts';
 import { join } from 'node:path';
 import {
   LAUNCHER, PulumiCliVersionError, azureNativePluginVersion, findLauncher, findResourcePlugin, locatePulumi, pulumiCommand,
@@ -32,7 +34,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 const BUILD_CLI = 'run `bash scripts/build-pulumi.sh` (builds the pinned CLI once, or links a pulumi of that version from PATH) and set NEXUS_PULUMI_DIR to the folder it prints';
 
-async function checkCli(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; loc?: CliLocation }> {
+async function checkCli(env: Env): Promise<{ checks: Check[]; loc?: CliLocation }> {
   const wanted = wantedPulumiVersion(env);
   let loc: CliLocation | undefined;
   try {
@@ -59,7 +61,7 @@ async function checkCli(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; loc?
  * Production runs azure-native programs with plugin downloads off, so the provider plugin must be
  * installed beforehand (at packaging time). Only asked for on the azure-native resource backend.
  */
-function checkAzureNativePlugin(env: NodeJS.ProcessEnv, loc: CliLocation | undefined): Check {
+function checkAzureNativePlugin(env: Env, loc: CliLocation | undefined): Check {
   const version = azureNativePluginVersion();
   const found = findResourcePlugin('azure-native', version, loc, env);
   if (found) return { name: 'azure-native-plugin', ok: true, detail: `${found.file} (v${version}${found.source === 'PATH' ? ', from PATH' : ''})` };
@@ -70,7 +72,8 @@ function checkAzureNativePlugin(env: NodeJS.ProcessEnv, loc: CliLocation | undef
   };
 }
 
-async function checkBackendAndStorage(env: NodeJS.ProcessEnv): Promise<Check[]> {
+async function checkBackendAndStorage(config: NexusConfig): Promise<Check[]> {
+  const env = config.engine.env;
   const checks: Check[] = [];
   try {
     const b = backendSettings(env);
@@ -79,15 +82,15 @@ async function checkBackendAndStorage(env: NodeJS.ProcessEnv): Promise<Check[]> 
     checks.push({ name: 'pulumi-backend', ok: false, detail: (err as Error).message, fix: START_LOCAL });
   }
   // Tables and blobs both answer, or what to do about it (functions/platform/storage-doctor.ts).
-  const storage = await checkStorage(undefined, { env, timeoutMs: 5000 });
+  const storage = await checkStorage(undefined, { settings: config.storage, timeoutMs: 5000 });
   checks.push({ name: 'storage', ok: storage.ok, detail: storage.detail, ...(storage.fix ? { fix: storage.fix } : {}) });
   return checks;
 }
 
-async function checkArm(env: NodeJS.ProcessEnv): Promise<Check> {
-  let endpoint = env.NEXUS_ARM_ENDPOINT || 'ARM';
+async function checkArm(config: NexusConfig): Promise<Check> {
+  let endpoint = config.arm.endpoint;
   try {
-    const cfg = armConfig(env);
+    const cfg = armConfig(config.arm);
     endpoint = cfg.endpoint;
     const res = await withTimeout(armRequest('GET', '/providers/Microsoft.Management/managementGroups', { apiVersion: '2021-04-01', cfg }), 10000, cfg.endpoint);
     if (res.status === 200) return { name: 'arm', ok: true, detail: `${cfg.endpoint} answers (${(res.body?.value ?? []).length} management groups visible)` };
@@ -106,9 +109,10 @@ async function checkArm(env: NodeJS.ProcessEnv): Promise<Check> {
   }
 }
 
-export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; checks: Check[] }> {
-  const [cli, storage, arm] = await Promise.all([checkCli(env), checkBackendAndStorage(env), checkArm(env)]);
-  const resourceBackend = env.NEXUS_RESOURCE_BACKEND || 'azure-native';
+export async function runDoctor(config: NexusConfig): Promise<{ ok: boolean; checks: Check[] }> {
+  const env = config.engine.env;
+  const [cli, storage, arm] = await Promise.all([checkCli(env), checkBackendAndStorage(config), checkArm(config)]);
+  const resourceBackend: string = config.engine.resourceBackend;
   const backendCheck: Check = resourceBackend === 'azure-native' || resourceBackend === 'arm-rest'
     ? { name: 'resource-backend', ok: true, detail: resourceBackend }
     : { name: 'resource-backend', ok: false, detail: `NEXUS_RESOURCE_BACKEND=${resourceBackend}`, fix: 'set NEXUS_RESOURCE_BACKEND to azure-native (Azure) or arm-rest (the local sandbox)' };
@@ -117,13 +121,13 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<{
   return { ok: checks.every((c) => c.ok), checks };
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
     .description('check the Pulumi CLI, the state backend, storage and the ARM endpoint')
     .option('--json', 'print JSON: {"ok":bool,"checks":[{"name","ok","detail","fix"}]}')
     .action(async (opts: { json?: boolean }) => {
-      const report = await runDoctor();
+      const report = await runDoctor(ctx.config());
       if (opts.json) {
         process.stdout.write(JSON.stringify(report) + '\n');
       } else {

@@ -1,5 +1,6 @@
 // Every CLI command registers itself here, one import and one line each.
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 import * as devToken from './dev-token.ts';
 import * as catalogCmd from './catalog.ts';
 import * as validateCmd from './validate.ts';
@@ -12,17 +13,17 @@ import * as approvalsCmd from './approvals.ts';
 import * as doctorCmd from './doctor.ts';
 import * as previewCmd from './preview.ts';
 
-export function registerAll(program: Command): void {
-  devToken.register(program);
-  catalogCmd.register(program);
+export function registerAll(program: Command, ctx: CliContext): void {
+  devToken.register(program, ctx);
+  catalogCmd.register(program, ctx);
   validateCmd.register(program);
   resolveCmd.register(program);
   compileCmd.register(program);
-  reconcileCmd.register(program);
-  runsCmd.register(program);
-  killswitchCmd.register(program);
-  approvalsCmd.register(program);
-  doctorCmd.register(program);
-  previewCmd.register(program);
+  reconcileCmd.register(program, ctx);
+  runsCmd.register(program, ctx);
+  killswitchCmd.register(program, ctx);
+  approvalsCmd.register(program, ctx);
+  doctorCmd.register(program, ctx);
+  previewCmd.register(program, ctx);
   void program;
 }

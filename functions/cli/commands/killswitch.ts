@@ -1,8 +1,9 @@
 // `nexus killswitch on|off --reason TEXT` (Admin) and `nexus killswitch` (status). While it is on,
 // previews and drift detection go on and every apply is refused with KILL_SWITCH.
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 import { UserError } from '../errors.ts';
-import { cliPrincipal, cliService, guarded } from './reconcile.ts';
+import { cliPrincipal, guarded } from './reconcile.ts';
 import { authorize } from '../../reconcile/service.ts';
 import type { KillSwitchState } from '../../reconcile/model.ts';
 
@@ -12,7 +13,7 @@ function describe(s: KillSwitchState): string {
   return `kill switch: ON since ${s.at} by ${s.by}: ${s.reason}`;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('killswitch')
     .description('show, or turn on/off, the kill switch that refuses every apply (Admin)')
@@ -21,8 +22,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: {"on","source","by","reason","at"}')
     .action(async (state: string, opts: { reason?: string; json?: boolean }) => {
       if (!['on', 'off', 'status'].includes(state)) throw new UserError(`state: "${state}" is not on, off or status`);
-      const principal = await cliPrincipal();
-      const svc = await cliService();
+      const principal = await cliPrincipal(ctx.config());
+      const svc = await guarded(() => ctx.reconcile());
       let result: KillSwitchState;
       if (state === 'status') {
         await guarded(async () => authorize(principal, 'read'));

@@ -1,6 +1,7 @@
 // `nexus preview [--stack NAME] [--json]`: the ChangeSet of each stack of the default tenant
 // against the live tenant (the ARM sandbox locally), through the real engine.
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 import { defaultTenantOptions } from '../../../stacks/compile/index.ts';
 import { armConfig } from '../../platform/arm.ts';
 import { compileWithAzureBuiltins } from '../../platform/builtin-policies.ts';
@@ -36,14 +37,15 @@ export function describeChangeSet(cs: ChangeSet): string {
   return lines.join('\n');
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('preview')
     .description('preview every stack of the default tenant against the live tenant (the sandbox locally)')
     .option('--stack <name>', 'only this stack')
     .option('--json', 'print JSON: {"stacks":[{"name","summary","changes":[...]}]}')
     .action(async (opts: { stack?: string; json?: boolean }) => {
-      const state = (await compileWithAzureBuiltins(defaultTenantOptions(), { cfg: armConfig() })).state;
+      const config = ctx.config();
+      const state = (await compileWithAzureBuiltins(defaultTenantOptions(config.engine.env), { cfg: armConfig(config.arm) })).state;
       const names = state.stacks.map((s) => s.name);
       if (opts.stack && !names.includes(opts.stack)) {
         throw new UserError(`--stack: no stack named "${opts.stack}" in the default tenant (stacks: ${names.join(', ')})`);
@@ -61,7 +63,7 @@ export function register(program: Command): void {
           progress?.('opening');
           // Against the live tenant: the preview reads every resource first (refresh), so drift
           // made behind Nexus's back shows as the update that would put it back.
-          const [r] = await previewTenant(state, { stacks: [name], onProgress: progress, refresh: true });
+          const [r] = await previewTenant(state, { stacks: [name], onProgress: progress, refresh: true, env: config.engine.env });
           if (tty) process.stderr.write('\r\x1b[K');
           results.push(r);
           if (!opts.json) process.stdout.write(describeChangeSet(r.changeSet) + '\n');

@@ -4,13 +4,14 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { UserError } from '../errors.ts';
-import { AuthError, identityConfig, verifyToken, type Principal } from '../../platform/identity.ts';
+import { PUBLIC_ARM_ENDPOINT } from '../../platform/arm.ts';
+import { AuthError, tokenVerifier, type Principal } from '../../platform/identity.ts';
 import { StorageError } from '../../platform/errors.ts';
-import { createLogger, setLogger } from '../../platform/logger.ts';
 import { parseConnectionString } from '../../../stacks/engine/connection-string.ts';
-import { defaultDeps } from '../../reconcile/deps.ts';
-import { Reconciler, UnknownStackError, type ReconcileResult } from '../../reconcile/loop.ts';
-import { ForbiddenError, BadRequestError, ReconcileService } from '../../reconcile/service.ts';
+import { UnknownStackError, type ReconcileResult } from '../../reconcile/loop.ts';
+import { ForbiddenError, BadRequestError } from '../../reconcile/service.ts';
+import type { NexusConfig, StorageSettings, ArmSettings } from '../../runtime/config.ts';
+import type { CliContext } from '../context.ts';
 import { ApprovalError } from '../../reconcile/store/approvals.ts';
 import { OverrideRequestError } from '../../reconcile/store/ratelimits.ts';
 import { GuardrailsError } from '../../reconcile/guardrails.ts';
@@ -23,10 +24,10 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
  * is `UseDevelopmentStorage=true` or whose every endpoint is on loopback. An account name alone
  * (Entra ID) or a connection string with Azure's default endpoints is not.
  */
-export function localEmulatorStorage(env: NodeJS.ProcessEnv = process.env): { local: boolean; why: string } {
-  const cs = env.NEXUS_STORAGE_CONNECTION_STRING?.trim();
+export function localEmulatorStorage(storage: Partial<StorageSettings>): { local: boolean; why: string } {
+  const cs = storage.connectionString?.trim();
   if (!cs) {
-    return { local: false, why: env.NEXUS_STORAGE_ACCOUNT?.trim() ? `the storage is account ${env.NEXUS_STORAGE_ACCOUNT.trim()}` : 'no storage is configured' };
+    return { local: false, why: storage.account?.trim() ? `the storage is account ${storage.account.trim()}` : 'no storage is configured' };
   }
   const parts = parseConnectionString(cs);
   const endpoints = [...parts].filter(([k]) => k.endsWith('endpoint'));
@@ -41,9 +42,9 @@ export function localEmulatorStorage(env: NodeJS.ProcessEnv = process.env): { lo
 const hostOf = (url: string) => { try { return new URL(url).hostname; } catch { return ''; } };
 
 /** Whether ARM is the local sandbox on this machine (NEXUS_ARM_ENDPOINT on loopback), not Azure. */
-export function localArm(env: NodeJS.ProcessEnv = process.env): { local: boolean; why: string } {
-  const endpoint = env.NEXUS_ARM_ENDPOINT?.trim();
-  if (!endpoint) return { local: false, why: 'ARM is Azure (NEXUS_ARM_ENDPOINT is not set)' };
+export function localArm(arm: Partial<ArmSettings>): { local: boolean; why: string } {
+  const endpoint = arm.endpoint?.trim();
+  if (!endpoint || endpoint === PUBLIC_ARM_ENDPOINT) return { local: false, why: 'ARM is Azure (NEXUS_ARM_ENDPOINT is not set)' };
   return LOOPBACK.test(hostOf(endpoint)) ? { local: true, why: 'the local ARM sandbox' } : { local: false, why: `NEXUS_ARM_ENDPOINT ${endpoint} is not on loopback` };
 }
 
@@ -55,17 +56,17 @@ export function localArm(env: NodeJS.ProcessEnv = process.env): { local: boolean
  * any variable not set, so the flag alone must never make someone an Admin of real storage or a
  * real tenant.
  */
-export async function cliPrincipal(env: NodeJS.ProcessEnv = process.env): Promise<Principal> {
-  const token = env.NEXUS_API_TOKEN;
+export async function cliPrincipal(config: NexusConfig): Promise<Principal> {
+  const token = config.cli.apiToken;
   if (token) {
     try {
-      return await verifyToken(token);
+      return await tokenVerifier(config.identity)(token);
     } catch (err) {
       throw new UserError(`NEXUS_API_TOKEN: ${err instanceof AuthError ? err.reason : (err as Error).message}`);
     }
   }
-  if (identityConfig(env).localIssuer) {
-    const notLocal = [localEmulatorStorage(env), localArm(env)].find((c) => !c.local);
+  if (config.identity.localIssuer) {
+    const notLocal = [localEmulatorStorage(config.storage), localArm(config.arm)].find((c) => !c.local);
     if (notLocal) {
       throw new UserError(`no identity: NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator and ARM sandbox, but ${notLocal.why}; set NEXUS_API_TOKEN (an Entra access token for the Nexus API)`);
     }
@@ -73,22 +74,6 @@ export async function cliPrincipal(env: NodeJS.ProcessEnv = process.env): Promis
     return { id: `local:${user}`, name: user, roles: ['Admin'], groups: [] };
   }
   throw new UserError('no identity: set NEXUS_API_TOKEN (an Entra access token for the Nexus API)');
-}
-
-let service: Promise<ReconcileService> | undefined;
-
-/** The reconciler over the configured storage; logs go to stderr so --json output stays clean. */
-export function cliService(): Promise<ReconcileService> {
-  service ??= (async () => {
-    const logger = createLogger({ level: process.env.NEXUS_LOG_LEVEL ?? 'warn', destination: process.stderr });
-    setLogger(logger);
-    try {
-      return new ReconcileService(new Reconciler(await defaultDeps(process.env, { logger })));
-    } catch (err) {
-      throw asUserError(err);
-    }
-  })();
-  return service;
 }
 
 /** Errors people can act on become one line; anything else stays an unexpected error. */
@@ -129,7 +114,7 @@ export function exitCodeOf(r: ReconcileResult): number {
   return r.run.decision === 'failed' || r.run.decision === 'interrupted' ? 1 : r.run.decision === 'blocked' ? 3 : 0;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('reconcile')
     .description('reconcile a stack now in this process: preview, gates, then apply, hold or report (exit 3 when blocked)')
@@ -145,8 +130,8 @@ export function register(program: Command): void {
       if (stack && opts.all) throw new UserError('name a stack or pass --all, not both');
       const wait = Number(opts.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait: "${opts.wait}" is not a number of seconds`);
-      const principal = await cliPrincipal();
-      const svc = await cliService();
+      const principal = await cliPrincipal(ctx.config());
+      const svc = await guarded(() => ctx.reconcile());
       const results = await guarded(async () => {
         if (stack) return [await svc.reconcile(principal, { stack, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, leaseWaitMs: wait * 1000 })];
         const state = await svc.deps.compile();

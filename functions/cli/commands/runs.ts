@@ -1,10 +1,11 @@
 // `nexus runs [STACK]`: the reconcile history, newest first; `nexus runs --id RUN` shows one run.
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 import { UserError } from '../errors.ts';
-import { cliPrincipal, cliService, describeRun, guarded } from './reconcile.ts';
+import { cliPrincipal, describeRun, guarded } from './reconcile.ts';
 import { authorize } from '../../reconcile/service.ts';
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('runs')
     .description('list reconcile runs, newest first')
@@ -15,9 +16,9 @@ export function register(program: Command): void {
     .action(async (stack: string | undefined, opts: { id?: string; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UserError(`--limit: "${opts.limit}" must be a whole number from 1 to 500`);
-      const who = await cliPrincipal();
+      const who = await cliPrincipal(ctx.config());
       await guarded(async () => authorize(who, 'read'));
-      const svc = await cliService();
+      const svc = await guarded(() => ctx.reconcile());
       if (opts.id) {
         const found = await guarded(() => svc.run(opts.id!));
         if (!found) throw new UserError(`no run '${opts.id}'`);

@@ -41,7 +41,7 @@ function exclusion(p: Pick<Principal, 'id' | 'name' | 'email'>, rec: ApprovalRec
 export class ApprovalStore {
   private constructor(private readonly table: Table<Omit<ApprovalRecord, 'id' | 'stack' | 'runId'>>) {}
 
-  static async open(cfg?: StorageConfig): Promise<ApprovalStore> {
+  static async open(cfg: StorageConfig): Promise<ApprovalStore> {
     return new ApprovalStore(await Table.open('approvals', cfg));
   }
 

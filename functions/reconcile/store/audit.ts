@@ -24,7 +24,7 @@ export interface AuditEntry {
 export class AuditLog {
   private constructor(private readonly table: AppendOnlyTable<AuditEntry>) {}
 
-  static async open(cfg?: StorageConfig): Promise<AuditLog> {
+  static async open(cfg: StorageConfig): Promise<AuditLog> {
     return new AuditLog(await AppendOnlyTable.open<AuditEntry>('audit', cfg));
   }
 

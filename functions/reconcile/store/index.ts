@@ -1,5 +1,5 @@
 // Every store the reconciler uses, opened together against one storage configuration.
-import { storageConfig, type StorageConfig } from '../../platform/storage-config.ts';
+import type { StorageConfig } from '../../platform/storage-config.ts';
 import { ApprovalStore } from './approvals.ts';
 import { AuditLog } from './audit.ts';
 import { RateLimitStore } from './ratelimits.ts';
@@ -15,9 +15,10 @@ export interface ReconcileStores {
   rateLimits: RateLimitStore;
 }
 
-export async function openStores(cfg: StorageConfig = storageConfig(), opts: { rateLimitsTable?: string } = {}): Promise<ReconcileStores> {
+/** `killSwitch`: NEXUS_KILL_SWITCH forces the kill switch on (config.reconcile.killSwitch). */
+export async function openStores(cfg: StorageConfig, opts: { rateLimitsTable?: string; killSwitch?: boolean } = {}): Promise<ReconcileStores> {
   const [runs, audit, approvals, settings, rateLimits] = await Promise.all([
-    RunStore.open(cfg), AuditLog.open(cfg), ApprovalStore.open(cfg), SettingsStore.open(cfg), RateLimitStore.open(cfg, opts.rateLimitsTable),
+    RunStore.open(cfg), AuditLog.open(cfg), ApprovalStore.open(cfg), SettingsStore.open(cfg, { forced: opts.killSwitch }), RateLimitStore.open(cfg, opts.rateLimitsTable),
   ]);
   return { cfg, runs, audit, approvals, settings, rateLimits };
 }
@@ -26,4 +27,4 @@ export { ApprovalError, ApprovalStore, apiApprovalSource, actorName, type Approv
 export { AuditLog, type AuditAction, type AuditEntry } from './audit.ts';
 export { RateLimitExceeded, RateLimitStore, OverrideRequestError } from './ratelimits.ts';
 export { RunStore, newRunId, type RunDetail, type RunRow, type StackSummary } from './runs.ts';
-export { SettingsStore, killSwitchFromEnv } from './settings.ts';
+export { SettingsStore } from './settings.ts';

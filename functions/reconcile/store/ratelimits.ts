@@ -35,7 +35,7 @@ export class RateLimitStore {
   private constructor(private readonly table: Table<RateRow>) {}
 
   /** `table` other than `ratelimits` only for tests that must not share counters. */
-  static async open(cfg?: StorageConfig, table = 'ratelimits'): Promise<RateLimitStore> {
+  static async open(cfg: StorageConfig, table = 'ratelimits'): Promise<RateLimitStore> {
     return new RateLimitStore(await Table.open<RateRow>(table, cfg));
   }
 

@@ -54,7 +54,7 @@ function summarize(run: RunRecord): RunRow {
 export class RunStore {
   private constructor(private readonly table: Table<RunRow>, private readonly stacksTable: Table<StackSummary>, private readonly blobs: BlobStore) {}
 
-  static async open(cfg?: StorageConfig): Promise<RunStore> {
+  static async open(cfg: StorageConfig): Promise<RunStore> {
     const [table, stacks, blobs] = await Promise.all([
       Table.open<RunRow>('runs', cfg), Table.open<StackSummary>('runs', cfg), BlobStore.open('runs', cfg),
     ]);

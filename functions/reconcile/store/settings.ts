@@ -1,25 +1,22 @@
 // Central switches in the `settings` table; for now the kill switch. NEXUS_KILL_SWITCH=1 in the
-// environment forces it on whatever the table says.
+// configuration (`forced`) turns it on whatever the table says.
 import type { StorageConfig } from '../../platform/storage-config.ts';
 import { Table } from '../../platform/tables.ts';
 import type { KillSwitchState } from '../model.ts';
 
 interface KillSwitchRow { on: boolean; reason?: string; by?: string; at?: string }
 
-export function killSwitchFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  return /^(1|true|on|yes)$/i.test(env.NEXUS_KILL_SWITCH ?? '');
-}
-
 export class SettingsStore {
-  private constructor(private readonly table: Table<KillSwitchRow>) {}
+  private constructor(private readonly table: Table<KillSwitchRow>, private readonly forced: boolean) {}
 
-  static async open(cfg?: StorageConfig): Promise<SettingsStore> {
-    return new SettingsStore(await Table.open<KillSwitchRow>('settings', cfg));
+  /** `forced`: NEXUS_KILL_SWITCH is on (config.reconcile.killSwitch). */
+  static async open(cfg: StorageConfig, opts: { forced?: boolean } = {}): Promise<SettingsStore> {
+    return new SettingsStore(await Table.open<KillSwitchRow>('settings', cfg), opts.forced ?? false);
   }
 
-  /** The effective kill switch: the environment first, then the table. */
-  async killSwitch(env: NodeJS.ProcessEnv = process.env): Promise<KillSwitchState> {
-    if (killSwitchFromEnv(env)) return { on: true, source: 'env', reason: 'NEXUS_KILL_SWITCH is set' };
+  /** The effective kill switch: the configuration first, then the table. */
+  async killSwitch(): Promise<KillSwitchState> {
+    if (this.forced) return { on: true, source: 'env', reason: 'NEXUS_KILL_SWITCH is set' };
     const row = await this.table.get('killswitch', 'global');
     if (!row?.on) return { on: false, ...(row ? { by: row.by, at: row.at, reason: row.reason } : {}) };
     return { on: true, source: 'settings', reason: row.reason, by: row.by, at: row.at };

@@ -17,6 +17,8 @@ import { openStores } from '../../../functions/reconcile/store/index.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
 import { azurite } from '../../helpers/azurite.ts';
 import { harness, service, team, uniqueName, type Harness } from './harness.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
+import { partsFrom } from '../../helpers/config.ts';
 
 const SECRETS = { github: 'gh-corpus', azureDevOps: 'ado-corpus', azureMonitor: 'mon-corpus', pagerDuty: 'pd-corpus', opsgenie: 'og-corpus' };
 /** Problems about the input: each must name the field, header or path segment at fault. */
@@ -29,7 +31,7 @@ const t = suite<{ h: Harness; ops: Operation[]; tokens: Array<[string, string]> 
 
 t.before(async (ctx) => {
   const az = await azurite();
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
+  const storage = storageConfig({ connectionString: az.connectionString });
   const inbox = await Inbox.open({ storage, table: uniqueName('dlv') });
   ctx.h = await harness({ inbox, webhookSecrets: SECRETS });
   const stack = uniqueName('corpusstack');
@@ -37,8 +39,8 @@ t.before(async (ctx) => {
     tenantRootId: 'tenant', rootManagementGroupId: stack, location: 'westeurope', resources: [], findings: [],
     stacks: [{ name: stack, managementGroupId: stack, resourceIds: [] }],
   };
-  const deps = await defaultDeps({ ...process.env, ...ctx.h.env }, {
-    stores: await openStores(storageConfig(ctx.h.env)), compile: async () => state,
+  const deps = await defaultDeps(partsFrom({ ...process.env, ...ctx.h.env }), {
+    stores: await openStores(storageConfig(loadConfig(ctx.h.env).storage)), compile: async () => state,
     guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }),
   });
   ctx.h.deps.reconcile = new ReconcileService(new Reconciler(deps));

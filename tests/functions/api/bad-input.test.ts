@@ -17,7 +17,7 @@ const t = suite<{ h: Harness; inbox: Inbox; admin: string; dev: string; alice: s
 
 t.before(async (ctx) => {
   const az = await azurite();
-  ctx.inbox = await Inbox.open({ storage: storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString }), table: uniqueName('dlv') });
+  ctx.inbox = await Inbox.open({ storage: storageConfig({ connectionString: az.connectionString }), table: uniqueName('dlv') });
   ctx.h = await harness({ inbox: ctx.inbox, webhookSecrets: SECRETS });
   ctx.admin = await ctx.h.token('root', ['Admin']);
   ctx.dev = await ctx.h.token('mallory', ['Developer']);

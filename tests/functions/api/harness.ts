@@ -9,7 +9,8 @@ import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { CatalogService, type CatalogConfig } from '../../../functions/catalog/service.ts';
 import { createApp, type ApiApp } from '../../../functions/api/app.ts';
 import type { ApiDeps, InboxPort, WebhookSecrets } from '../../../functions/api/deps.ts';
-import { identityConfig, localIssuer, tokenVerifier, type IdentityConfig, type Role } from '../../../functions/platform/identity.ts';
+import { localIssuer, tokenVerifier, type IdentityConfig, type Role } from '../../../functions/platform/identity.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 export const AUDIENCE = 'api://nexus-test';
 
@@ -29,7 +30,7 @@ export function uniqueName(prefix: string): string {
 
 export async function harness(opts: { inbox?: InboxPort; webhookSecrets?: WebhookSecrets; tables?: { entities: string; relations: string }; catalog?: Pick<CatalogConfig, 'journal' | 'now'> } = {}): Promise<Harness> {
   const az = await azurite();
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
+  const storage = storageConfig({ connectionString: az.connectionString });
   const tables = opts.tables ?? { entities: uniqueName('cat'), relations: uniqueName('rel') };
   const catalog = await CatalogService.open({ storage, tables, ...opts.catalog });
   const env = {
@@ -38,7 +39,7 @@ export async function harness(opts: { inbox?: InboxPort; webhookSecrets?: Webhoo
     NEXUS_API_AUDIENCE: AUDIENCE,
     NEXUS_STORAGE_CONNECTION_STRING: az.connectionString,
   };
-  const identity = identityConfig(env);
+  const identity = loadConfig(env).identity;
   const issuer = await localIssuer(identity);
   const deps: ApiDeps = {
     catalog,

@@ -9,6 +9,7 @@ import { RunStore, newRunId } from '../../../functions/reconcile/store/runs.ts';
 import type { RunRecord } from '../../../functions/reconcile/model.ts';
 import { recentRunsFrom } from '../../../functions/api/recent-runs.ts';
 import { importPulumiState } from '../../../functions/catalog/ingestion/pulumi-state.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 let h: Harness;
 let runs: RunStore;
@@ -20,7 +21,7 @@ const OTHER = `sandbox-lz-${tag}`;
 
 test.before(async () => {
   h = await harness();
-  runs = await RunStore.open(storageConfig(h.env));
+  runs = await RunStore.open(storageConfig(loadConfig(h.env).storage));
   h.deps.recentRuns = recentRunsFrom(async () => runs);
   const admin = await h.token('admin', ['Admin']);
   for (const t of [team(`platform-${tag}`), team(`online-${tag}`)]) {

@@ -1,11 +1,11 @@
 // Several API instances over one storage account: each answers reads, search and authorisation
-// from its own in-memory index, which the wiring keeps fresh from the table. Real Azurite, two
-// wirings as the server and Azure Functions open them, tokens from the local issuer.
+// from its own in-memory index, which the composition root keeps fresh from the table. Real
+// Azurite, two Nexus instances as the server and Azure Functions open them, tokens from the local issuer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { harness, service, team, uniqueName } from './harness.ts';
-import { apiDeps, catalogRefreshSeconds, openWiring } from '../../../functions/api/wiring.ts';
-import { createApp } from '../../../functions/api/app.ts';
+import { ConfigError, loadConfig } from '../../../functions/runtime/config.ts';
+import { openNexus } from '../../../functions/runtime/nexus.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const eventually = (what: string, check: () => Promise<boolean>) => waitFor(check, { what, timeoutMs: 8000, intervalMs: 200 });
@@ -13,9 +13,9 @@ const eventually = (what: string, check: () => Promise<boolean>) => waitFor(chec
 test('a write through one instance is visible in the other instance\'s API after its refresh', async () => {
   const h = await harness();
   const env = { ...h.env, NEXUS_CATALOG_REFRESH_SECONDS: '1' };
-  const [one, two] = [await openWiring(env), await openWiring(env)];
+  const [one, two] = [await openNexus(loadConfig(env)), await openNexus(loadConfig(env))];
   try {
-    const [appOne, appTwo] = [createApp(await apiDeps(one, env)), createApp(await apiDeps(two, env))];
+    const [appOne, appTwo] = [one.app, two.app];
     const admin = await h.token('root', ['Admin']);
     const call = (app: typeof appOne, method: string, path: string, token: string, body?: unknown) =>
       Promise.resolve(app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }));
@@ -40,14 +40,15 @@ test('a write through one instance is visible in the other instance\'s API after
 });
 
 test('NEXUS_CATALOG_REFRESH_SECONDS: default 5, 0 is off, anything else is refused naming the variable', async () => {
-  assert.is(catalogRefreshSeconds({}), 5);
-  assert.is(catalogRefreshSeconds({ NEXUS_CATALOG_REFRESH_SECONDS: '0' }), 0);
-  assert.throws(() => catalogRefreshSeconds({ NEXUS_CATALOG_REFRESH_SECONDS: 'soon' }), /NEXUS_CATALOG_REFRESH_SECONDS: "soon"/);
+  assert.is(loadConfig({}).catalog.refreshSeconds, 5);
+  assert.is(loadConfig({ NEXUS_CATALOG_REFRESH_SECONDS: '0' }).catalog.refreshSeconds, 0);
+  assert.throws(() => loadConfig({ NEXUS_CATALOG_REFRESH_SECONDS: 'soon' }), /NEXUS_CATALOG_REFRESH_SECONDS: must be a number of seconds \(got "soon"\)/);
   const h = await harness();
   try {
-    await openWiring({ ...h.env, NEXUS_CATALOG_REFRESH_SECONDS: '-1' });
-    assert.unreachable('openWiring accepted -1');
+    loadConfig({ ...h.env, NEXUS_CATALOG_REFRESH_SECONDS: '-1' });
+    assert.unreachable('the configuration accepted -1');
   } catch (err) {
+    assert.instance(err, ConfigError);
     assert.match((err as Error).message, /NEXUS_CATALOG_REFRESH_SECONDS/);
   }
 });

@@ -23,6 +23,7 @@ import * as reconcile from '../../../functions/api/schemas/reconcile.ts';
 import { ImportResultSchema } from '../../../functions/api/schemas/import.ts';
 import { WebhookAcceptedSchema } from '../../../functions/api/schemas/webhooks.ts';
 import { ProblemSchema } from '../../../functions/api/schemas/problem.ts';
+import { partsFrom, storageFrom } from '../../helpers/config.ts';
 
 let h: Harness;
 let stores: ReconcileStores;
@@ -38,10 +39,10 @@ const state: DesiredState = {
 
 test.before(async () => {
   const probe = await harness();
-  const inbox = await Inbox.open({ storage: storageConfig(probe.env), table: uniqueName('dlv') });
+  const inbox = await Inbox.open({ storage: storageFrom(probe.env), table: uniqueName('dlv') });
   h = await harness({ inbox, webhookSecrets: { azureMonitor: SECRET } });
-  stores = await openStores(storageConfig(h.env));
-  const deps = await defaultDeps({ ...process.env, ...h.env }, {
+  stores = await openStores(storageFrom(h.env));
+  const deps = await defaultDeps(partsFrom({ ...process.env, ...h.env }), {
     stores, compile: async () => state, guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }),
   });
   h.deps.reconcile = new ReconcileService(new Reconciler(deps));

@@ -13,13 +13,14 @@ import { Webhooks } from '@octokit/webhooks';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { azurite } from '../../helpers/azurite.ts';
 import { startServer, type RunningServer } from '../../../functions/server.ts';
-import { identityConfig, signDevToken } from '../../../functions/platform/identity.ts';
+import { signDevToken } from '../../../functions/platform/identity.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { CatalogService } from '../../../functions/catalog/service.ts';
 import { Inbox } from '../../../functions/catalog/inbox.ts';
-import { deliveryHandlers, openWiring } from '../../../functions/api/wiring.ts';
+import { openNexus } from '../../../functions/runtime/nexus.ts';
 import { uniqueName } from './harness.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
@@ -37,14 +38,14 @@ t.before(async (ctx) => {
     NEXUS_AZURE_MONITOR_WEBHOOK_SECRET: 'monitor-test-secret',
   };
   // Tables of its own, so other suites sharing this Azurite never show up here.
-  const storage = storageConfig(ctx.env);
+  const storage = storageConfig(loadConfig(ctx.env).storage);
   const catalog = await CatalogService.open({ storage, tables: { entities: uniqueName('cat'), relations: uniqueName('rel') } });
   const inbox = await Inbox.open({ storage, table: uniqueName('dlv') });
-  const wiring = { catalog, inbox, handlers: deliveryHandlers(catalog, ctx.env), close: async () => undefined };
-  ctx.server = await startServer({ port: 0, env: ctx.env, drainIntervalMs: 60_000, wiring });
-  ctx.token = await signDevToken({ user: 'root', roles: ['Admin'] }, identityConfig(ctx.env));
+  const nexus = await openNexus(loadConfig(ctx.env), { storage, catalog, inbox });
+  ctx.server = await startServer({ port: 0, drainIntervalMs: 60_000, nexus });
+  ctx.token = await signDevToken({ user: 'root', roles: ['Admin'] }, loadConfig(ctx.env).identity);
 });
-t.after(async ({ server }) => server?.close());
+t.after(async ({ server }) => { await server?.close(); await server?.nexus.close(); });
 
 const get = (s: RunningServer, path: string, token?: string) =>
   fetch(`${s.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -88,11 +89,12 @@ t('an Azure Monitor alert (common alert schema) becomes an Incident', async ({ s
 });
 
 t('the drain timer alone processes a delivery queued without a kick (e.g. by another instance)', async ({ env }) => {
-  const storage = storageConfig(env);
+  const storage = storageConfig(loadConfig(env).storage);
   const catalog = await CatalogService.open({ storage, tables: { entities: uniqueName('cat'), relations: uniqueName('rel') } });
   const table = uniqueName('dlv');
   const inbox = await Inbox.open({ storage, table });
-  const server = await startServer({ port: 0, env, drainIntervalMs: 100, wiring: { catalog, inbox, handlers: deliveryHandlers(catalog, env), close: async () => undefined } });
+  const nexus = await openNexus(loadConfig(env), { storage, catalog, inbox });
+  const server = await startServer({ port: 0, drainIntervalMs: 100, nexus });
   try {
     // Queued through an Inbox of its own, as another instance would: nothing kicks this server.
     const elsewhere = await Inbox.open({ storage, table });
@@ -106,6 +108,7 @@ t('the drain timer alone processes a delivery queued without a kick (e.g. by ano
     assert.is((await catalog.list({ kind: 'incident' })).items.length, 1);
   } finally {
     await server.close();
+    await nexus.close();
   }
 });
 
@@ -216,8 +219,10 @@ t('nexus catalog import: an invalid document is refused with the file, document 
   assert.match(noIssuer.stderr, /NEXUS_API_TOKEN/);
 });
 
-t('openWiring: storage from the environment, handlers for every webhook source', async ({ env }) => {
-  const w = await openWiring(env);
+t('openNexus: storage from the configuration, handlers for every webhook source, the reconciler for the handlers', async ({ env }) => {
+  const w = await openNexus(loadConfig(env));
+  assert.ok(w.reconcile.reconciler, 'the reconciler every handler can reach');
+  assert.is(w.deps.reconcile, w.reconcile, 'the API and the handlers share one reconciler');
   assert.equal(Object.keys(w.handlers).sort(), ['azure-devops', 'azure-monitor', 'github', 'opsgenie', 'pagerduty']);
   assert.type(w.catalog.search, 'function');
   assert.equal(await w.inbox.enqueue({ source: 'github', deliveryId: `wiring-${uniqueName('d')}`, event: 'ping', payload: {} }), { duplicate: false });

@@ -6,8 +6,8 @@ import { Webhooks } from '@octokit/webhooks';
 import { Inbox } from '../../../functions/catalog/inbox.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { azurite } from '../../helpers/azurite.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 import { harness, uniqueName, type Harness } from './harness.ts';
-import { webhookSecrets } from '../../../functions/api/deps.ts';
 
 // GitHub's own example payloads, as the real service sends them.
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: unknown[] }>;
@@ -21,7 +21,7 @@ const t = suite<{ h: Harness; inbox: Inbox }>('webhooks');
 
 t.before(async (ctx) => {
   const az = await azurite();
-  ctx.inbox = await Inbox.open({ storage: storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString }), table: uniqueName('dlv') });
+  ctx.inbox = await Inbox.open({ storage: storageConfig({ connectionString: az.connectionString }), table: uniqueName('dlv') });
   ctx.h = await harness({ inbox: ctx.inbox, webhookSecrets: SECRETS });
 });
 
@@ -117,8 +117,8 @@ t('alerts: Azure Monitor (common schema, secret), PagerDuty (HMAC signature), Op
   assert.is((await inbox.status('opsgenie', deliveryId))?.event, 'Create');
 });
 
-t('webhook secrets come from the environment; NEXUS_ALERTS_WEBHOOK_SECRET covers every alert source', () => {
-  assert.equal(webhookSecrets({ NEXUS_GITHUB_WEBHOOK_SECRET: 'g', NEXUS_ALERTS_WEBHOOK_SECRET: 'a', NEXUS_PAGERDUTY_WEBHOOK_SECRET: 'p' }), {
+t('webhook secrets come from the configuration; NEXUS_ALERTS_WEBHOOK_SECRET covers every alert source', () => {
+  assert.equal(loadConfig({ NEXUS_GITHUB_WEBHOOK_SECRET: 'g', NEXUS_ALERTS_WEBHOOK_SECRET: 'a', NEXUS_PAGERDUTY_WEBHOOK_SECRET: 'p' }).webhooks.secrets, {
     github: 'g', azureDevOps: undefined, azureMonitor: 'a', pagerDuty: 'p', opsgenie: 'a',
   });
 });

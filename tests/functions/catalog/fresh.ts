@@ -7,7 +7,7 @@ import { CatalogService, type CatalogConfig } from '../../../functions/catalog/s
 export async function freshTables(): Promise<{ entities: string; relations: string; storage: ReturnType<typeof storageConfig> }> {
   const { connectionString } = await azurite();
   const id = randomBytes(4).toString('hex');
-  return { entities: `cat${id}`, relations: `rel${id}`, storage: storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: connectionString }) };
+  return { entities: `cat${id}`, relations: `rel${id}`, storage: storageConfig({ connectionString: connectionString }) };
 }
 
 export async function freshCatalog(extra: Partial<CatalogConfig> = {}): Promise<CatalogService> {

@@ -22,6 +22,7 @@ import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { Table } from '../../../functions/platform/tables.ts';
 import { Inbox } from '../../../functions/catalog/inbox.ts';
 import type { CrashWorkerConfig } from './helpers/inbox-crash-worker.ts';
+import { storageFrom } from '../../helpers/config.ts';
 
 const CHILD = fileURLToPath(new URL('./helpers/inbox-crash-worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -70,7 +71,7 @@ test('2,000 webhooks, the receiver killed mid-way and restarted: every delivery 
     table: `crash${id}`, effects: `crasheff${id}`, runs: `crashrun${id}`, catalog: `crashcat${id}`, relations: `crashrel${id}`,
     visibilitySeconds: 2, concurrency: CONCURRENCY,
   };
-  const storage = storageConfig(env);
+  const storage = storageFrom(env);
 
   let child = startChild(env, { ...cfg, dieAfterRuns: 700 });
   const first = child;

@@ -14,7 +14,7 @@ import { sleep, waitFor } from '../../helpers/wait.ts';
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 
 async function freshInbox(opts: Partial<InboxConfig> & { clock?: { t: number } } = {}) {
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
+  const storage = storageConfig({ connectionString: (await azurite()).connectionString });
   const id = randomBytes(4).toString('hex');
   const { clock, ...rest } = opts;
   const cfg: InboxConfig = { storage, table: `dlv${id}`, container: `dlv${id}`, maxAttempts: 3, ...(clock ? { now: () => new Date(clock.t) } : {}), ...rest };

@@ -10,7 +10,7 @@ import { BUCKET_MS, Journal, bucketOf } from '../../../functions/catalog/journal
 
 async function journals(n: number, now: () => Date, opts = {}) {
   const { connectionString } = await azurite();
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: connectionString });
+  const storage = storageConfig({ connectionString });
   const name = `jrn${randomBytes(4).toString('hex')}`;
   return Promise.all(Array.from({ length: n }, () => Journal.open(name, storage, opts, now)));
 }

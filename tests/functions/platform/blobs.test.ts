@@ -21,7 +21,7 @@ async function rejects<E extends Error>(p: Promise<unknown>, cls: new (...a: any
 }
 
 test.before(async () => {
-  cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
+  cfg = storageConfig({ connectionString: (await azurite()).connectionString });
 });
 
 test('JSON and text round-trip; a missing blob reads as undefined', async () => {

@@ -11,6 +11,7 @@ import { armConfig } from '../../../functions/platform/arm.ts';
 import { compileWithAzureBuiltins, fetchBuiltinPolicies } from '../../../functions/platform/builtin-policies.ts';
 import { compile, defaultLibraries } from '../../../stacks/compile/index.ts';
 import { builtinPoliciesDir } from '../../../stacks/compile/builtins.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 const notCached = (fs: { code?: string }[]) => fs.filter((f) => f.code === 'builtin-not-cached');
@@ -26,7 +27,7 @@ test('an empty shipped cache: every built-in is fetched from ARM, written in ARM
   const before = compile(opts).state.findings;
   assert.ok(notCached(before).length > 50, `without a cache the ALZ built-ins are unchecked (${notCached(before).length})`);
 
-  const c = await compileWithAzureBuiltins(opts, { cfg: armConfig(sb.env) });
+  const c = await compileWithAzureBuiltins(opts, { cfg: armConfig(loadConfig(sb.env).arm) });
   const reference = compile({ ...BASE, builtinCache: tmp('nexus-cache-') }).state.findings; // the full shipped copy
   assert.equal(notCached(c.state.findings), notCached(reference));
   assert.equal(notCached(c.state.findings), []);
@@ -68,7 +69,7 @@ test('a built-in ARM does not know (404) stays missing; no file is written', asy
   const dir = tmp('nexus-cache-');
   const id = `/providers/Microsoft.Authorization/policyDefinitions/${randomUUID()}`;
   const known = '/providers/Microsoft.Authorization/policySetDefinitions/' + readdirSync(join(SHARED, 'policySetDefinitions'))[0]!.replace(/\.json$/, '');
-  const r = await fetchBuiltinPolicies([id, known], dir, { cfg: armConfig(sb.env) });
+  const r = await fetchBuiltinPolicies([id, known], dir, { cfg: armConfig(loadConfig(sb.env).arm) });
   assert.equal(r.notFound, [id]);
   assert.equal(r.fetched, [known]);
   assert.equal(r.findings, []);
@@ -80,7 +81,7 @@ test('a refused request is a warning naming the request, never a throw', async (
   const sb = await sandbox();
   const dir = tmp('nexus-cache-');
   const id = '/providers/Microsoft.Authorization/policyDefinitions/0088bc63-6dee-4a9c-9d29-91cfdc848952';
-  const r = await fetchBuiltinPolicies([id, '/providers/Microsoft.Authorization/policyDefinitions/..'], dir, { cfg: armConfig({ ...sb.env, NEXUS_ARM_TOKEN: 'not-a-token' }) });
+  const r = await fetchBuiltinPolicies([id, '/providers/Microsoft.Authorization/policyDefinitions/..'], dir, { cfg: armConfig(loadConfig({ ...sb.env, NEXUS_ARM_TOKEN: 'not-a-token' }).arm) });
   assert.equal(r.fetched, []);
   assert.is(r.findings.length, 2);
   const refused = r.findings.find((f) => f.path === id)!;

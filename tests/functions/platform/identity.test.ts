@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import {
-  AuthError, identityConfig, LOCAL_ISSUER, localIssuer, principalFrom, signDevToken, tokenVerifier,
+  AuthError, LOCAL_ISSUER, localIssuer, principalFrom, signDevToken, tokenVerifier,
 } from '../../../functions/platform/identity.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'nexus-identity-'));
 const localEnv = { NEXUS_HOME: home, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_AUDIENCE: 'api://nexus-test' };
@@ -24,14 +25,14 @@ async function rejects(p: Promise<unknown>, pattern: RegExp) {
 }
 
 test('local issuer: a signed dev token verifies to its principal', async () => {
-  const cfg = identityConfig(localEnv);
+  const cfg = loadConfig(localEnv).identity;
   const token = await signDevToken({ user: 'alice', roles: ['TeamLead'], groups: ['payments'] }, cfg);
   const p = await tokenVerifier(cfg)(token);
   assert.equal(p, { id: 'alice', name: 'alice', roles: ['TeamLead'], groups: ['payments'], local: true });
 });
 
 test('local issuer: the key pair is kept under NEXUS_HOME and the JWKS holds only the public half', async () => {
-  const cfg = identityConfig(localEnv);
+  const cfg = loadConfig(localEnv).identity;
   const issuer = await localIssuer(cfg);
   const file = join(home, 'identity', 'local-issuer.jwk.json');
   assert.ok(existsSync(file));
@@ -44,7 +45,7 @@ test('local issuer: the key pair is kept under NEXUS_HOME and the JWKS holds onl
 });
 
 test('expired, wrong audience, and foreign key are refused', async () => {
-  const cfg = identityConfig(localEnv);
+  const cfg = loadConfig(localEnv).identity;
   const verify = tokenVerifier(cfg);
   await rejects(signDevToken({ user: 'bob', roles: ['Admin'], expiresIn: -120 }, cfg).then(verify), /expired/);
   await rejects(signDevToken({ user: 'bob', roles: ['Admin'], audience: 'api://other' }, cfg).then(verify), /"aud"/);
@@ -58,8 +59,8 @@ test('expired, wrong audience, and foreign key are refused', async () => {
 });
 
 test('with the local issuer off, dev tokens are neither signed nor accepted', async () => {
-  const on = identityConfig(localEnv);
-  const off = identityConfig({ ...localEnv, NEXUS_LOCAL_ISSUER: '0' });
+  const on = loadConfig(localEnv).identity;
+  const off = loadConfig({ ...localEnv, NEXUS_LOCAL_ISSUER: '0' }).identity;
   await rejects(signDevToken({ user: 'x', roles: ['Developer'] }, off), /local issuer is off/);
   const token = await signDevToken({ user: 'x', roles: ['Developer'] }, on);
   await rejects(tokenVerifier(off)(token), /local issuer are not accepted/);
@@ -97,10 +98,10 @@ function entraToken(claims: Record<string, unknown>, opts: { iss?: string; aud?:
 }
 
 test('Entra: issuer, audience, tenant JWKS; roles from app roles and from group ids', async () => {
-  const cfg = identityConfig({
+  const cfg = loadConfig({
     NEXUS_ENTRA_TENANT_ID: tenant, NEXUS_ENTRA_AUTHORITY: authority, NEXUS_API_AUDIENCE: 'api://nexus-test',
     NEXUS_ROLE_GROUPS: JSON.stringify({ Admin: ['g-admins'], PlatformEngineer: ['g-platform'] }), NEXUS_HOME: home,
-  });
+  }).identity;
   const verify = tokenVerifier(cfg);
   const p = await verify(await entraToken({ groups: ['g-platform', 'g-other'], roles: ['TeamLead', 'NotARole'] }));
   assert.equal(p, { id: 'oid-alice', name: 'Alice Example', email: 'alice@contoso.example', roles: ['PlatformEngineer', 'TeamLead'], groups: ['g-platform', 'g-other'] });
@@ -108,19 +109,19 @@ test('Entra: issuer, audience, tenant JWKS; roles from app roles and from group 
   assert.equal(plain.roles, ['Developer']);
   await rejects(verify(await entraToken({}, { aud: 'api://someone-else' })), /"aud"/);
   // NEXUS_API_AUDIENCE may list the App ID URI and the application id.
-  const both = tokenVerifier(identityConfig({ NEXUS_ENTRA_TENANT_ID: tenant, NEXUS_ENTRA_AUTHORITY: authority, NEXUS_API_AUDIENCE: 'api://nexus-test, 0000-app-id', NEXUS_HOME: home }));
+  const both = tokenVerifier(loadConfig({ NEXUS_ENTRA_TENANT_ID: tenant, NEXUS_ENTRA_AUTHORITY: authority, NEXUS_API_AUDIENCE: 'api://nexus-test, 0000-app-id', NEXUS_HOME: home }).identity);
   assert.is((await both(await entraToken({}, { aud: '0000-app-id' }))).id, 'oid-alice');
   await rejects(verify(await entraToken({}, { iss: `${authority}/other-tenant/v2.0` })), /unexpected issuer/);
   await rejects(verify(await entraToken({}, { exp: Math.floor(Date.now() / 1000) - 600 })), /expired/);
   // A token of the local issuer is refused when only Entra is configured.
-  const local = await signDevToken({ user: 'x', roles: ['Admin'] }, identityConfig(localEnv));
+  const local = await signDevToken({ user: 'x', roles: ['Admin'] }, loadConfig(localEnv).identity);
   await rejects(verify(local), /local issuer are not accepted/);
 });
 
 test('NEXUS_ROLE_GROUPS errors name the field at fault', () => {
-  assert.throws(() => identityConfig({ NEXUS_ROLE_GROUPS: '{nope' }), /not valid JSON/);
-  assert.throws(() => identityConfig({ NEXUS_ROLE_GROUPS: '{"Admin":"g1"}' }), /NEXUS_ROLE_GROUPS: Admin:/);
-  assert.throws(() => identityConfig({ NEXUS_ROLE_GROUPS: '{"Root":["g1"]}' }), /NEXUS_ROLE_GROUPS/);
+  assert.throws(() => loadConfig({ NEXUS_ROLE_GROUPS: '{nope' }).identity, /not valid JSON/);
+  assert.throws(() => loadConfig({ NEXUS_ROLE_GROUPS: '{"Admin":"g1"}' }).identity, /NEXUS_ROLE_GROUPS: Admin:/);
+  assert.throws(() => loadConfig({ NEXUS_ROLE_GROUPS: '{"Root":["g1"]}' }).identity, /NEXUS_ROLE_GROUPS/);
 });
 
 test('principalFrom needs a subject', () => {

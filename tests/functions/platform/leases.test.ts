@@ -14,7 +14,7 @@ const lease = (blob: string, holderId: string, extra: { durationSeconds?: number
 
 
 test.before(async () => {
-  cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
+  cfg = storageConfig({ connectionString: (await azurite()).connectionString });
 });
 
 test('only one of several holders racing for a lease gets it, and holder() names it', async () => {

@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { sandbox } from '../../helpers/sandbox.ts';
 import { armConfig, armRequest, policyInsightsClient } from '../../../functions/platform/arm.ts';
 import { policyStates, summarizeCompliance, policyScope } from '../../../functions/platform/policy-insights.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const MG = (n: string) => `/providers/Microsoft.Management/managementGroups/${n}`;
 const uniq = () => randomUUID().slice(0, 8);
 
 async function setup() {
   const sb = await sandbox();
-  const cfg = armConfig(sb.env);
+  const cfg = armConfig(loadConfig(sb.env).arm);
   const client = policyInsightsClient(cfg);
   const put = async (id: string, body: unknown) => {
     const r = await armRequest('PUT', id, { apiVersion: '2021-04-01', body, cfg });

@@ -52,7 +52,7 @@ test('from another machine a lock is stale only after the limit', () => {
 
 test('only the lease holder clears, and only the stale locks', async () => {
   const az = await azurite();
-  const cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
+  const cfg = storageConfig({ connectionString: az.connectionString });
   const stack = `locks-${randomBytes(3).toString('hex')}`;
   const store = await BlobStore.open('pulumi-state', cfg);
   const dir = lockFolder({ project: 'nexus', stack });

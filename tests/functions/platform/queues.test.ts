@@ -9,7 +9,7 @@ import { Queue, checkQueueName, decode } from '../../../functions/platform/queue
 import { StorageInputError } from '../../../functions/platform/errors.ts';
 import { sleep } from '../../helpers/wait.ts';
 
-const open = async () => Queue.open(`q${randomBytes(4).toString('hex')}`, storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString }));
+const open = async () => Queue.open(`q${randomBytes(4).toString('hex')}`, storageConfig({ connectionString: (await azurite()).connectionString }));
 
 test('a message is hidden while received, comes back after its visibility timeout, and goes when deleted', async () => {
   const q = await open();

@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { sandbox } from '../../helpers/sandbox.ts';
 import { armConfig, armRequest, resourceGraphClient } from '../../../functions/platform/arm.ts';
 import { queryAll, queryPages, resourcesByScope, resourceChangesSince, complianceSummary, kqlString } from '../../../functions/platform/resource-graph.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const MG = (n: string) => `/providers/Microsoft.Management/managementGroups/${n}`;
 const uniq = () => randomUUID().slice(0, 8);
 
 async function setup() {
   const sb = await sandbox();
-  const cfg = armConfig(sb.env);
+  const cfg = armConfig(loadConfig(sb.env).arm);
   const client = resourceGraphClient(cfg);
   const put = async (id: string, body: unknown) => {
     const r = await armRequest('PUT', id, { apiVersion: '2021-04-01', body, cfg });
@@ -95,7 +96,7 @@ test('resourceChangesSince: ARM writes and side-door drift, with who made them a
   await new Promise((r) => setTimeout(r, 5));
   // The HTTP side door, as a demo or another process would use it.
   const drifted = await armRequest('POST', '/_sandbox/resources/update', {
-    apiVersion: 'sandbox', cfg: armConfig(sb.env),
+    apiVersion: 'sandbox', cfg: armConfig(loadConfig(sb.env).arm),
     body: { id: pa, patch: { properties: { enforcementMode: 'DoNotEnforce' } }, changedBy: 'mallory@contoso.example' },
   });
   assert.is(drifted.status, 200);

@@ -28,7 +28,7 @@ test('a missing chunk or a bad count is an error naming the row and the property
 });
 
 test('an inbox delivery whose row lost a chunk fails with that reason, not a JSON parse error', async () => {
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
+  const storage = storageConfig({ connectionString: (await azurite()).connectionString });
   const id = randomBytes(4).toString('hex');
   const inbox = await Inbox.open({ storage, table: `dlv${id}`, container: `dlv${id}`, maxAttempts: 3 });
   await inbox.enqueue({ source: 'github', deliveryId: 'big', event: 'push', payload: { text: 'z'.repeat(2 * ROW_CHUNK_CHARS) } });

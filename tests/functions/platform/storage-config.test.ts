@@ -4,9 +4,10 @@ import { azurite } from '../../helpers/azurite.ts';
 import { DEV_KEY } from '../../../scripts/lib/azurite.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { StorageConfigError } from '../../../functions/platform/errors.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const throwsConfig = (env: Record<string, string>, pattern: RegExp) =>
-  assert.throws(() => storageConfig(env), (e: Error) => e instanceof StorageConfigError && pattern.test(e.message));
+  assert.throws(() => storageConfig(loadConfig(env).storage), (e: Error) => e instanceof StorageConfigError && pattern.test(e.message));
 
 test('without settings it says which variables to set', () => {
   throwsConfig({}, /NEXUS_STORAGE_CONNECTION_STRING.*NEXUS_STORAGE_ACCOUNT/);
@@ -15,12 +16,14 @@ test('without settings it says which variables to set', () => {
 
 test('a connection string reaches Azurite; describe() never shows the key', async () => {
   const az = await azurite();
-  const cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
+  const cfg = storageConfig({ connectionString: az.connectionString });
   assert.is(cfg.mode, 'connection-string');
   assert.not.ok(cfg.describe().includes(DEV_KEY));
   assert.match(cfg.describe(), /devstoreaccount1/);
   assert.match(cfg.describe(), new RegExp(String(az.tablePort)));
-  assert.is(storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString }), cfg, 'same settings, same clients');
+  // One configuration, one set of clients (the composition root makes one configuration per process).
+  assert.is(cfg.tableService(), cfg.tableService(), 'one client per configuration');
+  assert.is(cfg.blobService(), cfg.blobService(), 'one client per configuration');
   // Both services answer through the configured clients.
   const props = await cfg.blobService().getProperties();
   assert.ok(props);
@@ -38,24 +41,25 @@ test('a connection string reaches Azurite; describe() never shows the key', asyn
 
 test('the connection string wins over the account name', async () => {
   const az = await azurite();
-  const cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString, NEXUS_STORAGE_ACCOUNT: 'nexusprod' });
+  const cfg = storageConfig({ connectionString: az.connectionString, account: 'nexusprod' });
   assert.is(cfg.mode, 'connection-string');
 });
 
 test('an account name gives the Azure endpoints with DefaultAzureCredential', () => {
-  const cfg = storageConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01' });
+  const cfg = storageConfig(loadConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01' }).storage);
   assert.is(cfg.mode, 'account');
   assert.is(new URL(cfg.tableService().url).origin, 'https://nexusprod01.table.core.windows.net');
   assert.is(new URL(cfg.blobService().url).origin, 'https://nexusprod01.blob.core.windows.net');
   assert.is(new URL(cfg.queueService().url).origin, 'https://nexusprod01.queue.core.windows.net');
   assert.is(cfg.tableClient('runs').tableName, 'runs');
   assert.match(cfg.describe(), /nexusprod01.*DefaultAzureCredential/);
-  const sovereign = storageConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01', NEXUS_STORAGE_ENDPOINT_SUFFIX: 'core.chinacloudapi.cn' });
+  const sovereign = storageConfig(loadConfig({ NEXUS_STORAGE_ACCOUNT: 'nexusprod01', NEXUS_STORAGE_ENDPOINT_SUFFIX: 'core.chinacloudapi.cn' }).storage);
   assert.is(new URL(sovereign.blobService().url).origin, 'https://nexusprod01.blob.core.chinacloudapi.cn');
 });
 
 test('settings that cannot work are named', () => {
-  throwsConfig({ NEXUS_STORAGE_ACCOUNT: 'Nexus_Prod' }, /NEXUS_STORAGE_ACCOUNT 'Nexus_Prod'.*3-24 lowercase/);
+  assert.throws(() => loadConfig({ NEXUS_STORAGE_ACCOUNT: 'Nexus_Prod' }), /NEXUS_STORAGE_ACCOUNT: .*3-24 lowercase.*Nexus_Prod/);
+  assert.throws(() => storageConfig({ account: 'Nexus_Prod' }), /NEXUS_STORAGE_ACCOUNT 'Nexus_Prod'.*3-24 lowercase/);
   throwsConfig({ NEXUS_STORAGE_CONNECTION_STRING: 'hello world' }, /NEXUS_STORAGE_CONNECTION_STRING is not a storage connection string/);
 });
 

@@ -7,7 +7,7 @@ import { checkStorage } from '../../../functions/platform/storage-doctor.ts';
 
 test('ok when Azurite answers with the configured connection string', async () => {
   const az = await azurite();
-  const res = await checkStorage(storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString }));
+  const res = await checkStorage(storageConfig({ connectionString: az.connectionString }));
   assert.ok(res.ok, res.detail);
   assert.match(res.detail, /storage answers/);
   assert.match(res.detail, String(az.tablePort));
@@ -15,7 +15,7 @@ test('ok when Azurite answers with the configured connection string', async () =
 });
 
 test('not configured: says which settings are missing and how to get them', async () => {
-  const res = await checkStorage(undefined, { env: {} });
+  const res = await checkStorage(undefined, { settings: {} });
   assert.not.ok(res.ok);
   assert.match(res.detail, /NEXUS_STORAGE_CONNECTION_STRING/);
   assert.match(res.fix!, /npm run up/);
@@ -25,7 +25,7 @@ test('nothing listening: tells the user to start Azurite', async () => {
   const port = await freePort();
   const cs = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${Buffer.from('k').toString('base64')};` +
     `BlobEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`;
-  const res = await checkStorage(storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: cs }), { timeoutMs: 3000 });
+  const res = await checkStorage(storageConfig({ connectionString: cs }), { timeoutMs: 3000 });
   assert.not.ok(res.ok);
   assert.match(res.detail, /table service does not answer/);
   assert.match(res.detail, String(port));
@@ -36,7 +36,7 @@ test('a wrong account key: says the key is not accepted', async () => {
   const az = await azurite();
   const wrongKey = Buffer.from('not the dev key at all, 32 bytes!').toString('base64');
   const cs = az.connectionString.replace(/AccountKey=[^;]+/, `AccountKey=${wrongKey}`);
-  const res = await checkStorage(storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: cs }));
+  const res = await checkStorage(storageConfig({ connectionString: cs }));
   assert.not.ok(res.ok);
   assert.match(res.detail, /403/);
   assert.match(res.fix!, /account key/);

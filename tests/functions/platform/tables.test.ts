@@ -32,8 +32,8 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 test.before(async () => {
   const az = await azurite();
-  cfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString });
-  otherCfg = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString + ';' });
+  cfg = storageConfig({ connectionString: az.connectionString });
+  otherCfg = storageConfig({ connectionString: az.connectionString + ';' });
   assert.is.not(cfg, otherCfg);
 });
 

@@ -24,6 +24,7 @@ import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import { changeSet, mgId, policyAssignment, roleAssignment } from './fixtures.ts';
 import { smallState } from './state-fixture.ts';
 import type { GateContext } from '../../../functions/reconcile/gates/types.ts';
+import { partsFrom, storageFrom } from '../../helpers/config.ts';
 
 const TENANT = '00000000-0000-0000-0000-0000000000bb';
 const allowAp = { scopes: { allow: { managementGroups: ['ap*'] } } };
@@ -35,7 +36,7 @@ let env: NodeJS.ProcessEnv;
 test.before(async () => {
   env = { ...process.env, ...(await azurite()).env };
   delete env.NEXUS_KILL_SWITCH;
-  stores = await openStores(storageConfig(env), { rateLimitsTable: `ratelimitspaths${randomBytes(4).toString('hex')}` });
+  stores = await openStores(storageFrom(env), { rateLimitsTable: `ratelimitspaths${randomBytes(4).toString('hex')}` });
 });
 
 interface Harness {
@@ -58,7 +59,7 @@ async function harness(name: string, changes: ChangeSet, guardrails: GuardrailsI
     exportState: async () => ({ resources: [] }),
     cancel: async () => undefined,
   };
-  const deps = await defaultDeps(env, {
+  const deps = await defaultDeps(partsFrom(env), {
     stores: over.stores ?? stores, compile: async () => smallState({ tenantRoot: TENANT, name, assignments: 1 }),
     guardrails: async () => g, openStack: async () => engine, refreshFirst: false,
     trackedCommit: async () => 'c0ffee', commitAuthor: async () => ({ name: 'Carol Smith', email: 'carol@contoso.com' }),
@@ -79,7 +80,7 @@ const PATHS: Record<string, (h: Harness, stack: string) => Promise<RunRecord>> =
   manual: async (h, stack) => done(await new ReconcileService(h.rec).reconcile(person('pat', []), { stack, trigger: 'manual' })),
   push: async (h, stack) => done(await h.rec.reconcile({ stack, trigger: 'push', commit: 'c0ffee' })),
   timer: async (h) => {
-    const results = await duePass(h.rec, { defaultMinutes: 10, schedule: undefined, slackMs: 0 });
+    const results = await duePass(h.rec, { defaultMinutes: 10, schedule: [], slackMs: 0 });
     assert.is(results.length, 1);
     return done(results[0]);
   },
@@ -108,7 +109,7 @@ for (const [path, start] of Object.entries(PATHS)) {
       const run = await start(h, name);
       assert.equal([run.decision, run.reasons], ['blocked', ['KILL_SWITCH']]);
       const ks = run.gates.find((g) => g.gate === 'kill-switch')!;
-      const own = killSwitchGate({ killSwitch: await stores.settings.killSwitch(env) } as GateContext, assignmentChange(name));
+      const own = killSwitchGate({ killSwitch: await stores.settings.killSwitch() } as GateContext, assignmentChange(name));
       assert.equal([ks.pass, ks.reason, ks.details.message], [own.pass, own.reason, own.details.message]);
       assert.match(ks.details.message, new RegExp(`${path} incident`));
       assert.is(ks.details.atApply, true);
@@ -152,7 +153,7 @@ test('rate budget used by another instance between the gates and the apply: refu
   const name = unique('ap');
   const cs = assignmentChange(name);
   const limits = { ...allowAp, rateLimits: { cooldownMinutes: 1, maxChangesPerInterval: { policyAssignments: 1 } } };
-  const real = await RateLimitStore.open(storageConfig(env), `ratelimitspathsrate${randomBytes(4).toString('hex')}`);
+  const real = await RateLimitStore.open(storageFrom(env), `ratelimitspathsrate${randomBytes(4).toString('hex')}`);
   const cfg = parseGuardrails(limits).rateLimits;
   // Another instance uses the last room right after the gates read the counters (real counters in Azurite).
   let reads = 0;
@@ -177,7 +178,7 @@ test('rate budget taken while this run consumes: the store refuses, and the reco
   const name = unique('ap');
   const cs = assignmentChange(name);
   const limits = { ...allowAp, rateLimits: { cooldownMinutes: 1, maxChangesPerInterval: { policyAssignments: 1 } } };
-  const real = await RateLimitStore.open(storageConfig(env), `ratelimitspathsrace${randomBytes(4).toString('hex')}`);
+  const real = await RateLimitStore.open(storageFrom(env), `ratelimitspathsrace${randomBytes(4).toString('hex')}`);
   const cfg = parseGuardrails(limits).rateLimits;
   // Another instance consumes the last room right as this one consumes (real counters in Azurite).
   const rateLimits = Object.assign(Object.create(real) as RateLimitStore, {

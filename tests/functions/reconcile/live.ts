@@ -14,6 +14,8 @@ import { parseGuardrails, type GuardrailsInput } from '../../../functions/reconc
 import { Reconciler } from '../../../functions/reconcile/loop.ts';
 import { openStores, type ReconcileStores } from '../../../functions/reconcile/store/index.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
+import { partsFrom } from '../../helpers/config.ts';
 
 export interface Live {
   env: NodeJS.ProcessEnv;
@@ -54,14 +56,14 @@ export function liveParts(): Promise<Live> {
       NEXUS_RESOURCE_BACKEND: 'arm-rest', NEXUS_HOME: mkdtempSync(join(tmpdir(), 'nexus-reconcile-')), NEXUS_LEASE_SECONDS: '15',
     };
     // Rate-limit counters of their own, so cooldowns started here never reach other suites.
-    const stores = await openStores(storageConfig(env), { rateLimitsTable: `ratelimitslive${randomBytes(4).toString('hex')}` });
-    const cfg = armConfig(env);
+    const stores = await openStores(storageConfig(loadConfig(env).storage), { rateLimitsTable: `ratelimitslive${randomBytes(4).toString('hex')}` });
+    const cfg = armConfig(loadConfig(env).arm);
     const get = (armId: string, apiVersion = '2023-04-01') => armRequest('GET', armId, { apiVersion, cfg });
     return {
       env, stores, tenantRoot: sb.tenantId,
       async reconciler(state, guardrails = {}, over = {}) {
         const g = parseGuardrails(guardrails);
-        const deps = await defaultDeps(env, {
+        const deps = await defaultDeps(partsFrom(env), {
           stores, compile: async () => state(), guardrails: async () => g,
           logger: createLogger({ level: process.env.NEXUS_TEST_LOG ?? 'silent' }), ...over,
         });

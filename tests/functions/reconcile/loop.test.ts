@@ -19,6 +19,7 @@ import { commitAuthor, trackedCommit } from '../../../functions/reconcile/tracke
 import { RateLimitStore } from '../../../functions/reconcile/store/ratelimits.ts';
 import { DEFAULT_GUARDRAILS_FILE, loadGuardrails } from '../../../functions/reconcile/guardrails.ts';
 import { GATE_NAMES } from '../../../functions/reconcile/gates/index.ts';
+import { SettingsStore } from '../../../functions/reconcile/store/settings.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -75,7 +76,7 @@ test('kill switch (settings, then environment): preview runs, nothing is applied
     await L.stores.settings.setKillSwitch(false, 'admin@contoso.com', 'over');
   }
   assert.is(await L.exists(mg(name)), false);
-  const envRec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc, { env: { ...L.env, NEXUS_KILL_SWITCH: '1' } });
+  const envRec = await L.reconciler(() => smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 }), allowRc, { stores: { ...L.stores, settings: await SettingsStore.open(L.stores.cfg, { forced: true }) } });
   const run = done(await envRec.reconcile({ stack: name, trigger: 'manual' }));
   assert.equal([run.decision, run.reasons], ['blocked', ['KILL_SWITCH']]);
   assert.is(await L.exists(mg(name)), false);

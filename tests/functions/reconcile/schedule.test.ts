@@ -2,13 +2,14 @@
 // subtree); a stack is due when its interval has passed since its last run (from the runs table).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ScheduleConfigError, defaultIntervalMinutes, dueStacks, parseSchedule, stackIntervals } from '../../../functions/reconcile/schedule.ts';
+import { ScheduleConfigError, dueStacks, parseSchedule, stackIntervals } from '../../../functions/reconcile/schedule.ts';
 import { duePass } from '../../../functions/reconcile/scheduler.ts';
 import type { Reconciler, ReconcileResult } from '../../../functions/reconcile/loop.ts';
 import { openStores } from '../../../functions/reconcile/store/index.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { azurite } from '../../helpers/azurite.ts';
 import { mergeStates, smallState } from './state-fixture.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 // platform (under the root) > identity; landing (under the root) > corp. Names are unique per run.
 const sfx = Date.now().toString(36);
@@ -27,8 +28,8 @@ test('entries parse; mistakes name the variable and the entry', () => {
   assert.equal(parseSchedule(undefined), []);
   assert.throws(() => parseSchedule('corp=5'), (e: Error) => e instanceof ScheduleConfigError && /NEXUS_RECONCILE_SCHEDULE: 'corp=5' is not stack:/.test(e.message));
   assert.throws(() => parseSchedule('stack:corp=soon'), /NEXUS_RECONCILE_SCHEDULE: stack:corp must be a positive number of minutes, got 'soon'/);
-  assert.throws(() => defaultIntervalMinutes({ NEXUS_RECONCILE_INTERVAL_MINUTES: '0' }), /NEXUS_RECONCILE_INTERVAL_MINUTES must be a positive/);
-  assert.is(defaultIntervalMinutes({}), 10);
+  assert.throws(() => loadConfig({ NEXUS_RECONCILE_INTERVAL_MINUTES: '0' }), /NEXUS_RECONCILE_INTERVAL_MINUTES: must be a positive number of minutes/);
+  assert.is(loadConfig({}).reconcile.intervalMinutes, 10);
 });
 
 test('per stack beats per domain when listed first; a domain covers the groups below it', () => {
@@ -48,7 +49,7 @@ test('due: never run, or the interval passed (less the slack)', () => {
 });
 
 test('a timer pass reconciles only the due stacks, in the desired state order, with the timer trigger', async () => {
-  const stores = await openStores(storageConfig((await azurite()).env));
+  const stores = await openStores(storageConfig(loadConfig((await azurite()).env).storage));
   const now = new Date();
   const ago = (min: number) => new Date(now.getTime() - min * 60_000).toISOString();
   await stores.runs.updateStack(platform, (s) => ({ ...s, lastRunAt: ago(20) }));
@@ -60,7 +61,7 @@ test('a timer pass reconciles only the due stacks, in the desired state order, w
     deps: { compile: async () => state, stores, now: () => now },
     reconcileAll: async (o: { trigger: string; stacks?: string[] }) => { calls.push(o); return [] as ReconcileResult[]; },
   } as unknown as Reconciler;
-  await duePass(reconciler, { defaultMinutes: 10, schedule: `stack:${corp}=5,domain:${platform}=30`, slackMs: 0 });
+  await duePass(reconciler, { defaultMinutes: 10, schedule: parseSchedule(`stack:${corp}=5,domain:${platform}=30`), slackMs: 0 });
   assert.equal(calls.map((c) => [c.trigger, c.stacks]), [['timer', [landing, corp]]]);
 });
 

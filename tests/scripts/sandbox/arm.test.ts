@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { sandbox } from '../../helpers/sandbox.ts';
 import { startSandbox } from '../../../scripts/sandbox/server.ts';
 import { armConfig, armRequest } from '../../../functions/platform/arm.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const V = '2021-04-01';
 const MG = (n: string) => `/providers/Microsoft.Management/managementGroups/${n}`;
@@ -15,7 +16,7 @@ const uniq = () => randomUUID().slice(0, 8);
 
 async function arm(method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST', path: string, body?: unknown, env?: Record<string, string>) {
   const sb = await sandbox();
-  return armRequest(method, path, { apiVersion: V, body, cfg: armConfig(env ?? sb.env) });
+  return armRequest(method, path, { apiVersion: V, body, cfg: armConfig(loadConfig(env ?? sb.env).arm) });
 }
 
 test('management groups: create 201, read, update 200, nest, list', async () => {
@@ -262,7 +263,7 @@ test('the tenant, its token and certificate survive a restart with a data file',
     const dataFile = join(dir, 'sandbox.json');
     const first = await startSandbox({ dataFile, builtinPolicies: false });
     const g = MG('persisted');
-    let r = await armRequest('PUT', g, { apiVersion: V, body: { properties: { displayName: 'Kept' } }, cfg: armConfig(first.env) });
+    let r = await armRequest('PUT', g, { apiVersion: V, body: { properties: { displayName: 'Kept' } }, cfg: armConfig(loadConfig(first.env).arm) });
     assert.is(r.status, 201);
     await first.stop();
     const second = await startSandbox({ dataFile, builtinPolicies: false });
@@ -270,7 +271,7 @@ test('the tenant, its token and certificate survive a restart with a data file',
       assert.is(second.token, first.token);
       assert.is(second.tenantId, first.tenantId);
       assert.is(second.caFile, first.caFile);
-      r = await armRequest('GET', g, { apiVersion: V, cfg: armConfig(second.env) });
+      r = await armRequest('GET', g, { apiVersion: V, cfg: armConfig(loadConfig(second.env).arm) });
       assert.is(r.status, 200);
       assert.is(r.body.properties.displayName, 'Kept');
       assert.ok(second.state.changes().some((c) => c.resourceId === g && c.changeType === 'Create'));

@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { sandbox } from '../../helpers/sandbox.ts';
 import { armConfig, armRequest } from '../../../functions/platform/arm.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const MG = (n: string) => `/providers/Microsoft.Management/managementGroups/${n}`;
 const uniq = () => randomUUID().slice(0, 8);
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, env?: Record<string, string>) {
   const sb = await sandbox();
-  return armRequest(method, path, { apiVersion: '2021-04-01', body, cfg: armConfig(env ?? sb.env) });
+  return armRequest(method, path, { apiVersion: '2021-04-01', body, cfg: armConfig(loadConfig(env ?? sb.env).arm) });
 }
 
 test('drift through the side door is recorded with who made it and the before/after snapshots', async () => {

@@ -6,11 +6,12 @@ import { armConfig, armRequest } from '../../../functions/platform/arm.ts';
 import { compileDefaultTenant } from '../../../stacks/compile/index.ts';
 import { isOutputRef } from '../../../stacks/compile/model.ts';
 import { sandbox } from '../../helpers/sandbox.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 test('every resource of the default tenant is accepted by ARM in DesiredState order', async () => {
   const sb = await sandbox();
   const env = { ...process.env, ...sb.env };
-  const cfg = armConfig(env);
+  const cfg = armConfig(loadConfig(env).arm);
   const state = await compileDefaultTenant(env);
   assert.is(state.rootManagementGroupId, sb.tenantId, 'the sandbox tenant root by default');
   const responses = new Map<string, any>();

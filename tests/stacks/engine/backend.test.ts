@@ -18,7 +18,7 @@ test('Azurite: azblob URL with the emulator as domain, account and key for the C
   assert.is(s.secretsProvider, 'passphrase');
   assert.is(s.env.PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER, 'true');
   // The same service URL go-cloud builds for a loopback domain: account in the path.
-  assert.is(blobEndpoint(s), `http://127.0.0.1:41234/${DEV_ACCOUNT}`);
+  assert.is(blobEndpoint(s, {}), `http://127.0.0.1:41234/${DEV_ACCOUNT}`);
 });
 
 test('production: account from NEXUS_STORAGE_ACCOUNT, Key Vault secrets, no passphrase', () => {
@@ -30,7 +30,7 @@ test('production: account from NEXUS_STORAGE_ACCOUNT, Key Vault secrets, no pass
   assert.is(s.env.AZURE_STORAGE_KEY, undefined);
   assert.is(s.env.PULUMI_CONFIG_PASSPHRASE, undefined);
   assert.is(s.secretsProvider, 'azurekeyvault://nexus-kv.vault.azure.net/keys/pulumi');
-  assert.is(blobEndpoint(s), 'https://nexusprod.blob.core.windows.net');
+  assert.is(blobEndpoint(s, {}), 'https://nexusprod.blob.core.windows.net');
 });
 
 test('NEXUS_PULUMI_BACKEND_URL is taken as given, with its folder', () => {

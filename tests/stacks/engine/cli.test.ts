@@ -120,7 +120,7 @@ test('a resource plugin is found installed under PULUMI_HOME, not when half-inst
 });
 
 test('the real CLI answers with the pinned version', async () => {
-  const cmd = await pulumiCommand();
+  const cmd = await pulumiCommand(process.env);
   assert.is(cmd.version?.toString(), PINNED_PULUMI_VERSION);
 });
 

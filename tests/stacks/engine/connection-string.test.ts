@@ -31,8 +31,8 @@ test('the Pulumi backend reads a connection string whatever the case of its keys
 });
 
 test('the emulator check reads endpoints whatever the case of their keys', () => {
-  assert.is(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'ACCOUNTNAME=a;TABLEENDPOINT=http://127.0.0.1:1/a' }).local, true);
-  assert.is(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'accountname=a;tableendpoint=https://a.table.core.windows.net' }).local, false);
+  assert.is(localEmulatorStorage({ connectionString: 'ACCOUNTNAME=a;TABLEENDPOINT=http://127.0.0.1:1/a' }).local, true);
+  assert.is(localEmulatorStorage({ connectionString: 'accountname=a;tableendpoint=https://a.table.core.windows.net' }).local, false);
 });
 
 test.run();

@@ -18,6 +18,7 @@ import { BlobLease } from '../../../functions/platform/leases.ts';
 import { storageConfig } from '../../../functions/platform/storage-config.ts';
 import { smallState } from './small-state.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const test = suite('engine');
 const fx = smallState();
@@ -30,7 +31,7 @@ const changed = (cs: ChangeSet) => cs.changes.filter((c) => c.op !== 'same');
 const byId = (cs: ChangeSet, id: string) => cs.changes.find((c) => c.armId === id);
 
 async function waitForLock(): Promise<void> {
-  await waitFor(async () => (await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) })).length > 0,
+  await waitFor(async () => (await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(loadConfig(env).storage) })).length > 0,
     { what: `a Pulumi lock on stack ${fx.stack}`, timeoutMs: 30_000 });
 }
 
@@ -141,7 +142,7 @@ test('cancel stops a running update, which releases the stack', async () => {
   await stack.cancel();
   const err = await running.then(() => undefined, (e) => e);
   assert.instance(err, EngineCanceledError);
-  assert.equal(await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) }), []);
+  assert.equal(await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(loadConfig(env).storage) }), []);
   // Nothing was half-done: the next preview is clean.
   assert.equal(changed(await stack.preview()), []);
 });
@@ -194,12 +195,12 @@ test('a lock left by a dead process blocks updates until the lease holder clears
   await waitForLock();
   process.kill(-pid, 'SIGKILL');
   assert.is(await run, 'killed');
-  const [left] = await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(env) });
+  const [left] = await listStackLocks({ project: PROJECT, stack: fx.stack, cfg: storageConfig(loadConfig(env).storage) });
   assert.ok(left, 'the dead process left its lock');
   // SIGKILL is delivered, not awaited: the CLI that wrote the lock may take a moment to be gone.
   await waitFor(() => !processIsAlive(left.pid), { what: `the killed CLI (pid ${left.pid}) to be gone`, timeoutMs: 10_000, intervalMs: 100 });
 
-  const cfg = storageConfig(env);
+  const cfg = storageConfig(loadConfig(env).storage);
   const holder = new BlobLease({ blob: fx.stack, holderId: 'nexus-a', cfg });
   const bystander = new BlobLease({ blob: fx.stack, holderId: 'nexus-b', cfg });
   assert.ok(await holder.acquire());

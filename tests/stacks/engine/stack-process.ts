@@ -5,7 +5,7 @@ import { openStack } from '../../../stacks/engine/index.ts';
 
 const [stack, op] = process.argv.slice(2);
 const state = JSON.parse(readFileSync(process.env.NEXUS_TEST_STATE_FILE!, 'utf8'));
-const s = await openStack({ state, stack, resourceBackend: 'arm-rest' });
+const s = await openStack({ state, stack, resourceBackend: 'arm-rest', env: process.env });
 const cs = op === 'up' ? await s.up() : await s.preview();
 s.close();
 process.stdout.write(JSON.stringify(cs) + '\n');

@@ -12,6 +12,8 @@ import { ReconcileService } from '../../../../functions/reconcile/service.ts';
 import { newRunId, openStores, type ReconcileStores } from '../../../../functions/reconcile/store/index.ts';
 import type { RunRecord } from '../../../../functions/reconcile/model.ts';
 import type { DesiredState } from '../../../../stacks/compile/model.ts';
+import { loadConfig } from '../../../../functions/runtime/config.ts';
+import { partsFrom } from '../../../helpers/config.ts';
 
 let h: Harness;
 let stores: ReconcileStores;
@@ -24,8 +26,8 @@ const state: DesiredState = {
 
 test.before(async () => {
   h = await harness();
-  stores = await openStores(storageConfig(h.env));
-  const deps = await defaultDeps({ ...process.env, ...h.env }, {
+  stores = await openStores(storageConfig(loadConfig(h.env).storage));
+  const deps = await defaultDeps(partsFrom({ ...process.env, ...h.env }), {
     stores, compile: async () => state, guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }),
   });
   h.deps.reconcile = new ReconcileService(new Reconciler(deps));

@@ -3,11 +3,13 @@
 // a row per handler run (when it starts, which process) and the delivery's effect (an upsert of
 // what the payload says, as catalog ingestion does). The test kills it with SIGKILL mid-way.
 import { randomUUID } from 'node:crypto';
-import { storageConfig } from '../../../../functions/platform/storage-config.ts';
+import { loadConfig } from '../../../../functions/runtime/config.ts';
+import { openNexus } from '../../../../functions/runtime/nexus.ts';
 import { Table } from '../../../../functions/platform/tables.ts';
 import { CatalogService } from '../../../../functions/catalog/service.ts';
 import { Inbox, type DeliveryHandler } from '../../../../functions/catalog/inbox.ts';
 import { startServer } from '../../../../functions/server.ts';
+import { storageFrom } from '../../../helpers/config.ts';
 
 export interface CrashWorkerConfig {
   table: string;
@@ -22,7 +24,7 @@ export interface CrashWorkerConfig {
 }
 
 const cfg = JSON.parse(process.env.CRASH_CHILD ?? '{}') as CrashWorkerConfig;
-const storage = storageConfig(process.env);
+const storage = storageFrom(process.env);
 const [catalog, inbox, effects, runs] = await Promise.all([
   CatalogService.open({ storage, tables: { entities: cfg.catalog, relations: cfg.relations } }),
   Inbox.open({ storage, table: cfg.table, visibilitySeconds: cfg.visibilitySeconds, concurrency: cfg.concurrency }),
@@ -38,8 +40,7 @@ const github: DeliveryHandler = async (d) => {
   if (ran % 50 === 0) process.stdout.write(`RAN ${ran}\n`);
 };
 
-const server = await startServer({
-  port: 0, env: process.env, drainIntervalMs: 100,
-  wiring: { catalog, inbox, handlers: { github }, close: async () => undefined },
-});
+// The composition root as every runtime builds it, with this test's tables and handler.
+const nexus = await openNexus(loadConfig(process.env), { storage, catalog, inbox, handlers: { github } });
+const server = await startServer({ port: 0, drainIntervalMs: 100, nexus });
 process.stdout.write(`READY ${server.port}\n`);

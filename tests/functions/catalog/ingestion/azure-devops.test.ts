@@ -285,7 +285,7 @@ test('git.push and tfvc.checkin are skipped with the reason, visible on the deli
   const { azurite } = await import('../../../helpers/azurite.ts');
   const { storageConfig } = await import('../../../../functions/platform/storage-config.ts');
   const id = Math.random().toString(16).slice(2, 10);
-  const inbox = await Inbox.open({ storage: storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString }), table: `adodlv${id}`, container: `adodlv${id}` });
+  const inbox = await Inbox.open({ storage: storageConfig({ connectionString: (await azurite()).connectionString }), table: `adodlv${id}`, container: `adodlv${id}` });
   for (const [deliveryId, file] of [['s-2', 'git-push.json'], ['s-3', 'tfvc-checkin.json'], ['s-4', 'build-complete.json']] as const) {
     const payload = fixture(`azure-devops/${file}`);
     await inbox.enqueue({ source: 'azure-devops', deliveryId, event: payload.eventType, payload });

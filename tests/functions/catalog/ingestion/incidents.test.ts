@@ -11,7 +11,7 @@ import { fixture } from './fixture.ts';
 
 async function pipeline() {
   const catalog = await freshCatalog();
-  const storage = storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: (await azurite()).connectionString });
+  const storage = storageConfig({ connectionString: (await azurite()).connectionString });
   const inbox = await Inbox.open({ storage, table: `inc${randomBytes(4).toString('hex')}` });
   return { catalog, inbox, handlers: catalogHandlers({ catalog }) };
 }

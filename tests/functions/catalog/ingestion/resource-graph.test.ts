@@ -7,10 +7,11 @@ import { armConfig, armRequest, resourceGraphClient } from '../../../../function
 import { pollResourceGraph, resourceGraphPort, tableCursors } from '../../../../functions/catalog/ingestion/resource-graph.ts';
 import { azureResourceRef } from '../../../../functions/catalog/azure-ids.ts';
 import { freshCatalog, freshTables } from '../fresh.ts';
+import { loadConfig } from '../../../../functions/runtime/config.ts';
 
 test('first poll reads the subscription; later polls apply only the changes, orphaning deleted resources', async () => {
   const sb = await sandbox();
-  const cfg = armConfig(sb.env);
+  const cfg = armConfig(loadConfig(sb.env).arm);
   const put = async (id: string, body: unknown) => {
     const r = await armRequest('PUT', id, { apiVersion: '2021-04-01', body, cfg });
     if (r.status >= 300) throw new Error(`PUT ${id}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { liveParts, releaseLive, type Live } from '../../reconcile/live.ts';
 import { cliPrincipal, localArm, localEmulatorStorage } from '../../../../functions/cli/commands/reconcile.ts';
+import { loadConfig } from '../../../../functions/runtime/config.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 let L: Live;
@@ -86,27 +87,27 @@ test('approvals --json shape, and mistakes get one-line errors', async () => {
 const AZURE_CS = 'DefaultEndpointsProtocol=https;AccountName=nexusprod;AccountKey=a2V5;EndpointSuffix=core.windows.net';
 
 test('the local operator (Admin, no token) only against the storage emulator and the ARM sandbox on loopback', async () => {
-  assert.ok(localEmulatorStorage(L.env).local, 'Azurite of the tests');
-  assert.ok(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).local);
-  assert.ok(localEmulatorStorage({ NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://localhost:1/a;TableEndpoint=http://[::1]:2/a' }).local);
+  assert.ok(localEmulatorStorage(loadConfig(L.env).storage).local, 'Azurite of the tests');
+  assert.ok(localEmulatorStorage(loadConfig({ NEXUS_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).storage).local);
+  assert.ok(localEmulatorStorage(loadConfig({ NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://localhost:1/a;TableEndpoint=http://[::1]:2/a' }).storage).local);
   for (const env of [
     { NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS },
     { NEXUS_STORAGE_ACCOUNT: 'nexusprod' },
     { NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://127.0.0.1:1/a;TableEndpoint=https://a.table.core.windows.net' },
     { NEXUS_STORAGE_CONNECTION_STRING: 'AccountName=a;AccountKey=k;BlobEndpoint=http://127.0.0.1.evil.example/a' },
     {},
-  ]) assert.is(localEmulatorStorage(env).local, false, JSON.stringify(env));
+  ]) assert.is(localEmulatorStorage(loadConfig(env).storage).local, false, JSON.stringify(env));
 
-  assert.ok(localArm(L.env).local, 'the sandbox of the tests');
-  assert.is(localArm({}).local, false, 'Azure by default');
-  assert.is(localArm({ NEXUS_ARM_ENDPOINT: 'https://management.azure.com' }).local, false);
+  assert.ok(localArm(loadConfig(L.env).arm).local, 'the sandbox of the tests');
+  assert.is(localArm(loadConfig({}).arm).local, false, 'Azure by default');
+  assert.is(localArm(loadConfig({ NEXUS_ARM_ENDPOINT: 'https://management.azure.com' }).arm).local, false);
 
-  const local = await cliPrincipal({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '' });
+  const local = await cliPrincipal(loadConfig({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '' }));
   assert.equal(local.roles, ['Admin']);
-  await cliPrincipal({ NEXUS_LOCAL_ISSUER: '1', NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS, NEXUS_ARM_ENDPOINT: L.env.NEXUS_ARM_ENDPOINT }).then(() => assert.unreachable(),
+  await cliPrincipal(loadConfig({ NEXUS_LOCAL_ISSUER: '1', NEXUS_STORAGE_CONNECTION_STRING: AZURE_CS, NEXUS_ARM_ENDPOINT: L.env.NEXUS_ARM_ENDPOINT })).then(() => assert.unreachable(),
     (e) => assert.match(e.message, /NEXUS_LOCAL_ISSUER=1 makes the OS user an Admin only against the local storage emulator and ARM sandbox, but .*nexusprod.*set NEXUS_API_TOKEN/));
   // Local storage, but ARM is a real tenant.
-  await cliPrincipal({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '', NEXUS_ARM_ENDPOINT: '' }).then(() => assert.unreachable(),
+  await cliPrincipal(loadConfig({ ...L.env, NEXUS_LOCAL_ISSUER: '1', NEXUS_API_TOKEN: '', NEXUS_ARM_ENDPOINT: '' })).then(() => assert.unreachable(),
     (e) => assert.match(e.message, /ARM is Azure/));
 
   // End to end: real storage configured, local issuer on (as .nexus/local.env would fill it), no token.

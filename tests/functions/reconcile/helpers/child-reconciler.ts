@@ -7,6 +7,7 @@ import { defaultDeps } from '../../../../functions/reconcile/deps.ts';
 import { parseGuardrails } from '../../../../functions/reconcile/guardrails.ts';
 import { Reconciler } from '../../../../functions/reconcile/loop.ts';
 import { mergeStates, smallState } from '../state-fixture.ts';
+import { partsFrom } from '../../../helpers/config.ts';
 
 interface ChildConfig {
   stacks: string[];
@@ -21,7 +22,7 @@ const log = (ev: Record<string, unknown>) => appendFileSync(cfg.log, JSON.string
 let round = 0;
 const state = () => mergeStates(cfg.stacks.map((name) => smallState({ tenantRoot: cfg.tenantRoot, name, assignments: 1, version: `${process.pid}-${round}` })));
 
-const deps = await defaultDeps(process.env, {
+const deps = await defaultDeps(partsFrom(process.env), {
   compile: async () => state(),
   guardrails: async () => parseGuardrails({ scopes: { allow: { managementGroups: ['rc*'] } } }),
   logger: createLogger({ level: 'silent' }),

@@ -7,13 +7,14 @@ import { openStores, newRunId, ApprovalError, RateLimitExceeded, type ReconcileS
 import { parseGuardrails } from '../../../../functions/reconcile/guardrails.ts';
 import type { RunRecord } from '../../../../functions/reconcile/model.ts';
 import type { Principal } from '../../../../functions/platform/identity.ts';
+import { loadConfig } from '../../../../functions/runtime/config.ts';
 
 let stores: ReconcileStores;
 
 test.before(async () => {
   const az = await azurite();
   // Rate-limit counters of their own: other suites in this process apply changes that count.
-  stores = await openStores(storageConfig({ NEXUS_STORAGE_CONNECTION_STRING: az.connectionString }), { rateLimitsTable: `ratelimitsstore${Date.now().toString(36)}` });
+  stores = await openStores(storageConfig({ connectionString: az.connectionString }), { rateLimitsTable: `ratelimitsstore${Date.now().toString(36)}` });
 });
 
 function run(stack: string, p: Partial<RunRecord> = {}): RunRecord {
@@ -61,14 +62,15 @@ test('audit: append-only, newest first, with no way to edit or delete', async ()
   for (const m of ['update', 'upsert', 'delete', 'replace', 'batch']) assert.is(table[m], undefined, `table.${m}`);
 });
 
-test('settings: the kill switch from the table, forced by the environment', async () => {
-  assert.is((await stores.settings.killSwitch({})).on, false);
+test('settings: the kill switch from the table, forced by the configuration (NEXUS_KILL_SWITCH)', async () => {
+  assert.is((await stores.settings.killSwitch()).on, false);
   await stores.settings.setKillSwitch(true, 'admin@x', 'incident');
-  const on = await stores.settings.killSwitch({});
+  const on = await stores.settings.killSwitch();
   assert.equal([on.on, on.source, on.by, on.reason], [true, 'settings', 'admin@x', 'incident']);
   await stores.settings.setKillSwitch(false, 'admin@x', 'resolved');
-  assert.is((await stores.settings.killSwitch({})).on, false);
-  assert.is((await stores.settings.killSwitch({ NEXUS_KILL_SWITCH: '1' })).source, 'env');
+  assert.is((await stores.settings.killSwitch()).on, false);
+  const forced = await openStores(stores.cfg, { killSwitch: loadConfig({ NEXUS_KILL_SWITCH: '1' }).reconcile.killSwitch });
+  assert.is((await forced.settings.killSwitch()).source, 'env');
 });
 
 const rl = parseGuardrails({ rateLimits: { intervalMinutes: 60, cooldownMinutes: 30, maxChangesPerInterval: { roleAssignments: 10, policyAssignments: 100 } } }).rateLimits;

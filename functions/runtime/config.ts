@@ -1,0 +1,206 @@
+// Nexus's typed configuration. `loadConfig(env)` parses every setting of settings.ts at once and
+// either returns the typed sections or throws a ConfigError naming every variable at fault.
+// `processConfig()` is the only code of the runtime that reads process.env.
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import { SETTINGS, SETTINGS_SCHEMA, settingMeta, settingNames, type SettingName, type Settings } from './settings.ts';
+import type { ScheduleEntry } from '../reconcile/schedule.ts';
+import type { Role } from '../platform/identity.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/** Settings that cannot work; `problems` names each variable at fault (all of them, not the first). */
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`the configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface StorageSettings {
+  connectionString?: string;
+  account?: string;
+  endpointSuffix: string;
+}
+
+export interface IdentitySettings {
+  tenantId?: string;
+  /** Entra authority host, without a trailing slash. */
+  authority: string;
+  audience: string;
+  localIssuer: boolean;
+  home: string;
+  roleGroups: Partial<Record<Role, string[]>>;
+}
+
+export interface ArmSettings {
+  endpoint: string;
+  token?: string;
+  caFile?: string;
+}
+
+export interface WebhookSecretSettings {
+  github?: string;
+  azureDevOps?: string;
+  azureMonitor?: string;
+  pagerDuty?: string;
+  opsgenie?: string;
+}
+
+export interface NexusConfig {
+  storage: StorageSettings;
+  identity: IdentitySettings;
+  arm: ArmSettings & { tenantId?: string };
+  /** The root management group: NEXUS_ROOT_MG, else the tenant's root group. */
+  rootMg?: string;
+  location?: string;
+  compile: { guardrailsFile?: string };
+  engine: {
+    /** Pulumi's lock of another host counts as stale after this many seconds. */
+    lockStaleSeconds: number;
+    resourceBackend: 'azure-native' | 'arm-rest';
+    /**
+     * The variables stacks/ reads for itself (backend, CLI location, libraries) and hands to the
+     * Pulumi CLI's child process, which needs PATH, HOME and the rest of a process environment.
+     */
+    env: Env;
+  };
+  reconcile: {
+    holderId?: string;
+    leaseSeconds: number;
+    refreshFirst: boolean;
+    concurrency: number;
+    intervalMinutes: number;
+    schedule: ScheduleEntry[];
+    killSwitch: boolean;
+  };
+  catalog: {
+    refreshSeconds: number;
+    trustedRepos: string[];
+    resourceGraphScopes: string[];
+    resourceGraphPollMinutes: number;
+    pulumiStatePollMinutes: number;
+    github?: { token: string; apiUrl?: string };
+  };
+  webhooks: { secrets: WebhookSecretSettings; drainIntervalMs: number };
+  /** NCRONTAB schedules of the Azure Functions timers. */
+  schedules: { reconcile: string; resourceGraph: string; pulumiState: string; inbox: string };
+  server: { port: number; functionsHost: boolean };
+  cli: { apiUrl: string; apiToken?: string; noLocalEnv: boolean };
+  log: { level?: string };
+}
+
+export const DEFAULT_HOME = fileURLToPath(new URL('../../.nexus', import.meta.url));
+
+const secretNames = new Set(settingNames().filter((n) => settingMeta(n).secret));
+
+function problemsOf(error: z.ZodError, env: Env): ConfigProblem[] {
+  return error.issues.map((i) => {
+    const variable = String(i.path[0] ?? '(environment)');
+    const raw = env[variable];
+    const shown = raw === undefined || secretNames.has(variable as SettingName) ? '' : ` (got "${raw.length > 80 ? `${raw.slice(0, 80)}...` : raw}")`;
+    const where = i.path.length > 1 ? `${i.path.slice(1).join('.')}: ` : '';
+    return { variable, message: `${where}${i.message}${shown}` };
+  });
+}
+
+/** Only the settings' variables, empty ones as unset (an empty app setting means "not set"). */
+function settingsInput(env: Env): Record<string, string | undefined> {
+  const input: Record<string, string | undefined> = {};
+  for (const name of Object.keys(SETTINGS)) {
+    const v = env[name];
+    // A passphrase may be empty on purpose; every other empty value is unset.
+    input[name] = v === '' && !/PASSPHRASE$/.test(name) ? undefined : v;
+  }
+  return input;
+}
+
+/** The typed configuration from an environment record; throws a ConfigError naming every problem. */
+export function loadConfig(env: Env): NexusConfig {
+  const parsed = SETTINGS_SCHEMA.safeParse(settingsInput(env));
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error, env));
+  return build(parsed.data, env);
+}
+
+function build(s: Settings, env: Env): NexusConfig {
+  const alerts = s.NEXUS_ALERTS_WEBHOOK_SECRET;
+  const tenantRoot = s.NEXUS_ROOT_MG ?? s.NEXUS_TENANT_ID ?? s.NEXUS_ARM_TENANT_ID;
+  return {
+    storage: { connectionString: s.NEXUS_STORAGE_CONNECTION_STRING?.trim(), account: s.NEXUS_STORAGE_ACCOUNT, endpointSuffix: s.NEXUS_STORAGE_ENDPOINT_SUFFIX.trim() },
+    identity: {
+      tenantId: s.NEXUS_ENTRA_TENANT_ID,
+      authority: s.NEXUS_ENTRA_AUTHORITY.replace(/\/+$/, ''),
+      audience: s.NEXUS_API_AUDIENCE,
+      localIssuer: s.NEXUS_LOCAL_ISSUER,
+      home: s.NEXUS_HOME ?? DEFAULT_HOME,
+      roleGroups: s.NEXUS_ROLE_GROUPS ?? {},
+    },
+    arm: { endpoint: s.NEXUS_ARM_ENDPOINT.replace(/\/+$/, ''), token: s.NEXUS_ARM_TOKEN, caFile: s.NEXUS_ARM_CA_FILE, tenantId: s.NEXUS_ARM_TENANT_ID },
+    rootMg: tenantRoot,
+    location: s.NEXUS_LOCATION,
+    compile: { guardrailsFile: s.NEXUS_GUARDRAILS_FILE },
+    engine: { lockStaleSeconds: s.NEXUS_PULUMI_LOCK_STALE_SECONDS, resourceBackend: s.NEXUS_RESOURCE_BACKEND, env: Object.freeze({ ...env }) },
+    reconcile: {
+      holderId: s.NEXUS_HOLDER_ID,
+      leaseSeconds: s.NEXUS_LEASE_SECONDS,
+      refreshFirst: s.NEXUS_RECONCILE_REFRESH,
+      concurrency: s.NEXUS_RECONCILE_CONCURRENCY,
+      intervalMinutes: s.NEXUS_RECONCILE_INTERVAL_MINUTES,
+      schedule: s.NEXUS_RECONCILE_SCHEDULE?.entries ?? [],
+      killSwitch: s.NEXUS_KILL_SWITCH,
+    },
+    catalog: {
+      refreshSeconds: s.NEXUS_CATALOG_REFRESH_SECONDS,
+      trustedRepos: s.NEXUS_CATALOG_TRUSTED_REPOS ?? [],
+      resourceGraphScopes: s.NEXUS_RESOURCE_GRAPH_SCOPES?.length
+        ? s.NEXUS_RESOURCE_GRAPH_SCOPES
+        : [tenantRoot ? `/providers/Microsoft.Management/managementGroups/${tenantRoot}` : '/'],
+      resourceGraphPollMinutes: s.NEXUS_RESOURCE_GRAPH_POLL_MINUTES,
+      pulumiStatePollMinutes: s.NEXUS_PULUMI_STATE_POLL_MINUTES,
+      github: s.NEXUS_GITHUB_TOKEN ? { token: s.NEXUS_GITHUB_TOKEN, apiUrl: s.NEXUS_GITHUB_API_URL } : undefined,
+    },
+    webhooks: {
+      secrets: {
+        github: s.NEXUS_GITHUB_WEBHOOK_SECRET,
+        azureDevOps: s.NEXUS_ADO_WEBHOOK_SECRET,
+        // One secret for every alert source, unless a source has its own.
+        azureMonitor: s.NEXUS_AZURE_MONITOR_WEBHOOK_SECRET ?? alerts,
+        pagerDuty: s.NEXUS_PAGERDUTY_WEBHOOK_SECRET ?? alerts,
+        opsgenie: s.NEXUS_OPSGENIE_WEBHOOK_SECRET ?? alerts,
+      },
+      drainIntervalMs: s.NEXUS_INBOX_DRAIN_MS,
+    },
+    schedules: {
+      reconcile: s.NEXUS_RECONCILE_TICK_CRON,
+      resourceGraph: s.NEXUS_RESOURCE_GRAPH_SCHEDULE,
+      pulumiState: s.NEXUS_PULUMI_STATE_SCHEDULE,
+      inbox: s.NEXUS_INBOX_SCHEDULE,
+    },
+    server: { port: s.PORT, functionsHost: Boolean(s.FUNCTIONS_WORKER_RUNTIME) },
+    cli: { apiUrl: s.NEXUS_API_URL.replace(/\/+$/, ''), apiToken: s.NEXUS_API_TOKEN, noLocalEnv: s.NEXUS_NO_LOCAL_ENV },
+    log: { level: s.NEXUS_LOG_LEVEL },
+  };
+}
+
+/** The process's own environment: the one place the runtime reads process.env. */
+export function processEnv(): Env {
+  return process.env;
+}
+
+/** Whether this process is an Azure Functions worker (the host sets FUNCTIONS_WORKER_RUNTIME). */
+export function onFunctionsHost(): boolean {
+  return Boolean(processEnv().FUNCTIONS_WORKER_RUNTIME);
+}
+
+/**
+ * The configuration of this process (entry points call it once and pass the result down).
+ * `fill` supplies variables the environment leaves unset (the CLI's .nexus/local.env).
+ */
+export function processConfig(fill: Env = {}): NexusConfig {
+  return loadConfig({ ...fill, ...processEnv() });
+}

@@ -1,0 +1,78 @@
+// The environment is read in one place: the configuration module (functions/runtime/config.ts),
+// plus the ARM-REST provider, which runs inside Pulumi's provider process where no configuration
+// object reaches it. And functions/ keeps no module-level mutable state (`let` at the top level).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const READS_ENV: ReadonlySet<string> = new Set([
+  'functions/runtime/config.ts',
+  'stacks/engine/arm-rest-provider.ts',
+  // TODO(issue 10): the compiler's library and built-in folders fall back to NEXUS_ALZ_LIBRARY,
+  // NEXUS_BUILTIN_POLICIES and NEXUS_BUILTIN_CACHE when a caller passes none (the compile tests
+  // rely on it); the runtime always passes config.engine.env. Remove once the tests pass folders.
+  'stacks/compile/builtins.ts',
+  'stacks/compile/index.ts',
+]);
+
+// TODO(issue 10): tables.ts keeps a process-wide clock for row keys; its owner removes it.
+const MODULE_LET: ReadonlySet<string> = new Set(['functions/platform/tables.ts']);
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...sources(path));
+    else if (/\.(ts|tsx|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+const files = ['functions', 'stacks', 'portal'].flatMap((d) => sources(join(ROOT, d))).map((f) => relative(ROOT, f));
+
+/** Code lines only: comments say `process.env` when they explain why it is not read. */
+function codeLines(text: string): Array<{ n: number; line: string }> {
+  const out: Array<{ n: number; line: string }> = [];
+  let inBlock = false;
+  text.split('\n').forEach((raw, i) => {
+    let line = raw;
+    if (inBlock) {
+      const end = line.indexOf('*/');
+      if (end < 0) return;
+      line = line.slice(end + 2);
+      inBlock = false;
+    }
+    line = line.replace(/\/\*.*?\*\//g, '');
+    const start = line.indexOf('/*');
+    if (start >= 0) { inBlock = true; line = line.slice(0, start); }
+    line = line.replace(/(^|[^:])\/\/.*$/, '$1');
+    out.push({ n: i + 1, line });
+  });
+  return out;
+}
+
+test('process.env is read only by the configuration module (and the provider process)', () => {
+  assert.ok(files.length > 100, `walked only ${files.length} files`);
+  const found = files.filter((f) => !READS_ENV.has(f)).flatMap((f) =>
+    codeLines(readFileSync(join(ROOT, f), 'utf8')).filter((l) => /\bprocess\.env\b/.test(l.line)).map((l) => `${f}:${l.n}: ${l.line.trim()}`));
+  assert.equal(found, [], `process.env outside functions/runtime/config.ts:\n  ${found.join('\n  ')}`);
+});
+
+test('no module-level let in functions/', () => {
+  const found = files.filter((f) => f.startsWith('functions/') && !MODULE_LET.has(f)).flatMap((f) =>
+    codeLines(readFileSync(join(ROOT, f), 'utf8')).filter((l) => /^(export\s+)?(let|var)\s/.test(l.line)).map((l) => `${f}:${l.n}: ${l.line.trim()}`));
+  assert.equal(found, [], `module-level mutable bindings:\n  ${found.join('\n  ')}`);
+});
+
+test('the checks see what they look for', () => {
+  assert.equal(codeLines('const a = process.env.X; // process.env\n/* process.env */ let b = 1;').map((l) => l.line.trim()), ['const a = process.env.X;', 'let b = 1;']);
+  assert.ok(/^(export\s+)?(let|var)\s/.test('let shared: Promise<void> | undefined;'));
+  assert.not.ok(/^(export\s+)?(let|var)\s/.test('  let inner = 1;'));
+});
+
+test.run();
