@@ -58,9 +58,10 @@ async function main(): Promise<void> {
 
     const { startLocalRuntime } = await import('../functions/local.ts');
     const { processConfig } = await import('../functions/runtime/config.ts');
-    const runtime = await startLocalRuntime({ port, bootstrapMarker: join(NEXUS_HOME, 'bootstrapped'), log, config: processConfig() });
+    const runtime = await startLocalRuntime({ port, log, config: processConfig() });
     stops.push(runtime.stop);
-    log(`Nexus is serving on http://127.0.0.1:${port} (Ctrl-C stops everything)`);
+    // The `ready:` line follows once the default tenant is applied (a few minutes on a first start).
+    log(`Nexus is serving on http://127.0.0.1:${port} (Ctrl-C stops everything); \`npx nexus doctor\` shows the first apply's progress`);
     log(`a token for the API: npx nexus dev-token --user you --role Admin`);
   } catch (err) {
     log(`failed to start: ${(err as Error).stack ?? err}`);

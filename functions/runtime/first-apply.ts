@@ -3,6 +3,7 @@
 // other apply. Its progress is written to a small JSON file after each stack, so `nexus doctor`
 // (another process) can say how far it is, and a `ready:` line is logged when it is over.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ReconcileResult } from '../reconcile/loop.ts';
@@ -19,6 +20,11 @@ export interface FirstApplyFiles {
   marker: string;
   /** The progress of the apply under way (or of the last one). */
   progress: string;
+}
+
+/** Where the first apply keeps its marker and progress: NEXUS_HOME (`.nexus/`). */
+export function firstApplyFiles(home: string): FirstApplyFiles {
+  return { marker: join(home, 'bootstrapped'), progress: join(home, 'first-apply.json') };
 }
 
 export interface BootstrapOutcome {
@@ -111,7 +117,11 @@ export function firstApplyStatus(files: FirstApplyFiles, now: Date): { ok: boole
  * its reason and retried on the next start; the marker is written only when every stack settled.
  */
 export async function firstApply(port: FirstApplyPort, files: FirstApplyFiles, log: (msg: string) => void, now: () => Date = () => new Date()): Promise<BootstrapOutcome> {
-  if (existsSync(files.marker)) return { ran: false, ok: true, stacks: [] };
+  if (existsSync(files.marker)) {
+    const status = firstApplyStatus(files, now());
+    log(`ready: ${status?.detail ?? 'the default tenant was applied before'}`);
+    return { ran: false, ok: true, stacks: [] };
+  }
   log('first run: applying the default tenant to the ARM sandbox through the reconcile gates (a few minutes; `npx nexus doctor` shows the progress)');
   const state = await port.compile();
   const progress: FirstApplyProgress = {

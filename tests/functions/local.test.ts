@@ -13,6 +13,8 @@ import { signDevToken } from '../../functions/platform/identity.ts';
 import { compileDefaultTenant } from '../../stacks/compile/index.ts';
 import { azureResourceRef } from '../../functions/catalog/azure-ids.ts';
 import { loadConfig } from '../../functions/runtime/config.ts';
+import { firstApplyFiles, readProgress } from '../../functions/runtime/first-apply.ts';
+import { runDoctor } from '../../functions/cli/commands/doctor.ts';
 
 const test = suite('local runtime');
 let sb: SandboxHandle;
@@ -23,7 +25,8 @@ let previousLevel: string | undefined;
 const lines: string[] = [];
 const log = (msg: string) => { lines.push(msg); };
 const home = mkdtempSync(join(tmpdir(), 'nexus-up-'));
-const marker = join(home, 'bootstrapped');
+// Where the runtime keeps the first apply's marker and progress by default: NEXUS_HOME.
+const { marker, progress } = firstApplyFiles(home);
 
 test.before(async () => {
   const az = await azurite();
@@ -58,7 +61,7 @@ const api = async (path: string) => {
 };
 
 test('first start: every stack of the default tenant is applied through the gates', async () => {
-  runtime = await startLocalRuntime({ port: 0, bootstrapMarker: marker, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
+  runtime = await startLocalRuntime({ port: 0, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
   const outcome = await runtime.bootstrapped;
   assert.ok(outcome.ran);
   assert.ok(outcome.ok, outcome.stacks.join('\n'));
@@ -67,6 +70,15 @@ test('first start: every stack of the default tenant is applied through the gate
   const state = await compileDefaultTenant(env);
   assert.is(outcome.stacks.length, state.stacks.length);
   for (const line of outcome.stacks) assert.match(line, /: applied$/);
+  // Said when it is ready, with what was applied; the progress file says the same to `nexus doctor`.
+  const resources = state.stacks.reduce((n, s) => n + s.resourceIds.length, 0);
+  assert.ok(lines.some((l) => l.startsWith(`ready: the default tenant is applied: ${state.stacks.length} stacks, ${resources} resources, in `)), lines.join('\n'));
+  const p = readProgress(progress)!;
+  assert.equal([p.ok, p.done.map((d) => d.stack), p.current], [true, state.stacks.map((s) => s.name), undefined]);
+  const doctor = await runDoctor(loadConfig(env));
+  const check = doctor.checks.find((c) => c.name === 'first-apply');
+  assert.ok(check?.ok, JSON.stringify(check));
+  assert.match(check!.detail, new RegExp(`applied: ${state.stacks.length} stacks`));
   for (const g of state.resources.filter((r) => r.kind === 'managementGroup')) assert.ok(sb.state.get(g.id), `${g.id} in the sandbox`);
 
   // The API serves the runs the bootstrap recorded.
@@ -109,9 +121,10 @@ test('the Resource Graph job brings in what was made outside Nexus', async () =>
 
 test('a second start finds the tenant applied and does not bootstrap again', async () => {
   await runtime!.stop();
-  runtime = await startLocalRuntime({ port: 0, bootstrapMarker: marker, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
+  runtime = await startLocalRuntime({ port: 0, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
   const outcome = await runtime.bootstrapped;
   assert.equal(outcome, { ran: false, ok: true, stacks: [] });
+  assert.ok(lines.at(-1)?.startsWith('ready: the default tenant is applied'), lines.at(-1));
   // State lives in Azurite: the runs recorded by the first start are still listed.
   const { runs } = await api('/api/v1/stacks/corp/runs');
   assert.ok(runs.length > 0);

@@ -10,6 +10,7 @@ import {
   pulumiHome, wantedPulumiVersion, type CliLocation,
 } from '../../../stacks/engine/cli.ts';
 import { backendSettings } from '../../../stacks/engine/backend.ts';
+import { firstApplyFiles, firstApplyStatus } from '../../runtime/first-apply.ts';
 import { checkStorage } from '../../platform/storage-doctor.ts';
 import { armConfig, armRequest } from '../../platform/arm.ts';
 
@@ -117,14 +118,16 @@ export async function runDoctor(config: NexusConfig): Promise<{ ok: boolean; che
     ? { name: 'resource-backend', ok: true, detail: resourceBackend }
     : { name: 'resource-backend', ok: false, detail: `NEXUS_RESOURCE_BACKEND=${resourceBackend}`, fix: 'set NEXUS_RESOURCE_BACKEND to azure-native (Azure) or arm-rest (the local sandbox)' };
   const plugin = resourceBackend === 'azure-native' ? [checkAzureNativePlugin(env, cli.loc)] : [];
-  const checks = [...cli.checks, ...storage, arm, backendCheck, ...plugin];
+  // On a local system (`npm run up`): how far the first apply of the default tenant is.
+  const first = firstApplyStatus(firstApplyFiles(config.identity.home), new Date());
+  const checks = [...cli.checks, ...storage, arm, backendCheck, ...plugin, ...(first ? [{ name: 'first-apply', ...first }] : [])];
   return { ok: checks.every((c) => c.ok), checks };
 }
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
-    .description('check the Pulumi CLI, the state backend, storage and the ARM endpoint')
+    .description('check the Pulumi CLI, the state backend, storage and the ARM endpoint, and how far the first apply of `npm run up` is')
     .option('--json', 'print JSON: {"ok":bool,"checks":[{"name","ok","detail","fix"}]}')
     .action(async (opts: { json?: boolean }) => {
       const report = await runDoctor(ctx.config());

@@ -23,7 +23,9 @@ function nexus(args: string[], env: Record<string, string>): Promise<{ code: num
 
 test('with Azurite and the sandbox every check passes', async () => {
   const [az, sb] = await Promise.all([azurite(), sandbox()]);
-  const r = await nexus(['doctor', '--json'], { ...az.env, ...sb.env, NEXUS_RESOURCE_BACKEND: 'arm-rest', ...(process.env.NEXUS_PULUMI_DIR ? { NEXUS_PULUMI_DIR: process.env.NEXUS_PULUMI_DIR } : {}) });
+  // A home of its own: no first apply has run there, so doctor has nothing to say about one.
+  const home = mkdtempSync(join(tmpdir(), 'nexus-doctor-'));
+  const r = await nexus(['doctor', '--json'], { ...az.env, ...sb.env, NEXUS_HOME: home, NEXUS_RESOURCE_BACKEND: 'arm-rest', ...(process.env.NEXUS_PULUMI_DIR ? { NEXUS_PULUMI_DIR: process.env.NEXUS_PULUMI_DIR } : {}) });
   const report = JSON.parse(r.stdout);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.ok(report.ok);
@@ -36,6 +38,24 @@ test('with Azurite and the sandbox every check passes', async () => {
   assert.match(byName.arm, new RegExp(`^${sb.url} answers`));
   // The account key never appears.
   assert.not.match(r.stdout, az.env.AZURE_STORAGE_KEY);
+});
+
+test('while `npm run up` applies the default tenant, doctor shows how far it is, then how it ended', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'nexus-doctor-'));
+  const progress = join(home, 'first-apply.json');
+  const startedAt = new Date(Date.now() - 75_000).toISOString();
+  const done = [{ stack: 'alz', line: 'alz: applied', ok: true, resources: 40 }];
+  writeFileSync(progress, JSON.stringify({ startedAt, stacks: 3, resources: 50, current: 'platform', done }));
+  let r = await nexus(['doctor'], { NEXUS_HOME: home, NEXUS_ARM_ENDPOINT: 'https://127.0.0.1:9', NEXUS_ARM_TOKEN: 'x' });
+  assert.match(r.stdout, /^ok {3}first-apply +in progress: 1 of 3 stacks done \(40 of 50 resources\), applying platform, [1-9]m\d\ds so far$/m, r.stdout);
+
+  const failed = [...done, { stack: 'platform', line: 'platform: blocked (KILL_SWITCH: the kill switch is on)', ok: false, resources: 8 }];
+  writeFileSync(progress, JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), stacks: 3, resources: 50, done: failed, ok: false }));
+  r = await nexus(['doctor', '--json'], { NEXUS_HOME: home, NEXUS_ARM_ENDPOINT: 'https://127.0.0.1:9', NEXUS_ARM_TOKEN: 'x' });
+  const check = JSON.parse(r.stdout).checks.find((c: { name: string }) => c.name === 'first-apply');
+  assert.is(check.ok, false);
+  assert.match(check.detail, /1 of 3 stacks applied; platform: blocked \(KILL_SWITCH/);
+  assert.match(check.fix, /nexus runs/);
 });
 
 test('with nothing configured: exit 1, and each failing check says what to do', async () => {
