@@ -91,7 +91,7 @@ function maxBytesFor(path: string): number {
   return path === '/api/v1/import' ? MAX_LARGE_BODY : MAX_BODY;
 }
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function hasBody(c: Context): boolean {
   const length = c.req.header('content-length');

@@ -21,14 +21,14 @@ type SpecSchema = z.ZodType<Record<string, unknown>>;
 
 const remotes = z.array(z.looseObject({ type: str, url: str })).min(1, 'must list at least one remote');
 /** API spec types whose endpoints are `remotes`, not a `definition` (Backstage's API spec types). */
-const REMOTE_API_TYPES = new Set(['mcp-server', 'ai-model-server']);
+const REMOTE_API_TYPES: ReadonlySet<string> = new Set(['mcp-server', 'ai-model-server']);
 const apiBase = { lifecycle: str, owner: str, system: str.optional() };
 const API_WITH_DEFINITION = z.looseObject({ type: str, ...apiBase, definition: z.string() });
 const API_WITH_REMOTES = z.looseObject({ type: str, ...apiBase, remotes });
 
 const aiBase = { type: str, lifecycle: str, owner: str, system: str.optional() };
 /** Backstage's AiResource spec types with required fields beyond the base ones. */
-const AI_RESOURCE_TYPES = new Map<string, SpecSchema>([
+const AI_RESOURCE_TYPES: ReadonlyMap<string, SpecSchema> = new Map<string, SpecSchema>([
   ['skill', z.looseObject({ ...aiBase, disciplines: strs.optional(), categories: strs.optional(), agents: strs.optional(), dependsOn: strs.optional(), allowedTools: strs.optional(), license: str.optional(), compatibility: str.optional() })],
   ['rule', z.looseObject({ ...aiBase, disciplines: strs.optional(), category: str, rationale: str, activation: z.array(z.looseObject({ harness: str })).min(1).optional() })],
   ['plugin', z.looseObject({ ...aiBase, skills: strs, version: str.optional() })],
@@ -37,7 +37,7 @@ const AI_RESOURCE_TYPES = new Map<string, SpecSchema>([
 const AI_RESOURCE_DEFAULT = z.looseObject(aiBase);
 
 // Backstage's own required fields per kind (its JSON schemas), so a file Backstage rejects is rejected here.
-const BACKSTAGE_SPECS = new Map<string, (spec: Record<string, unknown>) => SpecSchema>([
+const BACKSTAGE_SPECS: ReadonlyMap<string, (spec: Record<string, unknown>) => SpecSchema> = new Map<string, (spec: Record<string, unknown>) => SpecSchema>([
   ['Component', () => z.looseObject({ type: str, lifecycle: str, owner: str, system: str.optional(), subcomponentOf: str.optional(), providesApis: strs.optional(), consumesApis: strs.optional(), dependsOn: strs.optional(), dependencyOf: strs.optional() })],
   ['API', (spec) => (REMOTE_API_TYPES.has(String(spec.type)) ? API_WITH_REMOTES : API_WITH_DEFINITION)],
   ['Resource', () => z.looseObject({ type: str, owner: str, dependsOn: strs.optional(), dependencyOf: strs.optional(), system: str.optional() })],

@@ -13,7 +13,7 @@ export const KINDS = [
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
-const KIND_BY_LOWER = new Map(KINDS.map((k) => [k.toLowerCase(), k]));
+const KIND_BY_LOWER: ReadonlyMap<string, Kind> = new Map(KINDS.map((k) => [k.toLowerCase(), k]));
 /** The canonical spelling of a kind, case-insensitively ('azureresource' -> 'AzureResource'). */
 export function canonicalKind(kind: string): Kind | undefined {
   return KIND_BY_LOWER.get(kind.toLowerCase());

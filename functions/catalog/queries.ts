@@ -7,6 +7,7 @@ import { entityRefOf, parseRef, refKey, RefError, tableKeysOf, type EntityRef } 
 import { itemOf, type CatalogStore } from './store.ts';
 import { keyOf } from './documents.ts';
 import { QueryError, type ListOptions, type ListResult, type SearchOptions, type SearchResult, type TeamMembership } from './types.ts';
+import { boxFilters } from './index/query.ts';
 
 export class CatalogQueries {
   constructor(private readonly index: MemoryIndex, private readonly store: CatalogStore) {}
@@ -117,12 +118,11 @@ export class CatalogQueries {
 export function parseSearchBox(q: string, given: { kind?: string; owner?: string; tag?: string } = {}): {
   text: string; kind?: string; owner?: string; ownerField: string; tag?: string;
 } {
-  let kind = given.kind, owner = given.owner, tag = given.tag, ownerField = 'owner';
-  const text = q.replace(/\b(kind|owner|tag):(\S+)/gi, (_, f: string, v: string) => {
-    if (f.toLowerCase() === 'kind') kind = v; else if (f.toLowerCase() === 'owner') { owner = v; ownerField = 'q'; } else tag = v;
-    return ' ';
-  });
-  return { text, kind, owner, ownerField, tag };
+  const box = boxFilters(q);
+  return {
+    text: box.text, kind: box.kind ?? given.kind, tag: box.tag ?? given.tag,
+    owner: box.owner ?? given.owner, ownerField: box.owner !== undefined ? 'q' : 'owner',
+  };
 }
 
 /** `fields` projection: dotted paths, the identity fields always kept. */

@@ -3,6 +3,7 @@
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { storageConfig, type StorageConfig } from './storage-config.ts';
 import { ConcurrencyError, StorageInputError, statusOf, wrapStorageError } from './errors.ts';
+import { ensureOnce } from './provisioned.ts';
 
 export interface PutOptions {
   /** Write only if the blob still has this ETag (ConcurrencyError otherwise). */
@@ -18,7 +19,6 @@ export interface BlobItem {
   lastModified: string;
 }
 
-const created = new WeakMap<StorageConfig, Map<string, Promise<void>>>();
 
 export function checkContainerName(name: string): void {
   if (typeof name !== 'string' || !/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(name)) {
@@ -36,20 +36,7 @@ export class BlobStore {
     checkContainerName(container);
     cfg ??= storageConfig();
     const client = cfg.blobService().getContainerClient(container);
-    let containers = created.get(cfg);
-    if (!containers) created.set(cfg, (containers = new Map()));
-    let ready = containers.get(container);
-    if (!ready) {
-      ready = client.createIfNotExists().then(
-        () => undefined,
-        (err) => {
-          containers!.delete(container);
-          throw wrapStorageError(err, `container '${container}': cannot create it`);
-        },
-      );
-      containers.set(container, ready);
-    }
-    await ready;
+    await ensureOnce(cfg, `container '${container}'`, () => client.createIfNotExists());
     return new BlobStore(container, client);
   }
 

@@ -6,6 +6,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { storageConfig, type StorageConfig } from './storage-config.ts';
 import { StorageInputError, codeOf, statusOf, wrapStorageError } from './errors.ts';
+import { ensureOnce } from './provisioned.ts';
 
 export interface QueueMessage {
   messageId: string;
@@ -30,23 +31,8 @@ export function checkQueueName(name: string): void {
   }
 }
 
-const created = new WeakMap<StorageConfig, Map<string, Promise<void>>>();
-
 function ensureQueue(cfg: StorageConfig, client: QueueClient): Promise<void> {
-  let queues = created.get(cfg);
-  if (!queues) created.set(cfg, (queues = new Map()));
-  let ready = queues.get(client.name);
-  if (!ready) {
-    ready = client.createIfNotExists().then(
-      () => undefined,
-      (err) => {
-        queues!.delete(client.name);
-        throw wrapStorageError(err, `queue '${client.name}': cannot create it`);
-      },
-    );
-    queues.set(client.name, ready);
-  }
-  return ready;
+  return ensureOnce(cfg, `queue '${client.name}'`, () => client.createIfNotExists());
 }
 
 /** The largest message Azure accepts is 64 KiB of (base64) text. */

@@ -15,6 +15,8 @@ export interface StorageConfig {
   blobService(): BlobServiceClient;
   queueService(): QueueServiceClient;
   tableClient(table: string): TableClient;
+  /** Tables, containers and queues created (or being created) through this configuration (platform/provisioned.ts). */
+  readonly provisioned: Map<string, Promise<void>>;
   /** One line for logs and `nexus doctor`: where storage is, never a key. */
   describe(): string;
 }
@@ -59,6 +61,7 @@ function fromConnectionString(cs: string): StorageConfig {
     blobService: () => (blobs ??= BlobServiceClient.fromConnectionString(cs)),
     queueService: () => (queues ??= QueueServiceClient.fromConnectionString(cs)),
     tableClient: (table) => TableClient.fromConnectionString(cs, table, options),
+    provisioned: new Map(),
     describe: () => `connection string: ${where}`,
   };
 }
@@ -83,6 +86,7 @@ function fromAccount(account: string, suffix: string): StorageConfig {
     blobService: () => (blobs ??= new BlobServiceClient(blobUrl, cred())),
     queueService: () => (queues ??= new QueueServiceClient(queueUrl, cred())),
     tableClient: (table) => new TableClient(tableUrl, table, cred()),
+    provisioned: new Map(),
     describe: () => `account ${account} with DefaultAzureCredential (${tableUrl}, ${blobUrl})`,
   };
 }

@@ -5,7 +5,6 @@
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { BlobLease } from '../platform/leases.ts';
 import { maskSecrets, type Logger } from '../platform/logger.ts';
-import { applyDurationSeconds } from '../platform/metrics.ts';
 import type { EngineStack, ReconcileDeps } from './deps.ts';
 import { readAgain, withVerdictsAtApply } from './gate-inputs.ts';
 import { countByKind } from './gates/blast-radius.ts';
@@ -123,6 +122,6 @@ async function up(s: ApplyStep, used: ApprovalRecord | undefined): Promise<void>
   } finally {
     ctl.applying = false;
     run.timings.applyMs = Math.round(performance.now() - ta);
-    applyDurationSeconds.observe({ stack: run.stack, outcome: outcomeLabel }, run.timings.applyMs / 1000);
+    d.metrics.applyDurationSeconds.observe({ stack: run.stack, outcome: outcomeLabel }, run.timings.applyMs / 1000);
   }
 }

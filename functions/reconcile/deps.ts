@@ -18,6 +18,7 @@ import { loadGuardrails, type Guardrails } from './guardrails.ts';
 import { apiApprovalSource, type ApprovalSource } from './store/approvals.ts';
 import { openStores, type ReconcileStores } from './store/index.ts';
 import { commitAuthor, trackedCommit, type CommitAuthor } from './tracked-commit.ts';
+import { Metrics } from '../platform/metrics.ts';
 
 /** The parts of the engine's NexusStack the loop uses. */
 export interface EngineStack {
@@ -63,6 +64,8 @@ export interface ReconcileDeps {
    * (and thus the gates) see what an apply would put back. Default on (NEXUS_RECONCILE_REFRESH=0 turns it off).
    */
   refreshFirst: boolean;
+  /** Where the reconciler counts runs, gate blocks and apply times (served at /metrics). */
+  metrics: Metrics;
 }
 
 export function defaultHolderId(): string {
@@ -109,6 +112,7 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
     now: () => new Date(),
     logger: parts.logger,
     refreshFirst: config.reconcile.refreshFirst,
+    metrics: new Metrics(),
     ...over,
   };
 }

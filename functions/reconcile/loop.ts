@@ -6,7 +6,6 @@
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import { BlobLease } from '../platform/leases.ts';
 import { maskSecrets, runLogger, type Logger } from '../platform/logger.ts';
-import { setGaugeReaders } from '../platform/metrics.ts';
 import { mapLimit } from '../platform/map-limit.ts';
 import { applyStep } from './apply.ts';
 import { CommitAuthors } from './commit-authors.ts';
@@ -63,7 +62,7 @@ export class Reconciler {
 
   constructor(readonly deps: ReconcileDeps) {
     this.authors = new CommitAuthors(deps);
-    setGaugeReaders({
+    deps.metrics.setGaugeReaders({
       killSwitch: async () => ((await readKillSwitch(deps)).on ? 1 : 0),
       pendingApprovals: async () => (await deps.stores.approvals.list({ status: 'pending' })).length,
     });

@@ -2,7 +2,6 @@
 // stopped, and the final save with its audit row and metrics.
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { Logger } from '../platform/logger.ts';
-import { gateBlocksTotal, leaseHolderChangesTotal, runDurationSeconds, runsTotal } from '../platform/metrics.ts';
 import type { ReconcileDeps } from './deps.ts';
 import type { Decision, RunCounts, RunRecord, Trigger } from './model.ts';
 import type { AuditAction } from './store/audit.ts';
@@ -55,13 +54,13 @@ export async function takeOver(deps: ReconcileDeps, run: RunRecord, log: Logger)
     const marked = await stores.runs.markInterrupted(before.currentRunId, why, deps.now()).catch(() => undefined);
     if (marked) {
       log.warn({ interruptedRun: marked.id, previousHolder: marked.holderId }, 'previous run was interrupted; recorded');
-      runsTotal.inc({ decision: 'interrupted', trigger: marked.trigger });
+      deps.metrics.runsTotal.inc({ decision: 'interrupted', trigger: marked.trigger });
       await stores.audit.record({
         actor: `nexus:${holderId}`, action: 'run-interrupted', target: run.stack, runId: marked.id, why,
       });
     }
   }
-  if (before?.lastHolderId && before.lastHolderId !== holderId) leaseHolderChangesTotal.inc({ stack: run.stack });
+  if (before?.lastHolderId && before.lastHolderId !== holderId) deps.metrics.leaseHolderChangesTotal.inc({ stack: run.stack });
   await stores.runs.updateStack(run.stack, (s) => ({ ...s, currentRunId: run.id, lastHolderId: holderId }));
 }
 
@@ -87,8 +86,8 @@ export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: Run
       details: { requestedBy: run.requestedBy, trigger: run.trigger, commit: run.commit, counts: run.counts, approvalId: run.approvalId, changeSetHash: run.changeSetHash },
     });
   }
-  runsTotal.inc({ decision: run.decision!, trigger: run.trigger });
-  runDurationSeconds.observe({ decision: run.decision! }, (run.timings.totalMs ?? 0) / 1000);
-  for (const g of run.gates) if (!g.pass) gateBlocksTotal.inc({ gate: g.gate, reason: g.reason });
+  d.metrics.runsTotal.inc({ decision: run.decision!, trigger: run.trigger });
+  d.metrics.runDurationSeconds.observe({ decision: run.decision! }, (run.timings.totalMs ?? 0) / 1000);
+  for (const g of run.gates) if (!g.pass) d.metrics.gateBlocksTotal.inc({ gate: g.gate, reason: g.reason });
   log.info({ decision: run.decision, reasons: run.reasons, timings: run.timings }, 'run recorded');
 }

@@ -97,7 +97,7 @@ export interface NexusConfig {
 
 export const DEFAULT_HOME = fileURLToPath(new URL('../../.nexus', import.meta.url));
 
-const secretNames = new Set(settingNames().filter((n) => settingMeta(n).secret));
+const secretNames: ReadonlySet<string> = new Set(settingNames().filter((n) => settingMeta(n).secret));
 
 function problemsOf(error: z.ZodError, env: Env): ConfigProblem[] {
   return error.issues.map((i) => {

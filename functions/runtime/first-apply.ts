@@ -47,7 +47,7 @@ const Progress = z.object({
 });
 export type FirstApplyProgress = z.infer<typeof Progress>;
 
-const SETTLED = new Set(['applied', 'no-change']);
+const SETTLED: ReadonlySet<string> = new Set(['applied', 'no-change']);
 
 function describe(r: ReconcileResult): { line: string; ok: boolean } {
   if (r.status === 'skipped') return { line: `${r.stack}: skipped (${r.reason}${r.holder ? ` by ${r.holder}` : ''})`, ok: false };

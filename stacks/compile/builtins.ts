@@ -9,13 +9,20 @@ import type { PolicyDefinitionFile, PolicySetDefinitionFile } from './library/al
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * The settings the compiler's folders may come from (NEXUS_ALZ_LIBRARY, NEXUS_BUILTIN_POLICIES,
+ * NEXUS_BUILTIN_CACHE, NEXUS_ROOT_MG, NEXUS_LOCATION...), handed in by the caller: the runtime
+ * passes its validated configuration's; without any, the shipped defaults.
+ */
+export type CompileEnv = Readonly<Record<string, string | undefined>>;
+
 /** The shipped, read-only copy (NEXUS_BUILTIN_POLICIES). */
-export function builtinPoliciesDir(env: NodeJS.ProcessEnv = process.env): string {
+export function builtinPoliciesDir(env: CompileEnv = {}): string {
   return resolve(REPO_ROOT, env.NEXUS_BUILTIN_POLICIES ?? '../shared/azure-builtin-policies');
 }
 
 /** The writable cache of built-ins read from Azure (NEXUS_BUILTIN_CACHE, else ~/.cache/nexus/builtin-policies). */
-export function builtinCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function builtinCacheDir(env: CompileEnv = {}): string {
   return resolve(env.NEXUS_BUILTIN_CACHE || join(homedir(), '.cache', 'nexus', 'builtin-policies'));
 }
 

@@ -1,6 +1,6 @@
 // The compiler: libraries -> architecture -> effective archetypes -> placed resources -> DesiredState.
 import { resolve } from 'node:path';
-import { BuiltinCache, REPO_ROOT, builtinCacheDir, builtinPoliciesDir } from './builtins.ts';
+import { BuiltinCache, REPO_ROOT, builtinCacheDir, builtinPoliciesDir, type CompileEnv } from './builtins.ts';
 import { buildDesiredState, type GroupOutput } from './desired-state.ts';
 import { InputError } from './errors.ts';
 import { buildHierarchy, type Hierarchy, type HierarchyOptions } from './hierarchy.ts';
@@ -46,7 +46,7 @@ export interface Compilation {
 
 export const DEFAULT_ARCHITECTURE = 'nexus-default';
 
-export function alzLibraryDir(env: NodeJS.ProcessEnv = process.env): string {
+export function alzLibraryDir(env: CompileEnv = {}): string {
   return resolve(REPO_ROOT, env.NEXUS_ALZ_LIBRARY ?? '../shared/alz-library/platform/alz');
 }
 
@@ -54,7 +54,7 @@ export function archetypesDir(): string {
   return resolve(REPO_ROOT, 'archetypes');
 }
 
-export function defaultLibraries(env: NodeJS.ProcessEnv = process.env): string[] {
+export function defaultLibraries(env: CompileEnv = {}): string[] {
   return [alzLibraryDir(env), archetypesDir()];
 }
 
@@ -132,7 +132,7 @@ export async function compileTenant(opts: CompileOptions = {}): Promise<DesiredS
  * The shipped tenant: archetypes/ on top of the ALZ library at NEXUS_ALZ_LIBRARY. NEXUS_ROOT_MG (else
  * NEXUS_TENANT_ID, else NEXUS_ARM_TENANT_ID) and NEXUS_LOCATION override the architecture's root group and location.
  */
-export function defaultTenantOptions(env: NodeJS.ProcessEnv = process.env): CompileOptions {
+export function defaultTenantOptions(env: CompileEnv = {}): CompileOptions {
   return {
     libraries: defaultLibraries(env),
     architecture: DEFAULT_ARCHITECTURE,
@@ -142,6 +142,6 @@ export function defaultTenantOptions(env: NodeJS.ProcessEnv = process.env): Comp
   };
 }
 
-export async function compileDefaultTenant(env: NodeJS.ProcessEnv = process.env): Promise<DesiredState> {
+export async function compileDefaultTenant(env: CompileEnv = {}): Promise<DesiredState> {
   return compile(defaultTenantOptions(env)).state;
 }

@@ -12,15 +12,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const READS_ENV: ReadonlySet<string> = new Set([
   'functions/runtime/config.ts',
   'stacks/engine/arm-rest-provider.ts',
-  // TODO(issue 10): the compiler's library and built-in folders fall back to NEXUS_ALZ_LIBRARY,
-  // NEXUS_BUILTIN_POLICIES and NEXUS_BUILTIN_CACHE when a caller passes none (the compile tests
-  // rely on it); the runtime always passes config.engine.env. Remove once the tests pass folders.
-  'stacks/compile/builtins.ts',
-  'stacks/compile/index.ts',
 ]);
-
-// TODO(issue 10): tables.ts keeps a process-wide clock for row keys; its owner removes it.
-const MODULE_LET: ReadonlySet<string> = new Set(['functions/platform/tables.ts']);
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -64,15 +56,26 @@ test('process.env is read only by the configuration module (and the provider pro
 });
 
 test('no module-level let in functions/', () => {
-  const found = files.filter((f) => f.startsWith('functions/') && !MODULE_LET.has(f)).flatMap((f) =>
+  const found = files.filter((f) => f.startsWith('functions/')).flatMap((f) =>
     codeLines(readFileSync(join(ROOT, f), 'utf8')).filter((l) => /^(export\s+)?(let|var)\s/.test(l.line)).map((l) => `${f}:${l.n}: ${l.line.trim()}`));
   assert.equal(found, [], `module-level mutable bindings:\n  ${found.join('\n  ')}`);
+});
+
+/** Module-level containers that fill at run time (caches, registries); constant lookup tables are read-only types. */
+const MUTABLE_CONTAINER = /^(export\s+)?const\s+\w+\s*=\s*new\s+(Map|Set|WeakMap|WeakSet|Registry)\b/;
+
+test('no module-level caches or registries in functions/ (state lives on objects the composition root makes)', () => {
+  const found = files.filter((f) => f.startsWith('functions/')).flatMap((f) =>
+    codeLines(readFileSync(join(ROOT, f), 'utf8')).filter((l) => MUTABLE_CONTAINER.test(l.line)).map((l) => `${f}:${l.n}: ${l.line.trim()}`));
+  assert.equal(found, [], `module-level mutable containers (type them ReadonlyMap/ReadonlySet if they are constant):\n  ${found.join('\n  ')}`);
 });
 
 test('the checks see what they look for', () => {
   assert.equal(codeLines('const a = process.env.X; // process.env\n/* process.env */ let b = 1;').map((l) => l.line.trim()), ['const a = process.env.X;', 'let b = 1;']);
   assert.ok(/^(export\s+)?(let|var)\s/.test('let shared: Promise<void> | undefined;'));
   assert.not.ok(/^(export\s+)?(let|var)\s/.test('  let inner = 1;'));
+  assert.ok(MUTABLE_CONTAINER.test('const created = new WeakMap<StorageConfig, Map<string, Promise<void>>>();'));
+  assert.not.ok(MUTABLE_CONTAINER.test('const KINDS: ReadonlySet<string> = new Set([\'a\']);'));
 });
 
 test.run();

@@ -7,7 +7,6 @@ import { ProblemError } from '../problem.ts';
 import { authorize, type Action, type ReconcileService } from '../../reconcile/service.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../auth.ts';
-import { metricsHandler } from '../../platform/metrics.ts';
 import { isContinuationToken } from '../../platform/tables.ts';
 import { statusOf } from '../../platform/errors.ts';
 
@@ -138,12 +137,11 @@ export function reconcileRoutes(deps: ApiDeps): ApiApp {
   });
 
   // Prometheus text for a scraper with a bearer token of any signed-in role (the app
-  // authenticates every path outside PUBLIC_PATHS). The service is opened first so the gauges
-  // kept in storage (kill switch, pending approvals) have their readers.
+  // authenticates every path outside PUBLIC_PATHS). The reconciler's own registry, whose gauges
+  // kept in storage (kill switch, pending approvals) it reads at scrape time.
   app.get('/metrics', async (c) => {
     authorize(c.get('principal'), 'read');
-    await svc();
-    return metricsHandler(c.req.raw);
+    return (await svc()).deps.metrics.handler();
   });
 
   app.openapi(routes.killSwitch, async (c) => {

@@ -23,7 +23,7 @@ interface Run {
 }
 
 /** Within one instant, how far a run has got. */
-const STAGE = new Map([['inProgress', 1], ['pendingApproval', 2], ['completed', 3]]);
+const STAGE: ReadonlyMap<string, number> = new Map([['inProgress', 1], ['pendingApproval', 2], ['completed', 3]]);
 
 function orderOf(run: Partial<Run> | undefined): Array<number | undefined> {
   const id = Number(run?.id);
@@ -58,7 +58,7 @@ function decideRun(key: string, cur: Entity | undefined, doc: { spec: Record<str
   return { skip: stale };
 }
 
-const BUILD_RESULTS = new Set(['succeeded', 'partiallysucceeded', 'failed', 'canceled', 'stopped']);
+const BUILD_RESULTS: ReadonlySet<string> = new Set(['succeeded', 'partiallysucceeded', 'failed', 'canceled', 'stopped']);
 
 /** "LG:refs/heads/main:<sha>" (Git in the 1.0 format); TFVC changesets ("C18") name no commit. */
 function parseSourceGetVersion(v: string | null | undefined): { ref?: string; sha?: string } {
@@ -111,7 +111,7 @@ export async function onBuildComplete(ctx: AdoContext, resource: unknown): Promi
 }
 
 type Stage = 'inProgress' | 'pendingApproval' | 'completed';
-export const RELEASE_EVENTS = new Map<string, Stage>([
+export const RELEASE_EVENTS: ReadonlyMap<string, Stage> = new Map<string, Stage>([
   ['ms.vss-release.deployment-started-event', 'inProgress'],
   ['ms.vss-release.deployment-approval-pending-event', 'pendingApproval'],
   ['ms.vss-release.deployment-completed-event', 'completed'],

@@ -16,7 +16,7 @@ export interface AdoDelivery {
   payload: unknown;
 }
 
-const WORK_ITEM_EVENTS = new Set(['workitem.created', 'workitem.updated', 'workitem.restored', 'workitem.commented', 'workitem.deleted']);
+const WORK_ITEM_EVENTS: ReadonlySet<string> = new Set(['workitem.created', 'workitem.updated', 'workitem.restored', 'workitem.commented', 'workitem.deleted']);
 
 export async function handleAzureDevOpsEvent(catalog: CatalogService, d: AdoDelivery): Promise<IngestOutcome> {
   const out: IngestOutcome = { upserted: [], orphaned: [], skipped: [] };

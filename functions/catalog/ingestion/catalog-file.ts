@@ -170,7 +170,7 @@ function refOfEntity(entity: Record<string, unknown>): string | undefined {
   }
 }
 
-const SPEC_DEFAULT_KINDS = new Set(['Service', 'API', 'Package', 'Pipeline']);
+const SPEC_DEFAULT_KINDS: ReadonlySet<string> = new Set(['Service', 'API', 'Package', 'Pipeline']);
 
 /** The entity as a catalog file stores it: where it came from in its annotations, repository defaults in its spec. */
 export function decorateEntity(raw: Record<string, unknown>, fileName: string, opts: Pick<ImportOptions, 'annotations' | 'specDefaults'> = {}, unresolved: UnresolvedPlaceholder[] = []): Record<string, unknown> {

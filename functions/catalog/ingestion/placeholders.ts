@@ -42,7 +42,7 @@ export interface PlaceholderBudget {
 }
 export const newBudget = (): PlaceholderBudget => ({ chars: 0, cache: new Map() });
 
-const RESOLVERS = new Set(['$text', '$json', '$yaml']);
+const RESOLVERS: ReadonlySet<string> = new Set(['$text', '$json', '$yaml']);
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 export class Unresolvable extends Error {}

@@ -13,7 +13,7 @@ import type { CliContext } from '../context.ts';
 import type { NexusConfig } from '../../runtime/config.ts';
 
 const CATALOG_FILE = /^catalog-info\.ya?ml$/;
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage']);
+const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', 'dist', 'coverage']);
 const MAX_DEPTH = 5;
 
 export interface CatalogFile {

@@ -10,8 +10,8 @@ export type Row<T> = T & { partitionKey: string; rowKey: string; etag: string; t
 /** The property that lists which properties hold JSON text. */
 const JSON_FIELDS = '_json';
 /** The row's own fields in Row<T>; never stored as data. */
-const META = new Set(['partitionKey', 'rowKey', 'etag', 'timestamp']);
-const RESERVED = new Set(['PartitionKey', 'RowKey', 'Timestamp', JSON_FIELDS]);
+const META: ReadonlySet<string> = new Set(['partitionKey', 'rowKey', 'etag', 'timestamp']);
+const RESERVED: ReadonlySet<string> = new Set(['PartitionKey', 'RowKey', 'Timestamp', JSON_FIELDS]);
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 /** Azure Table allows 64 KiB per string property, i.e. 32K UTF-16 code units. */
