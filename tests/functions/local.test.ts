@@ -121,10 +121,11 @@ test('the Resource Graph job brings in what was made outside Nexus', async () =>
 
 test('a second start finds the tenant applied and does not bootstrap again', async () => {
   await runtime!.stop();
+  const before = lines.length;
   runtime = await startLocalRuntime({ port: 0, log, config: loadConfig({ ...env, NEXUS_LOG_LEVEL: process.env.NEXUS_TEST_LOG ?? 'silent' }) });
   const outcome = await runtime.bootstrapped;
   assert.equal(outcome, { ran: false, ok: true, stacks: [] });
-  assert.ok(lines.at(-1)?.startsWith('ready: the default tenant is applied'), lines.at(-1));
+  assert.ok(lines.slice(before).some((l) => l.startsWith('ready: the default tenant is applied')), lines.slice(before).join('\n'));
   // State lives in Azurite: the runs recorded by the first start are still listed.
   const { runs } = await api('/api/v1/stacks/corp/runs');
   assert.ok(runs.length > 0);
