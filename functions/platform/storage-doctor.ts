@@ -1,4 +1,4 @@
-// `nexus doctor`'s storage check: do the table and blob services answer with the configured
+// `nexus doctor`'s storage check: do the table, blob and queue services answer with the configured
 // settings, and if not, what should the user do about it.
 import { storageConfig, type StorageConfig } from './storage-config.ts';
 import { StorageConfigError, codeOf, statusOf } from './errors.ts';
@@ -34,10 +34,17 @@ export async function checkStorage(cfg?: StorageConfig, opts: CheckStorageOption
   const where = cfg.describe();
   // A plain request first: the SDKs retry a refused connection for a long time before failing,
   // while any HTTP answer (even 400) proves the endpoint is there.
-  for (const [service, url] of [['table', cfg.tableService().url], ['blob', cfg.blobService().url]] as const) {
+  const services = [['table', () => cfg.tableService().url], ['blob', () => cfg.blobService().url], ['queue', () => cfg.queueService().url]] as const;
+  for (const [service, urlOf] of services) {
+    let url: string;
+    try {
+      url = urlOf();
+    } catch (err) {
+      return { ok: false, detail: `${service} service: ${where}: ${reasonOf(err)}`, fix: 'give the connection string the endpoint of each service (TableEndpoint, BlobEndpoint, QueueEndpoint) or an EndpointSuffix' };
+    }
     const unreachable = await probe(url, timeoutMs);
     if (unreachable) {
-      return { ok: false, detail: `${service} service does not answer: ${where}: ${reasonOf(unreachable)}`, fix: fixFor(unreachable, cfg, timeoutMs) };
+      return { ok: false, detail: `${service} service does not answer at ${url}: ${where}: ${reasonOf(unreachable)}`, fix: fixFor(unreachable, cfg, timeoutMs) };
     }
   }
   let service = 'table';
@@ -50,10 +57,13 @@ export async function checkStorage(cfg?: StorageConfig, opts: CheckStorageOption
     const containerPages = cfg.blobService().listContainers({ abortSignal: AbortSignal.timeout(timeoutMs) }).byPage({ maxPageSize: 100 });
     const firstContainers = await containerPages.next();
     const containers = firstContainers.value?.containerItems?.length ?? 0;
-    return {
-      ok: true,
-      detail: `storage answers: ${where}; ${tables}${tables === 100 ? '+' : ''} tables, ${containers}${containers === 100 ? '+' : ''} containers`,
-    };
+    // Webhook deliveries wait in queues (functions/catalog/inbox.ts): a service that lists tables
+    // and blobs but no queues would accept nothing.
+    service = 'queue';
+    const queuePages = cfg.queueService().listQueues({ abortSignal: AbortSignal.timeout(timeoutMs) }).byPage({ maxPageSize: 100 });
+    const queues = (await queuePages.next()).value?.queueItems?.length ?? 0;
+    const n = (k: number) => `${k}${k === 100 ? '+' : ''}`;
+    return { ok: true, detail: `storage answers: ${where}; ${n(tables)} tables, ${n(containers)} containers, ${n(queues)} queues` };
   } catch (err) {
     return { ok: false, detail: `${service} service does not answer: ${where}: ${reasonOf(err)}`, fix: fixFor(err, cfg, timeoutMs) };
   }

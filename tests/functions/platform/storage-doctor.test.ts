@@ -11,6 +11,7 @@ test('ok when Azurite answers with the configured connection string', async () =
   assert.ok(res.ok, res.detail);
   assert.match(res.detail, /storage answers/);
   assert.match(res.detail, String(az.tablePort));
+  assert.match(res.detail, /\d+\+? queues$/);
   assert.is(res.fix, undefined);
 });
 
@@ -30,6 +31,17 @@ test('nothing listening: tells the user to start Azurite', async () => {
   assert.match(res.detail, /table service does not answer/);
   assert.match(res.detail, String(port));
   assert.match(res.fix!, /npm run up/);
+});
+
+test('tables and blobs answer but the queue endpoint does not: the queue service is named (webhooks need it)', async () => {
+  const az = await azurite();
+  const port = await freePort();
+  const cs = az.connectionString.replace(/QueueEndpoint=[^;]+/, `QueueEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT}`);
+  assert.match(cs, new RegExp(`QueueEndpoint=http://127.0.0.1:${port}/`));
+  const res = await checkStorage(storageConfig({ connectionString: cs }), { timeoutMs: 3000 });
+  assert.not.ok(res.ok);
+  assert.match(res.detail, /^queue service does not answer/);
+  assert.match(res.detail, String(port));
 });
 
 test('a wrong account key: says the key is not accepted', async () => {

@@ -33,7 +33,7 @@ test('with Azurite and the sandbox every check passes', async () => {
   assert.equal(names, ['pulumi-cli', 'dynamic-provider-launcher', 'pulumi-backend', 'storage', 'arm', 'resource-backend']);
   const byName = Object.fromEntries(report.checks.map((c: { name: string; detail: string }) => [c.name, c.detail]));
   assert.match(byName['pulumi-cli'], /^\/.*\/pulumi v3\.\d+\.\d+ \(from /);
-  assert.match(byName.storage, /^storage answers: .*\d+\+? tables, \d+\+? containers$/);
+  assert.match(byName.storage, /^storage answers: .*\d+\+? tables, \d+\+? containers, \d+\+? queues$/);
   assert.match(byName['pulumi-backend'], /^azblob:\/\/pulumi-state\?domain=127\.0\.0\.1/);
   assert.match(byName.arm, new RegExp(`^${sb.url} answers`));
   // The account key never appears.
