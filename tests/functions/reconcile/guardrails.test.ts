@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_GUARDRAILS_FILE, GuardrailsError, loadGuardrails, parseGuardrails } from '../../../functions/reconcile/guardrails.ts';
+import { loadConfig } from '../../../functions/runtime/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-guardrails-'));
 
@@ -40,17 +41,14 @@ test('unknown keys are refused (typos do not silently disable a guardrail)', () 
   assert.throws(() => parseGuardrails({ approvals: { rules: [{ name: 'r', group: 'g', kinds: ['roleAsignments'] }] } }), /approvals\.rules\.0\.kinds\.0/);
 });
 
-test('NEXUS_GUARDRAILS_FILE overrides the shipped file; a missing file is named', async () => {
+test('NEXUS_GUARDRAILS_FILE (through the configuration) overrides the shipped file; a missing file is named', async () => {
   const file = join(dir, 'mine.yaml');
   writeFileSync(file, 'scopes:\n  allowTenantRoot: true\n');
-  process.env.NEXUS_GUARDRAILS_FILE = file;
-  try {
-    assert.is((await loadGuardrails()).scopes.allowTenantRoot, true);
-    process.env.NEXUS_GUARDRAILS_FILE = join(dir, 'nope.yaml');
-    await loadGuardrails().then(() => assert.unreachable(), (err) => assert.match(err.message, /nope\.yaml: cannot read/));
-  } finally {
-    delete process.env.NEXUS_GUARDRAILS_FILE;
-  }
+  const fileOf = (path: string) => loadConfig({ NEXUS_GUARDRAILS_FILE: path }).compile.guardrailsFile;
+  assert.is((await loadGuardrails(fileOf(file))).scopes.allowTenantRoot, true);
+  await loadGuardrails(fileOf(join(dir, 'nope.yaml'))).then(() => assert.unreachable(), (err) => assert.match(err.message, /nope\.yaml: cannot read/));
+  // Unset, the shipped file.
+  assert.is((await loadGuardrails(loadConfig({}).compile.guardrailsFile)).scopes.allowTenantRoot, false);
 });
 
 test.run();
