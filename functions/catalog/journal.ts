@@ -77,7 +77,7 @@ export class Journal {
   }
 
   /** Announces that `keys` are about to change; resolves to the entries' time. */
-  async announce(keys: Iterable<string>): Promise<number> {
+  async announce(keys: Iterable<string>, writer = this.writer): Promise<number> {
     const time = this.now().getTime();
     const groups: string[][] = [];
     let cur: string[] = [];
@@ -88,7 +88,7 @@ export class Journal {
       chars += key.length + 3;
     }
     if (cur.length) groups.push(cur);
-    const rows = groups.map((g) => ({ rowKey: `${timeKey(time)}-${this.writer}-${String(this.seq++).padStart(10, '0')}`, value: { writer: this.writer, keys: g } }));
+    const rows = groups.map((g) => ({ rowKey: `${timeKey(time)}-${this.writer}-${String(this.seq++).padStart(10, '0')}`, value: { writer, keys: g } }));
     const pk = bucketOf(time);
     for (let i = 0; i < rows.length; i += 100) {
       await this.table.batch(pk, rows.slice(i, i + 100).map((r) => ({ op: 'insert' as const, rowKey: r.rowKey, value: r.value })));
@@ -104,10 +104,18 @@ export class Journal {
   async around<T>(keys: Iterable<string>, write: () => Promise<T>): Promise<T> {
     const list = [...keys];
     const time = await this.announce(list);
+    let failed = false;
     try {
       return await write();
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
-      if (this.now().getTime() - time > this.opts.settleMs / 2) await this.announce(list);
+      // A write that failed may still have landed (a timeout) or been only half taken back, so this
+      // instance's own index may be stale too: announced under another writer id, which every
+      // reader, this one included, reads.
+      if (failed) await this.announce(list, `${this.writer}!`).catch(() => undefined);
+      else if (this.now().getTime() - time > this.opts.settleMs / 2) await this.announce(list);
     }
   }
 

@@ -69,7 +69,9 @@ export class CatalogSync {
     const now = this.d.now().getTime();
     // Partitions go whole, so a cursor within two of the retention's edge may already miss entries.
     if (this.cursor === undefined || now - this.cursor > retentionMs - 2 * BUCKET_MS) return this.reload();
-    const settleCut = now - settleMs;
+    // Settled by the writer's clock, which may be up to `overlapMs` behind this one: an entry judged
+    // settled too early would get its last look before its row landed.
+    const settleCut = now - settleMs - overlapMs;
     const due = new Map<string, { time: number; settled: boolean }>();
     const keys = new Set<string>();
     for (const e of await journal.read(this.cursor - overlapMs)) {

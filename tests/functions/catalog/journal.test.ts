@@ -28,6 +28,17 @@ test('entries come back in time order, from the given time on', async () => {
   assert.equal(await j!.read(c.now().getTime() + 1), []);
 });
 
+test('a write that fails is announced again under a writer id its own instance reads too (it may have landed)', async () => {
+  const c = clock(1_800_000_000_000);
+  const [j] = await journals(1, c.now);
+  await j!.around(['service:default/a'], async () => { throw new Error('timed out'); }).then(() => assert.unreachable(), (err: Error) => assert.is(err.message, 'timed out'));
+  const entries = await j!.read(0);
+  assert.equal(entries.map((e) => [e.writer, e.keys]), [[j!.writer, ['service:default/a']], [`${j!.writer}!`, ['service:default/a']]]);
+  // A write that succeeds quickly is announced once, as its writer.
+  await j!.around(['service:default/b'], async () => 'ok');
+  assert.equal((await j!.read(0)).filter((e) => e.keys.includes('service:default/b')).map((e) => e.writer), [j!.writer]);
+});
+
 test('writers in the same millisecond never overwrite each other', async () => {
   const c = clock(1_800_000_000_000);
   const [one, two] = await journals(2, c.now);
