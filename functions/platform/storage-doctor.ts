@@ -42,9 +42,10 @@ export async function checkStorage(cfg?: StorageConfig, opts: CheckStorageOption
     } catch (err) {
       return { ok: false, detail: `${service} service: ${where}: ${reasonOf(err)}`, fix: 'give the connection string the endpoint of each service (TableEndpoint, BlobEndpoint, QueueEndpoint) or an EndpointSuffix' };
     }
+    // Only the origin is shown: with a SAS connection string the client's URL carries the token.
     const unreachable = await probe(url, timeoutMs);
     if (unreachable) {
-      return { ok: false, detail: `${service} service does not answer at ${url}: ${where}: ${reasonOf(unreachable)}`, fix: fixFor(unreachable, cfg, timeoutMs) };
+      return { ok: false, detail: `${service} service does not answer at ${new URL(url).origin}: ${where}: ${reasonOf(unreachable)}`, fix: fixFor(unreachable, cfg, timeoutMs) };
     }
   }
   let service = 'table';

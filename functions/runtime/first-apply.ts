@@ -132,7 +132,16 @@ export async function firstApply(port: FirstApplyPort, files: FirstApplyFiles, l
   };
   for (const stack of state.stacks) {
     writeProgress(files.progress, { ...progress, current: stack.name });
-    const d = describe(await port.reconcile(stack.name, state));
+    let d: { line: string; ok: boolean };
+    try {
+      d = describe(await port.reconcile(stack.name, state));
+    } catch (err) {
+      // Said in the progress file too, so doctor does not show a dead apply as still under way.
+      d = { line: `${stack.name}: failed (${(err as Error).message})`, ok: false };
+      progress.done.push({ stack: stack.name, line: d.line, ok: false, resources: stack.resourceIds.length });
+      writeProgress(files.progress, { ...progress, finishedAt: now().toISOString(), ok: false });
+      throw err;
+    }
     log(`  ${d.line}`);
     progress.done.push({ stack: stack.name, line: d.line, ok: d.ok, resources: stack.resourceIds.length });
   }

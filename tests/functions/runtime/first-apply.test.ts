@@ -69,6 +69,19 @@ test('a stack a gate stops: no marker, no ready line, and doctor says which stac
   assert.match(status.fix!, /nexus runs/);
 });
 
+test('a run that throws ends the apply: the progress file says failed, not still under way', async () => {
+  const f = files();
+  const port: FirstApplyPort = {
+    compile: async () => state,
+    reconcile: async (stack) => { if (stack === 'child') throw new Error('storage did not answer'); return run(stack, 'applied'); },
+  };
+  await firstApply(port, f, () => undefined).then(() => assert.unreachable(), (err: Error) => assert.is(err.message, 'storage did not answer'));
+  const status = firstApplyStatus(f, new Date())!;
+  assert.not.ok(status.ok);
+  assert.match(status.detail, /incomplete .*child: failed \(storage did not answer\)/);
+  assert.not.ok(existsSync(f.marker));
+});
+
 test('with the marker there, nothing runs again', async () => {
   const f = files();
   writeFileSync(f.marker, '2026-12-01T00:00:00.000Z\n');
