@@ -101,7 +101,7 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
       const staleLocks = where.container
         ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg }, { otherHostStaleAfterSeconds: config.engine.lockStaleSeconds })
         : undefined;
-      return openEngineStack({ state, stack, env, staleLocks });
+      return openEngineStack({ state, stack, env, staleLocks, resourceBackend: config.engine.resourceBackend });
     },
     guardrails: () => loadGuardrails(config.compile.guardrailsFile),
     stores,

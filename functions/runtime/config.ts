@@ -144,7 +144,7 @@ function build(s: Settings, env: Env): NexusConfig {
     rootMg: tenantRoot,
     location: s.NEXUS_LOCATION,
     compile: { guardrailsFile: s.NEXUS_GUARDRAILS_FILE },
-    engine: { lockStaleSeconds: s.NEXUS_PULUMI_LOCK_STALE_SECONDS, resourceBackend: s.NEXUS_RESOURCE_BACKEND, env: Object.freeze({ ...env }) },
+    engine: { lockStaleSeconds: s.NEXUS_PULUMI_LOCK_STALE_SECONDS, resourceBackend: s.NEXUS_RESOURCE_BACKEND, env: Object.freeze(engineEnv(env)) },
     reconcile: {
       holderId: s.NEXUS_HOLDER_ID,
       leaseSeconds: s.NEXUS_LEASE_SECONDS,
@@ -185,6 +185,21 @@ function build(s: Settings, env: Env): NexusConfig {
     cli: { apiUrl: s.NEXUS_API_URL.replace(/\/+$/, ''), apiToken: s.NEXUS_API_TOKEN, noLocalEnv: s.NEXUS_NO_LOCAL_ENV },
     log: { level: s.NEXUS_LOG_LEVEL },
   };
+}
+
+/**
+ * The environment handed to the engine and the Pulumi CLI: as the process has it, except that a
+ * setting set to the empty string is left out, as loadConfig reads it (unset), so the engine's
+ * own defaults apply instead of ''. Passphrases keep an empty value: Pulumi accepts one.
+ */
+export function engineEnv(env: Env): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const empty = v === undefined || v.trim() === '';
+    if (empty && !/PASSPHRASE/.test(k) && (/^(NEXUS_|AZURE_STORAGE_)/.test(k) || (settingNames() as string[]).includes(k))) continue;
+    out[k] = v;
+  }
+  return out;
 }
 
 /** The process's own environment: the one place the runtime reads process.env. */

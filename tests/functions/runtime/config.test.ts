@@ -90,4 +90,11 @@ test('every setting has a section and a one-line description; defaults parse', (
   }
 });
 
+test('the engine gets the environment without settings left empty (unset, as loadConfig reads them)', () => {
+  const c = loadConfig({ PATH: '/usr/bin', NEXUS_RESOURCE_BACKEND: '', AZURE_STORAGE_ACCOUNT: ' ', NEXUS_STORAGE_ACCOUNT: 'nexusprod', PULUMI_CONFIG_PASSPHRASE: '' });
+  assert.is(c.engine.resourceBackend, 'azure-native');
+  assert.equal(Object.keys(c.engine.env).sort(), ['NEXUS_STORAGE_ACCOUNT', 'PATH', 'PULUMI_CONFIG_PASSPHRASE']);
+  assert.is(c.engine.env.PULUMI_CONFIG_PASSPHRASE, '', 'an empty passphrase is a passphrase');
+});
+
 test.run();
