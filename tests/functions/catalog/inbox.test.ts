@@ -109,19 +109,29 @@ test('a message received more times than maxAttempts without finishing (the work
   assert.equal([st?.status, st?.error], ['poisoned', 'received 3 times without finishing; last error: none recorded']);
 });
 
-test('the Functions trigger: acknowledged on success, thrown (so the host retries) on failure; a message that is not a delivery is poisoned', async () => {
+test('the Functions trigger: acknowledged on success; on failure sent again with the backoff (the original returns); a message that is not a delivery is poisoned', async () => {
   const { inbox } = await freshInbox({ maxAttempts: 2 });
   await inbox.enqueue({ source: 'opsgenie', deliveryId: 'o-1', event: 'Create', payload: { a: 1 } });
   const body = { source: 'opsgenie', deliveryId: 'o-1' };
   let fail = true;
   const handlers = { opsgenie: async () => { if (fail) throw new Error('catalog unavailable'); } };
-  try {
-    await processQueueMessage(inbox, handlers, body, { dequeueCount: 1 });
-    assert.unreachable('a failed delivery must throw');
-  } catch (err) {
+  const failed = await processQueueMessage(inbox, handlers, body, { dequeueCount: 1 });
+  assert.equal(failed, { outcome: 'failed', ack: false, retryInSeconds: 2, error: 'catalog unavailable' });
+  // The enqueue's message was never received here (the host holds its own copy): the retry is a
+  // second one, hidden for the backoff, then handed out.
+  const [first] = await inbox.queue.receive(1, 30);
+  assert.equal(first?.body, body);
+  const start = Date.now();
+  const retry = await waitFor(async () => (await inbox.queue.receive(1, 30))[0], { what: 'the retry message', timeoutMs: 10_000 });
+  assert.equal(retry.body, body);
+  assert.ok(Date.now() - start >= 1000, 'hidden for the backoff');
+  // When even that send fails, the trigger throws and the host hands the message out again.
+  await inbox.enqueue({ source: 'opsgenie', deliveryId: 'o-2', event: 'Create', payload: { a: 2 } });
+  const broken = { handleMessage: inbox.handleMessage.bind(inbox), queue: { send: async () => { throw new Error('queue unavailable'); } } } as unknown as Parameters<typeof processQueueMessage>[0];
+  await processQueueMessage(broken, handlers, { source: 'opsgenie', deliveryId: 'o-2' }, { dequeueCount: 1 }).then(() => assert.unreachable('must throw'), (err) => {
     assert.instance(err, DeliveryNotFinished);
-    assert.match((err as Error).message, /failed: catalog unavailable/);
-  }
+    assert.match((err as Error).message, /failed: catalog unavailable; sending it again failed: queue unavailable/);
+  });
   fail = false;
   assert.equal(await processQueueMessage(inbox, handlers, body, { dequeueCount: 2 }), { outcome: 'done', ack: true });
   assert.equal(await processQueueMessage(inbox, handlers, body, { dequeueCount: 1 }), { outcome: 'repeated', ack: true });
