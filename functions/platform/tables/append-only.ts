@@ -2,7 +2,7 @@
 import { EntityExistsError } from '../errors.ts';
 import type { StorageConfig } from '../storage-config.ts';
 import type { Row } from './encoding.ts';
-import { newestFirstKey } from './newest-first.ts';
+import { NewestFirstKeys } from './newest-first.ts';
 import { Table, type Page, type PageOptions, type QueryOptions } from './table.ts';
 
 /**
@@ -11,6 +11,8 @@ import { Table, type Page, type PageOptions, type QueryOptions } from './table.t
  */
 export class AppendOnlyTable<T extends object> {
   readonly #table: Table<T>;
+  /** This table's rows of this process sort in the order they were appended, even within a millisecond. */
+  readonly #keys = new NewestFirstKeys();
 
   private constructor(table: Table<T>) {
     this.#table = table;
@@ -24,11 +26,11 @@ export class AppendOnlyTable<T extends object> {
     return this.#table.name;
   }
 
-  /** Inserts under a fresh row key that sorts before every earlier one in this process. */
+  /** Inserts under a fresh row key that sorts before every earlier one of this table object. */
   async append(pk: string, value: T): Promise<Row<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#table.insert(pk, newestFirstKey(), value);
+        return await this.#table.insert(pk, this.#keys.next(), value);
       } catch (err) {
         // Two processes in the same millisecond with the same random suffix: draw again.
         if (!(err instanceof EntityExistsError) || attempt >= 5) throw err;

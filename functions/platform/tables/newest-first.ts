@@ -1,45 +1,31 @@
-// Row keys that sort newest first: an inverted microsecond clock plus a random suffix, so
+// Row keys that sort newest first: an inverted microsecond time plus a random suffix, so
 // concurrent processes never collide.
 
 const MAX_MICROS = 8_999_999_999_999_999; // below 2^53; about year 2255 in microseconds
 
 /**
- * A newest-first key. Without `now`, from this process's monotonic clock: each such key sorts
- * before every earlier one made in this process (see tickMicros). With `now` (a caller's own
- * clock, which may repeat a millisecond), ordered by that time only, unless `keys` is given:
- * then it sorts before every earlier key of that source.
+ * A newest-first key for `now` (default the wall clock), unique by its random suffix; keys of the
+ * same millisecond are in no particular order unless `keys` is given: then it sorts before every
+ * earlier key of that source. The wall clock, never a monotonic one: keys of several processes
+ * (and instances) are compared with each other, and a process's monotonic clock drifts from theirs.
  */
 export function newestFirstKey(now?: number, keys?: NewestFirstKeys): string {
   if (keys) return keys.next(now);
-  return keyAt(now === undefined ? tickMicros() : now * 1000);
+  return keyAt((now ?? Date.now()) * 1000);
 }
 
 /**
- * A source of newest-first keys for a caller's own times: each key sorts before every key it
- * issued earlier, even for the same millisecond or when the time steps back (it counts on by a
- * microsecond). Whoever needs that order for keys it times itself holds one (the reconciler's run ids).
+ * A source of newest-first keys: each sorts before every key it issued earlier, even for the same
+ * millisecond or when the wall clock steps back (it counts on by a microsecond). Whoever needs that
+ * order holds one (an append-only table for its rows, the reconciler for its run ids).
  */
 export class NewestFirstKeys {
   private lastMicros = 0;
 
-  next(now?: number): string {
-    this.lastMicros = Math.max(now === undefined ? tickMicros() : now * 1000, this.lastMicros + 1);
+  next(now: number = Date.now()): string {
+    this.lastMicros = Math.max(now * 1000, this.lastMicros + 1);
     return keyAt(this.lastMicros);
   }
-}
-
-/**
- * Microseconds since the epoch, strictly later than at the moment of the call: the monotonic
- * clock is read until it ticks to the next microsecond (well under a microsecond of waiting).
- * Two calls in one process therefore never return the same value, and a later call returns a
- * larger one, without any state kept between calls.
- */
-export function tickMicros(): number {
-  const read = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
-  const start = read();
-  let m = read();
-  while (m <= start) m = read();
-  return m;
 }
 
 function keyAt(micros: number): string {
