@@ -8,6 +8,10 @@ import { parseGuardrails } from '../../../../functions/reconcile/guardrails.ts';
 import type { RunRecord } from '../../../../functions/reconcile/model.ts';
 import type { Principal } from '../../../../functions/platform/identity.ts';
 import { loadConfig } from '../../../../functions/runtime/config.ts';
+import { NewestFirstKeys } from '../../../../functions/platform/tables.ts';
+
+// Run ids of this test, in the order made (as a reconciler's own source orders them).
+const ids = new NewestFirstKeys();
 
 let stores: ReconcileStores;
 
@@ -19,7 +23,7 @@ test.before(async () => {
 
 function run(stack: string, p: Partial<RunRecord> = {}): RunRecord {
   return {
-    id: newRunId(), stack, trigger: 'manual', dryRun: false, status: 'done', decision: 'applied', reasons: [],
+    id: newRunId(undefined, ids), stack, trigger: 'manual', dryRun: false, status: 'done', decision: 'applied', reasons: [],
     gates: [{ gate: 'kill-switch', pass: true, reason: 'OK', details: { message: 'off', big: 'x'.repeat(50_000) } }],
     counts: { create: 1, update: 0, replace: 0, delete: 0, same: 3 }, timings: { startedAt: new Date().toISOString() },
     holderId: 'h1', ...p,
