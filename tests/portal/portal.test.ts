@@ -21,6 +21,10 @@ import type { RunRecord } from '../../functions/reconcile/model.ts';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import { uniqueName } from '../functions/api/harness.ts';
 import { loadConfig } from '../../functions/runtime/config.ts';
+import { NewestFirstKeys } from '../../functions/platform/tables.ts';
+
+// Run ids in the order this test makes them (a reconciler's own key source orders its runs so).
+const ids = new NewestFirstKeys();
 
 interface Ctx {
   server: RunningServer;
@@ -86,7 +90,7 @@ async function setup(ctx: Ctx) {
   };
   const reconcileDeps = { stores, compile: async () => state, guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }) };
   const run: RunRecord = {
-    id: newRunId(), stack: STACK, trigger: 'push', commit: 'c0ffee1', author: 'carol', dryRun: false, status: 'done',
+    id: newRunId(undefined, ids), stack: STACK, trigger: 'push', commit: 'c0ffee1', author: 'carol', dryRun: false, status: 'done',
     decision: 'pending-approval', reasons: ['APPROVAL_REQUIRED'],
     gates: [{ gate: 'approvals', pass: false, hold: true, reason: 'APPROVAL_REQUIRED', details: { message: 'one approver of platform needed' } }],
     counts: { create: 2, update: 0, replace: 0, delete: 1, same: 4 }, timings: { startedAt: new Date().toISOString() }, holderId: 'h',

@@ -24,6 +24,10 @@ import { ImportResultSchema } from '../../../functions/api/schemas/import.ts';
 import { WebhookAcceptedSchema } from '../../../functions/api/schemas/webhooks.ts';
 import { ProblemSchema } from '../../../functions/api/schemas/problem.ts';
 import { partsFrom, storageFrom } from '../../helpers/config.ts';
+import { NewestFirstKeys } from '../../../functions/platform/tables.ts';
+
+// Run ids in the order this test makes them (a reconciler's own key source orders its runs so).
+const ids = new NewestFirstKeys();
 
 let h: Harness;
 let stores: ReconcileStores;
@@ -70,7 +74,7 @@ async function check<S extends z.ZodType>(res: Response, template: string, statu
 
 function run(p: Partial<RunRecord> = {}): RunRecord {
   return {
-    id: newRunId(), stack: STACK, trigger: 'manual', requestedBy: 'alice', dryRun: false, status: 'done', decision: 'pending-approval', reasons: ['APPROVAL_REQUIRED'],
+    id: newRunId(undefined, ids), stack: STACK, trigger: 'manual', requestedBy: 'alice', dryRun: false, status: 'done', decision: 'pending-approval', reasons: ['APPROVAL_REQUIRED'],
     gates: [
       { gate: 'kill-switch', pass: true, reason: 'OK', details: { message: 'kill switch is off' } },
       { gate: 'approvals', pass: false, reason: 'APPROVAL_REQUIRED', hold: true, details: { message: 'needs 1 approver of platform', groups: ['platform'] } },
@@ -157,7 +161,7 @@ test('reconcile answers match their schemas: stacks, runs, run detail, kill swit
   assert.ok(list.approvals.some((a) => a.id === first.id));
   const ann = await h.token('ann', ['TeamLead'], ['platform']);
   await check(await h.call('POST', `/api/v1/approvals/${first.id}/approve`, { token: ann }), 'POST /api/v1/approvals/{id}/approve', 200, reconcile.ApprovedSchema);
-  const second = await request(newRunId());
+  const second = await request(newRunId(undefined, ids));
   await check(await h.call('POST', `/api/v1/approvals/${second.id}/reject`, { token: ann, body: { reason: 'freeze' } }), 'POST /api/v1/approvals/{id}/reject', 200, reconcile.RejectedSchema);
   await check(await h.call('GET', '/api/v1/approvals?status=all', { token: dev }), 'GET /api/v1/approvals', 200, reconcile.ApprovalListSchema);
 

@@ -14,6 +14,10 @@ import type { RunRecord } from '../../../../functions/reconcile/model.ts';
 import type { DesiredState } from '../../../../stacks/compile/model.ts';
 import { loadConfig } from '../../../../functions/runtime/config.ts';
 import { partsFrom } from '../../../helpers/config.ts';
+import { NewestFirstKeys } from '../../../../functions/platform/tables.ts';
+
+// Run ids in the order this test makes them (a reconciler's own key source orders its runs so).
+const ids = new NewestFirstKeys();
 
 let h: Harness;
 let stores: ReconcileStores;
@@ -38,7 +42,7 @@ const json = async (res: Response) => ({ status: res.status, body: (await res.js
 
 function run(p: Partial<RunRecord> = {}): RunRecord {
   return {
-    id: newRunId(), stack: STACK, trigger: 'timer', dryRun: false, status: 'done', decision: 'blocked', reasons: ['KILL_SWITCH'],
+    id: newRunId(undefined, ids), stack: STACK, trigger: 'timer', dryRun: false, status: 'done', decision: 'blocked', reasons: ['KILL_SWITCH'],
     gates: [{ gate: 'kill-switch', pass: false, reason: 'KILL_SWITCH', details: { message: 'kill switch is on', by: 'x' } }],
     counts: { create: 1, update: 0, replace: 0, delete: 0, same: 0 }, timings: { startedAt: new Date().toISOString() }, holderId: 'h', ...p,
   };
@@ -60,7 +64,7 @@ test('runs and stacks: any signed-in role reads them, newest first, with every g
   assert.is(one.status, 200);
   assert.is(one.body.gates[0].details.by, 'x');
   assert.equal(one.body.engineOutput, ['x']);
-  assert.is((await h.call('GET', `/api/v1/runs/${newRunId()}`, { token: dev })).status, 404);
+  assert.is((await h.call('GET', `/api/v1/runs/${newRunId(undefined, ids)}`, { token: dev })).status, 404);
   const bad = await json(await h.call('GET', '/api/v1/runs/not-a-run', { token: dev }));
   assert.is(bad.status, 400);
   assert.is(bad.body.field, 'path.id');
@@ -105,7 +109,7 @@ test('approvals: listed, never approved by the author or without the role or gro
     stack: STACK, runId, changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
     requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }], author: 'carol', commit: 'abc', now: new Date(), expiresAfterMinutes: 60,
   });
-  const first = await req(newRunId());
+  const first = await req(newRunId(undefined, ids));
   const dev = await as('dev', ['Developer'], ['platform']);
   const listed = await json(await h.call('GET', '/api/v1/approvals', { token: dev }));
   assert.ok(listed.body.approvals.some((a: { id: string }) => a.id === first.id));
@@ -121,12 +125,12 @@ test('approvals: listed, never approved by the author or without the role or gro
   const again = await json(await h.call('POST', `/api/v1/approvals/${first.id}/approve`, { token: await as('bob', ['TeamLead'], ['platform']) }));
   assert.is(again.status, 409);
 
-  const second = await req(newRunId());
+  const second = await req(newRunId(undefined, ids));
   const rej = await json(await h.call('POST', `/api/v1/approvals/${second.id}/reject`, { token: await as('bob', ['PlatformEngineer'], ['platform']), body: { reason: 'freeze' } }));
   assert.equal([rej.status, rej.body.approval.status, rej.body.approval.reason], [200, 'rejected', 'freeze']);
   const actions = (await stores.audit.list({ target: STACK, limit: 10 })).map((a) => a.action);
   assert.ok(actions.includes('approve') && actions.includes('reject'));
-  assert.is((await h.call('POST', `/api/v1/approvals/${newRunId()}/approve`, { token: await as('ann', ['TeamLead'], ['platform']) })).status, 404);
+  assert.is((await h.call('POST', `/api/v1/approvals/${newRunId(undefined, ids)}/approve`, { token: await as('ann', ['TeamLead'], ['platform']) })).status, 404);
 });
 
 test('approvals past their expiry are listed as expired, not pending', async () => {

@@ -108,7 +108,7 @@ const who = (id: string, groups: string[]): Principal => ({ id, name: id, email:
 test('approvals: pinned request, author refused, group required, N approvers, then approved', async () => {
   const now = new Date();
   const rec = await stores.approvals.request({
-    stack: 'ap-stack', runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    stack: 'ap-stack', runId: newRunId(undefined, ids), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
     requirements: [{ rule: 'roles', group: 'platform', approvers: 2 }], author: 'carol@contoso.com', commit: 'abc123', now, expiresAfterMinutes: 60,
   });
   assert.is(rec.status, 'pending');
@@ -135,7 +135,7 @@ test('approvals: a new request supersedes the open one; expired requests refuse 
   const base = { stack: 'ap2', changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l', requirements: [{ rule: 'r', group: 'g', approvers: 1 }] };
   const old = await stores.approvals.request({ ...base, runId: newRunId(t0.getTime()), now: t0, expiresAfterMinutes: 60 });
   await stores.approvals.vote(old.id, who('x', ['g']), 'api', new Date()).then(() => assert.unreachable(), (e) => assert.match(e.message, /expired/));
-  const fresh = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date(), expiresAfterMinutes: 60 });
+  const fresh = await stores.approvals.request({ ...base, runId: newRunId(undefined, ids), now: new Date(), expiresAfterMinutes: 60 });
   // Past its expiry before the new request came: it reads as expired, not superseded.
   assert.is((await stores.approvals.get(old.id))?.status, 'expired');
   const rej = await stores.approvals.reject(fresh.id, who('y', ['g']), 'not during the freeze');
@@ -145,7 +145,7 @@ test('approvals: a new request supersedes the open one; expired requests refuse 
 
 test('approvals: votes from another source are merged by the loop', async () => {
   const rec = await stores.approvals.request({
-    stack: 'ap3', runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    stack: 'ap3', runId: newRunId(undefined, ids), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
     requirements: [{ rule: 'r', group: 'release', approvers: 1 }], now: new Date(), expiresAfterMinutes: 60,
   });
   const github = { name: 'github-environment', votes: async () => [{ by: 'octocat', groups: ['release'], at: new Date().toISOString(), source: 'github-environment' }] };
@@ -156,7 +156,7 @@ test('approvals: votes from another source are merged by the loop', async () => 
 
 test('approvals: the commit author (by name or email, any case) and the requester cannot approve', async () => {
   const rec = await stores.approvals.request({
-    stack: `ap-author-${Date.now().toString(36)}`, runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    stack: `ap-author-${Date.now().toString(36)}`, runId: newRunId(undefined, ids), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
     requirements: [{ rule: 'roles', group: 'platform', approvers: 1 }], author: 'Carol Smith <Carol.Smith@Contoso.com>', commit: 'abc123',
     requestedBy: 'rita@contoso.com', now: new Date(), expiresAfterMinutes: 60,
   });
@@ -177,7 +177,7 @@ test('approvals: the commit author (by name or email, any case) and the requeste
 
 test('approvals: with no known author the configured number of approvers is still needed, the requester excluded', async () => {
   const rec = await stores.approvals.request({
-    stack: `ap-noauthor-${Date.now().toString(36)}`, runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    stack: `ap-noauthor-${Date.now().toString(36)}`, runId: newRunId(undefined, ids), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
     requirements: [{ rule: 'roles', group: 'platform', approvers: 2 }], requestedBy: 'rita@contoso.com', now: new Date(), expiresAfterMinutes: 60,
   });
   await stores.approvals.vote(rec.id, who('rita', ['platform'])).then(() => assert.unreachable(), (e) => assert.match(e.message, /requested run/));
@@ -188,7 +188,7 @@ test('approvals: with no known author the configured number of approvers is stil
 test('approvals: only an approved request is marked applied; a rejection that landed first stands', async () => {
   const stack = `ap-applied-${Date.now().toString(36)}`;
   const base = { stack, changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l', requirements: [{ rule: 'r', group: 'g', approvers: 1 }], expiresAfterMinutes: 60 };
-  const rec = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date() });
+  const rec = await stores.approvals.request({ ...base, runId: newRunId(undefined, ids), now: new Date() });
   const approved = await stores.approvals.vote(rec.id, who('ann', ['g']));
   assert.is(approved.status, 'approved');
   // The loop holds the approved copy; meanwhile someone rejects it.
@@ -198,7 +198,7 @@ test('approvals: only an approved request is marked applied; a rejection that la
   });
   assert.equal([(await stores.approvals.get(rec.id))?.status, (await stores.approvals.get(rec.id))?.rejectedBy], ['rejected', 'bob@contoso.com']);
   // A request still approved is marked; a second mark is refused (it is applied, not approved).
-  const next = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date() });
+  const next = await stores.approvals.request({ ...base, runId: newRunId(undefined, ids), now: new Date() });
   const ok = await stores.approvals.vote(next.id, who('ann', ['g']));
   assert.is((await stores.approvals.markApplied(ok)).status, 'applied');
   await stores.approvals.markApplied(ok).then(() => assert.unreachable(), (e) => assert.match(e.message, /is applied, not approved/));
@@ -206,7 +206,7 @@ test('approvals: only an approved request is marked applied; a rejection that la
 
 test('approvals: identities added to a reused request cannot approve it, and their votes stop counting', async () => {
   const rec = await stores.approvals.request({
-    stack: `ap-excl-${Date.now().toString(36)}`, runId: newRunId(), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
+    stack: `ap-excl-${Date.now().toString(36)}`, runId: newRunId(undefined, ids), changeSetHash: 'c', desiredStateHash: 'd', liveFingerprint: 'l',
     requirements: [{ rule: 'r', group: 'g', approvers: 1 }], requestedBy: 'rita@contoso.com', now: new Date(), expiresAfterMinutes: 60,
   });
   const added = await stores.approvals.exclude(rec.id, ['Bob Jones <bob@contoso.com>', 'dave@contoso.com']);
@@ -233,7 +233,7 @@ test('approvals: open requests past their expiry are marked expired when listed 
   assert.ok((await stores.approvals.list({ status: 'expired' })).some((r) => r.id === old.id));
   assert.ok(!(await stores.approvals.list({ status: 'pending' })).some((r) => r.id === old.id));
   // A request read by the loop at a later clock expires then.
-  const fresh = await stores.approvals.request({ ...base, runId: newRunId(), now: new Date() });
+  const fresh = await stores.approvals.request({ ...base, runId: newRunId(undefined, ids), now: new Date() });
   assert.is((await stores.approvals.latest(stack))?.status, 'pending');
   assert.is((await stores.approvals.latest(stack, new Date(Date.now() + 2 * 3600_000)))?.status, 'expired');
   assert.is((await stores.approvals.get(fresh.id))?.status, 'expired', 'stored, not only computed');
