@@ -5,21 +5,27 @@ import * as pulumi from '@pulumi/pulumi';
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 const registered: Registered[] = [];
 
-pulumi.runtime.setMocks({
-  newResource: (args) => {
-    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-    const outputs: Record<string, unknown> = { ...args.inputs, name: args.inputs.name ?? args.name };
-    if (args.type === 'azure-native:managedidentity:UserAssignedIdentity') {
-      Object.assign(outputs, { principalId: 'pid-1', clientId: 'cid-1' });
-    }
-    if (args.type === 'azure-native:keyvault:Vault') outputs.properties = { ...args.inputs.properties, vaultUri: 'https://kv.vault.azure.net/' };
-    if (args.type === 'azure-native:web:WebApp') outputs.defaultHostName = 'nexus-func.azurewebsites.net';
-    return { id: `/subscriptions/s/resourceGroups/rg/${args.name}`, state: outputs };
-  },
-  call: () => ({ tenantId: '00000000-0000-0000-0000-00000000aaaa', subscriptionId: 's', clientId: 'c', objectId: 'o' }),
-}, 'nexus-platform', 'test', false);
 
-const { NexusPlatform } = await import('../../infra/nexus-platform.ts');
+let NexusPlatform: typeof import('../../infra/nexus-platform.ts').NexusPlatform;
+
+// Mocks set when this suite starts, not at import: uvu imports every file of a run before any
+// suite runs, and another file's mocks or an engine test's inline program would replace them.
+test.before(async () => {
+  pulumi.runtime.setMocks({
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      const outputs: Record<string, unknown> = { ...args.inputs, name: args.inputs.name ?? args.name };
+      if (args.type === 'azure-native:managedidentity:UserAssignedIdentity') {
+        Object.assign(outputs, { principalId: 'pid-1', clientId: 'cid-1' });
+      }
+      if (args.type === 'azure-native:keyvault:Vault') outputs.properties = { ...args.inputs.properties, vaultUri: 'https://kv.vault.azure.net/' };
+      if (args.type === 'azure-native:web:WebApp') outputs.defaultHostName = 'nexus-func.azurewebsites.net';
+      return { id: `/subscriptions/s/resourceGroups/rg/${args.name}`, state: outputs };
+    },
+    call: () => ({ tenantId: '00000000-0000-0000-0000-00000000aaaa', subscriptionId: 's', clientId: 'c', objectId: 'o' }),
+  }, 'nexus-platform', 'test', false);
+  ({ NexusPlatform } = await import('../../infra/nexus-platform.ts'));
+});
 const settle = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
 
 test('deploys storage, vault, identity and a function app with identity-based settings only', async () => {

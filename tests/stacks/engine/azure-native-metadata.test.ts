@@ -22,19 +22,6 @@ const FIX = new URL('../../fixtures/compile/', import.meta.url).pathname;
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 const registered: Registered[] = [];
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state: Record<string, any> = { ...args.inputs };
-      // A policy assignment's managed identity, which role assignments refer to.
-      if (args.inputs.identity || args.inputs.body?.identity) state.identity = { type: 'SystemAssigned', principalId: `principal-of-${args.name}` };
-      return { id: args.inputs.armId ?? `${args.name}-id`, state };
-    },
-    call: (args) => args.inputs,
-  },
-  'nexus', 'metadata', true,
-);
 
 let states: { name: string; state: DesiredState }[] = [];
 /** Per resource id: the type the azure-native program registers it as, and the arm-rest inputs. */
@@ -42,6 +29,21 @@ const azureNativeType = new Map<string, string>();
 const armRestInputs = new Map<string, Record<string, any>>();
 
 test.before(async () => {
+  // Set here, not at import: uvu imports every file of a run before any suite runs, and another
+  // file's mocks (or an engine test's inline program) would otherwise replace these.
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state: Record<string, any> = { ...args.inputs };
+        // A policy assignment's managed identity, which role assignments refer to.
+        if (args.inputs.identity || args.inputs.body?.identity) state.identity = { type: 'SystemAssigned', principalId: `principal-of-${args.name}` };
+        return { id: args.inputs.armId ?? `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    'nexus', 'metadata', true,
+  );
   states = [
     { name: 'default tenant', state: await compileDefaultTenant(process.env) },
     { name: 'alz', state: compile({ libraries: [alzLibraryDir()], architecture: 'alz', rootMg: 'tenant-root', location: 'swedencentral' }).state },
