@@ -1,6 +1,7 @@
 // Nexus's typed configuration. `loadConfig(env)` parses every setting of settings.ts at once and
 // either returns the typed sections or throws a ConfigError naming every variable at fault.
 // `processConfig()` is the only code of the runtime that reads process.env.
+import type { RepoRef } from '../platform/git-host/types.ts';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { SETTINGS, SETTINGS_SCHEMA, settingMeta, settingNames, type SettingName, type Settings } from './settings.ts';
@@ -87,12 +88,38 @@ export interface NexusConfig {
     pulumiStatePollMinutes: number;
     github?: { token: string; apiUrl?: string };
   };
+  /** GitOps: undefined when NEXUS_LANDING_ZONE_REPO is unset (the desired state is this package's archetypes/). */
+  gitops?: GitOpsSettings;
   webhooks: { secrets: WebhookSecretSettings; drainIntervalMs: number };
   /** NCRONTAB schedules of the Azure Functions timers. */
   schedules: { reconcile: string; resourceGraph: string; pulumiState: string; inbox: string };
   server: { port: number; functionsHost: boolean };
   cli: { apiUrl: string; apiToken?: string; noLocalEnv: boolean };
   log: { level?: string };
+}
+
+export interface GitOpsSettings {
+  repo: RepoRef;
+  /** As written: `github:owner/repo` or `azure-devops:org/project/repo`. */
+  repoId: string;
+  branch: string;
+  /** Sub-folder of the repository holding the archetypes; '' for its root. */
+  path: string;
+  github?: {
+    apiUrl?: string;
+    token?: string;
+    app?: { appId: string; privateKey: string; installationId?: string };
+  };
+  azureDevOps?: { url: string; pat?: string };
+  requireSignedCommits: boolean;
+  /** allowed_signers lines and armored OpenPGP key blocks (NEXUS_ALLOWED_SIGNERS). */
+  allowedSigners?: string;
+  /** A file of the same (NEXUS_ALLOWED_SIGNERS_FILE), read by the composition root. */
+  allowedSignersFile?: string;
+  cache: { dir?: string; maxBytes: number; maxSnapshotBytes: number };
+  previewConcurrency: number;
+  /** Base URL of links to runs (the portal). */
+  publicUrl: string;
 }
 
 export const DEFAULT_HOME = fileURLToPath(new URL('../../.nexus', import.meta.url));
@@ -124,6 +151,8 @@ function settingsInput(env: Env): Record<string, string | undefined> {
 export function loadConfig(env: Env): NexusConfig {
   const parsed = SETTINGS_SCHEMA.safeParse(settingsInput(env));
   if (!parsed.success) throw new ConfigError(problemsOf(parsed.error, env));
+  const problems = gitopsProblems(parsed.data);
+  if (problems.length) throw new ConfigError(problems);
   return build(parsed.data, env);
 }
 
@@ -164,6 +193,7 @@ function build(s: Settings, env: Env): NexusConfig {
       pulumiStatePollMinutes: s.NEXUS_PULUMI_STATE_POLL_MINUTES,
       github: s.NEXUS_GITHUB_TOKEN ? { token: s.NEXUS_GITHUB_TOKEN, apiUrl: s.NEXUS_GITHUB_API_URL } : undefined,
     },
+    gitops: gitopsSettings(s),
     webhooks: {
       secrets: {
         github: s.NEXUS_GITHUB_WEBHOOK_SECRET,
@@ -184,6 +214,63 @@ function build(s: Settings, env: Env): NexusConfig {
     server: { port: s.PORT, functionsHost: Boolean(s.FUNCTIONS_WORKER_RUNTIME) },
     cli: { apiUrl: s.NEXUS_API_URL.replace(/\/+$/, ''), apiToken: s.NEXUS_API_TOKEN, noLocalEnv: s.NEXUS_NO_LOCAL_ENV },
     log: { level: s.NEXUS_LOG_LEVEL },
+  };
+}
+
+export function parseRepoRef(id: string): RepoRef {
+  const [provider, rest = ''] = id.split(/:(.*)/s);
+  const parts = rest.split('/');
+  if (provider === 'github' && parts.length === 2) return { provider, owner: parts[0], repo: parts[1] };
+  if (provider === 'azure-devops' && parts.length === 3) return { provider, org: parts[0], project: parts[1], repo: parts[2] };
+  throw new Error(`${id}: must be github:owner/repo or azure-devops:org/project/repo`);
+}
+
+/** Settings that only make sense together: each problem names the variable to set. */
+function gitopsProblems(s: Settings): ConfigProblem[] {
+  const id = s.NEXUS_LANDING_ZONE_REPO;
+  const out: ConfigProblem[] = [];
+  if (!id) {
+    if (s.NEXUS_REQUIRE_SIGNED_COMMITS) out.push({ variable: 'NEXUS_REQUIRE_SIGNED_COMMITS', message: 'signed commits are checked for the landing-zone repository: set NEXUS_LANDING_ZONE_REPO too' });
+    return out;
+  }
+  const repo = parseRepoRef(id);
+  if (repo.provider === 'github') {
+    if (!s.NEXUS_GITHUB_TOKEN && !(s.NEXUS_GITHUB_APP_ID && s.NEXUS_GITHUB_APP_PRIVATE_KEY)) {
+      out.push({ variable: 'NEXUS_LANDING_ZONE_REPO', message: `reading ${id} needs NEXUS_GITHUB_TOKEN, or NEXUS_GITHUB_APP_ID and NEXUS_GITHUB_APP_PRIVATE_KEY` });
+    }
+    if (s.NEXUS_GITHUB_APP_ID && !s.NEXUS_GITHUB_APP_PRIVATE_KEY) out.push({ variable: 'NEXUS_GITHUB_APP_PRIVATE_KEY', message: 'NEXUS_GITHUB_APP_ID is set: the App\'s private key is needed too' });
+    if (!s.NEXUS_GITHUB_WEBHOOK_SECRET) out.push({ variable: 'NEXUS_GITHUB_WEBHOOK_SECRET', message: `pushes and pull requests of ${id} arrive as signed webhooks: set the webhook secret` });
+  } else {
+    if (!s.NEXUS_ADO_WEBHOOK_SECRET) out.push({ variable: 'NEXUS_ADO_WEBHOOK_SECRET', message: `pushes and pull requests of ${id} arrive as service hooks: set their basic-auth secret` });
+    // Azure DevOps's REST API gives no commit object to check a signature against.
+    if (s.NEXUS_REQUIRE_SIGNED_COMMITS) out.push({ variable: 'NEXUS_REQUIRE_SIGNED_COMMITS', message: 'Azure DevOps does not expose commit signatures through its REST API, so Nexus cannot verify them: use a GitHub repository or turn this off' });
+  }
+  if (s.NEXUS_REQUIRE_SIGNED_COMMITS && !s.NEXUS_ALLOWED_SIGNERS && !s.NEXUS_ALLOWED_SIGNERS_FILE) {
+    out.push({ variable: 'NEXUS_ALLOWED_SIGNERS', message: 'NEXUS_REQUIRE_SIGNED_COMMITS=1 needs the allowed signers (or NEXUS_ALLOWED_SIGNERS_FILE)' });
+  }
+  return out;
+}
+
+function gitopsSettings(s: Settings): GitOpsSettings | undefined {
+  const id = s.NEXUS_LANDING_ZONE_REPO;
+  if (!id) return undefined;
+  const repo = parseRepoRef(id);
+  const app = s.NEXUS_GITHUB_APP_ID && s.NEXUS_GITHUB_APP_PRIVATE_KEY
+    ? { appId: s.NEXUS_GITHUB_APP_ID, privateKey: s.NEXUS_GITHUB_APP_PRIVATE_KEY, installationId: s.NEXUS_GITHUB_APP_INSTALLATION_ID }
+    : undefined;
+  return {
+    repo,
+    repoId: id,
+    branch: s.NEXUS_LANDING_ZONE_BRANCH,
+    path: s.NEXUS_LANDING_ZONE_PATH ?? '',
+    github: repo.provider === 'github' ? { apiUrl: s.NEXUS_GITHUB_API_URL?.replace(/\/+$/, ''), token: s.NEXUS_GITHUB_TOKEN, app } : undefined,
+    azureDevOps: repo.provider === 'azure-devops' ? { url: s.NEXUS_ADO_URL.replace(/\/+$/, ''), pat: s.NEXUS_ADO_PAT } : undefined,
+    requireSignedCommits: s.NEXUS_REQUIRE_SIGNED_COMMITS,
+    allowedSigners: s.NEXUS_ALLOWED_SIGNERS,
+    allowedSignersFile: s.NEXUS_ALLOWED_SIGNERS_FILE,
+    cache: { dir: s.NEXUS_GITOPS_CACHE_DIR, maxBytes: s.NEXUS_GITOPS_CACHE_MB * 1024 * 1024, maxSnapshotBytes: s.NEXUS_GITOPS_MAX_SNAPSHOT_MB * 1024 * 1024 },
+    previewConcurrency: s.NEXUS_PREVIEW_CONCURRENCY,
+    publicUrl: (s.NEXUS_PUBLIC_URL ?? s.NEXUS_API_URL).replace(/\/+$/, ''),
   };
 }
 

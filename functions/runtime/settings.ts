@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseSchedule, ScheduleConfigError } from '../reconcile/schedule.ts';
 
-export const SECTIONS = ['storage', 'identity', 'arm', 'compile', 'engine', 'reconcile', 'catalog', 'webhooks', 'schedules', 'server', 'cli', 'log'] as const;
+export const SECTIONS = ['storage', 'identity', 'arm', 'compile', 'engine', 'reconcile', 'catalog', 'gitops', 'webhooks', 'schedules', 'server', 'cli', 'log'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface SettingMeta {
@@ -64,6 +64,14 @@ const reconcileSchedule = z.string().transform((v, ctx) => {
   }
 });
 const repoPatterns = list.refine((l) => l.every((p) => /^[A-Za-z0-9_.*-]+\/[A-Za-z0-9_.*-]+$/.test(p)), 'must be a comma list of owner/repo (globs with * allowed)');
+
+const landingZoneRepo = z.string().regex(
+  /^(github:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+|azure-devops:[A-Za-z0-9_.-]+\/[^/\s]+\/[^/\s]+)$/,
+  'must be github:owner/repo or azure-devops:org/project/repo',
+);
+const gitBranch = z.string().regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]{1,200}$/, 'must be a branch name (letters, digits, . _ - /), without refs/heads/');
+const repoPath = z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]{0,500}$/, 'must be a relative folder inside the repository (no .., no leading /)')
+  .transform((v) => v.replace(/\/+$/, ''));
 
 /** Variable name -> schema. Order is the README's order. */
 export const SETTINGS = {
@@ -126,8 +134,26 @@ export const SETTINGS = {
   NEXUS_RESOURCE_GRAPH_SCOPES: opt('catalog', 'Scopes the Resource Graph poll reads (comma list of ids); default the root management group, else everything.', list),
   NEXUS_RESOURCE_GRAPH_POLL_MINUTES: def('catalog', 'Minutes between Resource Graph polls (local runtime).', positive('minutes'), '5'),
   NEXUS_PULUMI_STATE_POLL_MINUTES: def('catalog', 'Minutes between Pulumi state imports (local runtime).', positive('minutes'), '1'),
-  NEXUS_GITHUB_TOKEN: opt('catalog', 'GitHub token to read catalog-info.yaml and CODEOWNERS of pushed commits.', text, { secret: true }),
-  NEXUS_GITHUB_API_URL: opt('catalog', 'GitHub API base URL (GitHub Enterprise Server).', anyUrl),
+  NEXUS_GITHUB_TOKEN: opt('catalog', 'GitHub token to read catalog-info.yaml and CODEOWNERS of pushed commits, and the landing-zone repository (unless a GitHub App is set); a Key Vault reference in Azure.', text, { secret: true }),
+  NEXUS_GITHUB_API_URL: opt('catalog', 'GitHub API base URL (GitHub Enterprise Server; the GitHub stand-in locally).', anyUrl),
+
+  // gitops
+  NEXUS_LANDING_ZONE_REPO: opt('gitops', 'The landing-zone repository Nexus is driven from: github:owner/repo or azure-devops:org/project/repo; unset: the archetypes/ folder of this package.', landingZoneRepo),
+  NEXUS_LANDING_ZONE_BRANCH: def('gitops', 'The tracked branch: pushes to it are applied, pull requests against it are previewed.', gitBranch, 'main'),
+  NEXUS_LANDING_ZONE_PATH: opt('gitops', 'Sub-folder of the repository that holds the archetypes (default its root).', repoPath),
+  NEXUS_GITHUB_APP_ID: opt('gitops', 'GitHub App id: the landing-zone repository is read and commented on with its installation token.', z.string().regex(/^\d+$/, 'must be a numeric GitHub App id')),
+  NEXUS_GITHUB_APP_PRIVATE_KEY: opt('gitops', 'PEM private key of the GitHub App (a Key Vault reference in Azure).', text, { secret: true }),
+  NEXUS_GITHUB_APP_INSTALLATION_ID: opt('gitops', 'Installation id of the GitHub App; default looked up for the repository.', z.string().regex(/^\d+$/, 'must be a numeric installation id')),
+  NEXUS_ADO_URL: def('gitops', 'Azure DevOps services URL; the organisation follows it (the stand-in locally).', anyUrl, 'https://dev.azure.com'),
+  NEXUS_ADO_PAT: opt('gitops', 'Azure DevOps personal access token (a Key Vault reference in Azure); unset: the managed identity.', text, { secret: true }),
+  NEXUS_REQUIRE_SIGNED_COMMITS: def('gitops', 'Apply only commits whose SSH or OpenPGP signature Nexus verifies against the allowed signers.', flag, '0'),
+  NEXUS_ALLOWED_SIGNERS: opt('gitops', 'Allowed signers: lines in ssh-keygen allowed_signers format and/or armored OpenPGP public key blocks.', text),
+  NEXUS_ALLOWED_SIGNERS_FILE: opt('gitops', 'File with allowed signers (same format), read at start.', text),
+  NEXUS_GITOPS_CACHE_DIR: opt('gitops', 'Folder of the commit snapshots of the landing-zone repository; default <tmp>/nexus-repos.', text),
+  NEXUS_GITOPS_CACHE_MB: def('gitops', 'Size bound of the snapshot cache (least recently used commits go first).', number(16, 100_000, 'MB'), '512'),
+  NEXUS_GITOPS_MAX_SNAPSHOT_MB: def('gitops', 'Largest repository snapshot Nexus reads (bigger archives are refused).', number(1, 10_000, 'MB'), '100'),
+  NEXUS_PREVIEW_CONCURRENCY: def('gitops', 'Pull request stack previews run at once, across pull requests.', number(1, 16, 'previews'), '2'),
+  NEXUS_PUBLIC_URL: opt('gitops', 'The URL users reach Nexus at (links to runs in pull request comments); default NEXUS_API_URL.', anyUrl),
 
   // webhooks
   NEXUS_GITHUB_WEBHOOK_SECRET: opt('webhooks', 'Secret of the GitHub webhook (HMAC signature).', text, { secret: true }),
