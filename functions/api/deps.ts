@@ -53,4 +53,10 @@ export interface ApiDeps {
   reconcile?: ReconcileService;
   /** Sign-in settings the portal page needs; without them it offers the local issuer only. */
   portal?: PortalSettings;
+  /**
+   * GitOps's check of a delivery before it is queued: a push or pull request of the landing-zone
+   * repository that lacks a field GitOps needs is refused (400 naming it) rather than queued to fail.
+   * Throws an error with `status` 400 and `field`.
+   */
+  checkDelivery?(source: 'github' | 'azure-devops', event: string, payload: unknown): void;
 }

@@ -210,6 +210,7 @@ export class Inbox {
     }
     const handler = Object.hasOwn(handlers, source) ? handlers[source] : undefined;
     let error: string | undefined;
+    let retryAfter: number | undefined;
     let report = reportOf(undefined);
     try {
       if (!handler) throw new Error(`no handler for deliveries from '${source}'`);
@@ -218,6 +219,9 @@ export class Inbox {
       }));
     } catch (err) {
       error = (err instanceof Error ? err.message : String(err)).slice(0, 4000);
+      // A rate-limited host says when to come back (GitHub's and Azure DevOps's Retry-After).
+      const after = (err as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof after === 'number' && after > 0) retryAfter = after;
     }
     const base = { ...valueOf<DeliveryRow>(claimed), claimedUntil: undefined, claimedBy: undefined, processedAt: this.now().toISOString() };
     if (error) {
@@ -228,7 +232,7 @@ export class Inbox {
         if (!(err instanceof ConcurrencyError)) throw err;
       }
       // Back off 2^attempts seconds (2, 4, 8, ...) before the message is handed out again.
-      return { outcome: 'failed', ack: false, retryInSeconds: Math.min(this.visibility, 2 ** claimed.attempts), error };
+      return { outcome: 'failed', ack: false, retryInSeconds: Math.min(this.visibility, Math.max(2 ** claimed.attempts, retryAfter ?? 0)), error };
     }
     const state: DeliveryState = !report.applied && report.skipped.length ? 'skipped' : 'done';
     try {

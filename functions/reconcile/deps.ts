@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { BlobLease } from '../platform/leases.ts';
+import type { CommitInfo, Comparison } from '../platform/git-host/types.ts';
 import { archetypesDir, defaultTenantOptions } from '../../stacks/compile/index.ts';
 import type { ArmConfig } from '../platform/arm.ts';
 import type { NexusConfig } from '../runtime/config.ts';
@@ -42,11 +43,20 @@ export interface OpenEngineStack {
 }
 
 export interface ReconcileDeps {
-  compile(): Promise<DesiredState>;
+  /**
+   * The desired state at `commit` (default: the tracked one). The archetypes folder has only its
+   * checkout and ignores `commit`; the landing-zone repository compiles exactly that commit.
+   */
+  compile(commit?: string): Promise<DesiredState>;
   /** The commit `compile()` reads, recorded with runs whose trigger named none. */
   trackedCommit?(): Promise<string | undefined>;
   /** The commit's author as Git records it (the two-person rule: never its approver). */
   commitAuthor?(commit: string): Promise<CommitAuthor | undefined>;
+  /**
+   * The landing-zone repository's commits after the stack's last applied commit (GitOps): their
+   * authors may not approve, their order and signatures are gates. Absent for the archetypes folder.
+   */
+  commits?: CommitPort;
   openStack: OpenEngineStack;
   guardrails(): Promise<Guardrails>;
   stores: ReconcileStores;
@@ -67,6 +77,23 @@ export interface ReconcileDeps {
   /** Where the reconciler counts runs, gate blocks and apply times (served at /metrics). */
   metrics: Metrics;
 }
+
+/** What the commit gates need from the landing-zone repository. */
+export interface CommitPort {
+  /** The repository the commits are of (`github:owner/repo`), recorded on runs as their source. */
+  readonly repoId: string;
+  history(base: string | undefined, head: string): Promise<Comparison>;
+  /** NEXUS_REQUIRE_SIGNED_COMMITS: every commit since the last applied one must verify. */
+  requireSigned: boolean;
+  /** Verifies one commit's signature against the allowed signers. */
+  verify(commit: CommitInfo): CommitVerdict;
+  /** More names for the people behind these identities (catalog Users: GitHub login, e-mail). */
+  aliases?(identities: string[]): Promise<string[]>;
+}
+
+export type CommitVerdict =
+  | { ok: true; signer?: string }
+  | { ok: false; reason: string; message: string };
 
 export function defaultHolderId(): string {
   return `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;

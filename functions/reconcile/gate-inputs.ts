@@ -1,6 +1,7 @@
 // What the gates judge, read from storage into one plain context: once after the preview, and
 // again right before an apply for what may have moved meanwhile (the kill switch, the rate
 // counters and override, the approval, the time). The gates themselves stay pure.
+import type { CommitFacts } from './commit-facts.ts';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ReconcileDeps } from './deps.ts';
 import type { Guardrails } from './guardrails.ts';
@@ -18,7 +19,7 @@ export function readKillSwitch(d: ReconcileDeps): Promise<KillSwitchState> {
 /** Everything the gates need about a previewed run. */
 export async function gateContext(
   d: ReconcileDeps, run: RunRecord, state: DesiredState,
-  facts: { guardrails: Guardrails; killSwitch: KillSwitchState; authors: string[] },
+  facts: { guardrails: Guardrails; killSwitch: KillSwitchState; authors: string[]; commits?: CommitFacts },
 ): Promise<GateContext> {
   const [rates, latest] = await Promise.all([d.stores.rateLimits.snapshot(), d.stores.approvals.latest(run.stack, d.now())]);
   // A dry run writes nothing another run could act on, not even votes gathered from elsewhere.
@@ -30,6 +31,7 @@ export async function gateContext(
     policyIdentityPrincipals: policyIdentityPrincipals(state),
     guardrails: facts.guardrails, killSwitch: facts.killSwitch, rateLimits: rates, approval,
     changeSetHash: run.changeSetHash!, desiredStateHash: run.desiredStateHash!, liveFingerprint: run.liveFingerprint!,
+    commits: facts.commits,
   };
 }
 

@@ -1,5 +1,6 @@
 // The gates' verdicts on a preview and what the run does with them: hold for approval, block
 // (starting the shared rate-limit cooldown when a limit was hit), report, or go on to the apply.
+import type { CommitFacts } from './commit-facts.ts';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -27,11 +28,11 @@ export interface Judged {
  */
 export async function judge(
   d: ReconcileDeps, run: RunRecord, state: DesiredState, preview: ChangeSet,
-  facts: { killSwitch: KillSwitchState; authors: string[] }, log: Logger,
+  facts: { killSwitch: KillSwitchState; authors: string[]; commits?: CommitFacts }, log: Logger,
 ): Promise<Judged> {
   const tg = performance.now();
   const guardrails = await d.guardrails();
-  const ctx = await gateContext(d, run, state, { guardrails, killSwitch: facts.killSwitch, authors: facts.authors });
+  const ctx = await gateContext(d, run, state, { guardrails, killSwitch: facts.killSwitch, authors: facts.authors, commits: facts.commits });
   run.gates = runGates(ctx, preview);
   const requirements = approvalRequirements(preview, guardrails, { authorUnknown: ctx.authorUnknown });
   const outcome = decide(preview, run.gates, { dryRun: run.dryRun });

@@ -9,6 +9,8 @@ import { maskSecrets, runLogger, type Logger } from '../platform/logger.ts';
 import { mapLimit } from '../platform/map-limit.ts';
 import { applyStep } from './apply.ts';
 import { CommitAuthors } from './commit-authors.ts';
+import { commitFacts } from './commit-facts.ts';
+import { compileAt } from './compile-step.ts';
 import type { ReconcileDeps } from './deps.ts';
 import { readKillSwitch } from './gate-inputs.ts';
 import { judge } from './judge.ts';
@@ -74,12 +76,12 @@ export class Reconciler {
   }
 
   /** Every stack of the desired state (or those named), compiled once; `concurrency` stacks at a time. */
-  async reconcileAll(opts: { trigger: Trigger; dryRun?: boolean; concurrency?: number; state?: DesiredState; stacks?: string[] } = { trigger: 'timer' }): Promise<ReconcileResult[]> {
-    const state = opts.state ?? (await this.deps.compile());
+  async reconcileAll(opts: { trigger: Trigger; dryRun?: boolean; concurrency?: number; state?: DesiredState; commit?: string; stacks?: string[] } = { trigger: 'timer' }): Promise<ReconcileResult[]> {
+    // One look at the checkout (or the tracked branch) for the whole pass, compiled at that commit.
+    const commit = opts.commit ?? (await this.deps.trackedCommit?.().catch(() => undefined));
+    const state = opts.state ?? (await this.deps.compile(commit));
     // In the desired state's order (parents first); `stacks` narrows it.
     const names = state.stacks.map((s) => s.name).filter((n) => !opts.stacks || opts.stacks.includes(n));
-    // One look at the checkout for the whole pass.
-    const commit = await this.deps.trackedCommit?.().catch(() => undefined);
     // Results in the desired state's order, whichever finished first.
     const n = opts.concurrency ?? this.deps.concurrency;
     return mapLimit(names, n, (stack) => this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
@@ -88,10 +90,14 @@ export class Reconciler {
   private async runOnce(req: ReconcileRequest): Promise<ReconcileResult> {
     const d = this.deps;
     const t0 = performance.now();
+    // From a repository the commit is fixed first and compiled exactly (the branch may move meanwhile).
+    const pinned = req.commit ?? (d.commits ? await d.trackedCommit?.() : undefined);
     // Compiling is pure: done before taking the lease, so an unknown stack records nothing.
     const compileStart = performance.now();
-    const state = req.state ?? (await d.compile());
+    const compiled = req.state ? { state: req.state } : await compileAt(d, pinned, req.trigger);
     const compileMs = req.state ? 0 : performance.now() - compileStart;
+    if ('failure' in compiled) return this.recordWithoutState(req, pinned, compiled.failure, compileMs, t0);
+    const state = compiled.state;
     const known = state.stacks.map((s) => s.name);
     if (!known.includes(req.stack)) throw new UnknownStackError(req.stack, known);
 
@@ -103,22 +109,22 @@ export class Reconciler {
     }
 
     const started = d.now();
-    const tracked = await d.trackedCommit?.().catch(() => undefined);
+    const tracked = pinned ?? (await d.trackedCommit?.().catch(() => undefined));
     const commit = req.commit ?? tracked;
-    const who = await this.authors.of([tracked, commit], req.author);
     const run = newRunRecord(d, started, this.runIds, {
-      stack: req.stack, trigger: req.trigger, dryRun: req.dryRun, commit, author: who.author, authorSource: who.source,
-      requestedBy: req.requestedBy, compileMs,
+      stack: req.stack, trigger: req.trigger, dryRun: req.dryRun, commit, requestedBy: req.requestedBy, compileMs,
     });
+    if (d.commits && commit) run.source = d.commits.repoId;
     const log = runLogger(run.id, run.stack, d.logger);
     const detail: RunDetail = { run, engineOutput: [] };
-    const ctl: RunControl = { applying: false, engineMs: 0, authors: who.identities };
+    const ctl: RunControl = { applying: false, engineMs: 0, authors: [] };
     const keep = keepLease(lease, ctl, log);
     try {
       await takeOver(d, run, log);
       await d.stores.runs.save(run);
       log.info({ trigger: run.trigger, dryRun: run.dryRun, commit: run.commit }, 'run started');
       try {
+        await this.whoWrote(run, ctl, [tracked, commit], req.author);
         await this.execute(run, detail, state, lease, ctl, log);
       } catch (err) {
         const code = err instanceof RunFailure ? err.code : 'RUN_FAILED';
@@ -141,13 +147,48 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Who wrote what the run applies: from the landing-zone repository, every commit since the
+   * stack's last applied one (their order and signatures are gates); else the checkout's author.
+   */
+  private async whoWrote(run: RunRecord, ctl: RunControl, commits: (string | undefined)[], hint: string | undefined): Promise<void> {
+    const found = run.source ? await commitFacts(this.deps, run.stack, run.commit) : undefined;
+    if (found) {
+      ctl.facts = found.facts;
+      ctl.authors = found.identities;
+      run.author = found.authors.join('; ') || undefined;
+      run.authorSource = 'git';
+      run.appliedCommit = found.facts.applied;
+      run.commits = found.facts.commits.map((c) => c.sha.slice(0, 12));
+      return;
+    }
+    const who = await this.authors.of(commits, hint);
+    ctl.authors = who.identities;
+    run.author = who.author;
+    run.authorSource = who.source;
+  }
+
+  /** A commit that did not compile (or could not be read) applies nothing: the run says so. */
+  private async recordWithoutState(req: ReconcileRequest, commit: string | undefined, failure: RunFailure, compileMs: number, t0: number): Promise<ReconcileResult> {
+    const d = this.deps;
+    const run = newRunRecord(d, d.now(), this.runIds, { stack: req.stack, trigger: req.trigger, dryRun: req.dryRun, commit, requestedBy: req.requestedBy, compileMs });
+    if (d.commits && commit) run.source = d.commits.repoId;
+    run.decision = 'failed';
+    run.reasons = [failure.code];
+    run.error = maskSecrets(failure.message);
+    const log = runLogger(run.id, run.stack, d.logger);
+    log.error({ code: failure.code, commit, err: run.error }, 'nothing to apply: the commit does not compile');
+    await finishRun(d, run, { run, engineOutput: [run.error] }, 0, t0, log);
+    return { status: 'done', run };
+  }
+
   /** Preview, gates, then apply (the one path to `up`), hold or report. */
   private async execute(run: RunRecord, detail: RunDetail, state: DesiredState, lease: BlobLease, ctl: RunControl, log: Logger): Promise<void> {
     const d = this.deps;
     // Read before the preview: a switch turned on later is caught again right before the apply.
     const killSwitch = await readKillSwitch(d);
     const { engine, preview } = await previewStep(d, run, detail, state, lease, ctl, log);
-    const judged = await judge(d, run, state, preview, { killSwitch, authors: ctl.authors }, log);
+    const judged = await judge(d, run, state, preview, { killSwitch, authors: ctl.authors, commits: ctl.facts }, log);
     if (!judged.apply) return;
     await applyStep({ deps: d, run, detail, preview, ctx: judged.ctx, engine, lease, ctl, log });
   }

@@ -5,7 +5,7 @@ import type { GateName } from './gates/index.ts';
 
 export type { GateName };
 
-export type Trigger = 'timer' | 'push' | 'manual' | 'approval';
+export type Trigger = 'timer' | 'push' | 'manual' | 'approval' | 'pull-request';
 
 export interface GateResult {
   gate: GateName;
@@ -68,6 +68,12 @@ export interface RunRecord {
   id: string;
   stack: string;
   commit?: string;
+  /** Where the desired state came from: the landing-zone repository's id, or absent for the archetypes folder. */
+  source?: string;
+  /** GitOps: the commit last applied to the stack when this run started (the new one descends from it). */
+  appliedCommit?: string;
+  /** GitOps: every commit since `appliedCommit` (oldest first), short ids. */
+  commits?: string[];
   /** The commit's author(s) (`Name <email>`), from Git; the trigger's hint only when Git has none. */
   author?: string;
   authorSource?: 'git' | 'hint';

@@ -5,6 +5,7 @@ import type { DesiredState } from '../../stacks/compile/model.ts';
 import type { ChangeSet } from '../../stacks/engine/changeset.ts';
 import type { BlobLease } from '../platform/leases.ts';
 import type { Logger } from '../platform/logger.ts';
+import { compileErrors } from './compile-step.ts';
 import { hasChanges } from './decide.ts';
 import type { EngineStack, ReconcileDeps } from './deps.ts';
 import { canonicalJson, changeSetHash, desiredStateHash, sha256 } from './hash.ts';
@@ -38,11 +39,8 @@ export async function engineCall<T>(ctl: Pick<RunControl, 'engineMs' | 'engine'>
 export async function previewStep(
   d: ReconcileDeps, run: RunRecord, detail: RunDetail, state: DesiredState, lease: BlobLease, ctl: RunControl, log: Logger,
 ): Promise<{ engine: EngineStack; preview: ChangeSet }> {
-  const errors = state.findings.filter((f) => f.severity === 'error');
-  if (errors.length > 0) {
-    throw new RunFailure('DESIRED_STATE_INVALID',
-      `the desired state has ${errors.length} error finding(s), e.g. ${errors[0].file}: ${errors[0].path}: ${errors[0].message}`);
-  }
+  const errors = compileErrors(state);
+  if (errors) throw new RunFailure('COMPILE_FAILED', errors);
   run.desiredStateHash = desiredStateHash(state, run.stack);
 
   const tp = performance.now();

@@ -74,9 +74,14 @@ export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: Run
   detail.run = run;
   await d.stores.runs.putDetail(detail);
   await d.stores.runs.save(run);
+  // Live equals the desired state after an apply, or when a real run found nothing to change.
+  const inSync = run.decision === 'applied' || (run.decision === 'no-change' && !run.dryRun);
   await d.stores.runs.updateStack(run.stack, (s) => ({
     ...s, lastRunId: run.id, lastDecision: run.decision, lastRunAt: run.timings.finishedAt,
     currentRunId: s.currentRunId === run.id ? undefined : s.currentRunId,
+    ...(inSync && run.desiredStateHash
+      ? { lastAppliedCommit: run.commit, lastAppliedSource: run.source, lastAppliedHash: run.desiredStateHash, lastAppliedRunId: run.id, lastAppliedAt: run.timings.finishedAt }
+      : {}),
   }));
   const action = AUDITED[run.decision!];
   if (action) {

@@ -43,13 +43,15 @@ export function slackMs(tickMs: number, shortestIntervalMinutes: number): number
 /** The stacks due now, each reconciled once (stack leases keep other instances out). */
 export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: number; schedule: ScheduleEntry[]; slackMs: number }): Promise<ReconcileResult[]> {
   const { deps } = reconciler;
-  const state = await deps.compile();
+  // The tracked commit once for the pass, compiled at exactly that commit.
+  const commit = await deps.trackedCommit?.().catch(() => undefined);
+  const state = await deps.compile(commit);
   const intervals = stackIntervals(state, opts.schedule, opts.defaultMinutes);
   const last = new Map<string, string | undefined>();
   await Promise.all([...intervals.keys()].map(async (s) => last.set(s, (await deps.stores.runs.stack(s))?.lastRunAt)));
   const due = dueStacks(intervals, last, deps.now(), opts.slackMs);
   if (due.length === 0) return [];
-  return reconciler.reconcileAll({ trigger: 'timer', state, stacks: due });
+  return reconciler.reconcileAll({ trigger: 'timer', state, commit, stacks: due });
 }
 
 /** Minutes between passes: the shortest interval of any stack. */

@@ -4,7 +4,8 @@ import type { BlobLease, LeaseKeepAlive } from '../platform/leases.ts';
 import { maskSecrets, type Logger } from '../platform/logger.ts';
 import type { EngineStack } from './deps.ts';
 
-/** What a run shares with its lease's keep-alive and its engine calls. */
+/** What a run shares with its lease's keep-alive and its engine calls. */import type { CommitFacts } from './commit-facts.ts';
+
 export interface RunControl {
   lost?: Error;
   applying: boolean;
@@ -12,6 +13,8 @@ export interface RunControl {
   engineMs: number;
   /** Identities that may not approve this run's changes: its commit's author(s). */
   authors: string[];
+  /** GitOps: the commits the run would apply (judged by the commit gates). */
+  facts?: CommitFacts;
 }
 
 async function sleep(ms: number): Promise<void> {

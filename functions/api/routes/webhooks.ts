@@ -84,6 +84,17 @@ async function accept(c: Context, deps: ApiDeps, item: Omit<InboxItem, 'received
   return c.json(body, 202);
 }
 
+/** GitOps refuses a landing-zone delivery it could not act on, naming the field, before anything is stored. */
+function checked(deps: ApiDeps, source: 'github' | 'azure-devops', event: string, payload: unknown): void {
+  try {
+    deps.checkDelivery?.(source, event, payload);
+  } catch (err) {
+    const e = err as { status?: number; field?: string; message: string };
+    if (e.status === 400 && e.field) throw new ProblemError(400, e.message, { field: e.field });
+    throw err;
+  }
+}
+
 /** A shared secret sent as `?token=` or in the X-Nexus-Webhook-Secret header (senders that cannot sign). */
 function sharedSecretOk(c: Context, secret: string): boolean {
   const given = c.req.header('x-nexus-webhook-secret') ?? c.req.query('token');
@@ -129,7 +140,9 @@ export function webhookRoutes(deps: ApiDeps): ApiApp {
     if (!event) throw new ProblemError(400, 'header X-GitHub-Event is missing', { field: 'header.x-github-event' });
     if (!delivery) throw new ProblemError(400, 'header X-GitHub-Delivery is missing', { field: 'header.x-github-delivery' });
     const deliveryId = deliveryIdOf([[delivery, 'header.x-github-delivery']]);
-    return accept(c, deps, { source: 'github', deliveryId, event: eventName(event, 'header.x-github-event'), payload: githubPayload(c, raw) });
+    const payload = githubPayload(c, raw);
+    checked(deps, 'github', event, payload);
+    return accept(c, deps, { source: 'github', deliveryId, event: eventName(event, 'header.x-github-event'), payload });
   });
 
   app.post('/webhooks/azure-devops', async (c) => {
@@ -144,6 +157,7 @@ export function webhookRoutes(deps: ApiDeps): ApiApp {
     // Service hooks give each event an id; a retried notification repeats it.
     const id = str(at(payload, 'id'));
     const deliveryId = id === undefined ? sha(raw) : deliveryIdOf([[id, 'body.id']]);
+    checked(deps, 'azure-devops', event, payload);
     return accept(c, deps, { source: 'azure-devops', deliveryId, event: eventName(event, 'body.eventType'), payload });
   });
 

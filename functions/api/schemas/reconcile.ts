@@ -28,7 +28,8 @@ const RunTimings = z.object({
 const runFields = {
   id: z.string(), stack: z.string(), commit: z.string().optional(), author: z.string().optional(),
   authorSource: z.enum(['git', 'hint']).optional(),
-  trigger: z.enum(['timer', 'push', 'manual', 'approval']),
+  source: z.string().optional(), appliedCommit: z.string().optional(), commits: z.array(z.string()).optional(),
+  trigger: z.enum(['timer', 'push', 'manual', 'approval', 'pull-request']),
   requestedBy: z.string().optional(), dryRun: z.boolean(),
   status: z.enum(['running', 'done']),
   decision: z.enum(['applied', 'failed', 'no-change', 'blocked', 'pending-approval', 'report-only', 'dry-run', 'interrupted']).optional(),
@@ -72,6 +73,8 @@ export const RunPageSchema = z.object({ runs: z.array(RunSchema), cursor: z.stri
 export const StackSchema = z.object({
   stack: z.string(), lastRunId: z.string().optional(), lastDecision: z.string().optional(), lastRunAt: z.string().optional(),
   currentRunId: z.string().optional(), lastHolderId: z.string().optional(),
+  lastAppliedCommit: z.string().optional(), lastAppliedSource: z.string().optional(), lastAppliedHash: z.string().optional(),
+  lastAppliedRunId: z.string().optional(), lastAppliedAt: z.string().optional(),
   managementGroupId: z.string().optional(), resources: z.number().int().optional(),
 }).openapi('Stack');
 export const StackListSchema = z.object({ stacks: z.array(StackSchema) });

@@ -5,14 +5,18 @@ import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { GateResult } from '../model.ts';
 import { approvalsGate } from './approvals.ts';
 import { blastRadiusGate } from './blast-radius.ts';
+import { commitOrderGate } from './commit-order.ts';
 import { killSwitchGate } from './kill-switch.ts';
 import { previewReliabilityGate } from './preview-reliability.ts';
 import { rateLimitsGate } from './rate-limits.ts';
 import { scopeGuardrailsGate } from './scope-guardrails.ts';
+import { signedCommitsGate } from './signed-commits.ts';
 import type { Gate, GateContext } from './types.ts';
 
 export const GATES = [
   { name: 'kill-switch', check: killSwitchGate },
+  { name: 'commit-order', check: commitOrderGate },
+  { name: 'signed-commits', check: signedCommitsGate },
   { name: 'scope-guardrails', check: scopeGuardrailsGate },
   { name: 'blast-radius', check: blastRadiusGate },
   { name: 'rate-limits', check: rateLimitsGate },

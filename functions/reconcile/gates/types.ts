@@ -4,6 +4,7 @@ import type { ChangeSet } from '../../../stacks/engine/changeset.ts';
 import type { Guardrails } from '../guardrails.ts';
 import type { GateResult, KillSwitchState } from '../model.ts';
 import type { ChangeKind, ScopeHierarchy } from '../scope.ts';
+import type { CommitFacts } from '../commit-facts.ts';
 
 export interface RateCounter {
   /** Start of the current counting window (ISO time). */
@@ -91,6 +92,8 @@ export interface GateContext {
   changeSetHash: string;
   desiredStateHash: string;
   liveFingerprint: string;
+  /** GitOps: the commits this run would apply since the stack's last applied commit. */
+  commits?: CommitFacts;
 }
 
 export type Gate = (ctx: GateContext, cs: ChangeSet) => GateResult;

@@ -7,7 +7,8 @@ export type AuditAction =
   | 'apply' | 'apply-failed' | 'block' | 'hold' | 'report-only' | 'run-interrupted'
   | 'approval-requested' | 'approve' | 'reject'
   | 'killswitch-on' | 'killswitch-off'
-  | 'ratelimit-cooldown' | 'ratelimit-override' | 'ratelimit-override-cleared';
+  | 'ratelimit-cooldown' | 'ratelimit-override' | 'ratelimit-override-cleared'
+  | 'push-refused';
 
 export interface AuditEntry {
   at: string;

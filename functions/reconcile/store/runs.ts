@@ -30,6 +30,17 @@ export interface StackSummary {
   /** The run that holds the stack now (set at start, cleared at the end). */
   currentRunId?: string;
   lastHolderId?: string;
+  /**
+   * The last run that left the stack equal to its desired state (applied, or found nothing to
+   * change): its commit and desired-state hash. A push reconciles exactly the stacks whose new
+   * hash differs from this one; a later commit must descend from this commit.
+   */
+  lastAppliedCommit?: string;
+  /** The repository `lastAppliedCommit` is of (absent: the archetypes folder). */
+  lastAppliedSource?: string;
+  lastAppliedHash?: string;
+  lastAppliedRunId?: string;
+  lastAppliedAt?: string;
 }
 
 /**
