@@ -1,7 +1,7 @@
 // The one pull request comment (GitHub Markdown, which Azure DevOps threads also render) and the
 // nexus/preview check output, from a PreviewReport. Pure: no I/O, same input, same text.
 import type { PreviewReport } from '../types.ts';
-import { COMMENT_MARKER, safeUrl, text } from './escape.ts';
+import { COMMENT_MARKER, safeUrl, str, text } from './escape.ts';
 import { driftBlock, sortFindings, stackBlock } from './details.ts';
 import { fit, fitDetails, type Model } from './shrink.ts';
 import { checkTitle, commitLine, foldedStacks, headline, shownStacks } from './table.ts';
@@ -24,7 +24,7 @@ function footer(report: PreviewReport): string {
   const lines: string[] = [];
   const href = safeUrl(report.portalUrl, 800);
   if (href) lines.push(`[Open this preview in the Nexus portal](<${href}>)`);
-  else if (report.portalUrl) lines.push(`Run in the Nexus portal: ${text(report.portalUrl, 200)}`);
+  else if (report.portalUrl) lines.push(`Run in the Nexus portal: ${text(report.portalUrl, 120)}`);
   if (report.closedNote) lines.push(`> ⚠️ ${text(report.closedNote, 200)}`);
   return lines.join('\n\n');
 }
@@ -33,7 +33,7 @@ function model(report: PreviewReport): Model {
   const stacks = shownStacks(report);
   const folded = foldedStacks(report);
   const foldedSet = new Set(folded);
-  const drifting = report.stacks.filter((s) => s.verdict === 'no-change' && foldedSet.has(String(s.stack)) && s.drift);
+  const drifting = report.stacks.filter((s) => s.verdict === 'no-change' && foldedSet.has(str(s.stack)) && s.drift);
   return {
     marker: COMMENT_MARKER,
     headline: headline(report),

@@ -146,7 +146,7 @@ export function checkTitle(report: PreviewReport): string {
 
 function when(at: unknown): string {
   const d = new Date(str(at));
-  if (typeof at !== 'string' || Number.isNaN(d.getTime())) return text(at, 60);
+  if (typeof at !== 'string' || Number.isNaN(d.getTime())) return text(at, 40);
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
