@@ -43,7 +43,8 @@ export function clip(s: string, max: number): string {
  */
 export function text(v: unknown, max = 1000): string {
   const one = clip(wellFormed(str(v)).replace(CONTROL, ' '), max);
-  return one.replace(SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
+  // A zero-width space after @ keeps GitHub from notifying a user or team named in the input.
+  return one.replace(SPECIAL, (c) => `&#${c.charCodeAt(0)};`).replace(/@/g, '@\u200B');
 }
 
 /** Inline monospace: <code> with escaped content (a Markdown code span could not hold `|` in a table). */

@@ -130,7 +130,8 @@ export function headline(report: PreviewReport): string {
     const errs = errorFindings(report);
     return `### ❌ Nexus preview: does not compile${errs ? ` (${plural(errs, 'error')})` : ''}`;
   }
-  if (v.get('error') || v.get('blocked')) return `### ⛔ Nexus preview: blocked — ${detail}`;
+  if (v.get('blocked')) return `### ⛔ Nexus preview: blocked — ${detail}`;
+  if (v.get('error')) return `### ❌ Nexus preview: failed — ${detail}`;
   if (v.get('needs-approval')) return `### ⏸ Nexus preview: needs approval — ${detail}`;
   const apply = v.get('apply') ?? 0;
   if (apply) return `### ✅ Nexus would apply ${plural(apply, 'stack')}${detail.includes('unchanged') ? ` — ${detail}` : ''}`;

@@ -110,6 +110,14 @@ test('the marker inside a value is defused, so the comment is found by it only o
   assert.match(comment, 'sneaky <!-\u200b- nexus:preview -->');
 });
 
+test('an @mention in the input does not notify anyone', () => {
+  const report = realistic();
+  report.findings = [{ severity: 'warning', file: 'a.yaml', path: 'x', message: 'ask @contoso/platform-team or @octocat' }];
+  const { comment } = renderPreview(report);
+  assert.match(comment, 'ask @\u200Bcontoso/platform-team or @\u200Boctocat');
+  assert.not.match(comment, /@[a-z]/i);
+});
+
 test('an unsafe portal URL is not linked', () => {
   const { comment } = renderPreview({ ...realistic(), portalUrl: 'javascript:alert(1)' });
   assert.not.match(comment, '](<javascript');
@@ -131,6 +139,9 @@ test('headlines: does not compile, needs approval, would apply, no change', () =
 
   const apply = renderPreview({ ...base, stacks: [r.stacks[0], r.stacks[1]], unchanged: ['alz-identity'] });
   assert.match(apply.comment, '### ✅ Nexus would apply 2 stacks — 2 to apply, 1 unchanged');
+
+  const failedPreview = renderPreview({ ...base, stacks: [r.stacks[0], r.stacks[2]] });
+  assert.match(failedPreview.comment, '### ❌ Nexus preview: failed — 1 failed to preview, 1 to apply');
 
   const none = renderPreview({ ...base, unchanged: ['alz-identity'] });
   assert.match(none.comment, '### ✅ Nexus preview: no change — 1 unchanged');

@@ -124,8 +124,9 @@ test('step 4: thousands of stacks: rows and folded names beyond the first N, wit
 test('worst case at MIN_LIMIT: every input text at its longest and most escaped, and the parts that always stay still fit', () => {
   const worst = (c: string) => c.repeat(5_000);
   const report: PreviewReport = {
-    ...manyStacks(3_000), repo: worst('&'), commit: worst('|'), at: worst('<'), portalUrl: worst('`'), closedNote: worst('>'),
-    findings: [{ severity: 'error', file: worst('$'), path: worst('['), message: worst('*') }],
+    // `|` and `~` escape to the longest references (&#124;, &#126;).
+    ...manyStacks(3_000), repo: worst('|'), commit: worst('|'), at: worst('~'), portalUrl: worst('|'), closedNote: worst('~'),
+    findings: [{ severity: 'error', file: worst('|'), path: worst('|'), message: worst('|') }],
   };
   report.stacks.forEach((s) => { s.stack = worst('|'); });
   report.unchanged = report.unchanged.map(() => worst('~'));
@@ -134,7 +135,7 @@ test('worst case at MIN_LIMIT: every input text at its longest and most escaped,
   // Nothing was cut blindly: the table header and the footer (the last part) are whole.
   assert.match(comment, '| Stack | Create | Update | Replace | Delete | Gates |');
   assert.match(comment, /\| … and 3000 more stacks \(see the nexus\/preview check\) \| \| \| \| \| \|/);
-  assert.ok(comment.endsWith('&#62;&#62;…'), comment.slice(-60));
+  assert.ok(comment.endsWith('&#126;&#126;…'), comment.slice(-60));
 });
 
 // ---- property: any report, any limit ≥ MIN_LIMIT ------------------------------------------------
