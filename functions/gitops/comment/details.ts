@@ -34,7 +34,7 @@ export function propertyDiff(d: PropertyDiff): string {
     } catch {
       out = `-${json(d.old)}\n+${json(d.new)}\n`;
     }
-    if (!out.trim()) out = d.kind === 'update' ? '  (the new value is known only after apply)\n' : `${d.kind === 'add' ? '+' : '-'}${json(d.kind === 'add' ? d.new : d.old)}\n`;
+    if (!out.trim()) out = d.kind === 'update' ? '  (no visible difference: the new value is known only after apply)\n' : `${d.kind === 'add' ? '+' : '-'}${json(d.kind === 'add' ? d.new : d.old)}\n`;
   }
   if (out.length > DIFF_MAX) {
     const cut = out.lastIndexOf('\n', DIFF_MAX);
@@ -70,7 +70,7 @@ export function resourceSection(c: ResourceChange, mode: DetailMode): string {
     used += 1;
   }
   const rest = c.diffs.length - used;
-  const tail = rest > 0 ? `\n\n… and ${plural(rest, 'more changed property', 'more changed properties')}: ${namesLine(names.slice(used)).replace(/^Changed: /, '')}` : '';
+  const tail = rest > 0 ? `\n\n… and ${plural(rest, 'more changed property', 'more changed properties')}: ${namesLine([...new Set(c.diffs.slice(used).map((d) => str(d.path)))]).replace(/^Changed: /, '')}` : '';
   return `${head}\n\n${fenced(body, 'diff')}${tail}`;
 }
 

@@ -25,7 +25,7 @@ function footer(report: PreviewReport): string {
   const href = safeUrl(report.portalUrl, 800);
   if (href) lines.push(`[Open this preview in the Nexus portal](<${href}>)`);
   else if (report.portalUrl) lines.push(`Run in the Nexus portal: ${text(report.portalUrl, 120)}`);
-  if (report.closedNote) lines.push(`> ⚠️ ${text(report.closedNote, 200)}`);
+  if (report.closedNote) lines.push(`> ⚠️ ${text(report.closedNote, 150)}`);
   return lines.join('\n\n');
 }
 
