@@ -66,14 +66,14 @@ export function gatesText(s: StackPreview): string {
   }
 }
 
-function n(c: Counts | undefined, k: keyof Counts): string {
+function countCell(c: Counts | undefined, k: keyof Counts): string {
   if (!c) return '—';
   return k === 'replace' || k === 'delete' ? (c[k] ? `**${c[k]}**` : '0') : String(c[k]);
 }
 
 export function tableRow(s: StackPreview): string {
   const c = countsOf(s);
-  return `| ${text(s.stack, 200)} | ${n(c, 'create')} | ${n(c, 'update')} | ${n(c, 'replace')} | ${n(c, 'delete')} | ${text(gatesText(s), CELL)} |`;
+  return `| ${text(s.stack, 200)} | ${countCell(c, 'create')} | ${countCell(c, 'update')} | ${countCell(c, 'replace')} | ${countCell(c, 'delete')} | ${text(gatesText(s), CELL)} |`;
 }
 
 /** The table of the first `rows` stacks, and a last row saying how many more there are. */
