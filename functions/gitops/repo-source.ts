@@ -3,6 +3,7 @@
 // package's own archetypes/. Compiling takes a second or two, so the last few results are kept
 // per commit (a commit's content never changes); each caller gets its own copy.
 import { relative, sep } from 'node:path';
+import { InputError } from '../../stacks/compile/errors.ts';
 import type { DesiredState } from '../../stacks/compile/model.ts';
 import { GitRefNotFoundError, type Comparison, type GitHost } from '../platform/git-host/types.ts';
 import type { CompileArchetypes } from '../reconcile/compile-archetypes.ts';
@@ -63,7 +64,21 @@ export class RepoDesiredSource implements DesiredSource {
   }
 
   private compileAt(commit: string): Promise<DesiredState> {
-    return this.opts.snapshots.use(commit, async (dir) => repoRelativeFindings(await this.opts.compile(dir), dir, this.opts.path));
+    return this.opts.snapshots.use(commit, async (dir) => {
+      const names = repoNames(dir, this.opts.path);
+      let state: DesiredState;
+      try {
+        state = await this.opts.compile(dir);
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(names.file(e.file), e.field, names.text(e.detail));
+        throw e;
+      }
+      for (const f of state.findings) {
+        f.file = names.file(f.file);
+        f.message = names.text(f.message);
+      }
+      return state;
+    });
   }
 
   private trim(): void {
@@ -75,15 +90,13 @@ export class RepoDesiredSource implements DesiredSource {
   }
 }
 
-/** Findings name files as the repository does (`lz/corp.yaml`), not by the cache folder. */
-function repoRelativeFindings(state: DesiredState, dir: string, path: string): DesiredState {
+/** Files named as the repository does (`lz/corp.yaml`), not by the cache folder they were read from. */
+function repoNames(dir: string, path: string): { file(f: string): string; text(t: string): string } {
   const prefix = dir + sep;
   const base = path.replace(/^\/+|\/+$/g, '');
-  for (const f of state.findings) {
-    if (!f.file.startsWith(prefix)) continue;
-    const rel = relative(dir, f.file).split(sep).join('/');
-    f.file = base ? `${base}/${rel}` : rel;
-  }
-  for (const f of state.findings) if (f.message.includes(prefix)) f.message = f.message.split(prefix).join(base ? `${base}/` : '');
-  return state;
+  const inRepo = (rel: string) => (base ? `${base}/${rel}` : rel);
+  return {
+    file: (f) => (f.startsWith(prefix) ? inRepo(relative(dir, f).split(sep).join('/')) : f),
+    text: (t) => (t.includes(prefix) ? t.split(prefix).join(inRepo('')) : t),
+  };
 }

@@ -209,7 +209,7 @@ export class SnapshotCache {
         await rm(folder, { recursive: true, force: true }).catch(() => undefined);
         continue;
       }
-      const used = (await stat(folder)).mtimeMs;
+      const used = await stat(folder).then((st) => st.mtimeMs, () => 0);
       found.push({ entry: { commit: name, bytes: marker.bytes, refs: 0, loaded: true, ready: Promise.resolve() }, used });
     }
     found.sort((a, b) => a.used - b.used);

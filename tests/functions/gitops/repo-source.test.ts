@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archetypesDir, compileTenant, tenantOptionsFor } from '../../../stacks/compile/index.ts';
+import { InputError } from '../../../stacks/compile/errors.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
 import { RepoDesiredSource } from '../../../functions/gitops/repo-source.ts';
 import { SnapshotCache } from '../../../functions/gitops/snapshots.ts';
@@ -125,6 +126,25 @@ test('compiled states are kept per commit in a small LRU; findings name files as
   assert.is(compile.calls, 3);
   await src.compile(commits[0]);
   assert.is(compile.calls, 4, 'the oldest was dropped');
+});
+
+test('a commit that does not load: the InputError names the repository file; not kept', async () => {
+  const repo = await LocalGitRepo.create();
+  repo.write({ 'lz/a.yaml': 'broken\n' });
+  const c1 = await repo.commit('broken');
+  const host = new LocalGitHost(repo.bare);
+  let calls = 0;
+  const src = source(host, async (dir) => {
+    calls++;
+    throw new InputError(join(dir, 'a.yaml'), 'spec', `cannot parse ${join(dir, 'a.yaml')}`);
+  }, { path: 'lz' });
+  const e = await rejection(src.compile(c1));
+  assert.instance(e, InputError);
+  assert.is((e as InputError).file, 'lz/a.yaml');
+  assert.is(e.message, 'lz/a.yaml (spec): cannot parse lz/a.yaml');
+  await rejection(src.compile(c1));
+  assert.is(calls, 2);
+  assert.is(host.downloads.get(c1), 1, 'the snapshot is kept');
 });
 
 test('unknown commits and a deleted branch: GitRefNotFoundError, nothing kept', async () => {
