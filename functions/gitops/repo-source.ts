@@ -8,7 +8,8 @@ import type { DesiredState } from '../../stacks/compile/model.ts';
 import { GitRefNotFoundError, type Comparison, type GitHost } from '../platform/git-host/types.ts';
 import type { CompileArchetypes } from '../reconcile/compile-archetypes.ts';
 import type { CompiledAt, DesiredSource } from '../reconcile/desired-source.ts';
-import { commitId, type SnapshotCache } from './snapshots.ts';
+import type { GitOpsSettings } from '../runtime/config.ts';
+import { commitId, SnapshotCache } from './snapshots.ts';
 
 export const DEFAULT_COMPILED_KEPT = 4;
 
@@ -88,6 +89,12 @@ export class RepoDesiredSource implements DesiredSource {
       this.compiled.delete(key);
     }
   }
+}
+
+/** The configured repository's source: its snapshot cache from `config.gitops.cache`. */
+export function repoSourceFromSettings(settings: GitOpsSettings, host: GitHost, compile: CompileArchetypes): RepoDesiredSource {
+  const snapshots = new SnapshotCache({ host, path: settings.path, dir: settings.cache.dir, maxBytes: settings.cache.maxBytes, maxSnapshotBytes: settings.cache.maxSnapshotBytes });
+  return new RepoDesiredSource({ host, snapshots, branch: settings.branch, path: settings.path, compile });
 }
 
 /** Files named as the repository does (`lz/corp.yaml`), not by the cache folder they were read from. */

@@ -3,15 +3,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archetypesDir, compileTenant, tenantOptionsFor } from '../../../stacks/compile/index.ts';
 import { InputError } from '../../../stacks/compile/errors.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
-import { RepoDesiredSource } from '../../../functions/gitops/repo-source.ts';
+import { RepoDesiredSource, repoSourceFromSettings } from '../../../functions/gitops/repo-source.ts';
 import { SnapshotCache } from '../../../functions/gitops/snapshots.ts';
 import { GitRefNotFoundError } from '../../../functions/platform/git-host/types.ts';
+import { parseRepoRef } from '../../../functions/runtime/config.ts';
 import type { CompileArchetypes } from '../../../functions/reconcile/compile-archetypes.ts';
 import { FolderDesiredSource } from '../../../functions/reconcile/folder-source.ts';
 import { desiredStateHash } from '../../../functions/reconcile/hash.ts';
@@ -145,6 +146,24 @@ test('a commit that does not load: the InputError names the repository file; not
   await rejection(src.compile(c1));
   assert.is(calls, 2);
   assert.is(host.downloads.get(c1), 1, 'the snapshot is kept');
+});
+
+test('from the settings: branch, sub-folder and cache folder as configured', async () => {
+  const repo = await LocalGitRepo.create({ branch: 'trunk' });
+  repo.write({ 'lz/a.yaml': 'configured\n', 'a.yaml': 'root\n' });
+  const c1 = await repo.commit('one');
+  const cacheDir = mkdtempSync(join(tmpdir(), 'nexus-settings-cache-'));
+  const id = 'github:contoso/landing-zones';
+  const src = repoSourceFromSettings({
+    repo: parseRepoRef(id), repoId: id, branch: 'trunk', path: 'lz', requireSignedCommits: false,
+    cache: { dir: cacheDir, maxBytes: 1024 * 1024, maxSnapshotBytes: 1024 * 1024 }, previewConcurrency: 1, publicUrl: 'http://localhost',
+  }, new LocalGitHost(repo.bare), fileCompiler());
+  const got = await src.compile();
+  assert.is(got.commit, c1);
+  assert.equal(got.state.stacks, [{ name: 'configured' }]);
+  assert.equal(got.state.findings[0]!.file, 'lz/a.yaml');
+  const [scope] = readdirSync(cacheDir);
+  assert.equal(readdirSync(join(cacheDir, scope!)), [c1]);
 });
 
 test('unknown commits and a deleted branch: GitRefNotFoundError, nothing kept', async () => {
