@@ -8,7 +8,7 @@
 // snapshot (removed when found). Evicted folders are renamed away first, then deleted, so a crash
 // mid-delete never leaves a marked folder with missing files.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, utimes, writeFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -140,17 +140,21 @@ export class SnapshotCache {
     const tmp = join(this.root, `.tmp-${entry.commit}-${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(join(tmp, TREE), { recursive: true });
-      const got = await this.opts.host.download(entry.commit, this.opts.path, join(tmp, TREE), {
+      await this.opts.host.download(entry.commit, this.opts.path, join(tmp, TREE), {
         maxBytes: this.opts.maxSnapshotBytes,
         maxFiles: this.opts.maxFiles ?? DEFAULT_MAX_FILES,
       });
+      // Measured on disk rather than taken from the host: the bound holds whatever the host says,
+      // and a restart can tell a snapshot that lost files (a temp cleaner) from a complete one.
+      const got = await measure(join(tmp, TREE));
       // The marker last: a folder carrying it holds every file.
-      await writeFile(join(tmp, MARKER), JSON.stringify({ commit: entry.commit, bytes: got.bytes, files: got.files }));
+      await writeFile(join(tmp, MARKER), JSON.stringify({ commit: entry.commit, ...got }));
       await this.place(tmp, entry.commit);
       entry.bytes = got.bytes;
     } catch (e) {
-      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      // Out of the map first: a caller arriving now starts a new download instead of joining this one.
       if (this.entries.get(entry.commit) === entry) this.entries.delete(entry.commit);
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
     entry.loaded = true;
@@ -160,12 +164,16 @@ export class SnapshotCache {
 
   /** Renames the complete download into place; another process may have placed the same commit first. */
   private async place(tmp: string, commit: string): Promise<void> {
-    try {
-      await rename(tmp, this.folder(commit));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await readMarker(this.folder(commit)))) throw e;
-      await rm(tmp, { recursive: true, force: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await rename(tmp, this.folder(commit));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 0) throw e;
+        if (await readMarker(this.folder(commit))) return void (await rm(tmp, { recursive: true, force: true }));
+        // Not a snapshot (no marker): out of the way, then try once more.
+        await this.discard(this.folder(commit));
+      }
     }
   }
 
@@ -204,7 +212,8 @@ export class SnapshotCache {
     for (const name of await readdir(this.root)) {
       const folder = join(this.root, name);
       const marker = COMMIT_ID.test(name) ? await readMarker(folder) : undefined;
-      if (!marker || marker.commit !== name) {
+      const intact = marker && marker.commit === name && (await measure(join(folder, TREE)).then((m) => m.files === marker.files && m.bytes === marker.bytes, () => false));
+      if (!marker || !intact) {
         // Leftovers of a crash: a download or a deletion that did not finish.
         await rm(folder, { recursive: true, force: true }).catch(() => undefined);
         continue;
@@ -219,6 +228,18 @@ export class SnapshotCache {
     }
     await this.evict();
   }
+}
+
+/** Regular files under `dir` and their total size (links are not followed). */
+async function measure(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const d of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!d.isFile()) continue;
+    files++;
+    bytes += (await lstat(join(d.parentPath, d.name))).size;
+  }
+  return { files, bytes };
 }
 
 async function readMarker(folder: string): Promise<z.infer<typeof markerSchema> | undefined> {

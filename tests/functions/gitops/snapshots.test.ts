@@ -1,7 +1,7 @@
 // The commit snapshot cache against a local Git repository served as a Git host.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SnapshotCache } from '../../../functions/gitops/snapshots.ts';
@@ -138,6 +138,20 @@ test('after a restart the snapshots on disk are reused; unfinished ones are remo
   const whole = await other.use(c1, (d) => readdirSync(d).sort());
   assert.equal(whole, ['README.md', 'lz']);
   assert.is(again.downloads.get(c1), 1);
+});
+
+test('a snapshot that lost files on disk is not reused after a restart; a stray folder does not block one', async () => {
+  const { host, commits: [c1, c2], dir } = await fixture();
+  const first = new SnapshotCache({ host, path: 'lz', dir, maxBytes: 100 * KB, maxSnapshotBytes: 50 * KB });
+  const d1 = await first.use(c1, (d) => d);
+  rmSync(join(d1, 'sub', 'b.yaml')); // what a temp cleaner may do
+  const second = new SnapshotCache({ host, path: 'lz', dir, maxBytes: 100 * KB, maxSnapshotBytes: 50 * KB });
+  assert.equal(await second.use(c1, (d) => readdirSync(join(d, 'sub'))), ['b.yaml']);
+  assert.is(host.downloads.get(c1), 2);
+  // A folder named like a commit but without the marker, appearing after the cache opened.
+  mkdirSync(join(second.root, c2, 'tree'), { recursive: true });
+  assert.equal(await second.use(c2, (d) => readdirSync(d).sort()), ['a.yaml', 'sub']);
+  assert.equal(leftovers(second), []);
 });
 
 test('a restart with a smaller bound evicts the least recently used snapshots first', async () => {
