@@ -202,7 +202,11 @@ export class SnapshotCache {
 
   /** Once: adopts marked snapshots found on disk (oldest use first), removes everything else. */
   private open(): Promise<void> {
-    this.opened ??= this.scan();
+    // A failure (the folder cannot be made) is not kept: the next call tries again.
+    this.opened ??= this.scan().catch((e) => {
+      this.opened = undefined;
+      throw e;
+    });
     return this.opened;
   }
 
