@@ -133,8 +133,16 @@ export async function compileTenant(opts: CompileOptions = {}): Promise<DesiredS
  * NEXUS_TENANT_ID, else NEXUS_ARM_TENANT_ID) and NEXUS_LOCATION override the architecture's root group and location.
  */
 export function defaultTenantOptions(env: CompileEnv = {}): CompileOptions {
+  return tenantOptionsFor(archetypesDir(), env);
+}
+
+/**
+ * The default tenant's options with the archetypes read from `dir` instead of this package's
+ * archetypes/ (the landing-zone repository at a commit, functions/gitops/repo-source.ts).
+ */
+export function tenantOptionsFor(dir: string, env: CompileEnv = {}): CompileOptions {
   return {
-    libraries: defaultLibraries(env),
+    libraries: [alzLibraryDir(env), resolve(dir)],
     architecture: DEFAULT_ARCHITECTURE,
     // The tenant root group's id is the tenant id (the ARM sandbox publishes its own as NEXUS_ARM_TENANT_ID).
     rootMg: env.NEXUS_ROOT_MG || env.NEXUS_TENANT_ID || env.NEXUS_ARM_TENANT_ID || undefined,
