@@ -151,9 +151,10 @@ export async function mergeCommit(dir: string, target: string, source: string, m
 
 /**
  * Git's smart HTTP through `git http-backend` (CGI): the request body goes to its stdin, its CGI
- * headers and body come back. Resolves when the backend has exited (a push is then complete).
+ * headers and body come back. `beforeEnd` runs after the backend exits and before the response
+ * ends, so a client whose push returned can rely on what the push set off (the service hook).
  */
-export function httpBackend(req: IncomingMessage, res: ServerResponse, root: string, pathInfo: string, query: string, user: string): Promise<void> {
+export function httpBackend(req: IncomingMessage, res: ServerResponse, root: string, pathInfo: string, query: string, user: string, beforeEnd?: () => Promise<void>): Promise<void> {
   return new Promise((resolveDone) => {
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
@@ -198,8 +199,12 @@ export function httpBackend(req: IncomingMessage, res: ServerResponse, root: str
     child.stderr.resume();
     child.on('close', () => {
       if (!headersDone) res.statusCode = 500;
-      res.end();
-      resolveDone();
+      const done = () => {
+        res.end();
+        resolveDone();
+      };
+      if (beforeEnd && headersDone) beforeEnd().then(done, done);
+      else done();
     });
     child.on('error', () => {
       if (!res.headersSent) res.statusCode = 500;

@@ -148,8 +148,7 @@ async function handle(state: AdoState, pat: string, req: IncomingMessage, res: S
     if (!push) return httpBackend(req, res, state.root, pathInfo, url.search.slice(1), who.uniqueName);
     return state.exclusive(k, async () => {
       const before = await refs(state.dir(k));
-      await httpBackend(req, res, state.root, pathInfo, url.search.slice(1), who.uniqueName);
-      await state.pushed(k, before, who);
+      await httpBackend(req, res, state.root, pathInfo, url.search.slice(1), who.uniqueName, () => state.pushed(k, before, who));
     });
   }
   if (seg[2]?.toLowerCase() === '_apis' && seg[3]?.toLowerCase() === 'git') {
