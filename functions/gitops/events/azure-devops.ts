@@ -54,7 +54,8 @@ function parse<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
   const r = schema.safeParse(payload);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const field = issue.path.length ? issue.path.map(String).join('.') : 'body';
+  // Fields are named from the request body, as the webhook route names them (body.eventType).
+  const field = ['body', ...issue.path.map(String)].join('.');
   throw new EventPayloadError(field, issue.message);
 }
 
@@ -79,7 +80,7 @@ export function organisationOf(...urls: (string | undefined)[]): string | undefi
 function repoId(p: { resource: { repository: z.infer<typeof Repository> }; resourceContainers?: z.infer<typeof Containers> }): string {
   const r = p.resource.repository;
   const org = organisationOf(p.resourceContainers?.account?.baseUrl, p.resourceContainers?.collection?.baseUrl, r.remoteUrl, r.url);
-  if (!org) throw new EventPayloadError('resource.repository.remoteUrl', 'cannot tell the organisation (no resourceContainers.account.baseUrl or repository URL)');
+  if (!org) throw new EventPayloadError('body.resource.repository.remoteUrl', 'cannot tell the organisation (no body.resourceContainers.account.baseUrl or repository URL)');
   return `azure-devops:${org}/${r.project.name}/${r.name}`;
 }
 
@@ -93,7 +94,7 @@ export function azureDevOpsPushEvents(payload: unknown, deliveryId: string): Pus
   const p = parse(Push, payload);
   const repo = repoId(p);
   const pusher = p.resource.pushedBy.uniqueName || p.resource.pushedBy.displayName;
-  if (!pusher) throw new EventPayloadError('resource.pushedBy.uniqueName', 'the pusher is missing');
+  if (!pusher) throw new EventPayloadError('body.resource.pushedBy.uniqueName', 'the pusher is missing');
   const commits = (p.resource.commits ?? []).map((c) => ({ sha: c.commitId, message: c.comment ?? '' }));
   const many = p.resource.refUpdates.length > 1;
   return p.resource.refUpdates.map((u) => ({
@@ -155,8 +156,8 @@ function pullRequestEvent(eventType: string, payload: unknown, deliveryId: strin
   const merged = r.status === 'completed';
   const headRef = branchOf(r.sourceRefName);
   const baseRef = branchOf(r.targetRefName);
-  if (headRef === undefined) throw new EventPayloadError('resource.sourceRefName', 'expected refs/heads/<branch>');
-  if (baseRef === undefined) throw new EventPayloadError('resource.targetRefName', 'expected refs/heads/<branch>');
+  if (headRef === undefined) throw new EventPayloadError('body.resource.sourceRefName', 'expected refs/heads/<branch>');
+  if (baseRef === undefined) throw new EventPayloadError('body.resource.targetRefName', 'expected refs/heads/<branch>');
   return {
     kind: 'pull_request', repo, number: r.pullRequestId, action, merged, draft: r.isDraft === true,
     headSha: r.lastMergeSourceCommit.commitId, headRef, baseRef,

@@ -4,7 +4,7 @@
 // A test and demo environment (like the ARM sandbox); never shipped.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitFolder, httpBackend, initBare, refs, resolve, safeName } from './git.ts';
 import type { Delivery, WebhookTarget } from './hooks.ts';
@@ -19,7 +19,7 @@ export interface AzureDevOpsStandInOptions {
   host?: string;
   /** Where service hooks go (Nexus's /webhooks/azure-devops); basic auth with `secret` as the password. */
   webhook?: WebhookTarget;
-  /** The personal access token REST and Git requests must carry (basic auth password); random when absent. */
+  /** The personal access token REST and Git requests must carry (basic auth password); when absent, a random one kept in `<dataDir>/pat`. */
   pat?: string;
 }
 
@@ -47,7 +47,7 @@ const MAX_BODY = 5 * 1024 * 1024;
 export async function startAzureDevOpsStandIn(opts: AzureDevOpsStandInOptions): Promise<AzureDevOpsStandIn> {
   const root = join(opts.dataDir, 'repos');
   await mkdir(root, { recursive: true });
-  const pat = opts.pat ?? randomBytes(24).toString('base64url');
+  const pat = opts.pat ?? (await keptPat(opts.dataDir));
   const host = opts.host ?? '127.0.0.1';
   let baseUrl = '';
   const state = new AdoState(root, () => baseUrl, opts.webhook);
@@ -93,6 +93,20 @@ export async function startAzureDevOpsStandIn(opts: AzureDevOpsStandInOptions): 
   };
 }
 
+/** A random PAT kept in the data dir, so clones made in an earlier run keep working. */
+async function keptPat(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'pat');
+  try {
+    const kept = (await readFile(file, 'utf8')).trim();
+    if (kept) return kept;
+  } catch {
+    // first run
+  }
+  const pat = randomBytes(24).toString('base64url');
+  await writeFile(file, `${pat}\n`, { mode: 0o600 });
+  return pat;
+}
+
 function parseName(name: string): RepoKey {
   const [org, project, repo, ...more] = name.split('/');
   if (more.length || ![org, project, repo].every((p) => p && safeName(p))) throw new Error(`seed: '${name}' is not org/project/repo`);
@@ -123,7 +137,12 @@ function caller(req: IncomingMessage, pat: string): Identity | undefined {
 
 async function handle(state: AdoState, pat: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://standin');
-  const seg = url.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  let seg: string[];
+  try {
+    seg = url.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  } catch {
+    throw new HttpError(400, `path: '${url.pathname.slice(0, 200)}' is not valid percent-encoding`);
+  }
   const method = req.method ?? 'GET';
   if (seg[0] === '_standin' && seg[1] === 'health') return send(res, { status: 200, json: { ok: true } });
   const who = caller(req, pat);
@@ -143,6 +162,8 @@ async function handle(state: AdoState, pat: string, req: IncomingMessage, res: S
   if (!safeName(project)) throw new HttpError(404, `project '${project}' does not exist`, 'ProjectDoesNotExistWithNameException');
   if (seg[2] === '_git' && seg[3] && safeName(seg[3])) {
     const k = { org, project, repo: seg[3].replace(/\.git$/, '') };
+    // Only the smart HTTP paths (info/refs, git-upload-pack, git-receive-pack) reach http-backend.
+    if (!/^(info\/refs|git-upload-pack|git-receive-pack)$/.test(seg.slice(4).join('/'))) throw new HttpError(404, `no Git route ${url.pathname}`, 'RouteNotFound');
     const pathInfo = `/${org}/${project}/${k.repo}.git/${seg.slice(4).join('/')}`;
     const push = seg[4] === 'git-receive-pack';
     if (!push) return httpBackend(req, res, state.root, pathInfo, url.search.slice(1), who.uniqueName);
