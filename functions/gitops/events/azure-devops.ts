@@ -129,7 +129,9 @@ function pullRequestEvent(eventType: string, payload: unknown, deliveryId: strin
   const p = parse(PullRequest, payload);
   const r = p.resource;
   const repo = repoId(p);
-  const text = p.message?.text ?? '';
+  // "<who> <did what> pull request N (<title>)": only the part before the number says what happened
+  // (a title may well contain "approved" or "new commits").
+  const text = (p.message?.text ?? '').replace(/\bpull request\s+\d+[\s\S]*$/i, '');
   const closed = r.status === 'completed' || r.status === 'abandoned';
   if (eventType === 'git.pullrequest.updated' && !closed && VOTE.test(text)) {
     // The notification names the voter only in its message: match a reviewer's display name there.
@@ -151,7 +153,7 @@ function pullRequestEvent(eventType: string, payload: unknown, deliveryId: strin
   else if (SYNC.test(text)) action = 'synchronize';
   else if (REOPEN.test(text)) action = 'reopened';
   else if (READY.test(text)) action = 'ready_for_review';
-  else if (/updated pull request|changed the title|changed the description/i.test(text)) action = 'edited';
+  else if (/\b(updated|changed the title of|changed the description of)\s*$/i.test(text)) action = 'edited';
   else action = 'other';
   const merged = r.status === 'completed';
   const headRef = branchOf(r.sourceRefName);

@@ -106,16 +106,12 @@ export class AzureDevOpsHost implements GitHost {
     const behind = diffs.behindCount ?? 0;
     const status = ahead === 0 && behind === 0 ? 'identical' : behind === 0 ? 'ahead' : ahead === 0 ? 'behind' : 'diverged';
     if (ahead === 0) return { status, commits: [], truncated: false };
-    // History walked from head (compareVersion) down to what base (itemVersion) reaches; newest first.
-    const listed = await this.call(`commits ${base}..${head}`, (g) => g.getCommits(this.repo.repo, {
-      itemVersion: { version: base, versionType: GI.GitVersionType.Commit },
-      compareVersion: { version: head, versionType: GI.GitVersionType.Commit },
-      $top: Math.min(limit, ahead),
-    }, this.repo.project));
-    const list = listed ?? [];
-    if (/^[0-9a-f]{40}$/i.test(head) && !list.some((c) => c.commitId?.toLowerCase() === head.toLowerCase())) {
-      // A list without head is not the range asked for: refuse rather than report the wrong commits.
-      throw new Error(`Azure DevOps listed commits for ${base}..${head} that do not include ${head}`);
+    // ADO documents compareVersion as where the history walk starts; should a server read the two the
+    // other way round, the list lacks head: ask the other way once, and refuse if it still does.
+    let list = await this.between(base, head, Math.min(limit, ahead), false);
+    if (!hasCommit(list, head)) list = await this.between(base, head, Math.min(limit, ahead), true);
+    if ((/^[0-9a-f]{40}$/i.test(head) && !hasCommit(list, head)) || hasCommit(list, base)) {
+      throw new Error(`Azure DevOps listed commits for ${base}..${head} that are not that range`);
     }
     const commits: CommitInfo[] = [];
     for (const c of list.slice().reverse()) {
@@ -123,6 +119,17 @@ export class AzureDevOpsHost implements GitHost {
       commits.push(c.commentTruncated || !c.parents || !c.author ? await this.commit(c.commitId!) : commitInfo(c));
     }
     return { status, commits, truncated: commits.length < ahead };
+  }
+
+  /** Commits reachable from head and not from base, newest first (getCommits with item/compare versions). */
+  private async between(base: string, head: string, top: number, swapped: boolean): Promise<GI.GitCommitRef[]> {
+    const [item, compare] = swapped ? [head, base] : [base, head];
+    const listed = await this.call(`commits ${base}..${head}`, (g) => g.getCommits(this.repo.repo, {
+      itemVersion: { version: item, versionType: GI.GitVersionType.Commit },
+      compareVersion: { version: compare, versionType: GI.GitVersionType.Commit },
+      $top: top,
+    }, this.repo.project));
+    return listed ?? [];
   }
 
   async download(commit: string, path: string, dir: string, limits: SnapshotLimits): Promise<{ files: number; bytes: number }> {
@@ -217,6 +224,10 @@ export function statusState(c: CheckReport['conclusion']): GI.GitStatusState {
   if (c === 'failure') return GI.GitStatusState.Failed;
   if (c === 'neutral') return GI.GitStatusState.NotApplicable;
   return GI.GitStatusState.Pending;
+}
+
+function hasCommit(list: GI.GitCommitRef[], sha: string): boolean {
+  return list.some((c) => c.commitId?.toLowerCase() === sha.toLowerCase());
 }
 
 function branchOf(ref: string | undefined): string {

@@ -78,6 +78,15 @@ test('git.pullrequest.updated: new source commits → synchronize; completed →
   assert.is(gone.mergeCommitSha, undefined);
 });
 
+test('only the words before "pull request N" say what happened: a title saying "approved" is no vote', () => {
+  const p = fixture('git-pullrequest-updated-source');
+  p.message.text = 'Priya Raman updated the source branch of pull request 41 (Use approved SKUs only)';
+  p.resource.reviewers[0].vote = 10;
+  assert.is((azureDevOpsEvent('git.pullrequest.updated', p, 'h') as any).action, 'synchronize');
+  p.message.text = 'Priya Raman updated pull request 41 (Allow new commits to skip the preview)';
+  assert.is((azureDevOpsEvent('git.pullrequest.updated', p, 'h') as any).action, 'edited');
+});
+
 test('git.pullrequest.merged on an active pull request is a trial merge: other, not merged', () => {
   const e = azureDevOpsEvent('git.pullrequest.merged', fixture('git-pullrequest-merged'), 'd') as any;
   assert.is(e.action, 'other');
