@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as azdev from 'azure-devops-node-api';
 import { startAzureDevOpsStandIn, type AzureDevOpsStandIn } from '../../../scripts/sandbox/azure-devops/server.ts';
+import { azureDevOpsEvent } from '../../../functions/gitops/events/azure-devops.ts';
 
 const run = promisify(execFile);
 const SECRET = 'hook-secret-1';
@@ -88,6 +89,9 @@ test('a push delivers one git.push service hook with basic auth, the ref update 
   assert.is(body.resource.repository.remoteUrl, `${standIn.url}/contoso/platform/_git/landing-zones`);
   assert.ok(body.resource.pushedBy.uniqueName);
   assert.is(standIn.deliveries.at(-1)?.status, 202, 'the receiver\'s answer is recorded');
+  const event = azureDevOpsEvent(body.eventType, body, body.id) as any;
+  assert.is(event.repo, 'azure-devops:contoso/platform/landing-zones', 'Nexus reads the organisation from resourceContainers');
+  assert.equal([event.branch, event.before, event.after, event.deleted], ['main', before, after, false]);
 });
 
 test('git without the PAT is refused; REST without it is 401', async () => {
@@ -138,6 +142,11 @@ test('pull requests: created, a push to the source branch, a vote and completion
   assert.equal(vote.reviewers.map((r: any) => [r.uniqueName, r.vote]), [['grace@contoso.example', 10]]);
   const completed = received.slice(n)[5].body.resource;
   assert.is(completed.status, 'completed');
+  const parsed = received.slice(n).map((r) => azureDevOpsEvent(r.body.eventType, r.body, r.body.id) as any);
+  assert.equal(parsed.map((e) => e.kind === 'review' ? `review:${e.state}:${e.login}` : e.kind === 'push' ? `push:${e.branch}` : `${e.action}${e.merged ? ':merged' : ''}`), [
+    'opened', 'push:feature/tags', 'synchronize', 'other', 'review:approved:grace@contoso.example', 'closed:merged', 'push:main',
+  ], 'the stand-in\'s hooks read as Nexus reads ADO\'s');
+  assert.is(parsed[2].headSha, head);
   const mainPush = received.slice(n)[6].body.resource.refUpdates[0];
   assert.is(mainPush.name, 'refs/heads/main');
   assert.is(mainPush.newObjectId, completed.lastMergeCommit.commitId, 'completion merges into main');
