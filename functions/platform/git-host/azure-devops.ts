@@ -258,6 +258,8 @@ function mapError(err: unknown, what: string): unknown {
   const status = e.statusCode;
   const retryAfterSeconds = Number.isFinite(e.rateLimit?.retryAfter) ? e.rateLimit!.retryAfter : undefined;
   if (status === 404) return new GitRefNotFoundError(what, `Azure DevOps: ${what} not found`);
+  // TF401175: a version descriptor (commit, branch) that does not resolve is a missing ref, whatever the status.
+  if (status === 400 && /TF401175|could not be resolved/i.test(e.message ?? '')) return new GitRefNotFoundError(what, `Azure DevOps: ${e.message}`);
   if (status === 429 || (status !== undefined && status >= 500) || (status === 403 && retryAfterSeconds !== undefined)) {
     return new GitHostUnavailableError(`Azure DevOps answered ${status} for ${what}`, { retryAfterSeconds, cause: err });
   }

@@ -199,7 +199,7 @@ test('managed identity: a bearer token for Azure DevOps\'s scope', async () => {
   assert.equal([...new Set(scopes)], [AZURE_DEVOPS_SCOPE]);
 });
 
-test('429 with Retry-After and an unreachable host are GitHostUnavailableError (the caller retries)', async () => {
+test('429 with Retry-After and an unreachable host are GitHostUnavailableError (the caller retries); TF401175 is GitRefNotFoundError', async () => {
   const throttle = createServer((_req, res) => res.writeHead(429, { 'Retry-After': '7', 'content-type': 'application/json' }).end('{"message":"TF400733: throttled"}'));
   await new Promise<void>((r) => throttle.listen(0, '127.0.0.1', () => r()));
   const port = (throttle.address() as { port: number }).port;
@@ -209,6 +209,16 @@ test('429 with Retry-After and an unreachable host are GitHostUnavailableError (
     assert.is(err.retryAfterSeconds, 7);
   } finally {
     await new Promise<void>((r) => throttle.close(() => r()));
+  }
+  const unresolvable = createServer((_req, res) => res.writeHead(400, { 'content-type': 'application/json' })
+    .end('{"message":"TF401175: The version descriptor <Commit: 0123abc> could not be resolved to a version in the repository."}'));
+  await new Promise<void>((r) => unresolvable.listen(0, '127.0.0.1', () => r()));
+  try {
+    const err = await new AzureDevOpsHost({ repo, baseUrl: `http://127.0.0.1:${(unresolvable.address() as { port: number }).port}`, pat: 'x' })
+      .compare('0123abc', 'fedc987').then(() => undefined, (e) => e);
+    assert.instance(err, GitRefNotFoundError, 'TF401175 is a missing commit, not retried');
+  } finally {
+    await new Promise<void>((r) => unresolvable.close(() => r()));
   }
   const gone = await new AzureDevOpsHost({ repo, baseUrl: `http://127.0.0.1:${port}`, pat: 'x' }).commit('abc').then(() => undefined, (e) => e);
   assert.instance(gone, GitHostUnavailableError);
