@@ -42,7 +42,8 @@ export async function parseAllowedSigners(text: string, opts: { source?: string 
       const end = lines.findIndex((l, j) => j > i && l.trim() === PGP_END);
       if (end < 0) throw new AllowedSignersError(source, lineNo, `${PGP_BEGIN} without ${PGP_END}`);
       if (blocks.length >= LIMITS.pgpBlocks) throw new AllowedSignersError(source, lineNo, `more than ${LIMITS.pgpBlocks} OpenPGP key blocks`);
-      const block = lines.slice(i, end + 1).map((l) => l.replace(/\r$/, '')).join('\n');
+      // Indentation (a block pasted into YAML or an env file) is not part of the armor.
+      const block = lines.slice(i, end + 1).map((l) => l.trim()).join('\n');
       if (block.length > LIMITS.pgpBlockChars) throw new AllowedSignersError(source, lineNo, `OpenPGP key block of ${block.length} characters, at most ${LIMITS.pgpBlockChars}`);
       blocks.push({ line: lineNo, text: block });
       i = end;
