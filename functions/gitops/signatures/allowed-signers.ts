@@ -57,10 +57,10 @@ export async function parseAllowedSigners(text: string, opts: { source?: string 
     const parsed = parseSshLine(line, (detail) => new AllowedSignersError(source, lineNo, detail));
     if (parsed === undefined) continue;
     if (typeof parsed === 'string') out.findings.push(`${source} line ${lineNo}: ${parsed}; the line is ignored`);
-    else out.ssh.push({ ...parsed, line: lineNo });
+    else out.ssh.push({ ...parsed, source, line: lineNo });
   }
   for (const b of blocks) {
-    let keys: Omit<PgpAllowedSigner, 'line'>[];
+    let keys: Omit<PgpAllowedSigner, 'line' | 'source'>[];
     try {
       keys = await readPgpKeyBlock(b.text, LIMITS.pgpKeysPerBlock);
     } catch (e) {
@@ -68,10 +68,19 @@ export async function parseAllowedSigners(text: string, opts: { source?: string 
     }
     for (const k of keys) {
       if (k.emails.length === 0) out.findings.push(`${source} line ${b.line}: OpenPGP key ${k.fingerprint} has no user id with an e-mail, so it can sign for no one`);
-      out.openpgp.push({ ...k, line: b.line });
+      out.openpgp.push({ ...k, source, line: b.line });
     }
   }
   return out;
+}
+
+/** Several allowed signers texts as one (NEXUS_ALLOWED_SIGNERS and the file of NEXUS_ALLOWED_SIGNERS_FILE). */
+export function mergeAllowedSigners(...sets: AllowedSigners[]): AllowedSigners {
+  return {
+    ssh: sets.flatMap((s) => s.ssh),
+    openpgp: sets.flatMap((s) => s.openpgp),
+    findings: sets.flatMap((s) => s.findings),
+  };
 }
 
 type Fail = (detail: string) => Error;
@@ -80,7 +89,7 @@ type Fail = (detail: string) => Error;
  * One allowed_signers line: undefined for blank and comment lines, a string (why) for a line that
  * is ignored, the signer otherwise. Throws through `fail` for a bad line.
  */
-function parseSshLine(line: string, fail: Fail): Omit<SshAllowedSigner, 'line'> | string | undefined {
+function parseSshLine(line: string, fail: Fail): Omit<SshAllowedSigner, 'line' | 'source'> | string | undefined {
   let rest = line.replace(/^[ \t]+/, '');
   if (rest === '' || rest.startsWith('#')) return undefined;
 

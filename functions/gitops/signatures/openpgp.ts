@@ -6,7 +6,7 @@ import * as openpgp from 'openpgp';
 import { LIMITS, type PgpAllowedSigner, type SignatureCheck } from './types.ts';
 
 /** Reads the public keys of one armored block. Throws with openpgp.js's message on a bad block. */
-export async function readPgpKeyBlock(armored: string, maxKeys: number): Promise<Omit<PgpAllowedSigner, 'line'>[]> {
+export async function readPgpKeyBlock(armored: string, maxKeys: number): Promise<Omit<PgpAllowedSigner, 'line' | 'source'>[]> {
   const keys = await openpgp.readKeys({ armoredKeys: armored });
   if (keys.length > maxKeys) throw new Error(`${keys.length} keys in one block, at most ${maxKeys}`);
   return keys.map((key) => {

@@ -113,13 +113,13 @@ export function verifySsh(
   const refusals: string[] = [];
   for (const line of lines) {
     if (matchPatternList(principal, line.principals) !== 1) {
-      refusals.push(`line ${line.line} allows it for ${line.principals}, not ${principal}`);
+      refusals.push(`${line.source} line ${line.line} allows it for ${line.principals}, not ${principal}`);
     } else if (line.namespaces !== undefined && matchPatternList(sig.namespace, line.namespaces) !== 1) {
-      refusals.push(`line ${line.line} allows it only in namespaces ${line.namespaces}`);
+      refusals.push(`${line.source} line ${line.line} allows it only in namespaces ${line.namespaces}`);
     } else if (line.validAfter && now < line.validAfter) {
-      refusals.push(`line ${line.line}: the key is valid only from ${line.validAfter.toISOString()}`);
+      refusals.push(`${line.source} line ${line.line}: the key is valid only from ${line.validAfter.toISOString()}`);
     } else if (line.validBefore && now > line.validBefore) {
-      refusals.push(`line ${line.line}: the key expired at ${line.validBefore.toISOString()}`);
+      refusals.push(`${line.source} line ${line.line}: the key expired at ${line.validBefore.toISOString()}`);
     } else {
       return { ok: true, signer: principal, keyFingerprint: fingerprint, format: 'ssh' };
     }

@@ -5,6 +5,8 @@ import type { SshPublicKey } from './ssh-wire.ts';
 /** One allowed_signers line (ssh-keygen's format). */
 export interface SshAllowedSigner {
   kind: 'ssh';
+  /** Where the line came from (the setting's name or a file path), for messages. */
+  source: string;
   /** 1-based line in the allowed signers text. */
   line: number;
   /** The principals pattern list as written (quotes removed), matched as ssh-keygen does. */
@@ -21,6 +23,7 @@ export interface SshAllowedSigner {
 /** One OpenPGP public key found in an armored block of the allowed signers text. */
 export interface PgpAllowedSigner {
   kind: 'openpgp';
+  source: string;
   /** The line of the block's `-----BEGIN PGP PUBLIC KEY BLOCK-----`. */
   line: number;
   key: PublicKey;

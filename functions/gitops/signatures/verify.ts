@@ -13,17 +13,28 @@ import type { CommitInfo } from '../../platform/git-host/types.ts';
 import { payloadCommitterEmail, signedCommitObjectId, type ObjectFormat } from './commit-object.ts';
 import { verifyOpenPgp } from './openpgp.ts';
 import { verifySsh } from './ssh.ts';
-import { LIMITS, type AllowedSigners, type SignatureCheck } from './types.ts';
+import { LIMITS, type AllowedSigners, type SignatureCheck, type SignatureFailureReason } from './types.ts';
 
 export type { AllowedSigners, SignatureCheck, SignatureFailureReason } from './types.ts';
-export { parseAllowedSigners, AllowedSignersError } from './allowed-signers.ts';
+export { parseAllowedSigners, mergeAllowedSigners, AllowedSignersError } from './allowed-signers.ts';
 export { splitSignedCommit } from './commit-object.ts';
 
 /** The namespace git signs commits in (`ssh-keygen -Y sign -n git`). */
 export const GIT_NAMESPACE = 'git';
 
-/** Verifies one commit's signature; never throws for bad input (it is a failure with a message). */
+/**
+ * Verifies one commit's signature. Never throws: bad input is a failure with a message, and an
+ * unexpected error fails closed (a bad signature), so the gate never applies an unchecked commit.
+ */
 export async function verifyCommit(commit: CommitInfo, signers: AllowedSigners, now: Date = new Date()): Promise<SignatureCheck> {
+  try {
+    return await check(commit, signers, now);
+  } catch (e) {
+    return { ok: false, reason: 'bad-signature', message: `the signature cannot be checked: ${(e as Error).message}` };
+  }
+}
+
+async function check(commit: CommitInfo, signers: AllowedSigners, now: Date): Promise<SignatureCheck> {
   if (!commit.signed) return { ok: false, reason: 'no-signature', message: 'the commit is not signed (or the Git host does not give its signature)' };
   const { payload, signature } = commit.signed;
   if (Buffer.byteLength(payload, 'utf8') > LIMITS.payloadBytes) {
@@ -51,6 +62,19 @@ export async function verifyCommit(commit: CommitInfo, signers: AllowedSigners, 
 }
 
 export type CommitSignatureResult = { commit: string } & SignatureCheck;
+
+const REASONS: Record<SignatureFailureReason, string> = {
+  'no-signature': 'no signature',
+  'unknown-key': 'unknown key',
+  'bad-signature': 'bad signature',
+  'signer-not-allowed': 'signer not allowed for that e-mail',
+  unsupported: 'unsupported signature',
+};
+
+/** One line naming the commit and why it is refused (for UNSIGNED_COMMIT); undefined when it verified. */
+export function signatureFailureText(r: CommitSignatureResult): string | undefined {
+  return r.ok ? undefined : `commit ${r.commit.slice(0, 12)}: ${REASONS[r.reason]}: ${r.message}`;
+}
 
 /** Verifies each commit (in the order given); the caller blocks on any `ok: false`. */
 export async function verifyCommits(commits: CommitInfo[], signers: AllowedSigners, now: Date = new Date()): Promise<CommitSignatureResult[]> {

@@ -1,7 +1,7 @@
 // SSH-signed commits made by real git with real ssh-keygen keys, verified in process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseAllowedSigners, splitSignedCommit, verifyCommit, verifyCommits } from '../../../../functions/gitops/signatures/verify.ts';
+import { mergeAllowedSigners, parseAllowedSigners, signatureFailureText, splitSignedCommit, verifyCommit, verifyCommits } from '../../../../functions/gitops/signatures/verify.ts';
 import { verifySsh } from '../../../../functions/gitops/signatures/ssh.ts';
 import {
   commit, commitInfo, commitInfoFromRaw, gitRepo, rawCommit, sandbox, sshKey, sshKeygenVerify, sshSign, withSignature, writeRawCommit,
@@ -157,6 +157,22 @@ test('verifyCommits reports each commit in order', async () => {
   const c = commit(sb, repo, { email: 'alice@example.com', ssh: bob.path });
   const results = await verifyCommits([a, b, c].map((s) => commitInfo(sb, repo, s)), signers);
   assert.equal(results.map((r) => [r.commit, r.ok ? 'ok' : r.reason]), [[a, 'ok'], [b, 'no-signature'], [c, 'unknown-key']]);
+  assert.equal(results.map(signatureFailureText), [
+    undefined,
+    `commit ${b.slice(0, 12)}: no signature: the commit is not signed (or the Git host does not give its signature)`,
+    `commit ${c.slice(0, 12)}: unknown key: signed with SSH key ${sb.run('ssh-keygen', ['-lf', `${bob.path}.pub`]).split(' ')[1]}, which is not among the allowed signers`,
+  ]);
+});
+
+test('the setting and the file merge; a refusal names the source and line of each line that had the key', async () => {
+  const fromEnv = await parseAllowedSigners(line('bob@example.com', bob));
+  const fromFile = await parseAllowedSigners(`\n${line('carol@example.com', alice)}`, { source: '/etc/nexus/allowed_signers' });
+  const sha = commit(sb, repo, { email: 'bob@example.com', ssh: alice.path });
+  const r = await verifyCommit(commitInfo(sb, repo, sha), mergeAllowedSigners(fromEnv, fromFile));
+  assert.is(!r.ok && r.reason, 'signer-not-allowed');
+  assert.match(!r.ok ? r.message : '', /\/etc\/nexus\/allowed_signers line 2 allows it for carol@example.com, not bob@example.com/);
+  const sha2 = commit(sb, repo, { email: 'bob@example.com', ssh: bob.path });
+  assert.is((await verifyCommit(commitInfo(sb, repo, sha2), mergeAllowedSigners(fromEnv, fromFile))).ok, true);
 });
 
 test('garbage signatures are failures with a message, never exceptions', async () => {
