@@ -5,7 +5,7 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { matchPatternList } from './patterns.ts';
 import {
-  blobKeyType, cryptoSignature, KNOWN_UNSUPPORTED_KEY_TYPES, parsePublicKeyBlob, sshFingerprint, SshWireError,
+  blobKeyType, KNOWN_UNSUPPORTED_KEY_TYPES, parsePublicKeyBlob, prepareVerify, sshFingerprint, SshWireError,
   VERIFIABLE_KEY_TYPES, WireReader,
 } from './ssh-wire.ts';
 import { LIMITS, type SignatureCheck, type SshAllowedSigner } from './types.ts';
@@ -102,9 +102,8 @@ export function verifySsh(
   }
   try {
     const key = parsePublicKeyBlob(sig.publicKey);
-    const c = cryptoSignature(key, sig.signature);
-    const data = signedData(sig, Buffer.from(payload, 'utf8'));
-    const good = cryptoVerify(c.digest, data, c.dsaEncoding ? { key: key.key, dsaEncoding: c.dsaEncoding } : key.key, c.signature);
+    const c = prepareVerify(key, sig.signature, signedData(sig, Buffer.from(payload, 'utf8')));
+    const good = cryptoVerify(c.digest, c.data, c.dsaEncoding ? { key: key.key, dsaEncoding: c.dsaEncoding } : key.key, c.signature);
     if (!good) return { ok: false, reason: 'bad-signature', message: `the signature by SSH key ${fingerprint} does not match the commit` };
   } catch (e) {
     return { ok: false, reason: 'bad-signature', message: `the signature by SSH key ${fingerprint} cannot be checked: ${(e as Error).message}` };

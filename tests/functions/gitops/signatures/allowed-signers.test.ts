@@ -68,21 +68,27 @@ test('bad lines are errors naming the line', async () => {
   await rejects(`${ok}\n-----BEGIN PGP PRIVATE KEY BLOCK-----`, /line 2: an OpenPGP private key/);
 });
 
-test('weak RSA keys are refused; cert-authority, DSA and FIDO keys are ignored with a finding', async () => {
+test('weak RSA keys are refused; cert-authority and DSA lines are ignored with a finding; FIDO keys are read', async () => {
   const weak = sshKey(sb, 'weak', 'rsa', 1024);
   await rejects(`a@example.com ${weak.publicLine}`, /line 1: the ssh-rsa key cannot be read: rsa key of 1024 bits: at least 2048/);
-  const fido = Buffer.concat([
-    Buffer.from('\0\0\0\x1ask-ssh-ed25519@openssh.com\0\0\0\x20', 'latin1'), Buffer.alloc(32, 7), Buffer.from('\0\0\0\x04ssh:', 'latin1'),
-  ]).toString('base64');
+  const str = (b: string | Buffer) => {
+    const v = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(v.length);
+    return Buffer.concat([len, v]);
+  };
+  const dss = Buffer.concat([str('ssh-dss'), str(Buffer.alloc(129, 1)), str(Buffer.alloc(21, 1)), str(Buffer.alloc(128, 1)), str(Buffer.alloc(128, 1))]).toString('base64');
+  const fido = Buffer.concat([str('sk-ssh-ed25519@openssh.com'), str(Buffer.alloc(32, 7)), str('ssh:')]).toString('base64');
   const s = await parseAllowedSigners([
     `*@example.com cert-authority ${ed.publicLine}`,
-    `a@example.com sk-ssh-ed25519@openssh.com ${fido}`,
+    `a@example.com ssh-dss ${dss}`,
     `b@example.com ${ec.publicLine}`,
+    `c@example.com sk-ssh-ed25519@openssh.com ${fido}`,
   ].join('\n'), { source: '/etc/nexus/allowed_signers' });
-  assert.equal(s.ssh.map((l) => l.line), [3]);
+  assert.equal(s.ssh.map((l) => [l.line, l.key.type]), [[3, 'ecdsa-sha2-nistp256'], [4, 'sk-ssh-ed25519@openssh.com']]);
   assert.is(s.findings.length, 2);
   assert.match(s.findings[0], /^\/etc\/nexus\/allowed_signers line 1: cert-authority keys are not supported.*ignored$/);
-  assert.match(s.findings[1], /line 2: sk-ssh-ed25519@openssh.com keys are not supported/);
+  assert.match(s.findings[1], /line 2: ssh-dss keys are not supported/);
 });
 
 test('OpenPGP key blocks anywhere in the text, with the e-mails of their user ids', async () => {
