@@ -1,7 +1,7 @@
 // Parses NEXUS_ALLOWED_SIGNERS: lines in ssh-keygen's allowed_signers format (man ssh-keygen,
 // "ALLOWED SIGNERS") and armored OpenPGP public key blocks anywhere in the text. A bad line is an
 // error naming its line; lines ssh-keygen accepts but Nexus cannot verify (cert-authority, DSA,
-// FIDO `sk-` keys, certificates) are ignored with a finding, which only ever trusts less.
+// certificates) are ignored with a finding, which only ever trusts less.
 import { readPgpKeyBlock } from './openpgp.ts';
 import {
   blobKeyType, KNOWN_UNSUPPORTED_KEY_TYPES, parsePublicKeyBlob, sshFingerprint, SshWireError, VERIFIABLE_KEY_TYPES,

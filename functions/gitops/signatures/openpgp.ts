@@ -5,6 +5,9 @@
 import * as openpgp from 'openpgp';
 import { LIMITS, type PgpAllowedSigner, type SignatureCheck } from './types.ts';
 
+/** How far in the future a signature's creation time may be (the signer's clock ahead of ours). */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
 /** Reads the public keys of one armored block. Throws with openpgp.js's message on a bad block. */
 export async function readPgpKeyBlock(armored: string, maxKeys: number): Promise<Omit<PgpAllowedSigner, 'line' | 'source'>[]> {
   const keys = await openpgp.readKeys({ armoredKeys: armored });
@@ -57,6 +60,9 @@ export async function verifyOpenPgp(
     return { ok: false, reason: 'bad-signature', message: `an OpenPGP signature of type ${type}, not a document signature` };
   }
   const issuer = packets[0].issuerKeyID;
+  // A signer's clock a little ahead must not fail a push verified the moment it arrives.
+  const created = packets[0].created;
+  const at = created && created > now && created.getTime() - now.getTime() <= CLOCK_SKEW_MS ? created : now;
   const candidates = allowed.filter((a) => a.key.getKeys(issuer).length > 0);
   if (candidates.length === 0) {
     return { ok: false, reason: 'unknown-key', message: `signed with OpenPGP key ${issuer.toHex().toUpperCase()}, which is not among the allowed signers` };
@@ -66,26 +72,26 @@ export async function verifyOpenPgp(
   for (const c of candidates) {
     const label = `OpenPGP key ${c.fingerprint}`;
     try {
-      await c.key.verifyPrimaryKey(now);
+      await c.key.verifyPrimaryKey(at);
     } catch (e) {
       lastFailure = { ok: false, reason: 'signer-not-allowed', message: `${label} is not valid now: ${(e as Error).message}` };
       continue;
     }
     try {
-      await c.key.getSigningKey(issuer, now);
+      await c.key.getSigningKey(issuer, at);
     } catch (e) {
       lastFailure = { ok: false, reason: 'signer-not-allowed', message: `${label} cannot sign now: ${(e as Error).message}` };
       continue;
     }
     try {
       const message = await openpgp.createMessage({ binary: payloadBytes });
-      const result = await openpgp.verify({ message, signature, verificationKeys: [c.key], date: now, format: 'binary' });
+      const result = await openpgp.verify({ message, signature, verificationKeys: [c.key], date: at, format: 'binary' });
       await result.signatures[0].verified;
     } catch (e) {
       lastFailure = { ok: false, reason: 'bad-signature', message: `the signature by ${label} does not verify: ${(e as Error).message}` };
       continue;
     }
-    const emails = await validEmails(c.key, now);
+    const emails = await validEmails(c.key, at);
     if (!emails.has(email.toLowerCase())) {
       const list = [...emails].join(', ') || 'none';
       lastFailure = { ok: false, reason: 'signer-not-allowed', message: `${label} may sign for ${list}, not for the committer ${email}` };

@@ -36,7 +36,7 @@ export interface PgpAllowedSigner {
 export interface AllowedSigners {
   ssh: SshAllowedSigner[];
   openpgp: PgpAllowedSigner[];
-  /** Lines that are valid for ssh-keygen but that Nexus ignores (cert-authority, DSA, FIDO keys), with why. */
+  /** Lines that are valid for ssh-keygen but that Nexus ignores (cert-authority, DSA, certificates), with why. */
   findings: string[];
 }
 

@@ -97,6 +97,18 @@ test('a signing subkey signs for its primary key, reported by the primary finger
   });
 });
 
+test('a signer clock up to five minutes ahead is tolerated, an hour ahead is not', async () => {
+  const { privateKey, publicKey } = await openpgp.generateKey({ userIDs: [{ name: 'Gil', email: 'gil@example.com' }], date: new Date(Date.now() - 86_400_000), format: 'object' });
+  const signers = await parseAllowedSigners(publicKey.armor());
+  const now = new Date();
+  const ahead = await signedByOpenPgp(privateKey, 'gil@example.com', new Date(now.getTime() + 4 * 60_000));
+  assert.is((await verifyCommit(ahead, signers, now)).ok, true);
+  const farAhead = await signedByOpenPgp(privateKey, 'gil@example.com', new Date(now.getTime() + 3600_000));
+  const r = await verifyCommit(farAhead, signers, now);
+  assert.is(!r.ok && r.reason, 'bad-signature');
+  assert.match(!r.ok ? r.message : '', /in the future/);
+});
+
 test('a readable but wrong OpenPGP armor is a bad signature, not an exception', async () => {
   const payload = rawCommit(sb, repo, commit(sb, repo, { email: 'bob@example.com' }));
   const raw = withSignature(payload, '-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----\n');
