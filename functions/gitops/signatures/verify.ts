@@ -40,6 +40,9 @@ async function check(commit: CommitInfo, signers: AllowedSigners, now: Date): Pr
   if (Buffer.byteLength(payload, 'utf8') > LIMITS.payloadBytes) {
     return { ok: false, reason: 'unsupported', message: `the signed commit is over ${LIMITS.payloadBytes} bytes` };
   }
+  if (signature.length > LIMITS.signatureChars) {
+    return { ok: false, reason: 'bad-signature', message: `the signature has ${signature.length} characters, at most ${LIMITS.signatureChars}` };
+  }
   const format: ObjectFormat | undefined = /^[0-9a-f]{40}$/.test(commit.sha) ? 'sha1' : /^[0-9a-f]{64}$/.test(commit.sha) ? 'sha256' : undefined;
   if (!format) return { ok: false, reason: 'bad-signature', message: `'${commit.sha.slice(0, 80)}' is not a commit id, so the signature cannot be tied to it` };
   // The signature must be over this very commit (its tree is what gets applied), not another one.

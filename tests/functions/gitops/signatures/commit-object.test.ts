@@ -74,7 +74,7 @@ test('SHA-256 repositories: gpgsig-sha256 is split and the commit verifies again
   assert.is((await verifyCommit(info, await parseAllowedSigners(`a@example.com ${key.publicLine}`))).ok, true);
 });
 
-test('a CommitInfo whose committer differs from the signed one, or whose sha is not an object id, is refused', async () => {
+test('a CommitInfo whose committer differs from the signed one, whose sha is not an object id, or that is oversized, is refused', async () => {
   const repo = gitRepo(sb, 'mismatch');
   const key = sshKey(sb, 'km', 'ed25519');
   const sha = commit(sb, repo, { email: 'a@example.com', ssh: key.path });
@@ -85,6 +85,10 @@ test('a CommitInfo whose committer differs from the signed one, or whose sha is 
   assert.match(!r1.ok ? r1.message : '', /signed committer <a@example.com> differs from the commit's <b@example.com>/);
   const r2 = await verifyCommit({ ...info, sha: 'HEAD' }, signers);
   assert.is(!r2.ok && r2.reason, 'bad-signature');
+  const r3 = await verifyCommit({ ...info, signed: { ...info.signed!, signature: 'x'.repeat(70_000) } }, signers);
+  assert.match(!r3.ok ? r3.message : '', /the signature has 70000 characters, at most 65536/);
+  const r4 = await verifyCommit({ ...info, signed: { ...info.signed!, payload: 'x'.repeat(9 * 1024 * 1024) } }, signers);
+  assert.is(!r4.ok && r4.reason, 'unsupported');
   // The rebuilt id is what git itself computes for the object.
   assert.is(writeRawCommit(sb, repo, rawCommit(sb, repo, sha)), sha);
 });
