@@ -9,6 +9,9 @@
 //
 // When: keys are checked at `now` (valid-after / valid-before, OpenPGP expiry and revocation),
 // not at the committer date, which the signer writes and could backdate past a retired key.
+//
+// Which commit: payload and signature must rebuild the commit's own id, so a signature of another
+// commit (another tree) cannot be paired with the one that gets applied.
 import type { CommitInfo } from '../../platform/git-host/types.ts';
 import { payloadCommitterEmail, signedCommitObjectId, type ObjectFormat } from './commit-object.ts';
 import { verifyOpenPgp } from './openpgp.ts';
