@@ -25,3 +25,16 @@ if [ "${NEXUS_NEED_CHROMIUM:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >&2
 fi
+
+# git, ssh-keygen and gpg: the signed-commit tests make real keys and real signed commits with
+# them (Nexus itself verifies signatures in process and needs none of them).
+missing=()
+command -v git >/dev/null || missing+=(git)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+command -v gpg >/dev/null || missing+=(gnupg)
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]} from Debian's packages"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
