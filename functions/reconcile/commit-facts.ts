@@ -44,10 +44,10 @@ export async function commitFacts(d: Pick<ReconcileDeps, 'commits' | 'stores'>, 
     const name = (err as Error).name;
     throw new RunFailure(name === 'GitRefNotFoundError' ? 'COMMIT_NOT_FOUND' : 'GIT_HOST_UNAVAILABLE', `reading the commits ${applied ? `${applied.slice(0, 12)}..` : ''}${commit.slice(0, 12)}: ${(err as Error).message}`, err);
   }
-  const commits = cmp.commits.map((c) => ({
+  const commits = await Promise.all(cmp.commits.map(async (c) => ({
     sha: c.sha, author: person(c.author),
-    verdict: port.requireSigned ? port.verify(c) : undefined,
-  }));
+    verdict: port.requireSigned ? await port.verify(c) : undefined,
+  })));
   const authors = [...new Set(cmp.commits.map((c) => person(c.author)))];
   const logins = cmp.commits.map((c) => c.authorLogin).filter((x): x is string => !!x);
   let ids = identities(...authors, ...logins);

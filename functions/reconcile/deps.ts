@@ -86,7 +86,7 @@ export interface CommitPort {
   /** NEXUS_REQUIRE_SIGNED_COMMITS: every commit since the last applied one must verify. */
   requireSigned: boolean;
   /** Verifies one commit's signature against the allowed signers. */
-  verify(commit: CommitInfo): CommitVerdict;
+  verify(commit: CommitInfo): Promise<CommitVerdict>;
   /** More names for the people behind these identities (catalog Users: GitHub login, e-mail). */
   aliases?(identities: string[]): Promise<string[]>;
 }
