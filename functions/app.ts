@@ -66,6 +66,8 @@ export function registerFunctions(app: Registrar, config: NexusConfig, over: Nex
     schedule: at.reconcile,
     handler: async (timer: Timer) => {
       const { nexus } = await open();
+      // Pushes queued (and not yet run, e.g. after a restart) go first: they are what people wait for.
+      await nexus.gitops?.kick();
       await reconcileTick(nexus.reconcile.reconciler, { ...config.reconcile, tickSeconds: tickSecondsOf(timer) });
     },
   });

@@ -39,6 +39,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   const jobs = startJobs(await nexus.jobs(), log, { runAtStart: false });
 
   let timer: ReconcileTimer | undefined;
+  let gitopsTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   // The first start applies the default tenant, one stack at a time in the desired state's order
   // (a child group needs its parent), through the same reconcile path and gates as any apply.
@@ -56,6 +57,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       // The reconcile timer starts once the bootstrap is over, so it never races it; the catalog
       // jobs only read (their intervals may already have fired) and run once more now.
       timer = startReconcileTimer(reconcile.reconciler, { ...opts.config.reconcile, runAtStart: !outcome.ran });
+      // Stacks a push queued before a stop (or while the bootstrap ran) are driven now and every minute.
+      if (nexus.gitops) {
+        const kick = () => void nexus.gitops!.kick().catch((err) => log(`gitops: driving queued pushes failed: ${(err as Error).message}`));
+        kick();
+        gitopsTimer = setInterval(kick, 60_000);
+        gitopsTimer.unref();
+      }
       await Promise.all([jobs.runNow('pulumi-state-ingestion').catch(() => undefined), jobs.runNow('resource-graph-poll')]);
       return outcome;
     });
@@ -68,6 +76,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     bootstrapped,
     async stop() {
       stopped = true;
+      clearInterval(gitopsTimer);
       await Promise.all([timer?.stop(), jobs.stop()]);
       await server.close();
       await nexus.close();

@@ -18,6 +18,9 @@ import { ReconcileService } from '../reconcile/service.ts';
 import { catalogJobs, type Job } from '../jobs.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
 import type { NexusConfig } from './config.ts';
+import type { GitOps } from '../gitops/gitops.ts';
+import { catalogAliases } from '../gitops/users.ts';
+import { openGitOpsSource, startGitOps, withGitOps, type GitOpsSource } from './gitops.ts';
 
 /** What delivery handlers may use: the catalog, and the reconciler (GitOps starts runs from a push). */
 export interface NexusPorts {
@@ -25,6 +28,8 @@ export interface NexusPorts {
   catalog: CatalogService;
   reconcile: ReconcileService;
   logger: Logger;
+  /** GitOps, when a landing-zone repository is configured (NEXUS_LANDING_ZONE_REPO). */
+  gitops?: GitOps;
 }
 
 /** Single parts a caller (a test, a benchmark, the CLI) replaces; everything else is built. */
@@ -62,8 +67,10 @@ export interface Nexus extends NexusPorts {
  * The reconciler alone over the same parts (the CLI's commands need no catalog); openNexus builds
  * its reconciler through here too, so every runtime wires it the same way.
  */
-export async function openReconcile(parts: ReconcileParts, over: Partial<ReconcileDeps> = {}): Promise<ReconcileService> {
-  return new ReconcileService(new Reconciler(await defaultDeps(parts, over)));
+export async function openReconcile(parts: ReconcileParts, over: Partial<ReconcileDeps> = {}, src?: GitOpsSource | null): Promise<ReconcileService> {
+  // With a landing-zone repository, every desired state is compiled from it at a commit.
+  const repo = src === null ? undefined : src ?? (await openGitOpsSource(parts.config, parts.arm));
+  return new ReconcileService(new Reconciler(await defaultDeps(parts, { ...repo?.reconcileDeps(), ...over })));
 }
 
 export async function openNexus(config: NexusConfig, over: NexusOverrides = {}): Promise<Nexus> {
@@ -74,11 +81,13 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     over.catalog ?? CatalogService.open({ storage }),
     over.inbox ?? Inbox.open({ storage }),
   ]);
-  const reconcile = await openReconcile({ config, storage, arm, logger }, over.reconcileDeps);
-  const ports: NexusPorts = { config, catalog, reconcile, logger };
+  const repo = await openGitOpsSource(config, arm);
+  const reconcile = await openReconcile({ config, storage, arm, logger }, { ...repo?.reconcileDeps(catalogAliases(catalog)), ...over.reconcileDeps }, repo ?? null);
+  const gitops = repo ? await startGitOps(repo, { reconcile, storage, catalog, logger }) : undefined;
+  const ports: NexusPorts = { config, catalog, reconcile, logger, gitops };
   const handlers = typeof over.handlers === 'function'
     ? over.handlers(ports)
-    : over.handlers ?? deliveryHandlers(catalog, config.catalog);
+    : over.handlers ?? withGitOps(deliveryHandlers(catalog, config.catalog), gitops);
 
   const issuer = config.identity.localIssuer ? await localIssuer(config.identity) : undefined;
   const verify = over.verify ?? tokenVerifier(config.identity, issuer ? { issuer: Promise.resolve(issuer) } : {});
@@ -100,6 +109,7 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     recentRuns: over.recentRuns ?? recentRunsFrom(async () => reconcile.stores.runs),
     reconcile,
     portal: { entraTenantId: config.identity.tenantId, audience: config.identity.audience },
+    checkDelivery: gitops ? (source, event, payload) => gitops.check(source, event, payload) : undefined,
   };
   const app = createApp(deps);
 

@@ -1,0 +1,90 @@
+// GitOps's entry from the webhook inbox: a delivery of the landing-zone repository becomes a
+// normalised event (events/github.ts, events/azure-devops.ts) and goes to the part that acts on
+// it: pushes queue reconciles (push.ts, driven by driver.ts), pull requests get their preview
+// (pull-requests.ts), reviews become approval votes (reviews.ts). Whatever is not acted on is
+// recorded with the reason in the `gitops` table.
+import type { Delivery } from '../catalog/inbox.ts';
+import type { Logger } from '../platform/logger.ts';
+import { azureDevOpsEvent } from './events/azure-devops.ts';
+import { githubEvent, githubRepoOf } from './events/github.ts';
+import type { GitOpsDriver } from './driver.ts';
+import { handlePush, type PushPorts } from './push.ts';
+import type { GitOpsEventRecord, GitOpsStore } from './store.ts';
+import type { GitOpsEvent, PullRequestEvent, ReviewEvent } from './types.ts';
+
+export type HostSource = 'github' | 'azure-devops';
+
+const GITHUB_EVENTS: ReadonlySet<string> = new Set(['push', 'pull_request', 'pull_request_review']);
+const ADO_EVENTS = /^git\.(push|pullrequest\.)/;
+
+export interface GitOpsPorts {
+  repoId: string;
+  branch: string;
+  push: Omit<PushPorts, 'repoId' | 'branch' | 'store' | 'now' | 'logger'>;
+  store: GitOpsStore;
+  driver: GitOpsDriver;
+  previews?: { handle(ev: PullRequestEvent): Promise<unknown> };
+  reviews?: { record(ev: ReviewEvent): Promise<unknown> };
+  now(): Date;
+  logger: Logger;
+}
+
+export class GitOps {
+  constructor(readonly p: GitOpsPorts) {}
+
+  /** Drives the stacks pushes queued (a timer tick, a start, a push). */
+  kick(): Promise<void> {
+    return this.p.driver.kick();
+  }
+
+  private ours(repo: string | undefined): boolean {
+    return !!repo && repo.toLowerCase() === this.p.repoId.toLowerCase();
+  }
+
+  /**
+   * Before a delivery is queued: one of the landing-zone repository that GitOps acts on must
+   * carry every field it needs (EventPayloadError, a 400 naming the field, otherwise).
+   */
+  check(source: HostSource, event: string, payload: unknown): void {
+    if (source === 'github') {
+      if (GITHUB_EVENTS.has(event) && this.ours(githubRepoOf(payload))) githubEvent(event, payload, 'check');
+      return;
+    }
+    if (!ADO_EVENTS.test(event) || this.p.repoId.split('/').pop()?.toLowerCase() !== adoRepoName(payload)) return;
+    azureDevOpsEvent(event, payload, 'check', { branch: this.p.branch });
+  }
+
+  /** Acts on one delivery; undefined when it is no GitOps event (the catalog's alone). */
+  async handle(source: HostSource, d: Pick<Delivery, 'deliveryId' | 'event' | 'payload'>): Promise<GitOpsEventRecord | undefined> {
+    const ev: GitOpsEvent | undefined = source === 'github'
+      ? (GITHUB_EVENTS.has(d.event) ? githubEvent(d.event, d.payload, d.deliveryId) : undefined)
+      : (ADO_EVENTS.test(d.event) ? azureDevOpsEvent(d.event, d.payload, d.deliveryId, { branch: this.p.branch }) : undefined);
+    if (!ev) return undefined;
+    if (!this.ours(ev.repo)) {
+      return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, outcome: 'ignored', reason: 'UNKNOWN_REPOSITORY', message: `${ev.repo} is not the landing-zone repository (${this.p.repoId})` }, this.p.now());
+    }
+    switch (ev.kind) {
+      case 'push': {
+        const rec = await handlePush({ ...this.p.push, repoId: this.p.repoId, branch: this.p.branch, store: this.p.store, now: this.p.now, logger: this.p.logger }, ev);
+        // The wants are durable: the runs go on after this delivery is done (and after a restart).
+        if (rec.outcome === 'queued') void this.p.driver.kick().catch((err) => this.p.logger.error({ err: (err as Error).message }, 'push: driving the queued stacks failed'));
+        return rec;
+      }
+      case 'pull_request': {
+        if (!this.p.previews) return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, outcome: 'ignored', reason: 'NO_PREVIEWS', message: 'pull request previews are not configured' }, this.p.now());
+        await this.p.previews.handle(ev);
+        return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, ref: ev.headRef, commit: ev.headSha, outcome: 'previewed', message: `pull request #${ev.number} ${ev.action}` }, this.p.now());
+      }
+      case 'review': {
+        await this.p.reviews?.record(ev);
+        return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, commit: ev.commit, outcome: 'recorded', message: `pull request #${ev.number}: ${ev.login} ${ev.state}` }, this.p.now());
+      }
+    }
+  }
+}
+
+/** The repository name of an Azure DevOps git event, lower-cased (cheap: before strict parsing). */
+function adoRepoName(payload: unknown): string | undefined {
+  const repo = (payload as { resource?: { repository?: { name?: unknown } } } | undefined)?.resource?.repository?.name;
+  return typeof repo === 'string' ? repo.toLowerCase() : undefined;
+}
