@@ -1,0 +1,265 @@
+// The GitHost port over GitHub's REST API with Octokit: a token, or a GitHub App's installation
+// token (@octokit/auth-app mints and renews it), against github.com or a stand-in (baseUrl).
+// Every failure leaves as the port's errors (github-errors.ts); tokens never appear in messages.
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/rest';
+import { ArchiveRefusedError } from './archive.ts';
+import { mapGitHubError } from './github-errors.ts';
+import { extractTarball } from './tarball.ts';
+import {
+  GitHostUnavailableError,
+  type Ancestry, type CheckReport, type CommitInfo, type Comparison, type GitHost, type GitPerson,
+  type PullRequestInfo, type RepoRef, type Review, type SnapshotLimits,
+} from './types.ts';
+
+export type GitHubAuth =
+  | { token: string }
+  | { app: { appId: number | string; privateKey: string; installationId?: number } };
+
+export interface GitHubClientConfig {
+  auth?: GitHubAuth;
+  /** REST API root; https://api.github.com when absent (GitHub Enterprise: https://host/api/v3). */
+  baseUrl?: string;
+}
+
+const USER_AGENT = 'nexus-gitops';
+const REQUEST_TIMEOUT_MS = 30_000;
+const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+/** GitHub rejects check run output fields over 65,535 characters; the renderer keeps under it, this is a last guard. */
+const CHECK_TEXT_MAX = 65_535;
+const REVIEW_STATES: ReadonlySet<string> = new Set(['approved', 'changes_requested', 'commented', 'dismissed']);
+
+type Raw = Record<string, any>;
+
+function person(p: Raw | null | undefined): GitPerson {
+  return { name: String(p?.name ?? ''), email: String(p?.email ?? ''), ...(p?.date ? { date: String(p.date) } : {}) };
+}
+
+/** A REST "commit" object (GET commits/{sha}, and each of compare's commits) → CommitInfo. */
+export function commitInfo(c: Raw): CommitInfo {
+  const v = c.commit?.verification;
+  const login = c.author && typeof c.author.login === 'string' ? c.author.login : undefined;
+  return {
+    sha: String(c.sha),
+    parents: Array.isArray(c.parents) ? c.parents.map((p: Raw) => String(p.sha)) : [],
+    author: person(c.commit?.author),
+    committer: person(c.commit?.committer),
+    message: String(c.commit?.message ?? ''),
+    ...(login ? { authorLogin: login } : {}),
+    // GitHub's own `verified` is not trusted: Nexus verifies payload and signature itself.
+    ...(typeof v?.payload === 'string' && typeof v?.signature === 'string' && v.signature !== ''
+      ? { signed: { payload: v.payload, signature: v.signature } }
+      : {}),
+  };
+}
+
+function clip(s: string | undefined): string | undefined {
+  if (s === undefined || s.length <= CHECK_TEXT_MAX) return s;
+  const note = '\n\n… (cut at GitHub\'s 65,535-character limit)';
+  return s.slice(0, CHECK_TEXT_MAX - note.length) + note;
+}
+
+function hasNextPage(link: string | undefined): boolean {
+  return !!link && /<[^>]*>;\s*rel="next"/.test(link);
+}
+
+export class GitHubHost implements GitHost {
+  readonly repo: RepoRef;
+  readonly id: string;
+  private readonly r: { owner: string; repo: string };
+  private client?: Promise<Octokit>;
+
+  constructor(repo: { owner: string; repo: string }, private readonly source: Octokit | GitHubClientConfig = {}) {
+    this.r = { owner: repo.owner, repo: repo.repo };
+    this.repo = { provider: 'github', ...this.r };
+    this.id = `github:${repo.owner}/${repo.repo}`;
+  }
+
+  private octokit(): Promise<Octokit> {
+    // Built on first use (an App without installationId looks it up), again after a failed build.
+    this.client ??= this.build().catch((e) => {
+      this.client = undefined;
+      throw mapGitHubError(e, `GET /repos/${this.r.owner}/${this.r.repo}/installation`);
+    });
+    return this.client;
+  }
+
+  private async build(): Promise<Octokit> {
+    const src = this.source;
+    if (typeof (src as Octokit).request === 'function') return src as Octokit;
+    const cfg = src as GitHubClientConfig;
+    const base = { userAgent: USER_AGENT, ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl.replace(/\/+$/, '') } : {}) };
+    if (!cfg.auth) return new Octokit(base);
+    if ('token' in cfg.auth) return new Octokit({ ...base, auth: cfg.auth.token });
+    const { appId, privateKey } = cfg.auth.app;
+    let installationId = cfg.auth.app.installationId;
+    if (installationId === undefined) {
+      // As the App (a JWT): which installation covers the landing-zone repository.
+      const asApp = new Octokit({ ...base, authStrategy: createAppAuth, auth: { appId, privateKey } });
+      const res = await asApp.request('GET /repos/{owner}/{repo}/installation', { ...this.r, request: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } });
+      installationId = res.data.id;
+    }
+    return new Octokit({ ...base, authStrategy: createAppAuth, auth: { appId, privateKey, installationId } });
+  }
+
+  /** Runs one request (or a paginated series); `ref` makes a 404 a GitRefNotFoundError. */
+  private async call<T>(what: string, ref: string | undefined, fn: (o: Octokit, signal: AbortSignal) => Promise<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+    const o = await this.octokit();
+    try {
+      return await fn(o, AbortSignal.timeout(timeoutMs));
+    } catch (e) {
+      throw mapGitHubError(e, what, ref);
+    }
+  }
+
+  private path(rest: string): string {
+    return `/repos/${this.r.owner}/${this.r.repo}${rest}`;
+  }
+
+  async branchHead(branch: string): Promise<string | undefined> {
+    try {
+      return await this.call(`GET ${this.path(`/branches/${branch}`)}`, branch, async (o, signal) => {
+        const res = await o.request('GET /repos/{owner}/{repo}/branches/{branch}', { ...this.r, branch, request: { signal } });
+        return res.data.commit.sha;
+      });
+    } catch (e) {
+      if ((e as Error).name === 'GitRefNotFoundError') return undefined;
+      throw e;
+    }
+  }
+
+  async commit(sha: string): Promise<CommitInfo> {
+    // One request: commits/{sha} carries the login and the verification's payload and signature.
+    return this.call(`GET ${this.path(`/commits/${sha}`)}`, sha, async (o, signal) => {
+      const res = await o.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...this.r, ref: sha, request: { signal } });
+      return commitInfo(res.data as Raw);
+    });
+  }
+
+  async compare(base: string, head: string, limit = 250): Promise<Comparison> {
+    const basehead = `${base}...${head}`;
+    return this.call(`GET ${this.path(`/compare/${basehead}`)}`, basehead, async (o, signal) => {
+      const commits: CommitInfo[] = [];
+      let status: Ancestry = 'identical';
+      let total = 0;
+      const perPage = Math.min(100, Math.max(1, limit));
+      for (let page = 1; ; page++) {
+        const res = await o.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...this.r, basehead, per_page: perPage, page, request: { signal } });
+        status = res.data.status;
+        total = res.data.total_commits;
+        for (const c of res.data.commits) commits.push(commitInfo(c as Raw));
+        if (commits.length >= limit || commits.length >= total || res.data.commits.length === 0 || !hasNextPage(res.headers.link)) break;
+      }
+      const kept = commits.slice(0, limit);
+      return { status, commits: kept, truncated: total > kept.length };
+    });
+  }
+
+  async download(commit: string, path: string, dir: string, limits: SnapshotLimits): Promise<{ files: number; bytes: number }> {
+    const what = `GET ${this.path(`/tarball/${commit}`)}`;
+    const body = await this.call(what, commit, async (o, signal) => {
+      // Not parsed: the (redirected) archive is streamed into the extractor, never buffered whole.
+      const res = await o.request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...this.r, ref: commit, request: { parseSuccessResponseBody: false, signal } });
+      return res.data as unknown as WebReadableStream<Uint8Array> | null;
+    }, DOWNLOAD_TIMEOUT_MS);
+    if (!body) throw new Error(`GitHub refused ${what}: an empty response`);
+    const stream = Readable.fromWeb(body);
+    let broken: Error | undefined;
+    stream.once('error', (e) => { broken = e; });
+    try {
+      const r = await extractTarball(stream, dir, { stripComponents: 1, path, limits });
+      return { files: r.files, bytes: r.bytes };
+    } catch (e) {
+      if (e instanceof ArchiveRefusedError) throw new ArchiveRefusedError(undefined, `${this.id} at ${commit}: ${e.message.replace(/^archive refused: /, '')}`);
+      // The connection broke mid-archive: nothing was kept, the caller retries.
+      if (broken) throw new GitHostUnavailableError(`GitHub unavailable: ${what}: the archive broke off (${broken.message})`);
+      throw new Error(`GitHub's archive of ${this.id} at ${commit} cannot be read: ${(e as Error).message}`);
+    }
+  }
+
+  async pullRequest(n: number): Promise<PullRequestInfo> {
+    return this.call(`GET ${this.path(`/pulls/${n}`)}`, undefined, async (o, signal) => {
+      const { data: pr } = await o.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...this.r, pull_number: n, request: { signal } });
+      const merged = pr.merged === true || !!pr.merged_at;
+      return {
+        number: pr.number,
+        state: merged ? 'merged' : pr.state === 'closed' ? 'closed' : 'open',
+        draft: pr.draft === true,
+        headRef: pr.head.ref,
+        baseRef: pr.base.ref,
+        headSha: pr.head.sha,
+        ...(merged && pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
+        title: pr.title,
+        url: pr.html_url,
+      };
+    });
+  }
+
+  async upsertComment(pr: number, marker: string, body: string): Promise<{ id: string; created: boolean }> {
+    // Without the marker the comment could never be found again, and the next run would add a second.
+    const text = body.includes(marker) ? body : `${body}\n\n${marker}`;
+    const existing = await this.call(`GET ${this.path(`/issues/${pr}/comments`)}`, undefined, async (o, signal) => {
+      // (A variable, not a literal: the paginate types omit `request`, which it passes on all the same.)
+      const params = { ...this.r, issue_number: pr, per_page: 100, request: { signal } };
+      for await (const page of o.paginate.iterator('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', params)) {
+        const hit = page.data.find((c) => typeof c.body === 'string' && c.body.includes(marker));
+        if (hit) return hit.id;
+      }
+      return undefined;
+    });
+    if (existing !== undefined) {
+      await this.call(`PATCH ${this.path(`/issues/comments/${existing}`)}`, undefined, (o, signal) =>
+        o.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...this.r, comment_id: existing, body: text, request: { signal } }));
+      return { id: String(existing), created: false };
+    }
+    const res = await this.call(`POST ${this.path(`/issues/${pr}/comments`)}`, undefined, (o, signal) =>
+      o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.r, issue_number: pr, body: text, request: { signal } }));
+    return { id: String(res.data.id), created: true };
+  }
+
+  async report(_pr: number, check: CheckReport): Promise<void> {
+    const found = await this.call(`GET ${this.path(`/commits/${check.commit}/check-runs`)}`, check.commit, async (o, signal) => {
+      const res = await o.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...this.r, ref: check.commit, check_name: check.name, per_page: 100, request: { signal } });
+      return res.data.check_runs.find((c) => c.name === check.name && c.head_sha === check.commit)?.id
+        ?? res.data.check_runs.find((c) => c.name === check.name)?.id;
+    });
+    const fields = {
+      name: check.name,
+      ...(check.conclusion
+        ? { status: 'completed' as const, conclusion: check.conclusion, completed_at: new Date().toISOString() }
+        : { status: 'in_progress' as const }),
+      output: { title: check.title.slice(0, 1000), summary: clip(check.summary)!, ...(check.text !== undefined ? { text: clip(check.text) } : {}) },
+      ...(check.detailsUrl ? { details_url: check.detailsUrl } : {}),
+    };
+    if (found !== undefined) {
+      await this.call(`PATCH ${this.path(`/check-runs/${found}`)}`, undefined, (o, signal) =>
+        o.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...this.r, check_run_id: found, ...fields, request: { signal } }));
+      return;
+    }
+    await this.call(`POST ${this.path('/check-runs')}`, undefined, (o, signal) =>
+      o.request('POST /repos/{owner}/{repo}/check-runs', { ...this.r, head_sha: check.commit, ...fields, request: { signal } }));
+  }
+
+  async reviews(pr: number): Promise<Review[]> {
+    return this.call(`GET ${this.path(`/pulls/${pr}/reviews`)}`, undefined, async (o, signal) => {
+      const out: Review[] = [];
+      const params = { ...this.r, pull_number: pr, per_page: 100, request: { signal } };
+      for await (const page of o.paginate.iterator('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', params)) {
+        for (const r of page.data) {
+          const state = String(r.state).toLowerCase();
+          // PENDING (not submitted) and reviews of deleted accounts approve nothing.
+          if (!REVIEW_STATES.has(state) || !r.user?.login) continue;
+          out.push({
+            login: r.user.login,
+            state: state as Review['state'],
+            ...(r.commit_id ? { commit: r.commit_id } : {}),
+            ...(r.submitted_at ? { at: r.submitted_at } : {}),
+          });
+        }
+      }
+      return out;
+    });
+  }
+}
