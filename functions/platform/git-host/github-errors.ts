@@ -52,10 +52,12 @@ export function mapGitHubError(e: unknown, what: string, ref?: string): Error {
   const detail = `${what}: ${status ?? 'no response'}${said ? ` ${said}` : ''}`;
   if (!err?.response) {
     // Octokit reports a failed fetch as status 500 without a response: the network, not GitHub.
-    const code = networkCode(err?.cause ?? e);
+    const code = networkCode(e) ?? (typeof err?.message === 'string' ? err.message.slice(0, 200) : undefined);
     return new GitHostUnavailableError(`GitHub unreachable: ${what}${code ? ` (${code})` : ''}`);
   }
-  if (status === 404 && ref !== undefined) return new GitRefNotFoundError(ref, `GitHub has no commit or branch '${ref}' (${what}: 404)`);
+  // GitHub answers a well-formed but unknown commit id on commits/{sha} with 422 "No commit found".
+  const unknownCommit = status === 404 || (status === 422 && /no commit found/i.test(said ?? ''));
+  if (unknownCommit && ref !== undefined) return new GitRefNotFoundError(ref, `GitHub has no commit or branch '${ref}' (${what}: ${status})`);
   const retry = retryAfterSeconds(headers);
   const limited = status === 403 && (String(headers?.['x-ratelimit-remaining']) === '0' || headers?.['retry-after'] !== undefined);
   if (status === 429 || limited || (status !== undefined && status >= 500)) {

@@ -29,6 +29,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 /** GitHub rejects check run output fields over 65,535 characters; the renderer keeps under it, this is a last guard. */
 const CHECK_TEXT_MAX = 65_535;
+const QUIET = { debug: () => {}, info: () => {}, warn: (m: string) => console.warn(m), error: () => {} };
 const REVIEW_STATES: ReadonlySet<string> = new Set(['approved', 'changes_requested', 'commented', 'dismissed']);
 
 type Raw = Record<string, any>;
@@ -90,7 +91,8 @@ export class GitHubHost implements GitHost {
     const src = this.source;
     if (typeof (src as Octokit).request === 'function') return src as Octokit;
     const cfg = src as GitHubClientConfig;
-    const base = { userAgent: USER_AGENT, ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl.replace(/\/+$/, '') } : {}) };
+    // Octokit would print every failed request; the port's errors say it once, to the caller.
+    const base = { userAgent: USER_AGENT, log: QUIET, ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl.replace(/\/+$/, '') } : {}) };
     if (!cfg.auth) return new Octokit(base);
     if ('token' in cfg.auth) return new Octokit({ ...base, auth: cfg.auth.token });
     const { appId, privateKey } = cfg.auth.app;
