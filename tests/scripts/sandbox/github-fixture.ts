@@ -77,6 +77,9 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
+const quiet = () => undefined;
+const QUIET = { debug: quiet, info: quiet, warn: quiet, error: quiet };
+
 export const ALICE = { name: 'Alice Adams', email: 'alice@contoso.com' };
 
 export function runGit(cwd: string, args: string[], who = ALICE): Promise<string> {
@@ -102,7 +105,7 @@ export async function startFixture(): Promise<Fixture> {
   let n = 0;
   return {
     gh, receiver, secret, dataDir,
-    octokit: (login = 'nexus-bot') => new Octokit({ baseUrl: gh.apiUrl, auth: gh.tokenFor(login) }),
+    octokit: (login = 'nexus-bot') => new Octokit({ baseUrl: gh.apiUrl, auth: gh.tokenFor(login), log: QUIET }),
     git: runGit,
     clone: async (login = 'alice') => {
       const dir = join(work, `clone-${++n}`);
