@@ -1,7 +1,7 @@
 // REST routes over a repository's Git data: the repository, branches and refs, commits (REST and
 // Git shapes, with the signature and signed payload), compare and the tarball.
 import { StandInError, notFound, type Ctx } from './context.ts';
-import { changedFiles, countBetween, mergeBase, readCommit, resolveCommit, revList, safeRev, tarball } from './git.ts';
+import { changedFiles, countBetween, lsTree, mergeBase, readBlob, readCommit, resolveCommit, revList, safeRev, tarball, type TreeEntry } from './git.ts';
 import { pageOf, type ApiRequest, type Reply } from './http.ts';
 import { commitShape, fileShape, gitCommitShape, repoShape } from './shapes.ts';
 import type { RepoMeta } from './store.ts';
@@ -73,6 +73,9 @@ export async function repoRoutes(ctx: Ctx, repo: RepoMeta, rest: string, req: Ap
   m = /^\/compare\/(.+)$/.exec(rest);
   if (m) return compare(ctx, full, dec(m[1]), req);
 
+  m = /^\/contents(?:\/(.*))?$/.exec(rest);
+  if (m) return contents(ctx, repo, m[1] ? dec(m[1]) : '', req);
+
   m = /^\/tarball(?:\/(.+))?$/.exec(rest);
   if (m) {
     const sha = await commitOr404(ctx, full, m[1] ? dec(m[1]) : `refs/heads/${repo.defaultBranch}`);
@@ -113,4 +116,34 @@ async function compare(ctx: Ctx, full: string, spec: string, req: ApiRequest): P
       commits, files: files.map((f) => fileShape(full, head, f, ctx.urls)),
     },
   };
+}
+
+const MAX_INLINE = 1024 * 1024;
+
+/** GET /repos/{o}/{r}/contents/{path}?ref=: a file (base64, as GitHub wraps it) or a folder's entries. */
+async function contents(ctx: Ctx, repo: RepoMeta, path: string, req: ApiRequest): Promise<Reply> {
+  const full = `${repo.owner}/${repo.name}`;
+  const dir = ctx.repoDir(full);
+  const clean = path.replace(/\/+$/, '');
+  if (clean.split('/').some((s) => s === '..' || s === '.') || clean.startsWith('/') || clean.includes('\0')) throw notFound();
+  const ref = req.url.searchParams.get('ref') ?? `refs/heads/${repo.defaultBranch}`;
+  const sha = await commitOr404(ctx, full, ref);
+  const shape = (e: TreeEntry) => {
+    const type = e.type === 'tree' ? 'dir' : e.type === 'commit' ? 'submodule' : e.mode === '120000' ? 'symlink' : 'file';
+    const url = `${ctx.urls.api}/repos/${full}/contents/${e.path}?ref=${encodeURIComponent(ref)}`;
+    return {
+      type, name: e.path.split('/').pop() as string, path: e.path, sha: e.sha, size: e.size, url,
+      html_url: `${ctx.urls.html}/${full}/blob/${sha}/${e.path}`, git_url: `${ctx.urls.api}/repos/${full}/git/${e.type === 'tree' ? 'trees' : 'blobs'}/${e.sha}`,
+      download_url: type === 'file' ? `${ctx.urls.html}/${full}/raw/${sha}/${e.path}` : null,
+      _links: { self: url, git: `${ctx.urls.api}/repos/${full}/git/blobs/${e.sha}`, html: `${ctx.urls.html}/${full}/blob/${sha}/${e.path}` },
+    };
+  };
+  if (clean === '') return { status: 200, body: (await lsTree(dir, sha, '', true)).map(shape) };
+  const [entry] = await lsTree(dir, sha, clean, false);
+  if (!entry || entry.path !== clean) throw notFound();
+  if (entry.type === 'tree') return { status: 200, body: (await lsTree(dir, sha, clean, true)).map(shape) };
+  if (entry.type !== 'blob') return { status: 200, body: shape(entry) };
+  const big = entry.size > MAX_INLINE;
+  const content = big ? '' : (await readBlob(dir, entry.sha)).toString('base64').replace(/.{60}/g, '$&\n');
+  return { status: 200, body: { ...shape(entry), content, encoding: big ? 'none' : 'base64' } };
 }

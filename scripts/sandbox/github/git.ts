@@ -211,3 +211,20 @@ export async function treeOfFolder(gitDir: string, dir: string): Promise<string>
 export async function tarball(gitDir: string, sha: string, prefix: string): Promise<Buffer> {
   return (await git(gitDir, ['archive', '--format=tar.gz', `--prefix=${prefix}/`, sha])).stdout;
 }
+
+export interface TreeEntry { mode: string; type: 'blob' | 'tree' | 'commit'; sha: string; size: number; path: string }
+
+/** Entries of `ls-tree` at a commit: the entry at `path`, or with `children` the entries under it. */
+export async function lsTree(gitDir: string, sha: string, path: string, children: boolean): Promise<TreeEntry[]> {
+  const spec = children ? (path ? [`${path}/`] : []) : [path];
+  const out = await text(gitDir, ['ls-tree', '-z', '-l', '--full-tree', sha, '--', ...spec]);
+  return out.split('\0').filter(Boolean).map((line) => {
+    const tab = line.indexOf('\t');
+    const [mode, type, objectSha, size] = line.slice(0, tab).split(/\s+/);
+    return { mode, type: type as TreeEntry['type'], sha: objectSha, size: size === '-' ? 0 : Number(size), path: line.slice(tab + 1) };
+  });
+}
+
+export async function readBlob(gitDir: string, sha: string): Promise<Buffer> {
+  return (await git(gitDir, ['cat-file', 'blob', sha])).stdout;
+}

@@ -32,6 +32,15 @@ test('repository, branch and ref read as GitHub shapes them', async () => {
   assert.is(ref.data.object.sha, b.data.commit.sha);
   assert.is(b.data.commit.commit.author?.email, 'alice@contoso.com', 'the seed commit is by a seeded user');
   assert.is(b.data.commit.author?.login, 'alice');
+  const file = (await o.repos.getContent({ ...repo, path: 'corp/archetype.json', ref: b.data.commit.sha })).data as { type: string; content: string; encoding: string };
+  assert.equal([file.type, file.encoding], ['file', 'base64']);
+  assert.equal(JSON.parse(Buffer.from(file.content, 'base64').toString('utf8')), { name: 'corp', policies: [] });
+  const root = (await o.repos.getContent({ ...repo, path: '' })).data as { name: string; type: string }[];
+  assert.equal(root.map((e) => [e.name, e.type]), [['README.md', 'file'], ['corp', 'dir']]);
+  const folder = (await o.repos.getContent({ ...repo, path: 'corp' })).data as { path: string }[];
+  assert.equal(folder.map((e) => e.path), ['corp/archetype.json']);
+  const escape = await o.repos.getContent({ ...repo, path: 'corp/../README.md' }).then(() => 0, (e) => e.status);
+  assert.is(escape, 404);
   const missing = await o.git.getRef({ ...repo, ref: 'heads/nope' }).then(() => 0, (e) => e.status);
   assert.is(missing, 404);
   const unknown = await o.repos.get({ owner: 'contoso', repo: 'nope' }).then(() => 0, (e) => e.status);
