@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 const MAX_OUTPUT = 64 * 1024 * 1024;
@@ -196,7 +196,8 @@ export async function mergeTree(gitDir: string, ours: string, theirs: string): P
 }
 
 /** A tree holding every file of `dir` (as `git add -A` sees it), written into the bare repository. */
-export async function treeOfFolder(gitDir: string, dir: string): Promise<string> {
+export async function treeOfFolder(gitDir: string, folder: string): Promise<string> {
+  const dir = resolve(folder);
   const scratch = mkdtempSync(join(tmpdir(), 'gh-standin-index-'));
   try {
     const env = { GIT_INDEX_FILE: join(scratch, 'index'), GIT_WORK_TREE: dir };
