@@ -20,7 +20,7 @@ test('seed from a relative folder: its files at the root, one commit by alice; a
     await runGit(work, ['clone', '--quiet', gh.env.NEXUS_LANDING_ZONE_GIT_URL, 'lz']);
     const files = (await runGit(join(work, 'lz'), ['ls-files'])).trim().split('\n').sort();
     assert.equal(files, readdirSync('archetypes', { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-      .map((e) => join(e.parentPath ?? e.path, e.name).replace(/^archetypes\//, '')).sort());
+      .map((e) => join(e.parentPath, e.name).replace(/^archetypes\//, '')).sort());
     const log = (await runGit(join(work, 'lz'), ['log', '--format=%an <%ae>'])).trim();
     assert.is(log, 'Alice Adams <alice@contoso.com>');
     assert.is(gh.env.NEXUS_LANDING_ZONE_REPO, 'github:contoso/landing-zones');
