@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 
 export class EventPayloadError extends Error {
+  readonly status = 400;
   constructor(readonly field: string, detail: string) {
     super(`${field}: ${detail}`);
     this.name = 'EventPayloadError';

@@ -10,8 +10,10 @@ import type { SnapshotLimits } from './types.ts';
 
 /** The archive broke a rule: an unsafe name, a link leaving the folder, or a limit. Not retried. */
 export class ArchiveRefusedError extends Error {
-  constructor(readonly entry: string | undefined, reason: string) {
-    super(entry === undefined ? `archive refused: ${reason}` : `archive refused: entry '${printable(entry)}': ${reason}`);
+  /** `context`: which archive (e.g. `github:owner/repo at <sha>`), added by the adapter. */
+  constructor(readonly entry: string | undefined, readonly reason: string, readonly context?: string) {
+    const where = [context, entry === undefined ? undefined : `entry '${printable(entry)}'`].filter(Boolean).join(': ');
+    super(`archive refused: ${where ? `${where}: ` : ''}${reason}`);
     this.name = 'ArchiveRefusedError';
   }
 }

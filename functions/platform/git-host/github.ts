@@ -174,7 +174,7 @@ export class GitHubHost implements GitHost {
       const r = await extractTarball(stream, dir, { stripComponents: 1, path, limits });
       return { files: r.files, bytes: r.bytes };
     } catch (e) {
-      if (e instanceof ArchiveRefusedError) throw new ArchiveRefusedError(undefined, `${this.id} at ${commit}: ${e.message.replace(/^archive refused: /, '')}`);
+      if (e instanceof ArchiveRefusedError) throw new ArchiveRefusedError(e.entry, e.reason, `${this.id} at ${commit}`);
       // The connection broke mid-archive: nothing was kept, the caller retries.
       if (broken) throw new GitHostUnavailableError(`GitHub unavailable: ${what}: the archive broke off (${broken.message})`);
       throw new Error(`GitHub's archive of ${this.id} at ${commit} cannot be read: ${(e as Error).message}`);
