@@ -90,6 +90,8 @@ export class SafeExtraction {
   private readonly open = new Set<WriteStream>();
   private readonly closing: Promise<void>[] = [];
   skippedLinks = 0;
+  /** The first failed write (disk full, a duplicate name): finish() throws it. */
+  private writeError?: Error;
 
   constructor(readonly dir: string, private readonly opts: ExtractionOptions) {
     this.prefix = prefixSegments(opts.path);
@@ -136,6 +138,7 @@ export class SafeExtraction {
     // 'wx': a second entry of the same name is refused rather than silently replacing the first.
     const ws = createWriteStream(target, { flags: 'wx', mode: 0o644 });
     this.open.add(ws);
+    ws.on('error', (e) => { this.writeError ??= e; });
     this.closing.push(new Promise<void>((resolve) => ws.once('close', () => { this.open.delete(ws); resolve(); })));
     this.written.set(rel.join('/'), 0);
     return new FileSink(this, entry.path, rel.join('/'), ws);
@@ -163,7 +166,7 @@ export class SafeExtraction {
       const joined = posix.normalize(posix.join(...this.prefix, ...rel.slice(0, -1), link));
       if (joined === '..' || joined.startsWith('../')) throw new ArchiveRefusedError(entry.path, `link to '${printable(link)}' leaves the folder`);
       const segs = joined === '.' ? [] : joined.split('/');
-      target = segs.length > this.prefix.length && this.prefix.every((p, i) => segs[i] === p) ? segs.slice(this.prefix.length) : undefined;
+      target = segs.length >= this.prefix.length && this.prefix.every((p, i) => segs[i] === p) ? segs.slice(this.prefix.length) : undefined;
     }
     if (!target) throw new ArchiveRefusedError(entry.path, `link to '${printable(link)}' leaves the folder`);
     this.links.push({ entry: entry.path, at: rel.join('/'), target: target.join('/') });
@@ -175,6 +178,7 @@ export class SafeExtraction {
    */
   async finish(): Promise<{ files: number; bytes: number; skippedLinks: number }> {
     await Promise.all(this.closing);
+    if (this.writeError) throw this.writeError;
     const byPath = new Map(this.links.map((l) => [l.at, l]));
     for (const link of this.links) {
       let target = link.target;
