@@ -10,6 +10,14 @@ interface OctokitLikeError {
   cause?: unknown;
 }
 
+/** A request GitHub refused for good (4xx other than rate limits); `status` lets a caller pick a fallback. */
+export class GitHubRequestError extends Error {
+  constructor(message: string, readonly status: number | undefined) {
+    super(message);
+    this.name = 'GitHubRequestError';
+  }
+}
+
 /** Seconds to wait from Retry-After (seconds or an HTTP date) or X-RateLimit-Reset (epoch seconds). */
 export function retryAfterSeconds(headers: Record<string, string | number | undefined> | undefined, now = Date.now()): number | undefined {
   if (!headers) return undefined;
@@ -63,5 +71,5 @@ export function mapGitHubError(e: unknown, what: string, ref?: string): Error {
   if (status === 429 || limited || (status !== undefined && status >= 500)) {
     return new GitHostUnavailableError(`GitHub unavailable: ${detail}`, { retryAfterSeconds: retry });
   }
-  return new Error(`GitHub refused ${detail}`);
+  return new GitHubRequestError(`GitHub refused ${detail}`, status);
 }

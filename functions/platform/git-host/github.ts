@@ -6,7 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { ArchiveRefusedError } from './archive.ts';
-import { mapGitHubError } from './github-errors.ts';
+import { GitHubRequestError, mapGitHubError } from './github-errors.ts';
 import { extractTarball } from './tarball.ts';
 import {
   GitHostUnavailableError,
@@ -222,6 +222,27 @@ export class GitHubHost implements GitHost {
   }
 
   async report(_pr: number, check: CheckReport): Promise<void> {
+    try {
+      await this.checkRun(check);
+    } catch (e) {
+      // Check runs are for GitHub Apps: a personal access token (or an App without checks:write) gets
+      // 403. A commit status of the same name and verdict is what it can write, and a branch rule can require it.
+      if (!(e instanceof GitHubRequestError && e.status === 403)) throw e;
+      await this.commitStatus(check);
+    }
+  }
+
+  private async commitStatus(check: CheckReport): Promise<void> {
+    // Statuses know no `neutral`: needing an approval is `pending` (it must not read as passed).
+    const state = check.conclusion === 'success' ? 'success' : check.conclusion === 'failure' ? 'failure' : 'pending';
+    await this.call(`POST ${this.path(`/statuses/${check.commit}`)}`, check.commit, (o, signal) =>
+      o.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+        ...this.r, sha: check.commit, state, context: check.name, description: check.title.slice(0, 140),
+        ...(check.detailsUrl ? { target_url: check.detailsUrl } : {}), request: { signal },
+      }));
+  }
+
+  private async checkRun(check: CheckReport): Promise<void> {
     const found = await this.call(`GET ${this.path(`/commits/${check.commit}/check-runs`)}`, check.commit, async (o, signal) => {
       const res = await o.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...this.r, ref: check.commit, check_name: check.name, per_page: 100, request: { signal } });
       return res.data.check_runs.find((c) => c.name === check.name && c.head_sha === check.commit)?.id

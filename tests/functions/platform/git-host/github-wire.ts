@@ -39,6 +39,7 @@ export interface Wire {
   tarballs: Map<string, Buffer>;
   comments: { id: number; body: string; user: { login: string } }[];
   checkRuns: { id: number; name: string; head_sha: string; status: string; conclusion: string | null; output: unknown; details_url?: string }[];
+  statuses: Record<string, unknown>[];
   /** Path (without query) → a canned failure answered instead of the route. */
   faults: Map<string, { status: number; headers?: Record<string, string>; message: string }>;
   /** Set for App auth: installation tokens are only minted for JWTs signed with this key. */
@@ -112,7 +113,7 @@ export async function startWire(opts: { app?: boolean; commits?: number } = {}):
   ];
   let nextId = 1000;
   const wire: Wire = {
-    url: '', requests: [], tarballs: new Map(), comments: [], checkRuns: [], faults: new Map(),
+    url: '', requests: [], tarballs: new Map(), comments: [], checkRuns: [], statuses: [], faults: new Map(),
     close: () => new Promise((r) => server.close(() => r())),
   };
   // Someone else's comments first, so the marker is found on a later page.
@@ -189,6 +190,11 @@ export async function startWire(opts: { app?: boolean; commits?: number } = {}):
       const name = u.searchParams.get('check_name');
       const runs = wire.checkRuns.filter((r) => r.head_sha === m![1] && (!name || r.name === name));
       return json(res, 200, { total_count: runs.length, check_runs: runs });
+    }
+    if ((m = path.match(/^\/repos\/contoso\/landing-zones\/statuses\/([0-9a-f]{40})$/)) && req.method === 'POST') {
+      const st = { id: nextId++, sha: m[1], ...JSON.parse(body) };
+      wire.statuses.push(st);
+      return json(res, 201, st);
     }
     if (path === `${repo}/check-runs` && req.method === 'POST') {
       const b = JSON.parse(body);

@@ -172,6 +172,18 @@ test('report: a check run created, then the same one updated to its conclusion',
   assert.is(wire.checkRuns.length, 2, 'another commit gets its own check run');
 });
 
+test('report: with a token that may not write check runs, a commit status of the same name', async () => {
+  // What GitHub answers a personal access token on the check runs API.
+  const refusal = { status: 403, message: 'You must authenticate via a GitHub App.' };
+  wire.faults.set(`/repos/contoso/landing-zones/commits/${sha(8)}/check-runs`, refusal);
+  await host.report(7, { name: 'nexus/preview', commit: sha(8), conclusion: 'neutral', title: 'Needs approval by platform-owners', summary: 's', detailsUrl: 'https://nexus.example/runs/2' });
+  await host.report(7, { name: 'nexus/preview', commit: sha(8), conclusion: 'failure', title: 'x'.repeat(200), summary: 's' });
+  wire.faults.clear();
+  assert.equal(wire.statuses.map((st) => [st.sha, st.context, st.state]), [[sha(8), 'nexus/preview', 'pending'], [sha(8), 'nexus/preview', 'failure']]);
+  assert.is(wire.statuses[0].target_url, 'https://nexus.example/runs/2');
+  assert.is(String(wire.statuses[1].description).length, 140);
+});
+
 test('pullRequest and reviews', async () => {
   assert.equal(await host.pullRequest(7), {
     number: 7, state: 'merged', draft: false, headRef: 'feature/x', baseRef: 'main', headSha: sha(4), mergeCommitSha: sha(5),
