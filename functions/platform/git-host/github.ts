@@ -175,9 +175,14 @@ export class GitHubHost implements GitHost {
       return { files: r.files, bytes: r.bytes };
     } catch (e) {
       if (e instanceof ArchiveRefusedError) throw new ArchiveRefusedError(e.entry, e.reason, `${this.id} at ${commit}`);
-      // The connection broke mid-archive: nothing was kept, the caller retries.
+      // The connection broke mid-archive, or what arrived is not a whole archive (cut, corrupt):
+      // nothing was kept and the caller retries. A file system error here (disk full, a duplicate
+      // name) is ours or the archive's, not GitHub's: not retried as an outage.
       if (broken) throw new GitHostUnavailableError(`GitHub unavailable: ${what}: the archive broke off (${broken.message})`);
-      throw new Error(`GitHub's archive of ${this.id} at ${commit} cannot be read: ${(e as Error).message}`);
+      const code = (e as { code?: unknown }).code;
+      const local = typeof code === 'string' && /^E[A-Z]+$/.test(code) && (e as { syscall?: unknown }).syscall !== undefined;
+      if (local) throw new Error(`the archive of ${this.id} at ${commit} cannot be written: ${(e as Error).message}`);
+      throw new GitHostUnavailableError(`GitHub unavailable: ${what}: the archive cannot be read (${(e as Error).message})`);
     }
   }
 

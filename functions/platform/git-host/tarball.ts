@@ -31,6 +31,10 @@ export async function extractTarball(source: Readable, dir: string, opts: Extrac
     source.destroy();
   };
 
+  // Two zero blocks end every tar; without them the archive was cut short, even at an entry boundary.
+  let sawEof = false;
+  parser.on('eof', () => { sawEof = true; });
+
   parser.on('entry', (entry: ReadEntry) => {
     if (failure) return void entry.resume();
     try {
@@ -73,6 +77,7 @@ export async function extractTarball(source: Readable, dir: string, opts: Extrac
     source.pipe(parser as unknown as NodeJS.WritableStream);
   });
 
+  if (!failure && !sawEof) failure = new Error('the archive ends before its end-of-archive blocks (cut short)');
   if (!failure) {
     try {
       return await x.finish();

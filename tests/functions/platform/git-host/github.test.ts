@@ -5,6 +5,7 @@ import { mkdtemp, readFile, readdir, rm, lstat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -145,6 +146,18 @@ test('download refuses archives over the limits while streaming, and leaves noth
   assert.equal(await readdir(dir), []);
 
   assert.instance(await rejection(host.download(sha(7777), '', dir, LIMITS)), GitRefNotFoundError);
+});
+
+test('download: an archive cut short at an entry boundary is not taken for the commit', async () => {
+  const ref = sha(6003);
+  const whole = gunzipSync(tarball(ref, [{ path: `${TOP}/a.yaml`, body: 'a: 1\n' }, { path: `${TOP}/b.yaml`, body: 'b: 2\n' }]));
+  // Valid gzip of a tar without its closing zero blocks (and without the second entry).
+  wire.tarballs.set(ref, gzipSync(whole.subarray(0, 512 * 4)));
+  const dir = await freshDir();
+  const e = await rejection(host.download(ref, '', dir, LIMITS));
+  assert.instance(e, GitHostUnavailableError, 'retried: a whole archive may come next time');
+  assert.match(e.message, /cut short/);
+  assert.equal(await readdir(dir), []);
 });
 
 test('upsertComment: created once, then the same comment edited (found by its marker on a later page)', async () => {
