@@ -16,12 +16,14 @@ import {
 
 export type GitHubAuth =
   | { token: string }
-  | { app: { appId: number | string; privateKey: string; installationId?: number } };
+  | { app: { appId: number | string; privateKey: string; installationId?: number | string } };
 
 export interface GitHubClientConfig {
   auth?: GitHubAuth;
   /** REST API root; https://api.github.com when absent (GitHub Enterprise: https://host/api/v3). */
   baseUrl?: string;
+  /** The fetch Octokit uses (tests, proxies); the global one when absent. */
+  fetch?: typeof globalThis.fetch;
 }
 
 const USER_AGENT = 'nexus-gitops';
@@ -62,6 +64,15 @@ function clip(s: string | undefined): string | undefined {
   return s.slice(0, CHECK_TEXT_MAX - note.length) + note;
 }
 
+/** NEXUS_GITHUB_APP_INSTALLATION_ID arrives as text; undefined means "look it up". */
+function installationIdOf(cfg: GitHubClientConfig): number | undefined {
+  const raw = cfg.auth && 'app' in cfg.auth ? cfg.auth.app.installationId : undefined;
+  if (raw === undefined || raw === '') return undefined;
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`the GitHub App installation id must be a positive integer, got '${String(raw).slice(0, 40)}'`);
+  return id;
+}
+
 function hasNextPage(link: string | undefined): boolean {
   return !!link && /<[^>]*>;\s*rel="next"/.test(link);
 }
@@ -76,6 +87,7 @@ export class GitHubHost implements GitHost {
     this.r = { owner: repo.owner, repo: repo.repo };
     this.repo = { provider: 'github', ...this.r };
     this.id = `github:${repo.owner}/${repo.repo}`;
+    if (typeof (source as Octokit).request !== 'function') installationIdOf(source as GitHubClientConfig); // checked now, not at the first call
   }
 
   private octokit(): Promise<Octokit> {
@@ -92,11 +104,16 @@ export class GitHubHost implements GitHost {
     if (typeof (src as Octokit).request === 'function') return src as Octokit;
     const cfg = src as GitHubClientConfig;
     // Octokit would print every failed request; the port's errors say it once, to the caller.
-    const base = { userAgent: USER_AGENT, log: QUIET, ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl.replace(/\/+$/, '') } : {}) };
+    const base = {
+      userAgent: USER_AGENT,
+      log: QUIET,
+      ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl.replace(/\/+$/, '') } : {}),
+      ...(cfg.fetch ? { request: { fetch: cfg.fetch } } : {}),
+    };
     if (!cfg.auth) return new Octokit(base);
     if ('token' in cfg.auth) return new Octokit({ ...base, auth: cfg.auth.token });
     const { appId, privateKey } = cfg.auth.app;
-    let installationId = cfg.auth.app.installationId;
+    let installationId = installationIdOf(cfg);
     if (installationId === undefined) {
       // As the App (a JWT): which installation covers the landing-zone repository.
       const asApp = new Octokit({ ...base, authStrategy: createAppAuth, auth: { appId, privateKey } });

@@ -251,8 +251,12 @@ test('rate limits, outages and refusals', async () => {
 test('GitHub App: an installation token minted with a signed JWT, then used for every call', async () => {
   const app = await startWire({ app: true });
   try {
-    const withId = new GitHubHost(REPO, { baseUrl: app.url, auth: { app: { appId: app.app!.appId, privateKey: app.app!.privateKey, installationId: 77 } } });
+    let fetched = 0;
+    const counting: typeof fetch = (input, init) => { fetched++; return fetch(input, init); };
+    const withId = new GitHubHost(REPO, { baseUrl: app.url, fetch: counting, auth: { app: { appId: app.app!.appId, privateKey: app.app!.privateKey, installationId: '77' } } });
     assert.is(await withId.branchHead('main'), sha(5));
+    assert.is(fetched, 2, 'the token request and the call, both through the given fetch');
+    assert.throws(() => new GitHubHost(REPO, { auth: { app: { appId: 1, privateKey: 'k', installationId: 'x7' } } }), /installation id must be a positive integer, got 'x7'/);
     const mint = app.requests.find((r) => r.path === '/app/installations/77/access_tokens')!;
     assert.match(mint.auth!, /^bearer ey/i, 'the token request carries the App JWT');
     const repoCalls = app.requests.filter((r) => r.path.startsWith('/repos/'));
