@@ -12,7 +12,7 @@ interface OctokitLikeError {
 
 /** A request GitHub refused for good (4xx other than rate limits); `status` lets a caller pick a fallback. */
 export class GitHubRequestError extends Error {
-  constructor(message: string, readonly status: number | undefined) {
+  constructor(message: string, readonly status: number | undefined, readonly githubMessage?: string) {
     super(message);
     this.name = 'GitHubRequestError';
   }
@@ -71,5 +71,6 @@ export function mapGitHubError(e: unknown, what: string, ref?: string): Error {
   if (status === 429 || limited || (status !== undefined && status >= 500)) {
     return new GitHostUnavailableError(`GitHub unavailable: ${detail}`, { retryAfterSeconds: retry });
   }
-  return new GitHubRequestError(`GitHub refused ${detail}`, status);
+  const hint = status === 404 ? ' (the repository does not exist, or the credentials cannot see it)' : '';
+  return new GitHubRequestError(`GitHub refused ${detail}${hint}`, status, said);
 }

@@ -139,12 +139,14 @@ export class GitHubHost implements GitHost {
 
   async branchHead(branch: string): Promise<string | undefined> {
     try {
-      return await this.call(`GET ${this.path(`/branches/${branch}`)}`, branch, async (o, signal) => {
+      return await this.call(`GET ${this.path(`/branches/${branch}`)}`, undefined, async (o, signal) => {
         const res = await o.request('GET /repos/{owner}/{repo}/branches/{branch}', { ...this.r, branch, request: { signal } });
         return res.data.commit.sha;
       });
     } catch (e) {
-      if ((e as Error).name === 'GitRefNotFoundError') return undefined;
+      // Only GitHub's "Branch not found" means no branch; a bare 404 is a repository the token
+      // cannot see, which must not read as "the branch was deleted".
+      if (e instanceof GitHubRequestError && e.status === 404 && /branch not found/i.test(e.githubMessage ?? '')) return undefined;
       throw e;
     }
   }

@@ -47,6 +47,9 @@ test('branchHead: the branch commit, undefined for a missing branch', async () =
   assert.is(await host.branchHead('main'), sha(130));
   assert.is(await host.branchHead('nope/feature'), undefined);
   assert.is(wire.requests.at(-1)!.auth, 'token ghp_secret_token_value');
+  const elsewhere = new GitHubHost({ owner: 'contoso', repo: 'hidden' }, { baseUrl: wire.url, auth: { token: 'ghp_secret_token_value' } });
+  const e = await rejection(elsewhere.branchHead('main'));
+  assert.match(e.message, /GET \/repos\/contoso\/hidden\/branches\/main: 404 Not Found \(the repository does not exist, or the credentials cannot see it\)/);
 });
 
 test('commit: people, parents, login and the signature GitHub returns', async () => {
