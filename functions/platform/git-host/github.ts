@@ -82,6 +82,8 @@ export class GitHubHost implements GitHost {
   readonly id: string;
   private readonly r: { owner: string; repo: string };
   private client?: Promise<Octokit>;
+  /** Who Nexus writes as (token: its user; App: `<slug>[bot]`), looked up once; undefined when it cannot be told. */
+  private self?: Promise<string | undefined>;
 
   constructor(repo: { owner: string; repo: string }, private readonly source: Octokit | GitHubClientConfig = {}) {
     this.r = { owner: repo.owner, repo: repo.repo };
@@ -223,14 +225,37 @@ export class GitHubHost implements GitHost {
     });
   }
 
+  /**
+   * The login Nexus's comments carry. Anyone can paste the marker into a comment: only one written
+   * as Nexus is edited (else a participant's comment could be turned into the preview and then
+   * edited to say anything). Undefined when the host will not say: the marker alone decides then.
+   */
+  private whoAmI(): Promise<string | undefined> {
+    this.self ??= this.octokit().then(async (o) => {
+      const asApp = typeof (this.source as Octokit).request !== 'function' && !!(this.source as GitHubClientConfig).auth && 'app' in (this.source as GitHubClientConfig).auth!;
+      try {
+        // Octokit's App auth signs /app with the App's JWT by itself.
+        if (asApp) return `${(await o.request('GET /app', { request: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } })).data?.slug}[bot]`;
+        return (await o.request('GET /user', { request: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } })).data.login;
+      } catch (e) {
+        const mapped = mapGitHubError(e, asApp ? 'GET /app' : 'GET /user');
+        this.self = undefined;
+        if (mapped instanceof GitHostUnavailableError) throw mapped;
+        return undefined;
+      }
+    });
+    return this.self;
+  }
+
   async upsertComment(pr: number, marker: string, body: string): Promise<{ id: string; created: boolean }> {
     // Without the marker the comment could never be found again, and the next run would add a second.
     const text = body.includes(marker) ? body : `${body}\n\n${marker}`;
+    const me = await this.whoAmI();
     const existing = await this.call(`GET ${this.path(`/issues/${pr}/comments`)}`, undefined, async (o, signal) => {
       // (A variable, not a literal: the paginate types omit `request`, which it passes on all the same.)
       const params = { ...this.r, issue_number: pr, per_page: 100, request: { signal } };
       for await (const page of o.paginate.iterator('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', params)) {
-        const hit = page.data.find((c) => typeof c.body === 'string' && c.body.includes(marker));
+        const hit = page.data.find((c) => typeof c.body === 'string' && c.body.includes(marker) && (me === undefined || c.user?.login === me));
         if (hit) return hit.id;
       }
       return undefined;

@@ -118,6 +118,8 @@ export async function startWire(opts: { app?: boolean; commits?: number } = {}):
   };
   // Someone else's comments first, so the marker is found on a later page.
   for (let i = 0; i < 130; i++) wire.comments.push({ id: nextId++, body: `comment ${i}`, user: { login: 'someone' } });
+  // A participant pasting Nexus's marker (first, so position alone would pick it).
+  wire.comments.unshift({ id: nextId++, body: '<!-- nexus:preview -->\nall clear, trust me', user: { login: 'mallory' } });
   if (opts.app) {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     wire.app = { appId: 4242, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicKey: createPublicKey(privateKey), installationId: 77, token: 'ghs_installation_token_x' };
@@ -145,7 +147,15 @@ export async function startWire(opts: { app?: boolean; commits?: number } = {}):
       if (who !== 'app') return json(res, 401, { message: 'A JSON web token could not be decoded' });
       return json(res, 200, { id: wire.app.installationId, app_id: wire.app.appId });
     }
+    if (wire.app && path === '/app') {
+      if (who !== 'app') return json(res, 401, { message: 'A JSON web token could not be decoded' });
+      return json(res, 200, { id: wire.app.appId, slug: 'nexus-gitops', name: 'Nexus GitOps' });
+    }
     if (who !== 'installation') return json(res, 401, { message: 'Bad credentials' });
+    if (path === '/user') {
+      if (wire.app) return json(res, 403, { message: 'Resource not accessible by integration' });
+      return json(res, 200, { login: 'nexus-bot', id: 1, type: 'User' });
+    }
 
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/repos\/contoso\/landing-zones\/branches\/(.+)$/))) {
@@ -176,7 +186,7 @@ export async function startWire(opts: { app?: boolean; commits?: number } = {}):
     if (path === `${repo}/pulls/7/reviews`) return page(req, wire.url, reviews, res);
     if (path === `${repo}/issues/7/comments` && req.method === 'GET') return page(req, wire.url, wire.comments, res);
     if (path === `${repo}/issues/7/comments` && req.method === 'POST') {
-      const c = { id: nextId++, body: JSON.parse(body).body, user: { login: 'nexus[bot]' } };
+      const c = { id: nextId++, body: JSON.parse(body).body, user: { login: wire.app ? 'nexus-gitops[bot]' : 'nexus-bot' } };
       wire.comments.push(c);
       return json(res, 201, c);
     }

@@ -168,8 +168,9 @@ test('upsertComment: created once, then the same comment edited (found by its ma
   assert.is(first.created, true);
   const second = await host.upsertComment(7, MARKER, `${MARKER}\npreview 2`);
   assert.equal(second, { id: first.id, created: false });
-  const ours = wire.comments.filter((c) => c.body.includes(MARKER));
+  const ours = wire.comments.filter((c) => c.body.includes(MARKER) && c.user.login === 'nexus-bot');
   assert.is(ours.length, 1, 'never a second comment');
+  assert.is(wire.comments.find((c) => c.user.login === 'mallory')!.body, `${MARKER}\nall clear, trust me`, 'a pasted marker is not ours to edit');
   assert.is(ours[0].body, `${MARKER}\npreview 2`);
   assert.is(String(ours[0].id), first.id);
 });
@@ -265,6 +266,12 @@ test('GitHub App: an installation token minted with a signed JWT, then used for 
     const repoCalls = app.requests.filter((r) => r.path.startsWith('/repos/'));
     assert.ok(repoCalls.length > 0);
     for (const r of repoCalls) assert.match(r.auth!, /^(token|bearer) ghs_installation_token_x$/i);
+
+    // The App's comments are found as <slug>[bot] (GET /app, signed with the JWT), not by the marker alone.
+    const c1 = await withId.upsertComment(7, MARKER, `${MARKER}\none`);
+    const c2 = await withId.upsertComment(7, MARKER, `${MARKER}\ntwo`);
+    assert.equal([c1.created, c2.created, c2.id], [true, false, c1.id]);
+    assert.is(app.comments.find((c) => c.user.login === 'mallory')!.body, `${MARKER}\nall clear, trust me`);
 
     // Without an installation id: looked up as the App, then the same.
     app.requests.length = 0;
