@@ -225,6 +225,13 @@ export class GitHubHost implements GitHost {
     });
   }
 
+  private appId(): number | undefined {
+    const cfg = this.source as GitHubClientConfig;
+    if (typeof (this.source as Octokit).request === 'function' || !cfg.auth || !('app' in cfg.auth)) return undefined;
+    const id = Number(cfg.auth.app.appId);
+    return Number.isSafeInteger(id) ? id : undefined;
+  }
+
   /**
    * The login Nexus's comments carry. Anyone can paste the marker into a comment: only one written
    * as Nexus is edited (else a participant's comment could be turned into the preview and then
@@ -232,7 +239,7 @@ export class GitHubHost implements GitHost {
    */
   private whoAmI(): Promise<string | undefined> {
     this.self ??= this.octokit().then(async (o) => {
-      const asApp = typeof (this.source as Octokit).request !== 'function' && !!(this.source as GitHubClientConfig).auth && 'app' in (this.source as GitHubClientConfig).auth!;
+      const asApp = this.appId() !== undefined;
       try {
         // Octokit's App auth signs /app with the App's JWT by itself.
         if (asApp) return `${(await o.request('GET /app', { request: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } })).data?.slug}[bot]`;
@@ -294,8 +301,9 @@ export class GitHubHost implements GitHost {
   private async checkRun(check: CheckReport): Promise<void> {
     const found = await this.call(`GET ${this.path(`/commits/${check.commit}/check-runs`)}`, check.commit, async (o, signal) => {
       const res = await o.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...this.r, ref: check.commit, check_name: check.name, per_page: 100, request: { signal } });
-      return res.data.check_runs.find((c) => c.name === check.name && c.head_sha === check.commit)?.id
-        ?? res.data.check_runs.find((c) => c.name === check.name)?.id;
+      // Only an App's own check runs can be updated: another App's run of the same name is left alone.
+      const appId = this.appId();
+      return res.data.check_runs.find((c) => c.name === check.name && (appId === undefined || c.app?.id === appId))?.id;
     });
     const fields = {
       name: check.name,

@@ -38,7 +38,7 @@ export interface Wire {
   requests: WireRequest[];
   tarballs: Map<string, Buffer>;
   comments: { id: number; body: string; user: { login: string } }[];
-  checkRuns: { id: number; name: string; head_sha: string; status: string; conclusion: string | null; output: unknown; details_url?: string }[];
+  checkRuns: { id: number; app: { id: number; slug: string }; name: string; head_sha: string; status: string; conclusion: string | null; output: unknown; details_url?: string }[];
   statuses: Record<string, unknown>[];
   /** Path (without query) → a canned failure answered instead of the route. */
   faults: Map<string, { status: number; headers?: Record<string, string>; message: string }>;
@@ -208,7 +208,7 @@ export async function startWire(opts: { app?: boolean; commits?: number } = {}):
     }
     if (path === `${repo}/check-runs` && req.method === 'POST') {
       const b = JSON.parse(body);
-      const run = { id: nextId++, name: b.name, head_sha: b.head_sha, status: b.status, conclusion: b.conclusion ?? null, output: b.output, details_url: b.details_url };
+      const run = { id: nextId++, app: { id: wire.app?.appId ?? 1, slug: 'x' }, name: b.name, head_sha: b.head_sha, status: b.status, conclusion: b.conclusion ?? null, output: b.output, details_url: b.details_url };
       wire.checkRuns.push(run);
       return json(res, 201, run);
     }

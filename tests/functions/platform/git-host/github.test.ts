@@ -273,6 +273,12 @@ test('GitHub App: an installation token minted with a signed JWT, then used for 
     assert.equal([c1.created, c2.created, c2.id], [true, false, c1.id]);
     assert.is(app.comments.find((c) => c.user.login === 'mallory')!.body, `${MARKER}\nall clear, trust me`);
 
+    // Its check run is its own: another App's run of the same name is not touched.
+    app.checkRuns.push({ id: 5, app: { id: 999, slug: 'other' }, name: 'nexus/preview', head_sha: sha(5), status: 'completed', conclusion: 'success', output: {} });
+    await withId.report(7, { name: 'nexus/preview', commit: sha(5), title: 'Previewing', summary: 's' });
+    await withId.report(7, { name: 'nexus/preview', commit: sha(5), conclusion: 'failure', title: 'Blocked', summary: 's' });
+    assert.equal(app.checkRuns.map((r) => [r.app.id, r.status, r.conclusion]), [[999, 'completed', 'success'], [4242, 'completed', 'failure']]);
+
     // Without an installation id: looked up as the App, then the same.
     app.requests.length = 0;
     const lookup = new GitHubHost(REPO, { baseUrl: app.url, auth: { app: { appId: app.app!.appId, privateKey: app.app!.privateKey } } });
