@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { githubEvent } from '../../../../functions/gitops/events/github.ts';
+import type { PullRequestEvent, PushEvent } from '../../../../functions/gitops/types.ts';
 import { GitHubHost } from '../../../../functions/platform/git-host/github.ts';
 import { GitHostUnavailableError, GitRefNotFoundError } from '../../../../functions/platform/git-host/types.ts';
 import { ALICE, runGit, startFixture, type Fixture } from '../../../scripts/sandbox/github-fixture.ts';
@@ -68,6 +70,12 @@ test('pushed commits: compare oldest first, with the SSH signature of the signed
   const raw = await runGit(clone, ['cat-file', 'commit', head]);
   assert.ok(raw.replace(/^gpgsig [\s\S]*?-----END SSH SIGNATURE-----\n/m, '') === signed.payload, 'payload is the signed commit text');
   assert.equal((await host.commit(head)).signed, signed);
+  // The stand-in's signed push delivery normalises to the event the dispatcher acts on.
+  const delivery = await fx.receiver.next((r) => r.event === 'push' && r.payload?.after === head, 'the push webhook');
+  assert.ok(delivery.verified);
+  const ev = githubEvent('push', delivery.payload, delivery.id) as PushEvent;
+  assert.equal({ repo: ev.repo, branch: ev.branch, before: ev.before, after: ev.after, forced: ev.forced, deleted: ev.deleted, pusher: ev.pusher, n: ev.commits.length },
+    { repo: 'github:contoso/landing-zones', branch: 'main', before: seed, after: head, forced: false, deleted: false, pusher: 'alice', n: 2 });
   assert.is((await host.compare(head, seed)).status, 'behind');
   assert.instance(await host.compare(seed, 'f'.repeat(40)).catch((e) => e), GitRefNotFoundError);
 });
@@ -79,6 +87,9 @@ test('a pull request: one comment edited in place, one check run updated, review
   await runGit(clone, ['push', '-q', 'origin', 'feature/one']);
   const opened = await fx.octokit('alice').request('POST /repos/{owner}/{repo}/pulls', { owner: 'contoso', repo: 'landing-zones', title: 'One', head: 'feature/one', base: 'main' });
   const n = opened.data.number;
+  const openedHook = await fx.receiver.next((r) => r.event === 'pull_request' && r.payload?.action === 'opened', 'the opened webhook');
+  const pe = githubEvent('pull_request', openedHook.payload, openedHook.id) as PullRequestEvent;
+  assert.equal([pe.action, pe.number, pe.headRef, pe.baseRef, pe.merged], ['opened', n, 'feature/one', 'main', false]);
   const pr = await host.pullRequest(n);
   assert.equal({ state: pr.state, headRef: pr.headRef, baseRef: pr.baseRef, draft: pr.draft }, { state: 'open', headRef: 'feature/one', baseRef: 'main', draft: false });
 
