@@ -1,17 +1,21 @@
-// `npm run up`: the whole local system in one process tree. Azurite and the ARM sandbox keep
-// their data under NEXUS_HOME (.nexus/), so a restart finds the tenant and Pulumi state as it
-// left them. On the first run the default tenant is applied into the sandbox through the same
-// reconcile path (and gates) as every other apply.
+// `npm run up`: the whole local system in one process tree. Azurite, the ARM sandbox and the
+// GitHub stand-in keep their data under NEXUS_HOME (.nexus/), so a restart finds the tenant,
+// Pulumi state and the landing-zone repository as it left them. On the first run the default
+// tenant is applied into the sandbox through the same reconcile path (and gates) as every other
+// apply; the landing-zone repository contoso/landing-zones starts as a copy of archetypes/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startAzurite } from './lib/azurite.ts';
 import { localSecrets } from './lib/local-secrets.ts';
 import { startSandbox } from './sandbox/server.ts';
+import { LANDING_ZONE_REPO, startGitHubStandIn } from './sandbox/github/server.ts';
 import { localEnvFile, formatEnvFile } from '../functions/cli/local-env.ts';
 import { DEFAULT_HOME } from '../functions/runtime/config.ts';
 
 const NEXUS_HOME = process.env.NEXUS_HOME || DEFAULT_HOME;
 const LOCAL_ENV_FILE = localEnvFile(NEXUS_HOME);
+const ARCHETYPES = fileURLToPath(new URL('../archetypes', import.meta.url));
 
 const log = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
 
@@ -43,10 +47,23 @@ async function main(): Promise<void> {
     // encrypted with it); local.env only carries a copy for the CLI.
     const { secrets, notes } = localSecrets(NEXUS_HOME, LOCAL_ENV_FILE);
     for (const n of notes) log(n);
+
+    // The GitHub stand-in sits on the port after Nexus's, the same on every start, so clones keep
+    // working across restarts. Its webhooks go to Nexus, which starts later: deliveries are
+    // retried with back-off until it answers.
+    const github = await startGitHubStandIn({
+      dataDir: join(NEXUS_HOME, 'github'),
+      port: port + 1,
+      webhook: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: secrets.NEXUS_GITHUB_WEBHOOK_SECRET, attempts: 12 },
+    });
+    stops.push(github.stop);
+    const seeded = await github.seed(LANDING_ZONE_REPO, ARCHETYPES, { login: 'alice', message: 'Landing zones from Nexus\'s archetypes' });
+    log(`GitHub stand-in: ${github.url} (${LANDING_ZONE_REPO} ${seeded.created ? 'seeded from archetypes/ at' : 'at'} ${seeded.sha.slice(0, 7)}); clone it with git clone "$NEXUS_LANDING_ZONE_GIT_URL"`);
     const env: Record<string, string> = {
       ...secrets,
       ...storage.env,
       ...sandbox.env,
+      ...github.env,
       NEXUS_RESOURCE_BACKEND: 'arm-rest',
       NEXUS_LOCAL_ISSUER: '1',
       NEXUS_API_URL: `http://127.0.0.1:${port}`,
