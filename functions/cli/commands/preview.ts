@@ -1,4 +1,5 @@
-// `nexus preview [--stack NAME] [--json]`: the ChangeSet of each stack of the default tenant
+// `nexus preview [--stack NAME] [--json] [--commit SHA]`: the ChangeSet of each stack of the
+// desired state (the landing-zone repository's, when one is configured; else the default tenant)
 // against the live tenant (the ARM sandbox locally), through the real engine.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
@@ -10,6 +11,7 @@ import { EngineConfigError, EngineOperationError, StackBusyError } from '../../.
 import { previewTenant } from '../../../stacks/engine/tenant.ts';
 import { PulumiCliNotFoundError, PulumiCliVersionError } from '../../../stacks/engine/cli.ts';
 import { UserError } from '../errors.ts';
+import { openGitOpsSource } from '../../runtime/gitops.ts';
 
 const OPS = ['create', 'update', 'replace', 'delete', 'same'] as const;
 
@@ -43,9 +45,15 @@ export function register(program: Command, ctx: CliContext): void {
     .description('preview every stack of the default tenant against the live tenant (the sandbox locally)')
     .option('--stack <name>', 'only this stack')
     .option('--json', 'print JSON: {"stacks":[{"name","summary","changes":[...]}]}')
-    .action(async (opts: { stack?: string; json?: boolean }) => {
+    .option('--commit <sha>', 'with a landing-zone repository (NEXUS_LANDING_ZONE_REPO): preview this commit (default: the tracked branch\'s head)')
+    .action(async (opts: { stack?: string; json?: boolean; commit?: string }) => {
       const config = ctx.config();
-      const state = (await compileWithAzureBuiltins(defaultTenantOptions(config.engine.env), { cfg: armConfig(config.arm) })).state;
+      const arm = armConfig(config.arm);
+      const repo = await openGitOpsSource(config, arm);
+      if (opts.commit && !repo) throw new UserError('--commit: no landing-zone repository is configured (NEXUS_LANDING_ZONE_REPO); the archetypes folder has only its checkout');
+      const state = repo
+        ? (await repo.source.compile(opts.commit)).state
+        : (await compileWithAzureBuiltins(defaultTenantOptions(config.engine.env), { cfg: arm })).state;
       const names = state.stacks.map((s) => s.name);
       if (opts.stack && !names.includes(opts.stack)) {
         throw new UserError(`--stack: no stack named "${opts.stack}" in the default tenant (stacks: ${names.join(', ')})`);
