@@ -28,7 +28,7 @@ const RunTimings = z.object({
 const runFields = {
   id: z.string(), stack: z.string(), commit: z.string().optional(), author: z.string().optional(),
   authorSource: z.enum(['git', 'hint']).optional(),
-  trigger: z.enum(['timer', 'push', 'manual', 'approval']),
+  trigger: z.enum(['timer', 'push', 'manual', 'approval', 'pull-request']),
   requestedBy: z.string().optional(), dryRun: z.boolean(),
   status: z.enum(['running', 'done']),
   decision: z.enum(['applied', 'failed', 'no-change', 'blocked', 'pending-approval', 'report-only', 'dry-run', 'interrupted']).optional(),
