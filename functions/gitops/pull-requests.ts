@@ -53,6 +53,11 @@ interface InFlight {
   commit: string;
   /** The `in progress` check was reported for `commit`. */
   reported: boolean;
+  /** close() finished that check already. */
+  checkClosed?: boolean;
+  /** Set when stopped: the commit previewed instead, or whether the pull request was merged. */
+  supersededBy?: string;
+  merged?: boolean;
 }
 
 class Stopped extends Error {}
@@ -96,7 +101,11 @@ export class PullRequestPreviews {
 
   private async previewPullRequest(ev: PullRequestEvent, log: Logger): Promise<PullRequestOutcome> {
     const key = this.key(ev);
-    this.inFlight.get(key)?.ac.abort('superseded' satisfies StopReason);
+    const previous = this.inFlight.get(key);
+    if (previous) {
+      previous.supersededBy = ev.headSha;
+      previous.ac.abort('superseded' satisfies StopReason);
+    }
     const mine: InFlight = { ac: new AbortController(), commit: ev.headSha, reported: false };
     this.inFlight.set(key, mine);
     const signal = mine.ac.signal;
@@ -118,9 +127,17 @@ export class PullRequestPreviews {
       if (!(err instanceof Stopped) && !(err instanceof SlotAbortedError) && !signal.aborted) throw err;
       const why = signal.reason as StopReason | undefined;
       log.info({ why }, 'pull request preview stopped; not posted');
-      if (why === 'closed') return { outcome: 'dropped', pr: ev.number, commit: ev.headSha, merged: false, cancelled: true, noted: false };
+      if (why === 'closed') {
+        // Closed while its `in progress` check was still being reported: finished here instead.
+        await this.serially(key, async () => {
+          if (mine.reported && !mine.checkClosed) {
+            await this.o.host.report(ev.number, { name: CHECK_NAME, commit: ev.headSha, conclusion: 'neutral', title: 'Preview dropped', summary: 'The pull request was closed: queued previews were dropped.' });
+          }
+        }).catch((e) => log.warn({ err: (e as Error).message }, 'could not finish the dropped check'));
+        return { outcome: 'dropped', pr: ev.number, commit: ev.headSha, merged: !!mine.merged, cancelled: true, noted: false };
+      }
       // The older commit's check is finished rather than left in progress (the newer commit has its own).
-      const newer = this.inFlight.get(key)?.commit;
+      const newer = mine.supersededBy;
       if (mine.reported && newer && newer !== ev.headSha) {
         await this.serially(key, () => this.o.host.report(ev.number, {
           name: CHECK_NAME, commit: ev.headSha, conclusion: 'neutral', title: 'Preview superseded', summary: `A newer commit (${newer.slice(0, 12)}) is previewed instead.`,
@@ -191,7 +208,10 @@ export class PullRequestPreviews {
   private async close(ev: PullRequestEvent, log: Logger): Promise<PullRequestOutcome> {
     const key = this.key(ev);
     const running = this.inFlight.get(key);
-    running?.ac.abort('closed' satisfies StopReason);
+    if (running) {
+      running.merged = ev.merged;
+      running.ac.abort('closed' satisfies StopReason);
+    }
     this.inFlight.delete(key);
     const merged = ev.merged;
     const closedNote = merged
@@ -200,6 +220,7 @@ export class PullRequestPreviews {
     return this.serially(key, async () => {
       // The check of a preview that will not finish is closed too, rather than left in progress.
       if (running?.reported) {
+        running.checkClosed = true;
         await this.o.host.report(ev.number, { name: CHECK_NAME, commit: running.commit, conclusion: 'neutral', title: 'Preview dropped', summary: closedNote });
       }
       const last = this.lastReport.get(key);
