@@ -70,7 +70,8 @@ export class PullRequestReviews implements ApprovalSource {
     for await (const r of this.table.query({ partitionKey: prKey(link.repo, link.number) })) {
       if (r.rowKey === PR_ROW || r.state !== 'approved' || !r.commit || !r.login) continue;
       if (r.commit.toLowerCase() !== pull.headSha.toLowerCase()) continue;
-      const user = this.users.byLogin(r.login) ?? (r.email ? this.users.byEmail(r.email) : undefined);
+      // ADO names reviewers by unique name, often their e-mail.
+      const user = this.users.byLogin(r.login) ?? this.users.byEmail(r.email ?? (r.login.includes('@') ? r.login : ''));
       if (!user) continue;
       out.push({ by: user.email ?? user.ref, name: user.name, groups: user.groups, at: r.at ?? this.now().toISOString(), source: REVIEW_SOURCE });
     }

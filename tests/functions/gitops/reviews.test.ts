@@ -63,6 +63,12 @@ test('an approval by a known User on the merged head is a vote with their groups
     assert.equal(votes.map((v) => [v.by, v.name, v.groups, v.source]), [['carol@contoso.com', 'Carol Smith', ['platform'], REVIEW_SOURCE]]);
     assert.ok(requirementsMet({ ...request(commit), votes }));
   }
+  // A reviewer named by e-mail (Azure DevOps' unique name) is found too.
+  const ado = sha(), adoMerge = sha();
+  await src.onPullRequest(pr(12, { action: 'opened', headSha: ado }));
+  await src.onReview(review(12, 'Carol@Contoso.com', ado));
+  await src.onPullRequest(pr(12, { action: 'closed', merged: true, headSha: ado, mergeCommitSha: adoMerge }));
+  assert.equal((await src.votes(request(adoMerge))).map((v) => v.by), ['carol@contoso.com']);
   // A commit no merged pull request produced has no votes.
   assert.equal(await src.votes(request(sha())), []);
   // A late delivery of an earlier synchronize does not move the merged head.
