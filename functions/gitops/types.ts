@@ -68,6 +68,9 @@ export interface StackPreview {
   error?: string;
   /** Drift already present on the stack (a refresh preview's changes). */
   drift?: ChangeSet;
+  /** The preview's run (trigger `pull-request`) and its page in the portal. */
+  runId?: string;
+  runUrl?: string;
 }
 
 /** Everything the pull request comment and the check describe. */

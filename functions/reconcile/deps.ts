@@ -23,7 +23,8 @@ import { Metrics } from '../platform/metrics.ts';
 
 /** The parts of the engine's NexusStack the loop uses. */
 export interface EngineStack {
-  preview(): Promise<ChangeSet>;
+  /** `refresh`: compare with the live tenant (refreshed in memory; a preview writes no state). */
+  preview(opts?: { refresh?: boolean }): Promise<ChangeSet>;
   up(opts?: { targets?: string[]; refresh?: boolean }): Promise<ChangeSet>;
   previewRefresh(): Promise<ChangeSet>;
   refresh(): Promise<ChangeSet>;
@@ -37,9 +38,12 @@ export interface EngineStack {
   readonly lastTimings?: { engineMs: number; programMs?: number; mappingMs?: number };
 }
 
-/** Opens the engine's stack; `lease` is the caller's stack lease (it may clear dead processes' locks). */
+/**
+ * Opens the engine's stack; `lease` is the caller's stack lease (it may clear dead processes'
+ * locks). Lock-free previews pass none: they never clear a lock, and one they meet is reported.
+ */
 export interface OpenEngineStack {
-  (opts: { state: DesiredState; stack: string; lease: BlobLease }): Promise<EngineStack>;
+  (opts: { state: DesiredState; stack: string; lease?: BlobLease }): Promise<EngineStack>;
 }
 
 export interface ReconcileDeps {
@@ -125,7 +129,7 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
     openStack: async ({ state, stack, lease }) => {
       const where = backendSettings(env);
       // Only the lease holder may decide that a Pulumi lock belongs to a dead process.
-      const staleLocks = where.container
+      const staleLocks = where.container && lease
         ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg }, { otherHostStaleAfterSeconds: config.engine.lockStaleSeconds })
         : undefined;
       return openEngineStack({ state, stack, env, staleLocks, resourceBackend: config.engine.resourceBackend });

@@ -16,6 +16,7 @@ import { readKillSwitch } from './gate-inputs.ts';
 import { judge } from './judge.ts';
 import type { RunRecord, Trigger } from './model.ts';
 import { previewStep } from './preview-step.ts';
+import { previewOnly, type PreviewOnlyRequest, type PreviewOnlyResult } from './preview-only.ts';
 import { StackQueue } from './queue.ts';
 import { finishRun, newRunRecord, RunFailure, takeOver } from './run-record.ts';
 import { acquireLease, keepLease, type RunControl } from './stack-lease.ts';
@@ -85,6 +86,11 @@ export class Reconciler {
     // Results in the desired state's order, whichever finished first.
     const n = opts.concurrency ?? this.deps.concurrency;
     return mapLimit(names, n, (stack) => this.reconcile({ stack, trigger: opts.trigger, dryRun: opts.dryRun, state, commit }));
+  }
+
+  /** A pull request's preview of one stack: no lease, not queued behind its runs, never applied (preview-only.ts). */
+  previewOnly(req: PreviewOnlyRequest): Promise<PreviewOnlyResult> {
+    return previewOnly(this.deps, req, this.runIds);
   }
 
   private async runOnce(req: ReconcileRequest): Promise<ReconcileResult> {

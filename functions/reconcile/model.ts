@@ -5,6 +5,7 @@ import type { GateName } from './gates/index.ts';
 
 export type { GateName };
 
+/** `pull-request`: a lock-free preview of a pull request's head (always a dry run; preview-only.ts). */
 export type Trigger = 'timer' | 'push' | 'manual' | 'approval' | 'pull-request';
 
 export interface GateResult {

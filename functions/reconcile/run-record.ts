@@ -64,8 +64,12 @@ export async function takeOver(deps: ReconcileDeps, run: RunRecord, log: Logger)
   await stores.runs.updateStack(run.stack, (s) => ({ ...s, currentRunId: run.id, lastHolderId: holderId }));
 }
 
-/** Saves the finished run and its detail, frees the stack, audits the decision and counts it. */
-export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: RunDetail, engineMs: number, t0: number, log: Logger): Promise<void> {
+/**
+ * Saves the finished run and its detail, frees the stack, audits the decision and counts it.
+ * `lockFree`: a pull request preview, which never held the stack: the stack's summary (its last
+ * and current run) and the audit log are left to the runs that act on the stack.
+ */
+export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: RunDetail, engineMs: number, t0: number, log: Logger, opts: { lockFree?: boolean } = {}): Promise<void> {
   const d = deps;
   run.status = 'done';
   run.timings.finishedAt = d.now().toISOString();
@@ -74,6 +78,15 @@ export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: Run
   detail.run = run;
   await d.stores.runs.putDetail(detail);
   await d.stores.runs.save(run);
+  if (!opts.lockFree) await recordOnStack(d, run);
+  d.metrics.runsTotal.inc({ decision: run.decision!, trigger: run.trigger });
+  d.metrics.runDurationSeconds.observe({ decision: run.decision! }, (run.timings.totalMs ?? 0) / 1000);
+  for (const g of run.gates) if (!g.pass) d.metrics.gateBlocksTotal.inc({ gate: g.gate, reason: g.reason });
+  log.info({ decision: run.decision, reasons: run.reasons, timings: run.timings }, 'run recorded');
+}
+
+/** The stack's summary and the audit row of a run that held the stack. */
+async function recordOnStack(d: ReconcileDeps, run: RunRecord): Promise<void> {
   // Live equals the desired state after an apply, or when a real run found nothing to change.
   const inSync = run.decision === 'applied' || (run.decision === 'no-change' && !run.dryRun);
   await d.stores.runs.updateStack(run.stack, (s) => ({
@@ -91,8 +104,4 @@ export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: Run
       details: { requestedBy: run.requestedBy, trigger: run.trigger, commit: run.commit, counts: run.counts, approvalId: run.approvalId, changeSetHash: run.changeSetHash },
     });
   }
-  d.metrics.runsTotal.inc({ decision: run.decision!, trigger: run.trigger });
-  d.metrics.runDurationSeconds.observe({ decision: run.decision! }, (run.timings.totalMs ?? 0) / 1000);
-  for (const g of run.gates) if (!g.pass) d.metrics.gateBlocksTotal.inc({ gate: g.gate, reason: g.reason });
-  log.info({ decision: run.decision, reasons: run.reasons, timings: run.timings }, 'run recorded');
 }

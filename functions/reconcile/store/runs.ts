@@ -18,6 +18,8 @@ export interface RunDetail {
   run: RunRecord;
   preview?: ChangeSet;
   apply?: ChangeSet;
+  /** Drift already present on the stack (a refresh preview), kept by pull request previews. */
+  drift?: ChangeSet;
   /** Engine output lines and errors, as the engine reported them. */
   engineOutput?: string[];
 }
