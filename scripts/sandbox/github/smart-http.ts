@@ -48,7 +48,10 @@ export async function serveGit(ctx: Ctx, req: IncomingMessage, res: ServerRespon
     const before = await listRefs(ctx.repoDir(full));
     await runBackend(ctx, req, res, full, m[3], url, login);
     const after = await listRefs(ctx.repoDir(full));
-    await deliverPushes(ctx, full, before, after, login);
+    // The push has happened and git has answered: a failure to build a webhook is reported, not thrown.
+    await deliverPushes(ctx, full, before, after, login).catch((e) => {
+      process.stderr.write(`[github stand-in] no push webhook for ${full}: ${(e as Error).message}\n`);
+    });
   });
 }
 

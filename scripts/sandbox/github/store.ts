@@ -57,6 +57,14 @@ export const DEFAULT_USERS: Omit<User, 'id'>[] = [
 ];
 export const ADMIN_LOGIN = 'nexus-bot';
 
+function readState(file: string): Partial<Persisted> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<Persisted>;
+  } catch (e) {
+    throw new Error(`${file} is not the stand-in's state (${(e as Error).message}): move it away to start afresh`);
+  }
+}
+
 const newToken = () => `ghp_${randomBytes(18).toString('base64url')}`;
 
 export class Store {
@@ -75,7 +83,7 @@ export class Store {
   constructor(dataDir: string, opts: { token?: string; users?: Omit<User, 'id'>[] } = {}) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, 'state.json');
-    const kept: Partial<Persisted> = existsSync(this.file) ? JSON.parse(readFileSync(this.file, 'utf8')) : {};
+    const kept = existsSync(this.file) ? readState(this.file) : {};
     this.nextId = kept.nextId ?? 1000;
     for (const u of kept.users ?? []) this.users.set(u.login, u);
     for (const [t, login] of kept.tokens ?? []) this.tokens.set(t, login);
