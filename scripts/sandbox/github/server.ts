@@ -11,6 +11,7 @@ import { readJson, type ApiRequest, type Reply } from './http.ts';
 import { repoRoutes } from './api-repos.ts';
 import { pullRoutes } from './api-pulls.ts';
 import { issueRoutes } from './api-issues.ts';
+import { statusRoutes } from './api-statuses.ts';
 import { isGitPath, serveGit } from './smart-http.ts';
 import { userOf } from './shapes.ts';
 import { ADMIN_LOGIN, Store, type User } from './store.ts';
@@ -208,7 +209,9 @@ async function route(ctx: Ctx, req: ApiRequest, path: string): Promise<Reply> {
   const repo = ctx.store.repos.get(`${m[1]}/${m[2]}`);
   if (!repo) throw notFound();
   const rest = (m[3] ?? '').replace(/\/$/, '');
-  const reply = (await issueRoutes(ctx, repo, rest, req)) ?? (await pullRoutes(ctx, repo, rest, req)) ?? (await repoRoutes(ctx, repo, rest, req));
+  // Order matters: /commits/{ref}/check-runs and /commits/{ref}/statuses before /commits/{ref}.
+  const reply = (await issueRoutes(ctx, repo, rest, req)) ?? (await statusRoutes(ctx, repo, rest, req))
+    ?? (await pullRoutes(ctx, repo, rest, req)) ?? (await repoRoutes(ctx, repo, rest, req));
   if (!reply) throw new StandInError(404, `Not Found (the stand-in has no route ${req.method} ${path})`);
   return reply;
 }

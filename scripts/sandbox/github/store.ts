@@ -36,6 +36,8 @@ export interface CheckRun {
   output: { title: string | null; summary: string | null; text: string | null }; app: string;
 }
 
+export interface CommitStatus { id: number; repo: string; sha: string; state: 'error' | 'failure' | 'pending' | 'success'; context: string; description: string | null; targetUrl: string | null; creator: string; createdAt: string; updatedAt: string }
+
 interface Persisted {
   nextId: number;
   adminToken: string;
@@ -46,6 +48,7 @@ interface Persisted {
   reviews: Review[];
   comments: Comment[];
   checkRuns: CheckRun[];
+  statuses?: CommitStatus[];
 }
 
 export const DEFAULT_USERS: Omit<User, 'id'>[] = [
@@ -76,6 +79,7 @@ export class Store {
   readonly reviews: Review[] = [];
   readonly comments: Comment[] = [];
   readonly checkRuns: CheckRun[] = [];
+  readonly statuses: CommitStatus[] = [];
   adminToken: string;
   private nextId: number;
   private readonly file: string;
@@ -92,6 +96,7 @@ export class Store {
     this.reviews.push(...(kept.reviews ?? []));
     this.comments.push(...(kept.comments ?? []));
     this.checkRuns.push(...(kept.checkRuns ?? []));
+    this.statuses.push(...(kept.statuses ?? []));
     for (const u of [...DEFAULT_USERS, ...(opts.users ?? [])]) this.addUser(u);
     this.adminToken = opts.token ?? kept.adminToken ?? newToken();
     this.tokens.set(this.adminToken, ADMIN_LOGIN);
@@ -148,6 +153,7 @@ export class Store {
       reviews: this.reviews,
       comments: this.comments,
       checkRuns: this.checkRuns,
+      statuses: this.statuses,
     };
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(data, null, 1), { mode: 0o600 });
