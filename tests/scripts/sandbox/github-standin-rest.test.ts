@@ -167,6 +167,17 @@ test('no token or a bad one: 401; the rate-limit hook answers 403 / 429 with ret
   const e = await o.repos.get(repo).then(() => undefined, (x) => x);
   assert.is(e?.status, 429);
   assert.is(e?.response?.headers['retry-after'], '1');
+
+  // The same hook over HTTP, for a stand-in in another process (main token only).
+  const door = (token: string, body: unknown) => fetch(`${fx.gh.url}/_standin/fail-next`, { method: 'POST', headers: { authorization: `token ${token}` }, body: JSON.stringify(body) });
+  assert.is((await door(fx.gh.tokenFor('alice'), { count: 1 })).status, 403);
+  const badCount = await door(fx.gh.token, { count: -1 });
+  assert.is(badCount.status, 422);
+  assert.is((await badCount.json()).errors[0].field, 'count');
+  assert.is((await door(fx.gh.token, { count: 1, status: 429, retryAfter: 3 })).status, 204);
+  const e2 = await o.repos.get(repo).then(() => undefined, (x) => x);
+  assert.equal([e2?.status, e2?.response?.headers['retry-after']], [429, '3']);
+  assert.is((await o.repos.get(repo)).status, 200);
 });
 
 test('bad input: 422 naming the field, 400 for JSON that does not parse, 404 for unknown routes', async () => {
