@@ -3,7 +3,7 @@
 // body holds at most 65,536 characters, a check run's output summary / text 65,535 (422 beyond).
 import { invalid, notFound, type Ctx } from './context.ts';
 import { resolveCommit, safeRev } from './git.ts';
-import { bodyObject, field, oneOf, pageOf, positiveInt, str, type ApiRequest, type Reply } from './http.ts';
+import { bodyObject, dec, field, oneOf, pageOf, positiveInt, str, type ApiRequest, type Reply } from './http.ts';
 import { now } from './events.ts';
 import { checkRunShape, commentShape } from './shapes.ts';
 import type { CheckRun, Comment, RepoMeta } from './store.ts';
@@ -68,7 +68,7 @@ export async function issueRoutes(ctx: Ctx, repo: RepoMeta, rest: string, req: A
   }
   m = /^\/commits\/(.+)\/check-runs$/.exec(rest);
   if (m && req.method === 'GET') {
-    const ref = decodeURIComponent(m[1]);
+    const ref = dec(m[1]);
     const sha = safeRev(ref) ? await resolveCommit(ctx.repoDir(full), ref) : undefined;
     if (!sha) throw notFound();
     const name = req.url.searchParams.get('check_name');

@@ -3,7 +3,7 @@
 // GET /commits/{ref}/status (the latest status per context).
 import { invalid, notFound, type Ctx } from './context.ts';
 import { resolveCommit, safeRev } from './git.ts';
-import { bodyObject, oneOf, pageOf, str, type ApiRequest, type Reply } from './http.ts';
+import { bodyObject, dec, oneOf, pageOf, str, type ApiRequest, type Reply } from './http.ts';
 import { now } from './events.ts';
 import { userOf, type Urls } from './shapes.ts';
 import type { CommitStatus, RepoMeta, Store } from './store.ts';
@@ -22,7 +22,7 @@ export async function statusRoutes(ctx: Ctx, repo: RepoMeta, rest: string, req: 
   const full = `${repo.owner}/${repo.name}`;
   let m = /^\/statuses\/([^/]+)$/.exec(rest);
   if (m && req.method === 'POST') {
-    const sha = decodeURIComponent(m[1]);
+    const sha = dec(m[1]);
     if (!/^[0-9a-f]{40}$/.test(sha) || !(await resolveCommit(ctx.repoDir(full), sha))) throw invalid('Status', 'sha', `${sha} is not a commit of ${full}`);
     const b = bodyObject(req, 'Status');
     const state = oneOf(b, 'Status', 'state', STATES);
@@ -39,7 +39,7 @@ export async function statusRoutes(ctx: Ctx, repo: RepoMeta, rest: string, req: 
   }
   m = /^\/commits\/(.+)\/(statuses|status)$/.exec(rest);
   if (m && req.method === 'GET') {
-    const ref = decodeURIComponent(m[1]);
+    const ref = dec(m[1]);
     const sha = safeRev(ref) ? await resolveCommit(ctx.repoDir(full), ref) : undefined;
     if (!sha) throw notFound();
     const all = ctx.store.statuses.filter((s) => s.repo === full && s.sha === sha).sort((a, b) => b.id - a.id);

@@ -193,6 +193,10 @@ test('bad input: 422 naming the field, 400 for JSON that does not parse, 404 for
   assert.is((await r3.json()).errors[0].field, 'head_sha');
   const r4 = await fetch(`${fx.gh.apiUrl}/repos/contoso/landing-zones/nothing-here`, { headers: { authorization: `token ${fx.gh.token}` } });
   assert.is(r4.status, 404);
+  for (const path of ['commits/%E0%A4%A/check-runs', 'commits/%E0%A4%A/status', 'compare/%E0%A4%A...main', 'commits/-h', 'compare/main..x...main']) {
+    const r = await fetch(`${fx.gh.apiUrl}/repos/contoso/landing-zones/${path}`, { headers: { authorization: `token ${fx.gh.token}` } });
+    assert.is(r.status, 404, path);
+  }
 });
 
 test.run();
