@@ -42,16 +42,18 @@ async function deliverPush(ctx: Ctx, repo: RepoMeta, ref: string, beforeSha: str
   const forced = !created && !deleted && !(await isAncestor(dir, beforeSha, afterSha));
   let commits: ReturnType<typeof pushCommitShape>[] = [];
   let head: ReturnType<typeof pushCommitShape> | null = null;
-  if (!deleted) {
+  // An annotated tag's ref names the tag object; its commits are the tagged commit's.
+  const tip = deleted ? undefined : ((await resolveCommit(dir, afterSha)) ?? afterSha);
+  if (tip) {
     // New commits: reachable from the new tip and from no ref the repository had before the push.
     const exclude = created ? [...refsBefore.values()] : [beforeSha, ...[...refsBefore.entries()].filter(([r]) => r !== ref).map(([, s]) => s)];
-    const ids = await revList(dir, afterSha, [...new Set(exclude)]);
+    const ids = await revList(dir, tip, [...new Set(exclude)]);
     const shapes = async (sha: string, distinct: boolean) => {
       const c = await readCommit(dir, sha);
       return pushCommitShape(ctx.store, full, c, await changedFiles(dir, c.parents[0], sha), ctx.urls, distinct);
     };
     commits = await Promise.all(ids.slice(-MAX_PUSH_COMMITS).map((id) => shapes(id, true)));
-    head = commits.find((c) => c.id === afterSha) ?? (await shapes(afterSha, false));
+    head = commits.find((c) => c.id === tip) ?? (await shapes(tip, false));
   }
   const user = ctx.store.users.get(pusherLogin);
   const branch = ref.replace(/^refs\/(heads|tags)\//, '');

@@ -79,6 +79,20 @@ test('a force push says forced=true; a new branch created=true; deleting it dele
   assert.is(deleted.payload.head_commit, null);
 });
 
+test('tags: a lightweight and an annotated tag each deliver a push with created=true', async () => {
+  const dir = await fx.clone('alice');
+  const head = (await runGit(dir, ['rev-parse', 'HEAD'])).trim();
+  await runGit(dir, ['tag', 'v1-light']);
+  await runGit(dir, ['tag', '-a', '-m', 'release one', 'v1']);
+  const tagObject = (await runGit(dir, ['rev-parse', 'v1'])).trim();
+  await runGit(dir, ['push', '--quiet', 'origin', 'v1-light', 'v1']);
+  const light = await fx.receiver.next((r) => r.event === 'push' && r.payload.ref === 'refs/tags/v1-light', 'the lightweight tag push');
+  assert.equal([light.payload.created, light.payload.after, light.payload.head_commit.id], [true, head, head]);
+  const annotated = await fx.receiver.next((r) => r.event === 'push' && r.payload.ref === 'refs/tags/v1', 'the annotated tag push');
+  assert.equal([annotated.payload.created, annotated.payload.after], [true, tagObject]);
+  assert.is(annotated.payload.head_commit.id, head, 'head_commit is the tagged commit');
+});
+
 test('git needs the login and a token of that user; a wrong token is refused', async () => {
   const bad = fx.gh.gitUrl('contoso', 'landing-zones', 'carol').replace(/:[^:@/]+@/, ':not-a-token@');
   const err = await runGit(fx.dataDir, ['ls-remote', bad]).then(() => undefined, (e: Error) => e);
