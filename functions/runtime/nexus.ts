@@ -116,6 +116,7 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     recentRuns: over.recentRuns ?? recentRunsFrom(async () => reconcile.stores.runs),
     reconcile,
     portal: { entraTenantId: config.identity.tenantId, audience: config.identity.audience },
+    gitopsEvents: gitops?.p.store,
     checkDelivery: gitops ? (source, event, payload) => gitops.check(source, event, payload) : undefined,
   };
   const app = createApp(deps);
