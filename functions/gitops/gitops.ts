@@ -17,6 +17,7 @@ export type HostSource = 'github' | 'azure-devops';
 
 const GITHUB_EVENTS: ReadonlySet<string> = new Set(['push', 'pull_request', 'pull_request_review']);
 const ADO_EVENTS = /^git\.(push|pullrequest\.)/;
+const ACTS_ON_PREVIEW: ReadonlySet<PullRequestEvent['action']> = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review', 'closed']);
 
 export interface GitOpsPorts {
   repoId: string;
@@ -103,6 +104,11 @@ export class GitOps {
       case 'pull_request': {
         await this.p.reviews?.onPullRequest(ev);
         if (!this.p.previews) return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, outcome: 'ignored', reason: 'NO_PREVIEWS', message: 'pull request previews are not configured' }, this.p.now());
+        // Only what starts or ends a preview is kept: an `edited` title must not stand in for a
+        // preview still to finish after a crash.
+        if (!ACTS_ON_PREVIEW.has(ev.action)) {
+          return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, ref: ev.headRef, commit: ev.headSha, outcome: 'ignored', reason: 'ACTION_NOT_PREVIEWED', message: `pull request #${ev.number} ${ev.action}: nothing to preview` }, this.p.now());
+        }
         await this.p.store.putPrWant(ev.number, ev, this.p.now());
         this.startPreview(ev);
         return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, ref: ev.headRef, commit: ev.headSha, outcome: 'previewed', message: `pull request #${ev.number} ${ev.action}: preview started` }, this.p.now());
