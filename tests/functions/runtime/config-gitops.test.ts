@@ -72,7 +72,8 @@ test('a repository id of the wrong shape is named, with the value shown', () => 
 });
 
 test('a branch with .., a leading - or out-of-set characters is named', () => {
-  for (const branch of ['main..x', '..', '-main', '--upload-pack=x', 'feature branch', 'a~1', 'x:y']) {
+  // refs/heads/main would never equal a push's branch (main): the message says to leave the prefix off.
+  for (const branch of ['main..x', '..', '-main', '--upload-pack=x', 'feature branch', 'a~1', 'x:y', 'refs/heads/main', 'main/', 'a//b', '.hidden', 'a/.b', 'main.lock']) {
     assert.equal(variables(refused({ ...github, NEXUS_LANDING_ZONE_BRANCH: branch })), ['NEXUS_LANDING_ZONE_BRANCH'], branch);
   }
   assert.is(loadConfig({ ...github, NEXUS_LANDING_ZONE_BRANCH: 'release/2026.12' }).gitops?.branch, 'release/2026.12');
