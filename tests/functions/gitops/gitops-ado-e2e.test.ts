@@ -139,7 +139,9 @@ test('a git push of one archetype runs exactly its stack, with trigger push and 
   const run = await until('the push run of apps', async () => (await runsOf('apps')).find((r) => r.trigger === 'push' && r.commit === sha && r.status === 'done'));
   assert.is(run.decision, 'applied', JSON.stringify(run));
   assert.is(run.source, REPO_ID);
-  assert.match(run.author ?? '', /bob@contoso\.com/);
+  // The pusher is the identity of the service hook's pushedBy (the clone URL's user here).
+  assert.is(run.requestedBy, 'bob@contoso.com');
+  assert.match(run.author ?? '', /Bob Builder <bob@contoso\.com>/);
   assert.equal(run.commits, [sha.slice(0, 12)]);
   // The service hook was delivered with basic auth and accepted (not refused as malformed).
   const push = ado.deliveries.find((d) => d.eventType === 'git.push' && JSON.stringify(d.body).includes(sha));
@@ -192,6 +194,13 @@ test('a pull request gets one marked thread and a nexus/preview status; a push t
   assert.is(threads2[0].comments[0].id, threads1[0].comments[0].id);
   const statuses2 = await finalStatuses(2);
   assert.is(statuses2.at(-1)!.state, 'succeeded', JSON.stringify(statuses2));
+  // The pushes to the source branch started previews only (the branch is not tracked): each run of
+  // their commits is a `pull-request` dry run, none applied.
+  for (const stack of ['top', 'workloads', 'apps']) {
+    const mine = (await runsOf(stack)).filter((r) => r.commit === head1 || r.commit === head2);
+    assert.equal(mine.filter((r) => r.trigger !== 'pull-request' || r.decision === 'applied').map((r) => `${r.trigger} ${r.decision}`), [], stack);
+    if (stack === 'apps') assert.ok(mine.length >= 2, `apps previewed at both heads: ${mine.map((r) => r.commit).join()}`);
+  }
   // Previews apply nothing: the live assignment still audits the tag of main.
   assert.is((sb.state.get(ASSIGNMENT) as any)?.properties?.parameters?.tagName?.value, 'costcenter');
   // No delivery was refused by Nexus.
