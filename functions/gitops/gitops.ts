@@ -5,7 +5,7 @@
 // recorded with the reason in the `gitops` table.
 import type { Delivery } from '../catalog/inbox.ts';
 import type { Logger } from '../platform/logger.ts';
-import { azureDevOpsEvent } from './events/azure-devops.ts';
+import { azureDevOpsEvent, organisationOf } from './events/azure-devops.ts';
 import { githubEvent, githubRepoOf } from './events/github.ts';
 import type { GitOpsDriver } from './driver.ts';
 import { handlePush, type PushPorts } from './push.ts';
@@ -81,7 +81,7 @@ export class GitOps {
       if (GITHUB_EVENTS.has(event) && this.ours(githubRepoOf(payload))) githubEvent(event, payload, 'check');
       return;
     }
-    if (!ADO_EVENTS.test(event) || this.p.repoId.split('/').pop()?.toLowerCase() !== adoRepoName(payload)) return;
+    if (!ADO_EVENTS.test(event) || !isAdoRepo(this.p.repoId, payload)) return;
     azureDevOpsEvent(event, payload, 'check', { branch: this.p.branch });
   }
 
@@ -121,8 +121,19 @@ export class GitOps {
   }
 }
 
-/** The repository name of an Azure DevOps git event, lower-cased (cheap: before strict parsing). */
-function adoRepoName(payload: unknown): string | undefined {
-  const repo = (payload as { resource?: { repository?: { name?: unknown } } } | undefined)?.resource?.repository?.name;
-  return typeof repo === 'string' ? repo.toLowerCase() : undefined;
+/**
+ * Whether an Azure DevOps git event is of `repoId` (cheap: before strict parsing). Project and
+ * organisation count too: a namesake repository in another project is the catalog's, not ours.
+ * An organisation the payload does not tell is left to the strict parse, which names the field.
+ */
+function isAdoRepo(repoId: string, payload: unknown): boolean {
+  if (!repoId.startsWith('azure-devops:')) return false;
+  const [org, project, name] = repoId.slice('azure-devops:'.length).toLowerCase().split('/');
+  const p = payload as { resource?: { repository?: { name?: unknown; project?: { name?: unknown }; remoteUrl?: unknown; url?: unknown } }; resourceContainers?: { account?: { baseUrl?: unknown }; collection?: { baseUrl?: unknown } } } | undefined;
+  const r = p?.resource?.repository;
+  const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : undefined);
+  if (lower(r?.name) !== name || lower(r?.project?.name) !== project) return false;
+  const urls = [p?.resourceContainers?.account?.baseUrl, p?.resourceContainers?.collection?.baseUrl, r?.remoteUrl, r?.url].map((u) => (typeof u === 'string' ? u : undefined));
+  const found = organisationOf(...urls);
+  return found === undefined || found.toLowerCase() === org;
 }
