@@ -17,7 +17,8 @@ export async function deliverPushes(ctx: Ctx, full: string, before: Map<string, 
   const names = new Set([...before.keys(), ...after.keys()]);
   const changed = [...names].filter((r) => before.get(r) !== after.get(r)).sort();
   if (changed.length === 0) return;
-  repo.pushedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  repo.pushedAt = now();
+  ctx.store.save();
   for (const ref of changed) {
     await deliverPush(ctx, repo, ref, before.get(ref) ?? ZERO_SHA, after.get(ref) ?? ZERO_SHA, before, pusher);
   }
