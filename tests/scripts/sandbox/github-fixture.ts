@@ -3,7 +3,7 @@
 // in a scratch work tree (with no global or system config, so the machine's settings never leak in).
 import { createServer, type Server } from 'node:http';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhooks } from '@octokit/webhooks';
@@ -115,9 +115,10 @@ export async function startFixture(): Promise<Fixture> {
       await runGit(work, ['clone', '--quiet', gh.gitUrl('contoso', 'landing-zones', login), dir]);
       return dir;
     },
-    stop: async () => {
-      await gh.stop();
+    stop: async function (this: Fixture) {
+      await this.gh.stop();
       await receiver.close();
+      for (const d of [dataDir, seedDir, work]) rmSync(d, { recursive: true, force: true });
     },
   };
 }

@@ -48,6 +48,7 @@ test('clone, commit, push: one signed push webhook with GitHub fields, forced=fa
   assert.equal(c.modified, ['corp/archetype.json']);
   assert.equal(c.removed, []);
   assert.is(p.head_commit.id, after);
+  await fx.gh.idle(); // the receiver records a delivery before its answer reaches the stand-in
   assert.ok(fx.gh.deliveries.some((x) => x.id === d.id && x.status === 'delivered'), 'the delivery is kept with its status');
 });
 
@@ -91,6 +92,16 @@ test('tags: a lightweight and an annotated tag each deliver a push with created=
   const annotated = await fx.receiver.next((r) => r.event === 'push' && r.payload.ref === 'refs/tags/v1', 'the annotated tag push');
   assert.equal([annotated.payload.created, annotated.payload.after], [true, tagObject]);
   assert.is(annotated.payload.head_commit.id, head, 'head_commit is the tagged commit');
+});
+
+test('a push of 25 commits lists all 25, oldest first (the 20-commit cap is for timeline events, not webhooks)', async () => {
+  const dir = await fx.clone('alice');
+  for (let i = 0; i < 25; i++) await runGit(dir, ['commit', '-q', '--allow-empty', '-m', `step ${i}`]);
+  const after = (await runGit(dir, ['rev-parse', 'HEAD'])).trim();
+  await runGit(dir, ['push', '--quiet', 'origin', 'main']);
+  const d = await fx.receiver.next((r) => r.event === 'push' && r.payload.after === after, 'the 25-commit push');
+  assert.equal(d.payload.commits.map((c: { message: string }) => c.message), Array.from({ length: 25 }, (_, i) => `step ${i}`));
+  assert.is(d.payload.head_commit.message, 'step 24');
 });
 
 test('git needs the login and a token of that user; a wrong token is refused', async () => {
