@@ -69,6 +69,11 @@ export class GitOpsDriver {
       }
       // Another instance holds the stack: the want waits for the next kick.
       if (res.status === 'skipped') return;
+      // Interrupted (the lease was lost) or the host could not be read: not an outcome for this commit.
+      if (res.run.decision === 'interrupted' || res.run.reasons.includes('GIT_HOST_UNAVAILABLE')) {
+        this.p.logger.warn({ stack, commit: row.commit, reasons: res.run.reasons }, 'push: run did not finish; will try again');
+        return;
+      }
       if (res.run.decision === 'pending-approval' && !askedAgain) {
         askedAgain = true;
         continue;

@@ -86,6 +86,8 @@ export interface ReconcileDeps {
 export interface CommitPort {
   /** The repository the commits are of (`github:owner/repo`), recorded on runs as their source. */
   readonly repoId: string;
+  /** The tracked branch's head now. */
+  head(): Promise<string>;
   history(base: string | undefined, head: string): Promise<Comparison>;
   /** NEXUS_REQUIRE_SIGNED_COMMITS: every commit since the last applied one must verify. */
   requireSigned: boolean;

@@ -27,7 +27,8 @@ export async function gateContext(
   return {
     stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId, hierarchy: scopeHierarchy(state),
     // Outside a Git checkout (a deployed package) with no hint, the author could approve alone.
-    authorUnknown: facts.authors.length === 0,
+    // A cut-short commit list (a very old applied commit) hides some authors: two approvers then.
+    authorUnknown: facts.authors.length === 0 || !!facts.commits?.truncated,
     policyIdentityPrincipals: policyIdentityPrincipals(state),
     guardrails: facts.guardrails, killSwitch: facts.killSwitch, rateLimits: rates, approval,
     changeSetHash: run.changeSetHash!, desiredStateHash: run.desiredStateHash!, liveFingerprint: run.liveFingerprint!,

@@ -79,7 +79,8 @@ export class Reconciler {
   /** Every stack of the desired state (or those named), compiled once; `concurrency` stacks at a time. */
   async reconcileAll(opts: { trigger: Trigger; dryRun?: boolean; concurrency?: number; state?: DesiredState; commit?: string; stacks?: string[] } = { trigger: 'timer' }): Promise<ReconcileResult[]> {
     // One look at the checkout (or the tracked branch) for the whole pass, compiled at that commit.
-    const commit = opts.commit ?? (await this.deps.trackedCommit?.().catch(() => undefined));
+    // From a repository the head must be known (the state is compiled at exactly it); a checkout may have none.
+    const commit = opts.commit ?? (this.deps.commits ? await this.deps.trackedCommit?.() : await this.deps.trackedCommit?.().catch(() => undefined));
     const state = opts.state ?? (await this.deps.compile(commit));
     // In the desired state's order (parents first); `stacks` narrows it.
     const names = state.stacks.map((s) => s.name).filter((n) => !opts.stacks || opts.stacks.includes(n));
@@ -158,7 +159,7 @@ export class Reconciler {
    * stack's last applied one (their order and signatures are gates); else the checkout's author.
    */
   private async whoWrote(run: RunRecord, ctl: RunControl, commits: (string | undefined)[], hint: string | undefined): Promise<void> {
-    const found = run.source ? await commitFacts(this.deps, run.stack, run.commit) : undefined;
+    const found = run.source ? await commitFacts(this.deps, run.stack, run.commit, [run.requestedBy]) : undefined;
     if (found) {
       ctl.facts = found.facts;
       ctl.authors = found.identities;

@@ -44,7 +44,7 @@ export function slackMs(tickMs: number, shortestIntervalMinutes: number): number
 export async function duePass(reconciler: Reconciler, opts: { defaultMinutes: number; schedule: ScheduleEntry[]; slackMs: number }): Promise<ReconcileResult[]> {
   const { deps } = reconciler;
   // The tracked commit once for the pass, compiled at exactly that commit.
-  const commit = await deps.trackedCommit?.().catch(() => undefined);
+  const commit = deps.commits ? await deps.trackedCommit?.() : await deps.trackedCommit?.().catch(() => undefined);
   const state = await deps.compile(commit);
   const intervals = stackIntervals(state, opts.schedule, opts.defaultMinutes);
   const last = new Map<string, string | undefined>();

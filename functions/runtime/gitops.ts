@@ -72,6 +72,7 @@ export async function openGitOpsSource(config: NexusConfig, arm: ArmConfig): Pro
       commitAuthor: undefined,
       commits: {
         repoId: settings.repoId,
+        head: () => source.head(),
         history: (base, head) => source.history(base, head),
         requireSigned: settings.requireSignedCommits,
         verify: (commit) => verifyCommit(commit, signers),

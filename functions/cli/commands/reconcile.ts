@@ -134,7 +134,7 @@ export function register(program: Command, ctx: CliContext): void {
       const svc = await guarded(() => ctx.reconcile());
       const results = await guarded(async () => {
         if (stack) return [await svc.reconcile(principal, { stack, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, leaseWaitMs: wait * 1000 })];
-        const state = await svc.deps.compile();
+        const state = await svc.deps.compile(opts.commit);
         const out: ReconcileResult[] = [];
         for (const s of state.stacks) out.push(await svc.reconcile(principal, { stack: s.name, trigger: 'manual', dryRun: !!opts.dryRun, commit: opts.commit, leaseWaitMs: wait * 1000, state }));
         return out;

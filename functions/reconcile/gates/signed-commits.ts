@@ -12,11 +12,11 @@ export const signedCommitsGate: Gate = (ctx) => {
       details: { message: `the host listed only ${f.commits.length} of the commits since ${f.applied?.slice(0, 12) ?? 'the start'}: not every commit could be verified` },
     };
   }
-  const bad = f.commits.filter((c) => c.verdict && !c.verdict.ok);
+  const bad = f.commits.filter((c) => !c.verdict || !c.verdict.ok);
   if (bad.length === 0) {
     return { gate: 'signed-commits', pass: true, reason: 'OK', details: { message: `${f.commits.length} commit(s) signed by allowed signers` } };
   }
-  const why = bad.map((c) => `${c.sha.slice(0, 12)} (${c.author}): ${c.verdict && !c.verdict.ok ? c.verdict.message : ''}`);
+  const why = bad.map((c) => `${c.sha.slice(0, 12)} (${c.author}): ${c.verdict && !c.verdict.ok ? c.verdict.message : 'not verified'}`);
   return {
     gate: 'signed-commits', pass: false, reason: 'UNSIGNED_COMMIT',
     details: {

@@ -16,7 +16,7 @@ import { azurite } from '../../helpers/azurite.ts';
 let store: GitOpsStore;
 const logger = createLogger({ level: 'silent' });
 const want = (stack: string, commit: string): Want => ({ stack, commit, pusher: 'alice', deliveryId: `d-${commit}`, at: new Date().toISOString() });
-const done = (req: ReconcileRequest): ReconcileResult => ({ status: 'done', run: { stack: req.stack, commit: req.commit } as RunRecord });
+const done = (req: ReconcileRequest): ReconcileResult => ({ status: 'done', run: { stack: req.stack, commit: req.commit, decision: 'applied', reasons: [] as string[] } as RunRecord });
 
 test.before(async () => {
   const az = await azurite();
@@ -82,7 +82,7 @@ test('a run held for approval is asked once more right away (approvals given els
     store, logger, concurrency: 1,
     reconcile: async (req) => {
       decisions.push('pending-approval');
-      return { status: 'done', run: { stack: req.stack, commit: req.commit, decision: 'pending-approval' } as RunRecord };
+      return { status: 'done', run: { stack: req.stack, commit: req.commit, decision: 'pending-approval', reasons: ['APPROVAL_REQUIRED'] } as RunRecord };
     },
   });
   await store.putWant(want('a', 'c1'), () => false);

@@ -23,7 +23,7 @@ let key: string;
 const stack = `facts-${Date.now().toString(36)}`;
 
 function port(p: Partial<CommitPort> = {}): CommitPort {
-  return { repoId: REPO, history: (b, h) => (b ? host.compare(b, h) : host.commit(h).then((c) => ({ status: 'ahead' as const, commits: [c], truncated: false }))), requireSigned: false, verify: async () => ({ ok: true }), ...p };
+  return { repoId: REPO, head: async () => (await host.branchHead('main'))!, history: (b, h) => (b ? host.compare(b, h) : host.commit(h).then((c) => ({ status: 'ahead' as const, commits: [c], truncated: false }))), requireSigned: false, verify: async () => ({ ok: true }), ...p };
 }
 
 const signed = (k: string) => ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${k}`, '-c', 'commit.gpgsign=true'];
@@ -72,6 +72,23 @@ test('an older commit is behind the applied one; a commit applied from elsewhere
   await stores.runs.updateStack(stack, (s) => ({ ...s, lastAppliedSource: 'github:contoso/other' }));
   const fresh = await commitFacts({ stores, commits: port() }, stack, head);
   assert.equal([fresh!.facts.applied, fresh!.facts.ancestry], [undefined, 'ahead']);
+});
+
+test('a commit that is not on the tracked branch (a pull request head, a dropped commit) is said so', async () => {
+  const head = (await repo.git('rev-parse', 'HEAD')).trim();
+  await stores.runs.updateStack(stack, (s) => ({ ...s, lastAppliedCommit: head, lastAppliedSource: REPO }));
+  repo.write({ 'a.txt': 'side\n' });
+  const side = await repo.commit('on a side branch', { branch: 'side' });
+  const f = await commitFacts({ stores, commits: port() }, stack, side);
+  assert.equal([f!.facts.ancestry, f!.facts.onBranch], ['ahead', false]);
+  assert.is((await commitFacts({ stores, commits: port() }, stack, head))!.facts.onBranch, true);
+  await repo.git('reset', '-q', '--hard', head);
+});
+
+test('the pusher is kept from approving too, matched to catalog Users', async () => {
+  const head = (await repo.git('rev-parse', 'HEAD')).trim();
+  const f = await commitFacts({ stores, commits: port({ aliases: async (ids) => (ids.includes('octocat') ? ['mona@contoso.com'] : []) }) }, stack, head, ['octocat']);
+  assert.ok(f!.identities.includes('octocat') && f!.identities.includes('mona@contoso.com'));
 });
 
 test('outside GitOps, or without a commit, there are no facts; an unknown commit fails the run as COMMIT_NOT_FOUND', async () => {

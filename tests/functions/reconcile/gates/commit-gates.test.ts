@@ -13,7 +13,7 @@ const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const cs = changeSet([policyAssignment('alz', 'a1')]);
 const facts = (p: Partial<CommitFacts> = {}): CommitFacts => ({
-  applied: A, commit: B, ancestry: 'ahead', truncated: false, requireSigned: false,
+  applied: A, commit: B, ancestry: 'ahead', onBranch: true, truncated: false, requireSigned: false,
   commits: [{ sha: B, author: 'Bob <bob@contoso.com>' }], ...p,
 });
 
@@ -29,6 +29,16 @@ test('commit-order: ahead, identical and a first apply pass; behind and diverged
     assert.equal([r.pass, r.reason, r.hold], [false, 'COMMIT_NOT_DESCENDANT', undefined]);
     assert.match(r.details.message, new RegExp(`${B.slice(0, 12)} does not descend from ${A.slice(0, 12)}`));
   }
+});
+
+test('commit-order: a commit off the tracked branch is blocked (COMMIT_NOT_ON_BRANCH)', () => {
+  const r = commitOrderGate(context({ commits: facts({ onBranch: false }) }), cs);
+  assert.equal([r.pass, r.reason], [false, 'COMMIT_NOT_ON_BRANCH']);
+});
+
+test('signed-commits: a commit without a verdict fails closed', () => {
+  const r = signedCommitsGate(context({ commits: facts({ requireSigned: true }) }), cs);
+  assert.equal([r.pass, r.reason], [false, 'UNSIGNED_COMMIT']);
 });
 
 test('signed-commits: not required passes; an unsigned or untrusted commit blocks with UNSIGNED_COMMIT naming it and why', () => {
