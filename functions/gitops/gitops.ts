@@ -11,7 +11,8 @@ import type { GitOpsDriver } from './driver.ts';
 import { handlePush, type PushPorts } from './push.ts';
 import type { GitOpsEventRecord, GitOpsStore } from './store.ts';
 import type { PullRequestOutcome } from './pull-requests.ts';
-import type { GitOpsEvent, PullRequestEvent, ReviewEvent } from './types.ts';
+import type { GitOpsEvent, PullRequestEvent, PushEvent, ReviewEvent } from './types.ts';
+import { GitHostUnavailableError } from '../platform/git-host/types.ts';
 
 export type HostSource = 'github' | 'azure-devops';
 
@@ -37,8 +38,26 @@ export class GitOps {
 
   constructor(readonly p: GitOpsPorts) {}
 
-  /** Drives the stacks pushes queued and the previews not finished (a timer tick, a start, a push). */
+  /** Turns a received push into wants; a host that cannot be read leaves it pending for the next kick. */
+  private async finishPush(ev: PushEvent): Promise<GitOpsEventRecord> {
+    let rec: GitOpsEventRecord;
+    try {
+      rec = await handlePush({ ...this.p.push, repoId: this.p.repoId, branch: this.p.branch, store: this.p.store, now: this.p.now, logger: this.p.logger }, ev);
+    } catch (err) {
+      if (!(err instanceof GitHostUnavailableError)) throw err;
+      this.p.logger.warn({ commit: ev.after, err: err.message }, 'push: the host cannot be read; kept for the next try');
+      return this.p.store.record({ deliveryId: ev.deliveryId, kind: 'push', repo: ev.repo, ref: ev.branch, commit: ev.after, outcome: 'queued', reason: 'HOST_UNAVAILABLE', message: `the host cannot be read (${err.message}); the push is kept and tried again` }, this.p.now());
+    }
+    await this.p.store.donePendingPush(ev.deliveryId);
+    return rec;
+  }
+
+  /** Drives the pushes and stacks queued and the previews not finished (a timer tick, a start, a push). */
   async kick(): Promise<void> {
+    for (const ev of await this.p.store.listPendingPushes()) {
+      const rec = await this.finishPush(ev);
+      if (rec.reason === 'HOST_UNAVAILABLE') break;
+    }
     for (const { event } of await this.p.store.listPrWants()) if (!this.previewing.has(event.number)) this.startPreview(event);
     await this.p.driver.kick();
   }
@@ -96,7 +115,9 @@ export class GitOps {
     }
     switch (ev.kind) {
       case 'push': {
-        const rec = await handlePush({ ...this.p.push, repoId: this.p.repoId, branch: this.p.branch, store: this.p.store, now: this.p.now, logger: this.p.logger }, ev);
+        // Kept before the host is read: an outage longer than the inbox's retries loses nothing.
+        await this.p.store.putPendingPush(ev, this.p.now());
+        const rec = await this.finishPush(ev);
         // The wants are durable: the runs go on after this delivery is done (and after a restart).
         if (rec.outcome === 'queued') void this.p.driver.kick().catch((err) => this.p.logger.error({ err: (err as Error).message }, 'push: driving the queued stacks failed'));
         return rec;

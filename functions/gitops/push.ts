@@ -75,19 +75,28 @@ export async function handlePush(p: PushPorts, ev: PushEvent): Promise<GitOpsEve
   return record({ outcome: 'queued', message: `commit ${ev.after.slice(0, 12)} changes ${affected.length} stack(s): ${affected.join(', ')}${leftAlone}`, stacks: affected });
 }
 
-/** Whether `head` descends from `base` (or is it). */
+/** Whether `head` descends from `base` (or is it); a commit the host no longer has descends from nothing. */
 async function descends(p: PushPorts, base: string, head: string): Promise<boolean> {
   if (base === head) return true;
-  const cmp = await p.source.history(base, head);
-  return cmp.status === 'ahead' || cmp.status === 'identical';
+  try {
+    const cmp = await p.source.history(base, head);
+    return cmp.status === 'ahead' || cmp.status === 'identical';
+  } catch (err) {
+    if ((err as Error).name === 'GitRefNotFoundError') return false;
+    throw err;
+  }
 }
 
-/** A later push supersedes a queued earlier one; an older delivery arriving late does not. */
+/**
+ * A later push supersedes a queued earlier one. Only a want that is itself later (it descends
+ * from this commit: an older delivery arriving late) stands; a want left by rewritten history
+ * is replaced (the gates judge the new commit).
+ */
 async function queue(p: PushPorts, ev: PushEvent, stacks: string[]): Promise<void> {
   for (const stack of stacks) {
     await p.store.putWant(
       { stack, commit: ev.after, pusher: ev.pusher, deliveryId: ev.deliveryId, at: p.now().toISOString() },
-      async (cur) => !(await descends(p, cur.commit, ev.after)),
+      (cur) => descends(p, ev.after, cur.commit),
     );
   }
 }

@@ -4,12 +4,14 @@
 //   in between loses nothing: the driver finishes it after the restart (and the timer looks too).
 // - `event/<newest-first key>`: what GitOps did with each delivery (acted on, ignored and why,
 //   refused), so an ignored delivery is recorded with its reason rather than silently dropped.
+// - `push/<delivery id>`: a push received but not yet turned into wants because the host could
+//   not be read; the next kick tries again, however long the outage lasts.
 // - `prwant/<number>`: a pull request's latest event until its preview was posted (or dropped):
 //   previews run after the delivery is done (a newer push must be able to cancel them), so a
 //   crash meanwhile is finished by the next kick.
 import type { StorageConfig } from '../platform/storage-config.ts';
 import { NewestFirstKeys, Table, newestFirstKey, type Row } from '../platform/tables.ts';
-import type { PullRequestEvent } from './types.ts';
+import type { PullRequestEvent, PushEvent } from './types.ts';
 
 export interface Want {
   stack: string;
@@ -39,6 +41,14 @@ export interface GitOpsEventRecord {
 const WANT = 'want';
 const EVENT = 'event';
 const PR_WANT = 'prwant';
+const PUSH = 'push';
+
+/** A push received and not yet turned into wants (the host could not be read yet). */
+export interface PendingPush {
+  deliveryId: string;
+  event: string;
+  at: string;
+}
 
 /** The latest pull request event not yet previewed to the end (kept as it came). */
 export interface PrWant {
@@ -51,11 +61,30 @@ export class GitOpsStore {
   private readonly keys = new NewestFirstKeys();
   private constructor(
     private readonly wants: Table<Want>, private readonly events: Table<GitOpsEventRecord>, private readonly prWants: Table<PrWant>,
+    private readonly pushes: Table<PendingPush>,
   ) {}
 
   static async open(cfg: StorageConfig, table = 'gitops'): Promise<GitOpsStore> {
-    const [wants, events, prWants] = await Promise.all([Table.open<Want>(table, cfg), Table.open<GitOpsEventRecord>(table, cfg), Table.open<PrWant>(table, cfg)]);
-    return new GitOpsStore(wants, events, prWants);
+    const [wants, events, prWants, pushes] = await Promise.all([
+      Table.open<Want>(table, cfg), Table.open<GitOpsEventRecord>(table, cfg), Table.open<PrWant>(table, cfg), Table.open<PendingPush>(table, cfg),
+    ]);
+    return new GitOpsStore(wants, events, prWants, pushes);
+  }
+
+  /** Keeps a push until it has been turned into wants (a host outage outlasts the inbox's retries). */
+  async putPendingPush(ev: PushEvent, now: Date): Promise<void> {
+    await this.pushes.upsert(PUSH, ev.deliveryId, { deliveryId: ev.deliveryId, event: JSON.stringify(ev), at: now.toISOString() });
+  }
+
+  /** Pending pushes, oldest first. */
+  async listPendingPushes(): Promise<PushEvent[]> {
+    const out: PendingPush[] = [];
+    for await (const r of this.pushes.query({ partitionKey: PUSH })) out.push(strip(r));
+    return out.sort((a, b) => a.at.localeCompare(b.at)).map((r) => JSON.parse(r.event) as PushEvent);
+  }
+
+  async donePendingPush(deliveryId: string): Promise<void> {
+    await this.pushes.delete(PUSH, deliveryId);
   }
 
   /** Keeps a pull request's latest event until its preview has finished (a crash re-runs it). */
