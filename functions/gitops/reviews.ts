@@ -1,7 +1,10 @@
 // Pull request reviews as an approval source for the two-person rule: an `approved` review
 // (GitHub) or a vote of 10 (ADO) by a known catalog User counts for an approval request whose
-// commit is the merge (or head) commit of that pull request, but only when it was given on the
-// head that was merged: code pushed after the review was not approved.
+// commit is the merge commit of that pull request, but only when it was given on the head that
+// was merged (code pushed after the review was not approved) and when the merge's base is the
+// commit the stack last applied (so nothing unreviewed rides along: a direct push before the
+// merge, another pull request's changes). A fast-forward or rebase merge gives no votes: which of
+// its commits were reviewed cannot be told apart.
 //
 // Table `prreviews`: partition `pr:<repo>#<n>` holds the pull request's row (`~pr`: its head and
 // merge commit) and one row per reviewer (`r:<login>`: their latest review); partition `commit`
@@ -27,10 +30,14 @@ const prKey = (repo: string, n: number) => `pr:${repo}#${n}`;
 export class PullRequestReviews implements ApprovalSource {
   readonly name = REVIEW_SOURCE;
 
-  private constructor(private readonly table: Table<StoredRow>, private readonly users: UserDirectory, private readonly now: () => Date) {}
+  private constructor(
+    private readonly table: Table<StoredRow>, private readonly users: UserDirectory, private readonly parentsOf: (sha: string) => Promise<string[]>,
+    private readonly now: () => Date,
+  ) {}
 
-  static async open(cfg: StorageConfig, users: UserDirectory, opts: { table?: string; now?: () => Date } = {}): Promise<PullRequestReviews> {
-    return new PullRequestReviews(await Table.open<StoredRow>(opts.table ?? 'prreviews', cfg), users, opts.now ?? (() => new Date()));
+  /** `parentsOf`: a commit's parents from the Git host (the merge commit's first parent is the base it merged into). */
+  static async open(cfg: StorageConfig, users: UserDirectory, parentsOf: (sha: string) => Promise<string[]>, opts: { table?: string; now?: () => Date } = {}): Promise<PullRequestReviews> {
+    return new PullRequestReviews(await Table.open<StoredRow>(opts.table ?? 'prreviews', cfg), users, parentsOf, opts.now ?? (() => new Date()));
   }
 
   /**
@@ -65,7 +72,10 @@ export class PullRequestReviews implements ApprovalSource {
     const link = await this.table.get(COMMITS, request.commit.toLowerCase());
     if (!link?.repo || link.number === undefined) return [];
     const pull = await this.table.get(prKey(link.repo, link.number), PR_ROW);
-    if (!pull?.headSha) return [];
+    if (!pull?.headSha || !pull.mergeCommitSha || pull.mergeCommitSha.toLowerCase() !== request.commit.toLowerCase()) return [];
+    // Only the pull request's own changes are new since the applied commit.
+    const base = (await this.parentsOf(pull.mergeCommitSha))[0];
+    if (!request.appliedCommit || !base || base.toLowerCase() !== request.appliedCommit.toLowerCase()) return [];
     const out: ApprovalVote[] = [];
     for await (const r of this.table.query({ partitionKey: prKey(link.repo, link.number) })) {
       if (r.rowKey === PR_ROW || r.state !== 'approved' || !r.commit || !r.login) continue;

@@ -82,7 +82,7 @@ async function holdForApproval(
   }
   const rec = await stores.approvals.request({
     stack: run.stack, runId: run.id, changeSetHash: ctx.changeSetHash, desiredStateHash: ctx.desiredStateHash,
-    liveFingerprint: ctx.liveFingerprint, requirements: reqs, commit: run.commit, author: run.author,
+    liveFingerprint: ctx.liveFingerprint, requirements: reqs, commit: run.commit, appliedCommit: run.appliedCommit, author: run.author,
     requestedBy: run.requestedBy, excluded: authors, now: ctx.now, expiresAfterMinutes: ctx.guardrails.approvals.expiresAfterMinutes,
     reasons,
   });

@@ -87,7 +87,7 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
   // catalog Users are approvals; commit authors are matched to Users to keep them from approving.
   const repo = await openGitOpsSource(config, arm);
   const users = catalogUsers(catalog);
-  const reviews = repo ? await PullRequestReviews.open(storage, users) : undefined;
+  const reviews = repo ? await PullRequestReviews.open(storage, users, async (sha) => (await repo.host.commit(sha)).parents) : undefined;
   const fromRepo: Partial<ReconcileDeps> = repo ? { ...repo.reconcileDeps(catalogAliases(users)), approvalSources: [apiApprovalSource, reviews!] } : {};
   const reconcile = await openReconcile({ config, storage, arm, logger }, { ...fromRepo, ...over.reconcileDeps }, repo ?? null);
   const gitops = repo ? await startGitOps(repo, { reconcile, storage, logger, reviews }) : undefined;

@@ -50,6 +50,8 @@ export interface ApprovalRecord {
   liveFingerprint: string;
   requirements: ApprovalRequirement[];
   commit?: string;
+  /** GitOps: the stack's last applied commit when the run asked; everything after it up to `commit` is what needs approval. */
+  appliedCommit?: string;
   /** The commit's author(s) as Git records them (`Name <email>`), or the trigger's hint. */
   author?: string;
   /** Who asked for the run (never allowed to approve it). */

@@ -103,6 +103,8 @@ export class ApprovalStore {
   async request(p: {
     stack: string; runId: string; changeSetHash: string; desiredStateHash: string; liveFingerprint: string;
     requirements: ApprovalRequirement[]; commit?: string; author?: string; requestedBy?: string;
+    /** GitOps: the stack's last applied commit when the run asked (what is new since it needs approval). */
+    appliedCommit?: string;
     /** Identities that may not approve besides the requester (the commit's authors). */
     excluded?: string[]; now: Date; expiresAfterMinutes: number;
     /** Why it asks for more than the rules do (e.g. `AUTHOR_UNKNOWN`). */
@@ -113,7 +115,7 @@ export class ApprovalStore {
     }
     const value = {
       status: 'pending' as const, changeSetHash: p.changeSetHash, desiredStateHash: p.desiredStateHash,
-      liveFingerprint: p.liveFingerprint, requirements: p.requirements, commit: p.commit, author: p.author,
+      liveFingerprint: p.liveFingerprint, requirements: p.requirements, commit: p.commit, appliedCommit: p.appliedCommit, author: p.author,
       requestedBy: p.requestedBy, excluded: excludedApprovers({ excluded: p.excluded ?? identities(p.author), requestedBy: p.requestedBy }),
       ...(p.reasons?.length ? { reasons: p.reasons } : {}),
       createdAt: p.now.toISOString(), expiresAt: new Date(p.now.getTime() + p.expiresAfterMinutes * 60_000).toISOString(), votes: [],
