@@ -16,6 +16,8 @@ import { startGitHubStandIn, LANDING_ZONE_REPO } from '../sandbox/github/server.
 import { startLocalRuntime } from '../../functions/local.ts';
 import { loadConfig } from '../../functions/runtime/config.ts';
 import type { RunRow } from '../../functions/reconcile/store/runs.ts';
+import { Table } from '../../functions/platform/tables.ts';
+import { deliveryKey, type DeliveryRow } from '../../functions/catalog/inbox-rows.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = join(ROOT, '.nexus', 'bench', 'gitops');
@@ -51,7 +53,9 @@ const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd,
 
 export interface PushFigures {
   edit: string; commit: string; stack: string;
-  totalMs: number; gitPushMs: number; pushToRunStartMs: number; runMs: number; engineMs: number; nexusMs: number; observedAfterRunMs: number;
+  totalMs: number; gitPushMs: number; pushToRunStartMs: number;
+  /** Pushed → the delivery in Nexus's inbox → the push handled (tarball, compile, hashes, wants) → the run started. */
+  webhookMs?: number; pushHandledMs?: number; driverMs?: number; queuedStacks?: string[]; runMs: number; engineMs: number; nexusMs: number; observedAfterRunMs: number;
   timings: RunRow['timings']; otherStacks: string[];
 }
 
@@ -88,6 +92,7 @@ export async function benchPushToApplied(log: (m: string) => void): Promise<unkn
     const setupMs = Date.now() - t0;
     log(`runtime ready (${boot.ran ? 'first apply ran' : 'tenant already applied'}) in ${setupMs} ms`);
     const runs = runtime.reconcile.stores.runs;
+    const deliveries = await Table.open<DeliveryRow>('deliveries', runtime.nexus.storage);
 
     git(work, 'clone', '-q', gh.gitUrl('contoso', 'landing-zones'), 'repo');
     const repo = join(work, 'repo');
@@ -117,10 +122,17 @@ export async function benchPushToApplied(log: (m: string) => void): Promise<unkn
       await new Promise((r) => setTimeout(r, 2_000));
       const forCommit = (await runs.list({ limit: 100 })).runs.filter((r) => r.commit === sha);
       const t = run.timings;
+      // Where the time before the run went: the delivery's receipt (inbox row) and GitOps's record of the push.
+      const event = (await runtime.nexus.gitops!.p.store.recent(50)).find((e) => e.kind === 'push' && e.commit === sha);
+      const row = event ? await deliveries.get('github', deliveryKey(event.deliveryId)) : undefined;
+      const received = row ? Date.parse(row.receivedAt) : undefined;
+      const handled = event ? Date.parse(event.at) : undefined;
       const figures: PushFigures = {
         edit, commit: sha.slice(0, 12), stack: run.stack,
         totalMs: seen - start, gitPushMs: pushed - start,
         pushToRunStartMs: Date.parse(t.startedAt) - pushed,
+        webhookMs: received && received - pushed, pushHandledMs: received && handled && handled - received,
+        driverMs: handled && Date.parse(t.startedAt) - handled, queuedStacks: event?.stacks,
         runMs: t.totalMs ?? 0, engineMs: t.engineMs ?? 0, nexusMs: seen - start - (t.engineMs ?? 0),
         observedAfterRunMs: seen - Date.parse(t.finishedAt!),
         timings: t, otherStacks: forCommit.filter((r) => r.id !== run!.id).map((r) => `${r.stack}:${r.trigger}:${r.decision}`),
@@ -132,11 +144,14 @@ export async function benchPushToApplied(log: (m: string) => void): Promise<unkn
     return {
       subscriptions: N, pushes: pushes.length, setupMs, firstApplyRan: boot.ran,
       totalMs: m((p) => p.totalMs), nexusMs: m((p) => p.nexusMs), engineMs: m((p) => p.engineMs),
-      gitPushMs: m((p) => p.gitPushMs), pushToRunStartMs: m((p) => p.pushToRunStartMs), runMs: m((p) => p.runMs),
+      gitPushMs: m((p) => p.gitPushMs), pushToRunStartMs: m((p) => p.pushToRunStartMs),
+      webhookMs: m((p) => p.webhookMs ?? NaN), pushHandledMs: m((p) => p.pushHandledMs ?? NaN), driverMs: m((p) => p.driverMs ?? NaN),
+      runMs: m((p) => p.runMs),
       compileMs: m((p) => p.timings.compileMs ?? 0), previewMs: m((p) => p.timings.previewMs ?? 0),
       gatesMs: m((p) => p.timings.gatesMs ?? 0), applyMs: m((p) => p.timings.applyMs ?? 0),
       observedAfterRunMs: m((p) => p.observedAfterRunMs),
-      onlyOneStack: pushes.every((p) => p.otherStacks.length === 0),
+      // Per push: GitOps queued exactly one stack, and no other stack's run carries that commit.
+      onlyOneStack: pushes.every((p) => p.otherStacks.length === 0 && p.queuedStacks?.length === 1),
       each: pushes,
     };
   } finally {
