@@ -10,6 +10,7 @@ import { startAzurite } from './lib/azurite.ts';
 import { localSecrets } from './lib/local-secrets.ts';
 import { startSandbox } from './sandbox/server.ts';
 import { LANDING_ZONE_REPO, startGitHubStandIn } from './sandbox/github/server.ts';
+import { DEFAULT_REPO as ADO_REPO, startAzureDevOpsStandIn } from './sandbox/azure-devops/server.ts';
 import { localEnvFile, formatEnvFile } from '../functions/cli/local-env.ts';
 import { DEFAULT_HOME } from '../functions/runtime/config.ts';
 
@@ -59,11 +60,24 @@ async function main(): Promise<void> {
     stops.push(github.stop);
     const seeded = await github.seed(LANDING_ZONE_REPO, ARCHETYPES, { login: 'alice', message: 'Landing zones from Nexus\'s archetypes' });
     log(`GitHub stand-in: ${github.url} (${LANDING_ZONE_REPO} ${seeded.created ? 'seeded from archetypes/ at' : 'at'} ${seeded.sha.slice(0, 7)}); clone it with git clone "$NEXUS_LANDING_ZONE_GIT_URL"`);
+    // An Azure DevOps stand-in too, on the port after that: set NEXUS_LANDING_ZONE_REPO to
+    // azure-devops:contoso/platform/landing-zones before `npm run up` to drive Nexus from it instead.
+    const ado = await startAzureDevOpsStandIn({
+      dataDir: join(NEXUS_HOME, 'azure-devops'), port: port + 2,
+      webhook: { url: `http://127.0.0.1:${port}/webhooks/azure-devops`, secret: secrets.NEXUS_ADO_WEBHOOK_SECRET },
+    });
+    stops.push(ado.stop);
+    await ado.seed(ADO_REPO, ARCHETYPES);
+    const fromAdo = process.env.NEXUS_LANDING_ZONE_REPO === `azure-devops:${ADO_REPO}`;
+    log(`Azure DevOps stand-in: ${ado.url} (${ADO_REPO})${fromAdo ? '; Nexus is driven from it' : ''}`);
     const env: Record<string, string> = {
       ...secrets,
       ...storage.env,
       ...sandbox.env,
       ...github.env,
+      NEXUS_ADO_URL: ado.env.NEXUS_ADO_URL,
+      NEXUS_ADO_PAT: ado.env.NEXUS_ADO_PAT,
+      ...(fromAdo ? { NEXUS_LANDING_ZONE_REPO: ado.env.NEXUS_LANDING_ZONE_REPO, NEXUS_LANDING_ZONE_GIT_URL: ado.env.NEXUS_LANDING_ZONE_GIT_URL } : {}),
       NEXUS_RESOURCE_BACKEND: 'arm-rest',
       NEXUS_LOCAL_ISSUER: '1',
       NEXUS_API_URL: `http://127.0.0.1:${port}`,

@@ -4,6 +4,7 @@ import type { TokenVerifier, LocalIssuer } from '../platform/identity.ts';
 import type { CatalogService, RecentRunsPort } from '../catalog/service.ts';
 import type { ReconcileService } from '../reconcile/service.ts';
 import type { WebhookSecretSettings } from '../runtime/config.ts';
+import type { GitOpsEventRecord } from '../gitops/store.ts';
 
 export type { EntityRef } from '../catalog/refs.ts';
 
@@ -58,5 +59,7 @@ export interface ApiDeps {
    * repository that lacks a field GitOps needs is refused (400 naming it) rather than queued to fail.
    * Throws an error with `status` 400 and `field`.
    */
+  /** GitOps's record of deliveries (GET /api/v1/gitops/events); absent without a landing-zone repository. */
+  gitopsEvents?: { recent(limit: number): Promise<GitOpsEventRecord[]> };
   checkDelivery?(source: 'github' | 'azure-devops', event: string, payload: unknown): void;
 }

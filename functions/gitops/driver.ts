@@ -44,6 +44,9 @@ export class GitOpsDriver {
   }
 
   private async loop(stack: string): Promise<void> {
+    // A run held for approval is asked once more right away: the request exists only now, and
+    // approvals already given elsewhere (the pull request's reviews) are collected into it then.
+    let askedAgain = false;
     for (;;) {
       const row = await this.p.store.want(stack);
       if (!row) return;
@@ -66,6 +69,10 @@ export class GitOpsDriver {
       }
       // Another instance holds the stack: the want waits for the next kick.
       if (res.status === 'skipped') return;
+      if (res.run.decision === 'pending-approval' && !askedAgain) {
+        askedAgain = true;
+        continue;
+      }
       await this.p.store.doneWant(row);
     }
   }

@@ -5,17 +5,19 @@
 // recorded with the reason in the `gitops` table.
 import type { Delivery } from '../catalog/inbox.ts';
 import type { Logger } from '../platform/logger.ts';
-import { azureDevOpsEvent } from './events/azure-devops.ts';
+import { azureDevOpsEvent, organisationOf } from './events/azure-devops.ts';
 import { githubEvent, githubRepoOf } from './events/github.ts';
 import type { GitOpsDriver } from './driver.ts';
 import { handlePush, type PushPorts } from './push.ts';
 import type { GitOpsEventRecord, GitOpsStore } from './store.ts';
+import type { PullRequestOutcome } from './pull-requests.ts';
 import type { GitOpsEvent, PullRequestEvent, ReviewEvent } from './types.ts';
 
 export type HostSource = 'github' | 'azure-devops';
 
 const GITHUB_EVENTS: ReadonlySet<string> = new Set(['push', 'pull_request', 'pull_request_review']);
 const ADO_EVENTS = /^git\.(push|pullrequest\.)/;
+const ACTS_ON_PREVIEW: ReadonlySet<PullRequestEvent['action']> = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review', 'closed']);
 
 export interface GitOpsPorts {
   repoId: string;
@@ -23,18 +25,47 @@ export interface GitOpsPorts {
   push: Omit<PushPorts, 'repoId' | 'branch' | 'store' | 'now' | 'logger'>;
   store: GitOpsStore;
   driver: GitOpsDriver;
-  previews?: { handle(ev: PullRequestEvent): Promise<unknown> };
-  reviews?: { record(ev: ReviewEvent): Promise<unknown> };
+  previews?: { handle(ev: PullRequestEvent): Promise<PullRequestOutcome> };
+  reviews?: { onReview(ev: ReviewEvent): Promise<void>; onPullRequest(ev: PullRequestEvent): Promise<void> };
   now(): Date;
   logger: Logger;
 }
 
 export class GitOps {
+  /** Pull requests whose preview runs in this instance (a kick does not start a second). */
+  private readonly previewing = new Map<number, number>();
+
   constructor(readonly p: GitOpsPorts) {}
 
-  /** Drives the stacks pushes queued (a timer tick, a start, a push). */
-  kick(): Promise<void> {
-    return this.p.driver.kick();
+  /** Drives the stacks pushes queued and the previews not finished (a timer tick, a start, a push). */
+  async kick(): Promise<void> {
+    for (const { event } of await this.p.store.listPrWants()) if (!this.previewing.has(event.number)) this.startPreview(event);
+    await this.p.driver.kick();
+  }
+
+  /**
+   * Runs a pull request's preview after its delivery is done, so a newer push can cancel it; the
+   * want row is removed once the preview ended (posted, dropped or ignored), not when superseded.
+   */
+  private startPreview(ev: PullRequestEvent): void {
+    const previews = this.p.previews;
+    if (!previews) return;
+    this.previewing.set(ev.number, (this.previewing.get(ev.number) ?? 0) + 1);
+    void (async () => {
+      try {
+        const out = await previews.handle(ev);
+        if (out.outcome !== 'superseded') {
+          const mine = (await this.p.store.listPrWants()).find((w) => w.event.number === ev.number && w.event.deliveryId === ev.deliveryId);
+          if (mine) await this.p.store.donePrWant(mine.row);
+        }
+      } catch (err) {
+        // Kept: the next kick runs it again (a host outage, a storage error).
+        this.p.logger.error({ pr: ev.number, err: (err as Error).message }, 'pull request preview failed; will try again');
+      } finally {
+        const left = (this.previewing.get(ev.number) ?? 1) - 1;
+        if (left > 0) this.previewing.set(ev.number, left); else this.previewing.delete(ev.number);
+      }
+    })();
   }
 
   private ours(repo: string | undefined): boolean {
@@ -50,7 +81,7 @@ export class GitOps {
       if (GITHUB_EVENTS.has(event) && this.ours(githubRepoOf(payload))) githubEvent(event, payload, 'check');
       return;
     }
-    if (!ADO_EVENTS.test(event) || this.p.repoId.split('/').pop()?.toLowerCase() !== adoRepoName(payload)) return;
+    if (!ADO_EVENTS.test(event) || !isAdoRepo(this.p.repoId, payload)) return;
     azureDevOpsEvent(event, payload, 'check', { branch: this.p.branch });
   }
 
@@ -71,20 +102,38 @@ export class GitOps {
         return rec;
       }
       case 'pull_request': {
+        await this.p.reviews?.onPullRequest(ev);
         if (!this.p.previews) return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, outcome: 'ignored', reason: 'NO_PREVIEWS', message: 'pull request previews are not configured' }, this.p.now());
-        await this.p.previews.handle(ev);
-        return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, ref: ev.headRef, commit: ev.headSha, outcome: 'previewed', message: `pull request #${ev.number} ${ev.action}` }, this.p.now());
+        // Only what starts or ends a preview is kept: an `edited` title must not stand in for a
+        // preview still to finish after a crash.
+        if (!ACTS_ON_PREVIEW.has(ev.action)) {
+          return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, ref: ev.headRef, commit: ev.headSha, outcome: 'ignored', reason: 'ACTION_NOT_PREVIEWED', message: `pull request #${ev.number} ${ev.action}: nothing to preview` }, this.p.now());
+        }
+        await this.p.store.putPrWant(ev.number, ev, this.p.now());
+        this.startPreview(ev);
+        return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, ref: ev.headRef, commit: ev.headSha, outcome: 'previewed', message: `pull request #${ev.number} ${ev.action}: preview started` }, this.p.now());
       }
       case 'review': {
-        await this.p.reviews?.record(ev);
+        await this.p.reviews?.onReview(ev);
         return this.p.store.record({ deliveryId: ev.deliveryId, kind: ev.kind, repo: ev.repo, commit: ev.commit, outcome: 'recorded', message: `pull request #${ev.number}: ${ev.login} ${ev.state}` }, this.p.now());
       }
     }
   }
 }
 
-/** The repository name of an Azure DevOps git event, lower-cased (cheap: before strict parsing). */
-function adoRepoName(payload: unknown): string | undefined {
-  const repo = (payload as { resource?: { repository?: { name?: unknown } } } | undefined)?.resource?.repository?.name;
-  return typeof repo === 'string' ? repo.toLowerCase() : undefined;
+/**
+ * Whether an Azure DevOps git event is of `repoId` (cheap: before strict parsing). Project and
+ * organisation count too: a namesake repository in another project is the catalog's, not ours.
+ * An organisation the payload does not tell is left to the strict parse, which names the field.
+ */
+function isAdoRepo(repoId: string, payload: unknown): boolean {
+  if (!repoId.startsWith('azure-devops:')) return false;
+  const [org, project, name] = repoId.slice('azure-devops:'.length).toLowerCase().split('/');
+  const p = payload as { resource?: { repository?: { name?: unknown; project?: { name?: unknown }; remoteUrl?: unknown; url?: unknown } }; resourceContainers?: { account?: { baseUrl?: unknown }; collection?: { baseUrl?: unknown } } } | undefined;
+  const r = p?.resource?.repository;
+  const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : undefined);
+  if (lower(r?.name) !== name || lower(r?.project?.name) !== project) return false;
+  const urls = [p?.resourceContainers?.account?.baseUrl, p?.resourceContainers?.collection?.baseUrl, r?.remoteUrl, r?.url].map((u) => (typeof u === 'string' ? u : undefined));
+  const found = organisationOf(...urls);
+  return found === undefined || found.toLowerCase() === org;
 }

@@ -17,7 +17,7 @@ import { Semaphore, SlotAbortedError } from './semaphore.ts';
 import type { PreviewReport, PullRequestEvent, StackPreview } from './types.ts';
 
 export const CHECK_NAME = 'nexus/preview';
-const PREVIEWED = new Set<PullRequestEvent['action']>(['opened', 'synchronize', 'reopened', 'ready_for_review']);
+const PREVIEWED: ReadonlySet<PullRequestEvent['action']> = new Set<PullRequestEvent['action']>(['opened', 'synchronize', 'reopened', 'ready_for_review']);
 /** Last reports kept for the closing note (one per open pull request, bounded). */
 const MAX_KEPT = 1000;
 

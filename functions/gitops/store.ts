@@ -4,8 +4,12 @@
 //   in between loses nothing: the driver finishes it after the restart (and the timer looks too).
 // - `event/<newest-first key>`: what GitOps did with each delivery (acted on, ignored and why,
 //   refused), so an ignored delivery is recorded with its reason rather than silently dropped.
+// - `prwant/<number>`: a pull request's latest event until its preview was posted (or dropped):
+//   previews run after the delivery is done (a newer push must be able to cancel them), so a
+//   crash meanwhile is finished by the next kick.
 import type { StorageConfig } from '../platform/storage-config.ts';
 import { NewestFirstKeys, Table, newestFirstKey, type Row } from '../platform/tables.ts';
+import type { PullRequestEvent } from './types.ts';
 
 export interface Want {
   stack: string;
@@ -34,14 +38,43 @@ export interface GitOpsEventRecord {
 
 const WANT = 'want';
 const EVENT = 'event';
+const PR_WANT = 'prwant';
+
+/** The latest pull request event not yet previewed to the end (kept as it came). */
+export interface PrWant {
+  number: number;
+  event: string;
+  at: string;
+}
 
 export class GitOpsStore {
   private readonly keys = new NewestFirstKeys();
-  private constructor(private readonly wants: Table<Want>, private readonly events: Table<GitOpsEventRecord>) {}
+  private constructor(
+    private readonly wants: Table<Want>, private readonly events: Table<GitOpsEventRecord>, private readonly prWants: Table<PrWant>,
+  ) {}
 
-  static async open(cfg: StorageConfig): Promise<GitOpsStore> {
-    const [wants, events] = await Promise.all([Table.open<Want>('gitops', cfg), Table.open<GitOpsEventRecord>('gitops', cfg)]);
-    return new GitOpsStore(wants, events);
+  static async open(cfg: StorageConfig, table = 'gitops'): Promise<GitOpsStore> {
+    const [wants, events, prWants] = await Promise.all([Table.open<Want>(table, cfg), Table.open<GitOpsEventRecord>(table, cfg), Table.open<PrWant>(table, cfg)]);
+    return new GitOpsStore(wants, events, prWants);
+  }
+
+  /** Keeps a pull request's latest event until its preview has finished (a crash re-runs it). */
+  putPrWant(number: number, event: PullRequestEvent, now: Date): Promise<Row<PrWant>> {
+    return this.prWants.upsert(PR_WANT, String(number), { number, event: JSON.stringify(event), at: now.toISOString() });
+  }
+
+  async listPrWants(): Promise<{ row: Row<PrWant>; event: PullRequestEvent }[]> {
+    const out: { row: Row<PrWant>; event: PullRequestEvent }[] = [];
+    for await (const r of this.prWants.query({ partitionKey: PR_WANT })) out.push({ row: r, event: JSON.parse(r.event) as PullRequestEvent });
+    return out;
+  }
+
+  /** Removes the pull request's want if no newer event replaced it. */
+  async donePrWant(row: Row<PrWant>): Promise<boolean> {
+    return this.prWants.delete(PR_WANT, String(row.number), row.etag).catch((err) => {
+      if ((err as Error).name === 'ConcurrencyError') return false;
+      throw err;
+    });
   }
 
   want(stack: string): Promise<Row<Want> | undefined> {

@@ -4,7 +4,10 @@
 // review approvals behind one inbox entry.
 import { DefaultAzureCredential } from '@azure/identity';
 import type { DeliveryHandlers } from '../api/wiring.ts';
-import type { CatalogService } from '../catalog/service.ts';
+import { COMMENT_MARKER, renderPreview } from '../gitops/comment/render.ts';
+import { PullRequestPreviews } from '../gitops/pull-requests.ts';
+import type { PullRequestReviews } from '../gitops/reviews.ts';
+import { identitiesOf, type UserDirectory } from '../gitops/users.ts';
 import { GitOpsDriver } from '../gitops/driver.ts';
 import { GitOps } from '../gitops/gitops.ts';
 import { readAllowedSigners } from '../gitops/allowed-signers-source.ts';
@@ -78,15 +81,30 @@ export async function openGitOpsSource(config: NexusConfig, arm: ArmConfig): Pro
   };
 }
 
-/** GitOps's inbox entry and driver, over the reconciler that now exists. */
-export async function startGitOps(src: GitOpsSource, ports: { reconcile: ReconcileService; storage: StorageConfig; catalog?: CatalogService; logger: Logger }): Promise<GitOps> {
+/** More identities for the people behind these: catalog Users found by e-mail or GitHub login. */
+export function catalogAliases(users: UserDirectory): (ids: string[]) => Promise<string[]> {
+  return async (ids) => ids.flatMap((id) => {
+    const u = id.includes('@') ? users.byEmail(id) : users.byLogin(id);
+    return u ? identitiesOf(u) : [];
+  });
+}
+
+/** GitOps's inbox entry, push driver and pull request previews, over the reconciler that now exists. */
+export async function startGitOps(
+  src: GitOpsSource, ports: { reconcile: ReconcileService; storage: StorageConfig; logger: Logger; reviews?: PullRequestReviews },
+): Promise<GitOps> {
   const store = await GitOpsStore.open(ports.storage);
   const { reconcile, logger } = ports;
   const driver = new GitOpsDriver({ store, logger, concurrency: reconcile.deps.concurrency, reconcile: (req) => reconcile.reconciler.reconcile(req) });
+  const previews = new PullRequestPreviews({
+    host: src.host, source: src.source, branch: src.settings.branch, concurrency: src.settings.previewConcurrency,
+    publicUrl: src.settings.publicUrl, preview: (r) => reconcile.reconciler.previewOnly(r),
+    render: (report) => renderPreview(report), marker: COMMENT_MARKER, logger,
+  });
   return new GitOps({
     repoId: src.settings.repoId, branch: src.settings.branch,
     push: { source: src.source, runs: reconcile.stores.runs, audit: reconcile.stores.audit },
-    store, driver, now: () => new Date(), logger,
+    store, driver, previews, reviews: ports.reviews, now: () => new Date(), logger,
   });
 }
 

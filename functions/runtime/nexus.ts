@@ -19,8 +19,10 @@ import { catalogJobs, type Job } from '../jobs.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
 import type { NexusConfig } from './config.ts';
 import type { GitOps } from '../gitops/gitops.ts';
-import { catalogAliases } from '../gitops/users.ts';
-import { openGitOpsSource, startGitOps, withGitOps, type GitOpsSource } from './gitops.ts';
+import { catalogUsers } from '../gitops/users.ts';
+import { PullRequestReviews } from '../gitops/reviews.ts';
+import { apiApprovalSource } from '../reconcile/store/approvals.ts';
+import { catalogAliases, openGitOpsSource, startGitOps, withGitOps, type GitOpsSource } from './gitops.ts';
 
 /** What delivery handlers may use: the catalog, and the reconciler (GitOps starts runs from a push). */
 export interface NexusPorts {
@@ -81,9 +83,14 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     over.catalog ?? CatalogService.open({ storage }),
     over.inbox ?? Inbox.open({ storage }),
   ]);
+  // GitOps: the landing-zone repository is the desired state; pull request reviews of known
+  // catalog Users are approvals; commit authors are matched to Users to keep them from approving.
   const repo = await openGitOpsSource(config, arm);
-  const reconcile = await openReconcile({ config, storage, arm, logger }, { ...repo?.reconcileDeps(catalogAliases(catalog)), ...over.reconcileDeps }, repo ?? null);
-  const gitops = repo ? await startGitOps(repo, { reconcile, storage, catalog, logger }) : undefined;
+  const users = catalogUsers(catalog);
+  const reviews = repo ? await PullRequestReviews.open(storage, users) : undefined;
+  const fromRepo: Partial<ReconcileDeps> = repo ? { ...repo.reconcileDeps(catalogAliases(users)), approvalSources: [apiApprovalSource, reviews!] } : {};
+  const reconcile = await openReconcile({ config, storage, arm, logger }, { ...fromRepo, ...over.reconcileDeps }, repo ?? null);
+  const gitops = repo ? await startGitOps(repo, { reconcile, storage, logger, reviews }) : undefined;
   const ports: NexusPorts = { config, catalog, reconcile, logger, gitops };
   const handlers = typeof over.handlers === 'function'
     ? over.handlers(ports)
@@ -109,6 +116,7 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     recentRuns: over.recentRuns ?? recentRunsFrom(async () => reconcile.stores.runs),
     reconcile,
     portal: { entraTenantId: config.identity.tenantId, audience: config.identity.audience },
+    gitopsEvents: gitops?.p.store,
     checkDelivery: gitops ? (source, event, payload) => gitops.check(source, event, payload) : undefined,
   };
   const app = createApp(deps);

@@ -69,7 +69,9 @@ const landingZoneRepo = z.string().regex(
   /^(github:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+|azure-devops:[A-Za-z0-9_.-]+\/[^/\s]+\/[^/\s]+)$/,
   'must be github:owner/repo or azure-devops:org/project/repo',
 );
-const gitBranch = z.string().regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]{1,200}$/, 'must be a branch name (letters, digits, . _ - /), without refs/heads/');
+// Git's ref-name rules (git check-ref-format) on top of the character set; a refs/ prefix would
+// never equal the branch of a push event, so it is refused rather than silently never matched.
+const gitBranch = z.string().regex(/^(?!-)(?!refs\/)(?!.*\.\.)(?!.*\/\/)(?!(.*\/)?\.)(?!.*\.lock(\/|$))(?!.*[/.]$)[A-Za-z0-9._\/-]{1,200}$/, 'must be a branch name without refs/heads/ (letters, digits, . _ - /; no .., //, .lock, leading - or ., trailing / or .)');
 const repoPath = z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]{0,500}$/, 'must be a relative folder inside the repository (no .., no leading /)')
   .transform((v) => v.replace(/\/+$/, ''));
 

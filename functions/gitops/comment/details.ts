@@ -16,7 +16,7 @@ const VALUE_MAX = 40_000; // serialised old+new beyond this are not diffed (json
 const DIFF_MAX = 8_000; // one property's rendered diff
 const RESOURCE_MAX = 20_000; // one resource's diff block
 const NAMES_MAX = 50;
-const QUIET = new Set<ResourceChange['op']>(['same', 'read', 'refresh']);
+const QUIET: ReadonlySet<ResourceChange['op']> = new Set<ResourceChange['op']>(['same', 'read', 'refresh']);
 
 function json(v: unknown): string {
   try { return JSON.stringify(v) ?? 'undefined'; } catch { return str(v); }
@@ -158,7 +158,7 @@ export function driftBlock(s: StackPreview, mode: DetailMode): string {
   return drift ? details(`<b>${text(s.stack, 200)}</b> · no change · drift present`, [drift]) : '';
 }
 
-const SEVERITY_RANK = new Map([['error', 0], ['warning', 1], ['info', 2]]);
+const SEVERITY_RANK: ReadonlyMap<string, number> = new Map([['error', 0], ['warning', 1], ['info', 2]]);
 
 /** Findings errors first (stable otherwise). */
 export function sortFindings(findings: Finding[]): Finding[] {

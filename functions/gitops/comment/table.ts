@@ -6,7 +6,7 @@ import { clip, code, count, plural, str, text } from './escape.ts';
 export interface Counts { create: number; update: number; replace: number; delete: number }
 
 const CELL = 400;
-const VERDICT_RANK = new Map<StackPreview['verdict'], number>([
+const VERDICT_RANK: ReadonlyMap<StackPreview['verdict'], number> = new Map<StackPreview['verdict'], number>([
   ['error', 0], ['blocked', 1], ['needs-approval', 2], ['apply', 3], ['no-change', 4],
 ]);
 

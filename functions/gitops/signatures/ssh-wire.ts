@@ -48,12 +48,12 @@ export class WireReader {
 }
 
 /** The key types Nexus verifies; others are recognised by name and refused as unsupported. */
-export const VERIFIABLE_KEY_TYPES = new Set([
+export const VERIFIABLE_KEY_TYPES: ReadonlySet<string> = new Set([
   'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa',
   'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com',
 ]);
 /** Valid in allowed_signers (ssh-keygen reads them) but not verified here. */
-export const KNOWN_UNSUPPORTED_KEY_TYPES = new Set(['ssh-dss']);
+export const KNOWN_UNSUPPORTED_KEY_TYPES: ReadonlySet<string> = new Set(['ssh-dss']);
 
 const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
 const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
@@ -62,7 +62,7 @@ const SK_USER_PRESENT = 0x01;
 
 export const MIN_RSA_BITS = 2048;
 
-const CURVES = new Map([
+const CURVES: ReadonlyMap<string, { crv: string; size: number; hash: string }> = new Map([
   ['nistp256', { crv: 'P-256', size: 32, hash: 'sha256' }],
   ['nistp384', { crv: 'P-384', size: 48, hash: 'sha384' }],
   ['nistp521', { crv: 'P-521', size: 66, hash: 'sha512' }],

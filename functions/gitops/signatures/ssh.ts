@@ -13,7 +13,7 @@ import { LIMITS, type SignatureCheck, type SshAllowedSigner } from './types.ts';
 const BEGIN = '-----BEGIN SSH SIGNATURE-----';
 const END = '-----END SSH SIGNATURE-----';
 const MAGIC = Buffer.from('SSHSIG', 'latin1');
-const HASHES = new Set(['sha256', 'sha512']);
+const HASHES: ReadonlySet<string> = new Set(['sha256', 'sha512']);
 
 export interface SshSignature {
   publicKey: Buffer;

@@ -1,14 +1,15 @@
 // REST routes of issue comments (on pull requests: their numbers are issue numbers) and check
 // runs. A comment keeps its id when edited; updated_at moves. GitHub's limits are kept: a comment
-// body and a check run's output summary / text hold at most 65,536 characters (422 beyond).
+// body holds at most 65,536 characters, a check run's output summary / text 65,535 (422 beyond).
 import { invalid, notFound, type Ctx } from './context.ts';
 import { resolveCommit, safeRev } from './git.ts';
-import { bodyObject, field, oneOf, pageOf, positiveInt, str, type ApiRequest, type Reply } from './http.ts';
+import { bodyObject, dec, field, oneOf, pageOf, positiveInt, str, type ApiRequest, type Reply } from './http.ts';
 import { now } from './events.ts';
 import { checkRunShape, commentShape } from './shapes.ts';
 import type { CheckRun, Comment, RepoMeta } from './store.ts';
 
 const MAX_BODY = 65536;
+const MAX_CHECK_TEXT = 65535;
 const STATUSES = ['queued', 'in_progress', 'completed'] as const;
 const CONCLUSIONS = ['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out'] as const;
 
@@ -67,7 +68,7 @@ export async function issueRoutes(ctx: Ctx, repo: RepoMeta, rest: string, req: A
   }
   m = /^\/commits\/(.+)\/check-runs$/.exec(rest);
   if (m && req.method === 'GET') {
-    const ref = decodeURIComponent(m[1]);
+    const ref = dec(m[1]);
     const sha = safeRev(ref) ? await resolveCommit(ctx.repoDir(full), ref) : undefined;
     if (!sha) throw notFound();
     const name = req.url.searchParams.get('check_name');
@@ -120,8 +121,8 @@ function applyCheck(run: CheckRun, b: Record<string, unknown>): void {
     const o = outRaw as Record<string, unknown>;
     output = {
       title: str(o, 'CheckRun', 'title', { required: true }) as string,
-      summary: str(o, 'CheckRun', 'summary', { required: true, max: MAX_BODY }) as string,
-      text: str(o, 'CheckRun', 'text', { max: MAX_BODY }) ?? null,
+      summary: str(o, 'CheckRun', 'summary', { required: true, max: MAX_CHECK_TEXT }) as string,
+      text: str(o, 'CheckRun', 'text', { max: MAX_CHECK_TEXT }) ?? null,
     };
   }
   const finalStatus = conclusion ? 'completed' : status ?? run.status;

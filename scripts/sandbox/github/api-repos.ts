@@ -2,17 +2,9 @@
 // Git shapes, with the signature and signed payload), compare and the tarball.
 import { StandInError, notFound, type Ctx } from './context.ts';
 import { changedFiles, countBetween, lsTree, mergeBase, readBlob, readCommit, resolveCommit, revList, safeRev, tarball, type TreeEntry } from './git.ts';
-import { pageOf, type ApiRequest, type Reply } from './http.ts';
+import { dec, pageOf, type ApiRequest, type Reply } from './http.ts';
 import { commitShape, fileShape, gitCommitShape, repoShape } from './shapes.ts';
 import type { RepoMeta } from './store.ts';
-
-const dec = (s: string) => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new StandInError(404, 'Not Found (bad percent-encoding in the path)');
-  }
-};
 
 async function commitOr404(ctx: Ctx, full: string, rev: string): Promise<string> {
   const sha = safeRev(rev) ? await resolveCommit(ctx.repoDir(full), rev) : undefined;

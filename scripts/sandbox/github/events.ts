@@ -1,12 +1,14 @@
 // The webhook payloads the stand-in sends: `push` per updated ref after a receive-pack or a merge
-// (with GitHub's created / deleted / forced and up to 20 commits), `pull_request` (opened,
+// (with GitHub's created / deleted / forced and up to 2048 commits), `pull_request` (opened,
 // synchronize, closed, reopened) and `pull_request_review` submitted.
 import type { Ctx } from './context.ts';
 import { ZERO_SHA, changedFiles, isAncestor, readCommit, resolveCommit, revList } from './git.ts';
 import { pullShape, pushCommitShape, repoShape, reviewShape, userOf } from './shapes.ts';
 import type { PullRequest, RepoMeta, Review } from './store.ts';
 
-const MAX_PUSH_COMMITS = 20;
+// GitHub's docs cap the push payload's commits at 20 for timeline events only; webhook deliveries
+// carry up to 2048 (the newest ones).
+const MAX_PUSH_COMMITS = 2048;
 
 /** Delivers `push` for each ref that changed between `before` and `after`, then `synchronize` for open pull requests. */
 export async function deliverPushes(ctx: Ctx, full: string, before: Map<string, string>, after: Map<string, string>, pusher: string): Promise<void> {
@@ -15,7 +17,8 @@ export async function deliverPushes(ctx: Ctx, full: string, before: Map<string, 
   const names = new Set([...before.keys(), ...after.keys()]);
   const changed = [...names].filter((r) => before.get(r) !== after.get(r)).sort();
   if (changed.length === 0) return;
-  repo.pushedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  repo.pushedAt = now();
+  ctx.store.save();
   for (const ref of changed) {
     await deliverPush(ctx, repo, ref, before.get(ref) ?? ZERO_SHA, after.get(ref) ?? ZERO_SHA, before, pusher);
   }
@@ -42,16 +45,18 @@ async function deliverPush(ctx: Ctx, repo: RepoMeta, ref: string, beforeSha: str
   const forced = !created && !deleted && !(await isAncestor(dir, beforeSha, afterSha));
   let commits: ReturnType<typeof pushCommitShape>[] = [];
   let head: ReturnType<typeof pushCommitShape> | null = null;
-  if (!deleted) {
+  // An annotated tag's ref names the tag object; its commits are the tagged commit's.
+  const tip = deleted ? undefined : ((await resolveCommit(dir, afterSha)) ?? afterSha);
+  if (tip) {
     // New commits: reachable from the new tip and from no ref the repository had before the push.
     const exclude = created ? [...refsBefore.values()] : [beforeSha, ...[...refsBefore.entries()].filter(([r]) => r !== ref).map(([, s]) => s)];
-    const ids = await revList(dir, afterSha, [...new Set(exclude)]);
+    const ids = await revList(dir, tip, [...new Set(exclude)]);
     const shapes = async (sha: string, distinct: boolean) => {
       const c = await readCommit(dir, sha);
       return pushCommitShape(ctx.store, full, c, await changedFiles(dir, c.parents[0], sha), ctx.urls, distinct);
     };
     commits = await Promise.all(ids.slice(-MAX_PUSH_COMMITS).map((id) => shapes(id, true)));
-    head = commits.find((c) => c.id === afterSha) ?? (await shapes(afterSha, false));
+    head = commits.find((c) => c.id === tip) ?? (await shapes(tip, false));
   }
   const user = ctx.store.users.get(pusherLogin);
   const branch = ref.replace(/^refs\/(heads|tags)\//, '');

@@ -89,3 +89,12 @@ export function positiveInt(text: string, what: string): number {
   if (!/^\d{1,12}$/.test(text)) throw new StandInError(404, `Not Found (${what} must be a number)`);
   return Number(text);
 }
+
+/** A path segment decoded; bad percent-encoding is the client's 404, never a 500. */
+export function dec(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new StandInError(404, 'Not Found (bad percent-encoding in the path)');
+  }
+}

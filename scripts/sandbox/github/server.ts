@@ -5,12 +5,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Ctx, StandInError, notFound } from './context.ts';
+import { Ctx, StandInError, invalid, notFound } from './context.ts';
 import { commitTree, initBare, resolveCommit, treeOfFolder, updateRef, ZERO_SHA } from './git.ts';
-import { readJson, type ApiRequest, type Reply } from './http.ts';
+import { bodyObject, field, readJson, type ApiRequest, type Reply } from './http.ts';
 import { repoRoutes } from './api-repos.ts';
 import { pullRoutes } from './api-pulls.ts';
 import { issueRoutes } from './api-issues.ts';
+import { statusRoutes } from './api-statuses.ts';
 import { isGitPath, serveGit } from './smart-http.ts';
 import { userOf } from './shapes.ts';
 import { ADMIN_LOGIN, Store, type User } from './store.ts';
@@ -152,6 +153,8 @@ async function handle(ctx: Ctx, limiter: { left: number; status: 403 | 429; retr
   try {
     if (url.pathname === '/_standin/health') {
       reply = { status: 200, body: { status: 'ok' } };
+    } else if (url.pathname.startsWith('/_standin/')) {
+      reply = await sideDoor(ctx, limiter, req, url.pathname);
     } else if (url.pathname.startsWith('/api/v3/') || url.pathname === '/api/v3') {
       const login = authenticate(ctx, req.headers.authorization);
       if (limiter.left > 0) {
@@ -177,6 +180,27 @@ async function handle(ctx: Ctx, limiter: { left: number; status: 403 | 429; retr
     const text = JSON.stringify(reply.body);
     res.writeHead(reply.status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) }).end(text);
   }
+}
+
+/** The test hooks over HTTP (main token only), for a stand-in running in another process. */
+async function sideDoor(ctx: Ctx, limiter: { left: number; status: 403 | 429; retryAfter: number }, req: IncomingMessage, path: string): Promise<Reply> {
+  if (authenticate(ctx, req.headers.authorization) !== ADMIN_LOGIN) throw new StandInError(403, 'The side door takes the main token.');
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (path === '/_standin/deliveries' && method === 'GET') {
+    return { status: 200, body: ctx.hooks.deliveries.map((d) => ({ ...d, body: JSON.parse(d.body) })) };
+  }
+  if (path === '/_standin/fail-next' && method === 'POST') {
+    const b = bodyObject({ method, url: new URL(ctx.urls.api), login: ADMIN_LOGIN, body: await readJson(req) }, 'FailNext');
+    const count = field(b, 'count');
+    const status = field(b, 'status') ?? 403;
+    const retryAfter = field(b, 'retryAfter') ?? 1;
+    if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 1000) throw invalid('FailNext', 'count', 'count must be an integer from 0 to 1000');
+    if (status !== 403 && status !== 429) throw invalid('FailNext', 'status', 'status must be 403 or 429');
+    if (!Number.isInteger(retryAfter) || (retryAfter as number) < 0 || (retryAfter as number) > 3600) throw invalid('FailNext', 'retryAfter', 'retryAfter must be whole seconds from 0 to 3600');
+    Object.assign(limiter, { left: count, status, retryAfter });
+    return { status: 204 };
+  }
+  throw notFound();
 }
 
 function authenticate(ctx: Ctx, header: string | undefined): string {
@@ -208,7 +232,9 @@ async function route(ctx: Ctx, req: ApiRequest, path: string): Promise<Reply> {
   const repo = ctx.store.repos.get(`${m[1]}/${m[2]}`);
   if (!repo) throw notFound();
   const rest = (m[3] ?? '').replace(/\/$/, '');
-  const reply = (await issueRoutes(ctx, repo, rest, req)) ?? (await pullRoutes(ctx, repo, rest, req)) ?? (await repoRoutes(ctx, repo, rest, req));
+  // Order matters: /commits/{ref}/check-runs and /commits/{ref}/statuses before /commits/{ref}.
+  const reply = (await issueRoutes(ctx, repo, rest, req)) ?? (await statusRoutes(ctx, repo, rest, req))
+    ?? (await pullRoutes(ctx, repo, rest, req)) ?? (await repoRoutes(ctx, repo, rest, req));
   if (!reply) throw new StandInError(404, `Not Found (the stand-in has no route ${req.method} ${path})`);
   return reply;
 }

@@ -11,8 +11,35 @@ const nodeId = (kind: string, id: number | string) => Buffer.from(`${kind}:${id}
 export function userShape(u: User, urls: Urls) {
   return {
     login: u.login, id: u.id, node_id: nodeId('User', u.id), avatar_url: `${urls.html}/${u.login}.png`, gravatar_id: '',
-    url: `${urls.api}/users/${u.login}`, html_url: `${urls.html}/${u.login}`, type: u.type, site_admin: u.siteAdmin,
+    url: `${urls.api}/users/${u.login}`, html_url: `${urls.html}/${u.login}`, ...userUrls(urls, u.login), type: u.type, site_admin: u.siteAdmin,
   };
+}
+
+function userUrls(urls: Urls, login: string) {
+  const api = `${urls.api}/users/${login}`;
+  return {
+    followers_url: `${api}/followers`, following_url: `${api}/following{/other_user}`, gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`, subscriptions_url: `${api}/subscriptions`, organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`, events_url: `${api}/events{/privacy}`, received_events_url: `${api}/received_events`,
+  };
+}
+
+/** The URL templates every repository JSON carries. */
+function repoUrls(api: string) {
+  const plain = ['forks', 'teams', 'hooks', 'events', 'tags', 'languages', 'stargazers', 'contributors', 'subscribers', 'subscription', 'merges', 'downloads', 'deployments'];
+  const templated: [string, string][] = [
+    ['keys', '{/key_id}'], ['collaborators', '{/collaborator}'], ['issue_events', '{/number}'], ['assignees', '{/user}'],
+    ['branches', '{/branch}'], ['blobs', '{/sha}'], ['git_tags', '{/sha}'], ['git_refs', '{/sha}'], ['trees', '{/sha}'],
+    ['statuses', '{sha}'], ['comments', '{/number}'], ['contents', '{+path}'], ['issues', '{/number}'], ['milestones', '{/number}'],
+    ['notifications', '{?since,all,participating}'], ['labels', '{/name}'], ['releases', '{/id}'],
+  ];
+  const out: Record<string, string> = {};
+  for (const k of plain) out[`${k}_url`] = `${api}/${k}`;
+  for (const [k, t] of templated) {
+    const path = k === 'blobs' || k === 'git_tags' || k === 'git_refs' || k === 'trees' ? `git/${k.replace('git_', '')}` : k === 'issue_events' ? 'issues/events' : k;
+    out[`${k}_url`] = `${api}/${path}${t.startsWith('{/') || t.startsWith('{?') ? t : `/${t}`}`;
+  }
+  return out;
 }
 
 /** The user a login names; an unknown login (a deleted user) still gets a shape. */
@@ -26,20 +53,25 @@ export function repoShape(store: Store, r: RepoMeta, urls: Urls, forPush = false
   const ownerUser = store.users.get(r.owner);
   const owner = ownerUser ? userShape(ownerUser, urls) : {
     login: r.owner, id: 0, node_id: nodeId('Organization', r.owner), avatar_url: '', gravatar_id: '',
-    url: `${urls.api}/users/${r.owner}`, html_url: `${urls.html}/${r.owner}`, type: 'Organization', site_admin: false,
+    url: `${urls.api}/users/${r.owner}`, html_url: `${urls.html}/${r.owner}`, ...userUrls(urls, r.owner), type: 'Organization', site_admin: false,
   };
   const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+  const openIssues = store.pulls.filter((p) => p.repo === full && p.state === 'open').length;
   return {
     id: r.id, node_id: nodeId('Repository', r.id), name: r.name, full_name: full, private: true,
     // The push event names the owner with name and e-mail, and gives times as epoch seconds.
     owner: forPush ? { name: r.owner, email: ownerUser?.email ?? null, ...owner } : owner,
-    html_url: `${urls.html}/${full}`, description: null, fork: false, url: forPush ? `${urls.html}/${full}` : api,
+    html_url: `${urls.html}/${full}`, description: null, fork: false, url: forPush ? `${urls.html}/${full}` : api, ...repoUrls(api),
     commits_url: `${api}/commits{/sha}`, git_commits_url: `${api}/git/commits{/sha}`, compare_url: `${api}/compare/{base}...{head}`,
     pulls_url: `${api}/pulls{/number}`, issue_comment_url: `${api}/issues/comments{/number}`, archive_url: `${api}/{archive_format}{/ref}`,
     created_at: forPush ? epoch(r.createdAt) : r.createdAt, updated_at: r.pushedAt, pushed_at: forPush ? epoch(r.pushedAt) : r.pushedAt,
     git_url: `${urls.html.replace(/^https?/, 'git')}/${full}.git`, ssh_url: `git@standin:${full}.git`, clone_url: `${urls.html}/${full}.git`,
+    svn_url: `${urls.html}/${full}`, homepage: null, mirror_url: null, language: null, license: null, topics: [], is_template: false,
+    has_issues: true, has_projects: false, has_downloads: true, has_wiki: false, has_pages: false, has_discussions: false,
+    forks_count: 0, forks: 0, stargazers_count: 0, watchers_count: 0, watchers: 0, ...(forPush ? { stargazers: 0 } : {}),
+    web_commit_signoff_required: false, custom_properties: {}, allow_forking: false,
     default_branch: r.defaultBranch, master_branch: forPush ? r.defaultBranch : undefined, visibility: 'private',
-    archived: false, disabled: false, size: 0, open_issues_count: store.pulls.filter((p) => p.repo === full && p.state === 'open').length,
+    archived: false, disabled: false, size: 0, open_issues_count: openIssues, open_issues: openIssues,
     permissions: forPush ? undefined : { admin: true, maintain: true, push: true, triage: true, pull: true },
   };
 }
@@ -122,6 +154,7 @@ export function pullShape(store: Store, p: PullRequest, baseSha: string, urls: U
     url: `${api}/pulls/${p.number}`, id: p.id, node_id: nodeId('PullRequest', p.id), html_url: html,
     diff_url: `${html}.diff`, patch_url: `${html}.patch`, issue_url: `${api}/issues/${p.number}`,
     comments_url: `${api}/issues/${p.number}/comments`, review_comments_url: `${api}/pulls/${p.number}/comments`,
+    review_comment_url: `${api}/pulls/comments{/number}`,
     statuses_url: `${api}/statuses/${p.headSha}`, commits_url: `${api}/pulls/${p.number}/commits`,
     number: p.number, state: p.state, locked: false, title: p.title, user: userOf(store, p.user, urls), body: p.body,
     labels: [], milestone: null, active_lock_reason: null,

@@ -46,13 +46,19 @@ export async function serveGit(ctx: Ctx, req: IncomingMessage, res: ServerRespon
   if (!receive) return runBackend(ctx, req, res, full, m[3], url, login);
   await ctx.withLock(full, async () => {
     const before = await listRefs(ctx.repoDir(full));
-    await runBackend(ctx, req, res, full, m[3], url, login);
-    const after = await listRefs(ctx.repoDir(full));
-    await deliverPushes(ctx, full, before, after, login);
+    // The webhooks are queued before the response ends, so when `git push` returns they are on
+    // their way (and `idle()` waits for them). A failure to build one is reported, not thrown:
+    // the push itself has happened.
+    await runBackend(ctx, req, res, full, m[3], url, login, async () => {
+      const after = await listRefs(ctx.repoDir(full));
+      await deliverPushes(ctx, full, before, after, login).catch((e) => {
+        process.stderr.write(`[github stand-in] no push webhook for ${full}: ${(e as Error).message}\n`);
+      });
+    });
   });
 }
 
-function runBackend(ctx: Ctx, req: IncomingMessage, res: ServerResponse, full: string, rest: string, url: URL, login: string): Promise<void> {
+function runBackend(ctx: Ctx, req: IncomingMessage, res: ServerResponse, full: string, rest: string, url: URL, login: string, beforeEnd?: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -103,11 +109,12 @@ function runBackend(ctx: Ctx, req: IncomingMessage, res: ServerResponse, full: s
     });
     req.pipe(child.stdin);
     child.stdin.on('error', () => undefined);
-    child.on('close', (code) => {
+    child.on('close', async (code) => {
       if (!headerDone) {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`git http-backend failed (${code}): ${stderr.trim()}\n`);
       } else {
+        await beforeEnd?.();
         res.end();
       }
       resolve();

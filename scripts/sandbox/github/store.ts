@@ -36,6 +36,8 @@ export interface CheckRun {
   output: { title: string | null; summary: string | null; text: string | null }; app: string;
 }
 
+export interface CommitStatus { id: number; repo: string; sha: string; state: 'error' | 'failure' | 'pending' | 'success'; context: string; description: string | null; targetUrl: string | null; creator: string; createdAt: string; updatedAt: string }
+
 interface Persisted {
   nextId: number;
   adminToken: string;
@@ -46,6 +48,7 @@ interface Persisted {
   reviews: Review[];
   comments: Comment[];
   checkRuns: CheckRun[];
+  statuses?: CommitStatus[];
 }
 
 export const DEFAULT_USERS: Omit<User, 'id'>[] = [
@@ -56,6 +59,14 @@ export const DEFAULT_USERS: Omit<User, 'id'>[] = [
   { login: 'nexus-bot', name: 'Nexus', email: 'nexus-bot@contoso.com', type: 'User', siteAdmin: true },
 ];
 export const ADMIN_LOGIN = 'nexus-bot';
+
+function readState(file: string): Partial<Persisted> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<Persisted>;
+  } catch (e) {
+    throw new Error(`${file} is not the stand-in's state (${(e as Error).message}): move it away to start afresh`);
+  }
+}
 
 const newToken = () => `ghp_${randomBytes(18).toString('base64url')}`;
 
@@ -68,6 +79,7 @@ export class Store {
   readonly reviews: Review[] = [];
   readonly comments: Comment[] = [];
   readonly checkRuns: CheckRun[] = [];
+  readonly statuses: CommitStatus[] = [];
   adminToken: string;
   private nextId: number;
   private readonly file: string;
@@ -75,7 +87,7 @@ export class Store {
   constructor(dataDir: string, opts: { token?: string; users?: Omit<User, 'id'>[] } = {}) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, 'state.json');
-    const kept: Partial<Persisted> = existsSync(this.file) ? JSON.parse(readFileSync(this.file, 'utf8')) : {};
+    const kept = existsSync(this.file) ? readState(this.file) : {};
     this.nextId = kept.nextId ?? 1000;
     for (const u of kept.users ?? []) this.users.set(u.login, u);
     for (const [t, login] of kept.tokens ?? []) this.tokens.set(t, login);
@@ -84,6 +96,7 @@ export class Store {
     this.reviews.push(...(kept.reviews ?? []));
     this.comments.push(...(kept.comments ?? []));
     this.checkRuns.push(...(kept.checkRuns ?? []));
+    this.statuses.push(...(kept.statuses ?? []));
     for (const u of [...DEFAULT_USERS, ...(opts.users ?? [])]) this.addUser(u);
     this.adminToken = opts.token ?? kept.adminToken ?? newToken();
     this.tokens.set(this.adminToken, ADMIN_LOGIN);
@@ -140,6 +153,7 @@ export class Store {
       reviews: this.reviews,
       comments: this.comments,
       checkRuns: this.checkRuns,
+      statuses: this.statuses,
     };
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(data, null, 1), { mode: 0o600 });

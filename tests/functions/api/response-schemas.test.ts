@@ -22,6 +22,8 @@ import * as catalog from '../../../functions/api/schemas/catalog.ts';
 import * as reconcile from '../../../functions/api/schemas/reconcile.ts';
 import { ImportResultSchema } from '../../../functions/api/schemas/import.ts';
 import { WebhookAcceptedSchema } from '../../../functions/api/schemas/webhooks.ts';
+import { GitOpsEventListSchema } from '../../../functions/api/schemas/gitops.ts';
+import { GitOpsStore } from '../../../functions/gitops/store.ts';
 import { ProblemSchema } from '../../../functions/api/schemas/problem.ts';
 import { partsFrom, storageFrom } from '../../helpers/config.ts';
 import { NewestFirstKeys } from '../../../functions/platform/tables.ts';
@@ -171,6 +173,21 @@ test('reconcile answers match their schemas: stacks, runs, run detail, kill swit
   const limits = await check(await h.call('GET', '/api/v1/ratelimits', { token: dev }), 'GET /api/v1/ratelimits', 200, reconcile.RateLimitsSchema);
   assert.ok(limits.counters.resources && limits.override);
   assert.is((await h.call('DELETE', '/api/v1/ratelimits/override', { token: admin })).status, 204);
+});
+
+test('GitOps events are answered as declared (none without a repository; then what the store recorded)', async () => {
+  const dev = await h.token('alice', ['Developer']);
+  const none = await check(await h.call('GET', '/api/v1/gitops/events', { token: dev }), 'GET /api/v1/gitops/events', 200, GitOpsEventListSchema);
+  assert.equal(none.events, []);
+  const store = await GitOpsStore.open(storageFrom(h.env), uniqueName('gitops'));
+  await store.record({ deliveryId: 'd1', kind: 'push', repo: 'github:contoso/landing-zones', ref: 'main', commit: 'a'.repeat(40), outcome: 'refused', reason: 'FORCE_PUSH', message: 'force push' }, new Date());
+  h.deps.gitopsEvents = store;
+  try {
+    const some = await check(await h.call('GET', '/api/v1/gitops/events?limit=5', { token: dev }), 'GET /api/v1/gitops/events', 200, GitOpsEventListSchema);
+    assert.equal(some.events.map((e) => e.reason), ['FORCE_PUSH']);
+  } finally {
+    h.deps.gitopsEvents = undefined;
+  }
 });
 
 test('a webhook delivery is answered as declared', async () => {

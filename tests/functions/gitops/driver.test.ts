@@ -76,6 +76,21 @@ test('held by another instance, or failed: the want stays for the next kick; an 
   assert.equal(await store.listWants(), []);
 });
 
+test('a run held for approval is asked once more right away (approvals given elsewhere are collected then), not forever', async () => {
+  const decisions: string[] = [];
+  const d = new GitOpsDriver({
+    store, logger, concurrency: 1,
+    reconcile: async (req) => {
+      decisions.push('pending-approval');
+      return { status: 'done', run: { stack: req.stack, commit: req.commit, decision: 'pending-approval' } as RunRecord };
+    },
+  });
+  await store.putWant(want('a', 'c1'), () => false);
+  await d.kick();
+  assert.is(decisions.length, 2);
+  assert.equal(await store.listWants(), [], 'the approval path takes over from here');
+});
+
 test('at most `concurrency` runs at once, and one driver per stack', async () => {
   let inFlight = 0;
   let most = 0;

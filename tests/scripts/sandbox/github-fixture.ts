@@ -3,7 +3,7 @@
 // in a scratch work tree (with no global or system config, so the machine's settings never leak in).
 import { createServer, type Server } from 'node:http';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhooks } from '@octokit/webhooks';
@@ -22,7 +22,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(secret: string): Promise<Receiver> {
+export async function startReceiver(secret: string, port = 0): Promise<Receiver> {
   const webhooks = new Webhooks({ secret });
   const received: Received[] = [];
   let failing = 0;
@@ -45,11 +45,14 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       res.writeHead(202).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => r());
+  });
+  const bound = (server.address() as { port: number }).port;
   const seen = new Set<Received>();
   return {
-    url: `http://127.0.0.1:${port}/webhooks/github`,
+    url: `http://127.0.0.1:${bound}/webhooks/github`,
     received,
     failNext: (n) => {
       failing = n;
@@ -112,9 +115,10 @@ export async function startFixture(): Promise<Fixture> {
       await runGit(work, ['clone', '--quiet', gh.gitUrl('contoso', 'landing-zones', login), dir]);
       return dir;
     },
-    stop: async () => {
-      await gh.stop();
+    stop: async function (this: Fixture) {
+      await this.gh.stop();
       await receiver.close();
+      for (const d of [dataDir, seedDir, work]) rmSync(d, { recursive: true, force: true });
     },
   };
 }

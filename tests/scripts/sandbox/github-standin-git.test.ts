@@ -48,6 +48,7 @@ test('clone, commit, push: one signed push webhook with GitHub fields, forced=fa
   assert.equal(c.modified, ['corp/archetype.json']);
   assert.equal(c.removed, []);
   assert.is(p.head_commit.id, after);
+  await fx.gh.idle(); // the receiver records a delivery before its answer reaches the stand-in
   assert.ok(fx.gh.deliveries.some((x) => x.id === d.id && x.status === 'delivered'), 'the delivery is kept with its status');
 });
 
@@ -77,6 +78,30 @@ test('a force push says forced=true; a new branch created=true; deleting it dele
   const deleted = await fx.receiver.next((r) => r.event === 'push' && r.payload.ref === 'refs/heads/feature/temp', 'the branch deletion');
   assert.equal([deleted.payload.created, deleted.payload.deleted, deleted.payload.after], [false, true, ZERO]);
   assert.is(deleted.payload.head_commit, null);
+});
+
+test('tags: a lightweight and an annotated tag each deliver a push with created=true', async () => {
+  const dir = await fx.clone('alice');
+  const head = (await runGit(dir, ['rev-parse', 'HEAD'])).trim();
+  await runGit(dir, ['tag', 'v1-light']);
+  await runGit(dir, ['tag', '-a', '-m', 'release one', 'v1']);
+  const tagObject = (await runGit(dir, ['rev-parse', 'v1'])).trim();
+  await runGit(dir, ['push', '--quiet', 'origin', 'v1-light', 'v1']);
+  const light = await fx.receiver.next((r) => r.event === 'push' && r.payload.ref === 'refs/tags/v1-light', 'the lightweight tag push');
+  assert.equal([light.payload.created, light.payload.after, light.payload.head_commit.id], [true, head, head]);
+  const annotated = await fx.receiver.next((r) => r.event === 'push' && r.payload.ref === 'refs/tags/v1', 'the annotated tag push');
+  assert.equal([annotated.payload.created, annotated.payload.after], [true, tagObject]);
+  assert.is(annotated.payload.head_commit.id, head, 'head_commit is the tagged commit');
+});
+
+test('a push of 25 commits lists all 25, oldest first (the 20-commit cap is for timeline events, not webhooks)', async () => {
+  const dir = await fx.clone('alice');
+  for (let i = 0; i < 25; i++) await runGit(dir, ['commit', '-q', '--allow-empty', '-m', `step ${i}`]);
+  const after = (await runGit(dir, ['rev-parse', 'HEAD'])).trim();
+  await runGit(dir, ['push', '--quiet', 'origin', 'main']);
+  const d = await fx.receiver.next((r) => r.event === 'push' && r.payload.after === after, 'the 25-commit push');
+  assert.equal(d.payload.commits.map((c: { message: string }) => c.message), Array.from({ length: 25 }, (_, i) => `step ${i}`));
+  assert.is(d.payload.head_commit.message, 'step 24');
 });
 
 test('git needs the login and a token of that user; a wrong token is refused', async () => {

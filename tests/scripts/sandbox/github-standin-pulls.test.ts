@@ -81,6 +81,17 @@ test('open, synchronize, comment edited in place, check runs, approve, merge', a
   const runs = await o.checks.listForRef({ ...repo, ref: 'feature/online', check_name: 'nexus/preview' });
   assert.is(runs.data.total_count, 1);
   assert.is(runs.data.check_runs[0].output.summary, 'one stack');
+  const longSummary = await o.checks.update({ ...repo, check_run_id: run.data.id, output: { title: 't', summary: 'x'.repeat(65536) } }).then(() => 0, (e) => e.status);
+  assert.is(longSummary, 422, "a check run's summary holds at most 65,535 characters");
+  assert.is((await o.checks.get({ ...repo, check_run_id: run.data.id })).data.output.summary, 'one stack', 'a refused update changes nothing');
+
+  // Commit statuses: what a token without check-run rights writes instead.
+  const st = await o.repos.createCommitStatus({ ...repo, sha: sha2, state: 'pending', context: 'nexus/preview', description: 'needs approval' });
+  assert.is(st.status, 201);
+  await o.repos.createCommitStatus({ ...repo, sha: sha2, state: 'success', context: 'nexus/preview' });
+  const combined = (await o.repos.getCombinedStatusForRef({ ...repo, ref: 'feature/online' })).data;
+  assert.equal([combined.state, combined.total_count, combined.statuses[0].state], ['success', 1, 'success']);
+  assert.is((await o.repos.listCommitStatusesForRef({ ...repo, ref: sha2 })).data.length, 2);
 
   const self = await bob.pulls.createReview({ ...repo, pull_number: n, event: 'APPROVE' }).then(() => 0, (e) => e.status);
   assert.is(self, 422, 'an author cannot approve their own pull request');

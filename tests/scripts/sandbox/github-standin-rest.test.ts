@@ -167,6 +167,17 @@ test('no token or a bad one: 401; the rate-limit hook answers 403 / 429 with ret
   const e = await o.repos.get(repo).then(() => undefined, (x) => x);
   assert.is(e?.status, 429);
   assert.is(e?.response?.headers['retry-after'], '1');
+
+  // The same hook over HTTP, for a stand-in in another process (main token only).
+  const door = (token: string, body: unknown) => fetch(`${fx.gh.url}/_standin/fail-next`, { method: 'POST', headers: { authorization: `token ${token}` }, body: JSON.stringify(body) });
+  assert.is((await door(fx.gh.tokenFor('alice'), { count: 1 })).status, 403);
+  const badCount = await door(fx.gh.token, { count: -1 });
+  assert.is(badCount.status, 422);
+  assert.is((await badCount.json()).errors[0].field, 'count');
+  assert.is((await door(fx.gh.token, { count: 1, status: 429, retryAfter: 3 })).status, 204);
+  const e2 = await o.repos.get(repo).then(() => undefined, (x) => x);
+  assert.equal([e2?.status, e2?.response?.headers['retry-after']], [429, '3']);
+  assert.is((await o.repos.get(repo)).status, 200);
 });
 
 test('bad input: 422 naming the field, 400 for JSON that does not parse, 404 for unknown routes', async () => {
@@ -182,6 +193,10 @@ test('bad input: 422 naming the field, 400 for JSON that does not parse, 404 for
   assert.is((await r3.json()).errors[0].field, 'head_sha');
   const r4 = await fetch(`${fx.gh.apiUrl}/repos/contoso/landing-zones/nothing-here`, { headers: { authorization: `token ${fx.gh.token}` } });
   assert.is(r4.status, 404);
+  for (const path of ['commits/%E0%A4%A/check-runs', 'commits/%E0%A4%A/status', 'compare/%E0%A4%A...main', 'commits/-h', 'compare/main..x...main']) {
+    const r = await fetch(`${fx.gh.apiUrl}/repos/contoso/landing-zones/${path}`, { headers: { authorization: `token ${fx.gh.token}` } });
+    assert.is(r.status, 404, path);
+  }
 });
 
 test.run();
