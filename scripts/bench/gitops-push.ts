@@ -5,7 +5,8 @@
 // minutes), kept in .nexus/bench/gitops so later runs skip it. Then, with real git: clone, remove (or
 // restore) `microsoft.network/natgateways` in nexus-sandbox.yaml, so only the sandbox stack changes,
 // push, and wait until that stack's run with trigger `push` and that commit is recorded `applied`.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,8 @@ function seedFolder(): string {
   return dir;
 }
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+// Asynchronous: the GitHub stand-in answering git's requests runs in this process.
+const git = async (cwd: string, ...args: string[]) => (await promisify(execFile)('git', args, { cwd, encoding: 'utf8' })).stdout.trim();
 
 export interface PushFigures {
   edit: string; commit: string; stack: string;
@@ -94,20 +96,20 @@ export async function benchPushToApplied(log: (m: string) => void): Promise<unkn
     const runs = runtime.reconcile.stores.runs;
     const deliveries = await Table.open<DeliveryRow>('deliveries', runtime.nexus.storage);
 
-    git(work, 'clone', '-q', gh.gitUrl('contoso', 'landing-zones'), 'repo');
+    await git(work, 'clone', '-q', gh.gitUrl('contoso', 'landing-zones'), 'repo');
     const repo = join(work, 'repo');
-    git(repo, 'config', 'user.email', 'alice@contoso.com');
-    git(repo, 'config', 'user.name', 'alice');
+    await git(repo, 'config', 'user.email', 'alice@contoso.com');
+    await git(repo, 'config', 'user.name', 'alice');
     const pushes: PushFigures[] = [];
     for (let i = 0; i < REPEATS; i++) {
       const file = join(repo, SANDBOX);
       const text = readFileSync(file, 'utf8');
       const edit = text.includes(NAT) ? 'remove natgateways' : 'restore natgateways';
       writeFileSync(file, text.includes(NAT) ? text.replace(NAT, '') : text.replace(PREFIXES, PREFIXES + NAT));
-      git(repo, 'commit', '-qam', `sandbox: ${edit}`);
-      const sha = git(repo, 'rev-parse', 'HEAD');
+      await git(repo, 'commit', '-qam', `sandbox: ${edit}`);
+      const sha = await git(repo, 'rev-parse', 'HEAD');
       const start = Date.now();
-      git(repo, 'push', '-q', 'origin', 'HEAD:main');
+      await git(repo, 'push', '-q', 'origin', 'HEAD:main');
       const pushed = Date.now();
       let run: RunRow | undefined;
       for (;;) {
