@@ -56,8 +56,12 @@ const git = async (cwd: string, ...args: string[]) => (await promisify(execFile)
 export interface PushFigures {
   edit: string; commit: string; stack: string;
   totalMs: number; gitPushMs: number; pushToRunStartMs: number;
-  /** Pushed → the delivery in Nexus's inbox → the push handled (tarball, compile, hashes, wants) → the run started. */
-  webhookMs?: number; pushHandledMs?: number; driverMs?: number; queuedStacks?: string[]; runMs: number; engineMs: number; nexusMs: number; observedAfterRunMs: number;
+  /**
+   * `git push` started → the delivery in Nexus's inbox (the stand-in sends it before git's client
+   * returns, so this is counted from the push's start) → the push handled (tarball, compile, hashes,
+   * wants) → the run started.
+   */
+  deliveredMs?: number; pushHandledMs?: number; driverMs?: number; queuedStacks?: string[]; runMs: number; engineMs: number; nexusMs: number; observedAfterRunMs: number;
   timings: RunRow['timings']; otherStacks: string[];
 }
 
@@ -133,7 +137,7 @@ export async function benchPushToApplied(log: (m: string) => void): Promise<unkn
         edit, commit: sha.slice(0, 12), stack: run.stack,
         totalMs: seen - start, gitPushMs: pushed - start,
         pushToRunStartMs: Date.parse(t.startedAt) - pushed,
-        webhookMs: received && received - pushed, pushHandledMs: received && handled && handled - received,
+        deliveredMs: received && received - start, pushHandledMs: received && handled && handled - received,
         driverMs: handled && Date.parse(t.startedAt) - handled, queuedStacks: event?.stacks,
         runMs: t.totalMs ?? 0, engineMs: t.engineMs ?? 0, nexusMs: seen - start - (t.engineMs ?? 0),
         observedAfterRunMs: seen - Date.parse(t.finishedAt!),
@@ -147,7 +151,7 @@ export async function benchPushToApplied(log: (m: string) => void): Promise<unkn
       subscriptions: N, pushes: pushes.length, setupMs, firstApplyRan: boot.ran,
       totalMs: m((p) => p.totalMs), nexusMs: m((p) => p.nexusMs), engineMs: m((p) => p.engineMs),
       gitPushMs: m((p) => p.gitPushMs), pushToRunStartMs: m((p) => p.pushToRunStartMs),
-      webhookMs: m((p) => p.webhookMs ?? NaN), pushHandledMs: m((p) => p.pushHandledMs ?? NaN), driverMs: m((p) => p.driverMs ?? NaN),
+      deliveredMs: m((p) => p.deliveredMs ?? NaN), pushHandledMs: m((p) => p.pushHandledMs ?? NaN), driverMs: m((p) => p.driverMs ?? NaN),
       runMs: m((p) => p.runMs),
       compileMs: m((p) => p.timings.compileMs ?? 0), previewMs: m((p) => p.timings.previewMs ?? 0),
       gatesMs: m((p) => p.timings.gatesMs ?? 0), applyMs: m((p) => p.timings.applyMs ?? 0),
