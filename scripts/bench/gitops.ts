@@ -8,6 +8,7 @@
 //    exact body; everything is computed before the clock starts. The inbox is NOT drained while this
 //    runs (the server's drain kick and timer are off): what is measured is accepted-and-persisted.
 //    Afterwards the inbox's `d:` rows and the queue's messages are counted: both must equal the 202s.
+//    Then the same deliveries against a bare node:http server (`baseline`): the machine at that moment.
 // 2. Push to applied (gitops-push.ts): one archetype edit pushed with real git, until the one stack
 //    it changes is recorded applied with trigger `push` and that commit (500 subscriptions).
 //
@@ -66,9 +67,27 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
 }
 
-async function startServerChild(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+/**
+ * Child process: the machine's ceiling at this moment (as in catalog.ts). A bare node:http server that
+ * reads each POST's body and answers 202 with a body of the same shape: no signature, no storage.
+ */
+async function serveBare(): Promise<void> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const body = JSON.stringify({ accepted: true, duplicate: false, deliveryId: req.headers['x-github-delivery'] });
+      res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('Nexus API on bare\n'));
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+async function startServerChild(env: Record<string, string>, mode = '--serve'): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), mode], {
     env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT,
   });
   await new Promise<void>((resolve, reject) => {
@@ -153,7 +172,7 @@ async function benchIntake() {
     };
     // Every body, signature and delivery id exists before the clock starts.
     const bodies = pushBodies(2_000);
-    const ids = Array.from({ length: 3_000 * SECONDS * ROUNDS + CONNECTIONS * 10 + 10 }, () => randomUUID());
+    const ids = Array.from({ length: 3_000 * SECONDS * (ROUNDS + 1) + CONNECTIONS * 10 + 10 }, () => randomUUID());
     const cursor = { next: 0 };
     log(`${bodies.length} signed push bodies (${bodies[0]!.body.length} bytes), ${ids.length} delivery ids`);
 
@@ -178,7 +197,7 @@ async function benchIntake() {
     const warm = await intakeRound(server.url, bodies, ids, cursor, CONNECTIONS * 10);
     accepted += warm.accepted;
     const amount = Math.max(CONNECTIONS * 10, Math.min(Math.round(warm.rps * 1.2) * SECONDS, ids.length));
-    if (cursor.next + amount * ROUNDS > ids.length) throw new Error('too few precomputed delivery ids for the rounds');
+    if (cursor.next + amount * (ROUNDS + 1) > ids.length) throw new Error('too few precomputed delivery ids for the rounds');
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       log(`intake round ${r + 1}/${ROUNDS}: ${amount} deliveries over ${CONNECTIONS} connections`);
@@ -188,6 +207,15 @@ async function benchIntake() {
     }
     await stopChild(server.child);
     server = undefined;
+
+    // The same deliveries against a bare server, right after: how much of the figure is the machine.
+    const bare = await startServerChild({}, '--bare');
+    let baseline: Round;
+    try {
+      baseline = await intakeRound(bare.url, bodies, ids.slice(cursor.next), { next: 0 }, amount);
+    } finally {
+      await stopChild(bare.child);
+    }
 
     // None lost: every 202 has its delivery row and its queue message.
     const storage = storageConfig(loadConfig({ ...process.env, ...env }).storage);
@@ -202,7 +230,7 @@ async function benchIntake() {
       connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, bodyBytes: bodies[0]!.body.length,
       drain: 'none during the measurement', ref: BENCH_REF,
       rps: median(rounds.map((r) => r.rps)), p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)),
-      perRound: rounds,
+      perRound: rounds, baseline: { rps: baseline.rps, p50: baseline.p50, p99: baseline.p99 },
       non2xx: sum((r) => r.non2xx) + warm.non2xx, errors: sum((r) => r.errors) + warm.errors, timeouts: sum((r) => r.timeouts) + warm.timeouts,
       accepted, deliveryRows: rows, queueMessages: queued, unsentMarkers: unsent, lost: accepted - Math.min(rows, queued),
       target: { rps: 500, met: median(rounds.map((r) => r.rps)) >= 500 && rows === accepted && queued === accepted },
@@ -228,4 +256,5 @@ async function main() {
 }
 
 if (process.argv.includes('--serve')) await serve();
+else if (process.argv.includes('--bare')) await serveBare();
 else await main();
