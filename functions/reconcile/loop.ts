@@ -21,10 +21,10 @@ import { StackQueue } from './queue.ts';
 import { finishRun, newRunRecord, RunFailure, takeOver } from './run-record.ts';
 import { acquireLease, keepLease, type RunControl } from './stack-lease.ts';
 import type { RunDetail } from './store/runs.ts';
+import { NewestFirstKeys } from '../platform/tables.ts';
 
 export { AUTHOR_UNKNOWN } from './judge.ts';
 export { liveFingerprint } from './preview-step.ts';
-import { NewestFirstKeys } from '../platform/tables.ts';
 
 export interface ReconcileRequest {
   stack: string;

@@ -3,9 +3,9 @@
 import type { BlobLease, LeaseKeepAlive } from '../platform/leases.ts';
 import { maskSecrets, type Logger } from '../platform/logger.ts';
 import type { EngineStack } from './deps.ts';
+import type { CommitFacts } from './commit-facts.ts';
 
-/** What a run shares with its lease's keep-alive and its engine calls. */import type { CommitFacts } from './commit-facts.ts';
-
+/** What a run shares with its lease's keep-alive and its engine calls. */
 export interface RunControl {
   lost?: Error;
   applying: boolean;
