@@ -7,6 +7,7 @@
 //
 // Drafts are not previewed until they are marked ready for review: a draft changes often and the
 // engine slots are shared; `ready_for_review` starts the preview.
+import { basename, dirname, isAbsolute } from 'node:path';
 import type { DesiredState, Finding } from '../../stacks/compile/model.ts';
 import type { Logger } from '../platform/logger.ts';
 import { GitHostUnavailableError, type CheckConclusion, type GitHost } from '../platform/git-host/types.ts';
@@ -157,7 +158,7 @@ export class PullRequestPreviews {
     stop();
     const shell = { repo: ev.repo, pr: ev.number, commit: ev.headSha, unchanged: [] as string[], stacks: [] as StackPreview[] };
     if ('failed' in head) {
-      return { ...shell, compileFailed: true, findings: head.failed, conclusion: 'failure', at: at() };
+      return { ...shell, compileFailed: true, findings: ownFindings(head.failed), conclusion: 'failure', at: at() };
     }
     const baseSha = await this.o.host.branchHead(this.o.branch);
     const base = baseSha ? await this.compile(baseSha) : undefined;
@@ -174,7 +175,7 @@ export class PullRequestPreviews {
     const stacks = [...results.map((r) => stackPreviewOf(r, this.runUrl(r.run.id))), ...affected.removed.map(removedStack)];
     const runIds = results.map((r) => r.run.id);
     return {
-      ...shell, compileFailed: false, findings: head.state.findings, stacks, unchanged: affected.unchanged,
+      ...shell, compileFailed: false, findings: ownFindings(head.state.findings), stacks, unchanged: affected.unchanged,
       portalUrl: runIds.length === 1 ? this.runUrl(runIds[0]) : this.o.publicUrl ? `${this.o.publicUrl}/#/stacks` : undefined,
       conclusion: conclusionOf(stacks, false), at: at(),
     };
@@ -253,4 +254,15 @@ export class PullRequestPreviews {
     void tail.then(() => { if (this.posting.get(key) === tail) this.posting.delete(key); });
     return next;
   }
+}
+
+/**
+ * The findings a pull request's author can act on: every one in the repository's files, and the
+ * errors of the libraries it builds on (which stop the apply). The libraries' own warnings are the
+ * same on every pull request, and their files are named without this host's folders.
+ */
+export function ownFindings(findings: Finding[]): Finding[] {
+  return findings
+    .filter((f) => f.severity === 'error' || !isAbsolute(f.file))
+    .map((f) => (isAbsolute(f.file) ? { ...f, file: `(library) ${basename(f.file)}`, message: f.message.split(dirname(f.file)).join('(library)') } : f));
 }

@@ -18,7 +18,7 @@ export const commitOrderGate: Gate = (ctx) => {
     return {
       gate: 'commit-order', pass: false, reason: 'COMMIT_NOT_DESCENDANT',
       details: {
-        message: `commit ${short(f.commit)} does not descend from ${short(f.applied)}, the commit last applied to ${ctx.stack} (${f.ancestry}): a force push or an older commit is never applied`,
+        message: `commit ${short(f.commit)} does not descend from ${short(f.applied)}, the commit last applied to ${ctx.stack} (${f.ancestry}): a force push or an older commit is never applied. To go on, push a commit that has ${short(f.applied)} in its history (restore the branch, or \`git merge -s ours ${short(f.applied)}\` after reviewing what the rewrite changed)`,
         applied: f.applied, commit: f.commit, ancestry: f.ancestry,
       },
     };
