@@ -3,6 +3,7 @@
 // comment and checks, and a preview port that holds its previews to show cancellation and the
 // shared concurrency bound.
 import { test } from 'uvu';
+import { GATE_NAMES } from '../../../functions/reconcile/gates/index.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ test('opened: the real preview of exactly the stack the change touches; one comm
   const run = await L.stores.runs.get(posted.runIds[0]);
   assert.equal([run?.trigger, run?.dryRun, run?.commit, run?.stack], ['pull-request', true, head, 'sandbox']);
   assert.ok(run!.counts.create > 0, run?.error);
-  assert.equal([run?.decision, run?.gates.length], ['dry-run', 6], 'the gates were judged as a dry run');
+  assert.equal([run?.decision, run?.gates.length], ['dry-run', GATE_NAMES.length], 'the gates were judged as a dry run');
   assert.is(await L.exists(mg('sandbox')), false);
 
   // A push that changes no stack (a README edit): the same comment is edited, nothing previewed.
