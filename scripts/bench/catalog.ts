@@ -11,13 +11,13 @@
 //   node --import tsx scripts/bench/catalog.ts
 //   NEXUS_BENCH_ENTITIES, NEXUS_BENCH_SECONDS change the size and the duration;
 //   NEXUS_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server to DIR (open it in Chrome DevTools).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { freePort, startAzurite } from '../lib/azurite.ts';
+import { startAzurite } from '../lib/azurite.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { CatalogService } from '../../functions/catalog/service.ts';
 import { signDevToken } from '../../functions/platform/identity.ts';
@@ -27,6 +27,7 @@ import { Inbox } from '../../functions/catalog/inbox.ts';
 import { entityRefOf } from '../../functions/catalog/refs.ts';
 import { startServer } from '../../functions/server.ts';
 import { entityPath, generateEntities, searchTerms } from './catalog-data.ts';
+import { startServerChild as startChild, stopChild } from './server-child.ts';
 
 // autocannon ships no types; the part used here, typed.
 interface CannonResult {
@@ -97,25 +98,9 @@ async function serveBare(): Promise<void> {
 
 // ---- server ------------------------------------------------------------------------------------
 async function startServerChild(env: Record<string, string>, mode = '--serve'): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
   const prof = mode === '--serve' ? process.env.NEXUS_BENCH_CPU_PROF : undefined;
   const flags = ['--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), mode], {
-    env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT,
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => { out += d; if (out.includes('Nexus API on')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  return startChild(fileURLToPath(import.meta.url), env, { mode, flags, cwd: ROOT });
 }
 
 interface Figures { p50: number; p90: number; p99: number; max: number; mean: number; rps: number; requests: number; errors: number; timeouts: number; non2xx: number; bytesPerResponse: number }

@@ -15,14 +15,14 @@
 //   npm run bench -- gitops     (or node --import tsx scripts/bench/gitops.ts)
 //   NEXUS_BENCH_SECONDS (10), NEXUS_BENCH_ROUNDS (3), NEXUS_BENCH_CONNECTIONS (50) shape part 1;
 //   NEXUS_BENCH_PART=intake|push runs one part only.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { freePort, startAzurite } from '../lib/azurite.ts';
+import { startAzurite } from '../lib/azurite.ts';
 import { startGitHubStandIn, LANDING_ZONE_REPO } from '../sandbox/github/server.ts';
 import { storageConfig } from '../../functions/platform/storage-config.ts';
 import { loadConfig } from '../../functions/runtime/config.ts';
@@ -32,6 +32,7 @@ import { Table } from '../../functions/platform/tables.ts';
 import { Queue } from '../../functions/platform/queues.ts';
 import { keyRange, type InboxRow } from '../../functions/catalog/inbox-rows.ts';
 import { benchPushToApplied } from './gitops-push.ts';
+import { startServerChild as startChild, stopChild } from './server-child.ts';
 
 interface CannonResult {
   latency: { p50: number; p90: number; p99: number; average: number; max: number };
@@ -85,24 +86,8 @@ async function serveBare(): Promise<void> {
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
-async function startServerChild(env: Record<string, string>, mode = '--serve'): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), mode], {
-    env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT,
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => { out += d; if (out.includes('Nexus API on')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+function startServerChild(env: Record<string, string>, mode = '--serve'): Promise<{ url: string; child: ChildProcess }> {
+  return startChild(fileURLToPath(import.meta.url), env, { mode, cwd: ROOT });
 }
 
 /** GitHub's push example, as GitHub would send it for contoso/landing-zones on the bench branch. */

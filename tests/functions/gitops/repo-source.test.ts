@@ -17,18 +17,10 @@ import type { CompileArchetypes } from '../../../functions/reconcile/compile-arc
 import { FolderDesiredSource } from '../../../functions/reconcile/folder-source.ts';
 import { desiredStateHash } from '../../../functions/reconcile/hash.ts';
 import { LocalGitHost, LocalGitRepo } from '../../helpers/local-git-host.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const MB = 1024 * 1024;
 const env = { ...process.env, NEXUS_ROOT_MG: 'tenant-root' };
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The real compiler (built-ins from the shipped cache only: no ARM here), counting its calls. */
 function countingCompiler(): CompileArchetypes & { calls: string[] } {

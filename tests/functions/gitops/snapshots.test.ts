@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { SnapshotCache } from '../../../functions/gitops/snapshots.ts';
 import { GitHostUnavailableError, GitRefNotFoundError } from '../../../functions/platform/git-host/types.ts';
 import { LocalGitHost, LocalGitRepo } from '../../helpers/local-git-host.ts';
+import { rejection } from '../../helpers/rejection.ts';
 
 const KB = 1024;
 
@@ -21,16 +22,6 @@ async function fixture() {
   repo.write({ 'lz/a.yaml': `a: 3\n# ${pad(1000)}\n` });
   const c3 = await repo.commit('third');
   return { repo, host: new LocalGitHost(repo.bare), commits: [c1, c2, c3] as const, dir: mkdtempSync(join(tmpdir(), 'nexus-snapshots-')) };
-}
-
-/** The error a promise rejects with (fails when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const leftovers = (cache: SnapshotCache) => readdirSync(cache.root).filter((n) => n.startsWith('.'));

@@ -13,6 +13,7 @@ import { ArchiveRefusedError } from '../../../../functions/platform/git-host/arc
 import { GitHubHost } from '../../../../functions/platform/git-host/github.ts';
 import { GitHostUnavailableError, GitRefNotFoundError } from '../../../../functions/platform/git-host/types.ts';
 import { sha, startWire, tarball, type Wire } from './github-wire.ts';
+import { rejection } from '../../../helpers/rejection.ts';
 
 const REPO = { owner: 'contoso', repo: 'landing-zones' };
 const LIMITS = { maxBytes: 1_000_000, maxFiles: 100 };
@@ -23,15 +24,6 @@ let wire: Wire;
 let host: GitHubHost;
 const dirs: string[] = [];
 const freshDir = async () => { const d = await mkdtemp(join(tmpdir(), 'gh-adapter-')); dirs.push(d); return d; };
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 test.before(async () => {
   wire = await startWire({ commits: 130 });
