@@ -19,6 +19,8 @@ import { engineCall, liveFingerprint } from './preview-step.ts';
 import { counts, finishRun, newRunRecord, RunFailure } from './run-record.ts';
 import type { RunControl } from './stack-lease.ts';
 import type { RunDetail } from './store/runs.ts';
+import { commitFacts } from './commit-facts.ts';
+import { compileErrors } from './compile-step.ts';
 
 /** Reason code of a preview stopped because a newer one of the same pull request replaced it. */
 export const SUPERSEDED = 'SUPERSEDED';
@@ -73,9 +75,8 @@ export async function previewOnly(d: ReconcileDeps, req: PreviewOnlyRequest, ids
     log.info({ trigger: run.trigger, commit: run.commit }, 'pull request preview started');
     const stopped = () => { if (req.signal?.aborted) throw new Superseded(); };
     stopped();
-    const errors = req.state.findings.filter((f) => f.severity === 'error');
-    if (errors.length > 0) {
-      throw new RunFailure('DESIRED_STATE_INVALID', `the desired state has ${errors.length} error finding(s), e.g. ${errors[0].file}: ${errors[0].path}: ${errors[0].message}`);
+    if (compileErrors(req.state)) {
+      throw new RunFailure('COMPILE_FAILED', compileErrors(req.state)!);
     }
     run.desiredStateHash = desiredStateHash(req.state, run.stack);
     const killSwitch = await readKillSwitch(d);
@@ -88,8 +89,13 @@ export async function previewOnly(d: ReconcileDeps, req: PreviewOnlyRequest, ids
     run.counts = counts(preview);
     run.changeSetHash = changeSetHash(preview);
     run.liveFingerprint = await liveFingerprint(ctl.engine!);
+    // The commit gates judge the pull request as if merged: the signatures of its commits not yet
+    // applied. Its place in history is not held against it: off the branch and beside the applied
+    // commit is what a pull request is (the merge will descend from both).
+    const found = await commitFacts(d, run.stack, run.commit, [run.requestedBy]);
+    const commits = found ? { ...found.facts, onBranch: true, ancestry: 'ahead' as const } : undefined;
     // Dry run: judge records the verdicts and a decision, and neither holds nor cools down.
-    await judge(d, run, req.state, preview, { killSwitch, authors }, log);
+    await judge(d, run, req.state, preview, { killSwitch, authors: found ? [...new Set([...authors, ...found.identities])] : authors, commits }, log);
   } catch (err) {
     if (err instanceof Superseded || req.signal?.aborted) {
       run.decision = 'interrupted';

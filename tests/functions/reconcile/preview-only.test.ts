@@ -13,6 +13,9 @@ import { loadConfig } from '../../../functions/runtime/config.ts';
 import { SUPERSEDED } from '../../../functions/reconcile/preview-only.ts';
 import type { RunRecord } from '../../../functions/reconcile/model.ts';
 import type { ReconcileResult } from '../../../functions/reconcile/loop.ts';
+import type { CommitPort } from '../../../functions/reconcile/deps.ts';
+import { parseAllowedSigners, verifyCommit } from '../../../functions/gitops/signatures/verify.ts';
+import { LocalGitHost, LocalGitRepo } from '../../helpers/local-git-host.ts';
 
 let L: Live;
 test.before(async () => { L = await liveParts(); });
@@ -146,6 +149,29 @@ test('aborted during the engine\'s operation: the engine is cancelled, the run r
   const quick = await rec.previewOnly({ stack: name, state, trigger: 'pull-request', signal: early.signal });
   assert.equal([quick.run.decision, quick.run.reasons], ['interrupted', [SUPERSEDED]]);
   assert.equal(seen, []);
+});
+
+test('with signed commits required, a pull request of unsigned commits is previewed as blocked (UNSIGNED_COMMIT), not "apply"', async () => {
+  const name = unique('rcsg');
+  const state = smallState({ tenantRoot: L.tenantRoot, name, assignments: 1 });
+  const repo = await LocalGitRepo.create();
+  repo.write({ 'a.txt': '1\n' });
+  await repo.commit('main');
+  repo.write({ 'a.txt': '2\n' });
+  const head = await repo.commit('unsigned change', { branch: 'feature' });
+  const host = new LocalGitHost(repo.bare);
+  const signers = await parseAllowedSigners('');
+  const commits: CommitPort = {
+    repoId: host.id, head: async () => (await host.branchHead('main'))!, requireSigned: true, verify: (c) => verifyCommit(c, signers),
+    history: (b, h) => (b ? host.compare(b, h) : host.commit(h).then((c) => ({ status: 'ahead' as const, commits: [c], truncated: false }))),
+  };
+  const rec = await L.reconciler(() => state, allowRc, { commits });
+  const { run } = await rec.previewOnly({ stack: name, state, commit: head, trigger: 'pull-request' });
+  assert.is(run.decision, 'blocked', run.error);
+  assert.ok(run.reasons.includes('UNSIGNED_COMMIT'), run.reasons.join());
+  const order = run.gates.find((g) => g.gate === 'commit-order');
+  assert.is(order?.pass, true, 'a pull request is off the branch by nature');
+  assert.is(await L.exists(mg(name)), false);
 });
 
 test.run();
