@@ -11,12 +11,12 @@
 // maps a merged pull request's merge and head commits back to it.
 import type { StorageConfig } from '../platform/storage-config.ts';
 import { Table } from '../platform/tables.ts';
-import type { ApprovalSource } from '../reconcile/store/approvals.ts';
+import { REVIEW_SOURCE, type ApprovalSource } from '../reconcile/store/approvals.ts';
 import type { ApprovalRecord, ApprovalVote } from '../reconcile/gates/types.ts';
 import type { PullRequestEvent, ReviewEvent } from './types.ts';
 import type { UserDirectory } from './users.ts';
 
-export const REVIEW_SOURCE = 'pull-request-review';
+export { REVIEW_SOURCE };
 
 interface ReviewRow { login: string; email?: string; state: ReviewEvent['state']; commit?: string; at: string }
 interface PullRow { repo: string; number: number; headSha: string; merged: boolean; mergeCommitSha?: string }

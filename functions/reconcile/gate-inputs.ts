@@ -10,6 +10,7 @@ import { policyIdentityPrincipals } from './gates/preview-reliability.ts';
 import type { GateContext } from './gates/types.ts';
 import type { GateResult, KillSwitchState, RunRecord } from './model.ts';
 import { scopeHierarchy } from './scope.ts';
+import { REVIEW_SOURCE } from './store/approvals.ts';
 
 /** The kill switch as it stands (the environment's forces it on). The one place it is read. */
 export function readKillSwitch(d: ReconcileDeps): Promise<KillSwitchState> {
@@ -23,7 +24,9 @@ export async function gateContext(
 ): Promise<GateContext> {
   const [rates, latest] = await Promise.all([d.stores.rateLimits.snapshot(), d.stores.approvals.latest(run.stack, d.now())]);
   // A dry run writes nothing another run could act on, not even votes gathered from elsewhere.
-  const approval = latest?.status === 'pending' && !run.dryRun ? await d.stores.approvals.collect(latest, d.approvalSources) : latest;
+  // Only the sources the guardrails allow are asked (a review is an approval only where they say so).
+  const sources = d.approvalSources.filter((s) => s.name !== REVIEW_SOURCE || facts.guardrails.approvals.pullRequestReviews);
+  const approval = latest?.status === 'pending' && !run.dryRun ? await d.stores.approvals.collect(latest, sources) : latest;
   return {
     stack: run.stack, runId: run.id, now: d.now(), commit: run.commit, author: run.author, tenantRootId: state.tenantRootId, hierarchy: scopeHierarchy(state),
     // Outside a Git checkout (a deployed package) with no hint, the author could approve alone.

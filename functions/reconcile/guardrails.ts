@@ -56,6 +56,11 @@ export const guardrailsSchema = z.object({
   }).strict().default({ maxIssues: 0, onExceed: 'fail-closed', ignoreUnknownPaths: ['id', 'urn', 'name', 'etag', 'properties.provisioningState'], newPolicyIdentityPrincipals: 'tolerate' }),
   approvals: z.object({
     expiresAfterMinutes: z.number().positive().default(24 * 60),
+    /**
+     * Whether an approved review of the merged pull request (GitOps: GitHub reviews, Azure DevOps
+     * votes of 10) counts as an approval, besides those given through the API and CLI.
+     */
+    pullRequestReviews: z.boolean().default(true),
     /** Who must approve a delete of a management group or of a role assignment at group scope. */
     protectedDeletes: approvalRequirement.default({ group: 'nexus-admins', approvers: 2 }),
     rules: z.array(z.object({
@@ -67,7 +72,7 @@ export const guardrailsSchema = z.object({
       group: z.string().min(1),
       approvers: z.number().int().min(1).default(1),
     }).strict()).default([]),
-  }).strict().default({ expiresAfterMinutes: 1440, protectedDeletes: { group: 'nexus-admins', approvers: 2 }, rules: [] }),
+  }).strict().default({ expiresAfterMinutes: 1440, pullRequestReviews: true, protectedDeletes: { group: 'nexus-admins', approvers: 2 }, rules: [] }),
 }).strict();
 
 export type Guardrails = z.infer<typeof guardrailsSchema>;

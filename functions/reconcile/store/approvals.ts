@@ -15,6 +15,9 @@ export interface ApprovalSource {
   votes(request: ApprovalRecord): Promise<ApprovalVote[]>;
 }
 
+/** The source name of pull request reviews (functions/gitops/reviews.ts), which guardrails may turn off. */
+export const REVIEW_SOURCE = 'pull-request-review';
+
 /** The API (and CLI) source: votes are recorded straight into the request by `vote()`. */
 export const apiApprovalSource: ApprovalSource = { name: 'api', votes: async (r) => r.votes.filter((v) => v.source === 'api') };
 

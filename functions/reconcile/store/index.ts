@@ -23,7 +23,7 @@ export async function openStores(cfg: StorageConfig, opts: { rateLimitsTable?: s
   return { cfg, runs, audit, approvals, settings, rateLimits };
 }
 
-export { ApprovalError, ApprovalStore, apiApprovalSource, actorName, type ApprovalSource } from './approvals.ts';
+export { ApprovalError, ApprovalStore, apiApprovalSource, actorName, REVIEW_SOURCE, type ApprovalSource } from './approvals.ts';
 export { AuditLog, type AuditAction, type AuditEntry } from './audit.ts';
 export { RateLimitExceeded, RateLimitStore, OverrideRequestError } from './ratelimits.ts';
 export { RunStore, newRunId, type RunDetail, type RunRow, type StackSummary } from './runs.ts';
