@@ -47,11 +47,17 @@ export async function extractZip(source: AsyncIterable<Uint8Array>, dir: string,
       if (!sink) {
         ex.count(file.name, chunk.length); // skipped entries still count against the whole-archive bound
       } else if (!sink.write(chunk)) {
-        drain ??= new Promise<void>((resolve) => sink.onDrain(resolve));
+        // A failed write (a duplicate name, disk full) ends the wait too, as the extraction's failure.
+        if (!drain) {
+          drain = new Promise<void>((resolve, reject) => { sink.onDrain(resolve); sink.onError(reject); });
+          drain.catch(() => undefined); // dropped when the entry ends; finish() reports the error then
+        }
       }
       if (final) {
         unfinished--;
         sink?.end();
+        // An ended stream never emits 'drain': its buffered bytes are awaited by finish() instead.
+        if (sink) drain = undefined;
       }
     };
     file.start();
@@ -66,8 +72,9 @@ export async function extractZip(source: AsyncIterable<Uint8Array>, dir: string,
         unzip.push(bytes.subarray(at, at + SLICE));
         if (drain) { await drain; drain = undefined; }
       }
-      tail = Buffer.concat([tail, bytes]);
-      if (tail.length > EOCD_WINDOW) tail = tail.subarray(tail.length - EOCD_WINDOW);
+      // Only the last EOCD_WINDOW bytes are kept, to check the zip was not cut short.
+      const keep = Math.max(0, EOCD_WINDOW - bytes.length);
+      tail = Buffer.concat([tail.subarray(Math.max(0, tail.length - keep)), bytes.subarray(Math.max(0, bytes.length - EOCD_WINDOW))]);
     }
     unzip.push(new Uint8Array(0), true);
     if (unfinished > 0 || tail.lastIndexOf(EOCD_SIGNATURE) < 0) throw new Error('the zip ends before its central directory (cut short)');

@@ -168,6 +168,19 @@ test('the zip extraction stops a bomb while inflating, even when the zip lies ab
   assert.equal(await readdir(dir), [], 'nothing kept');
 });
 
+test('a file larger than a write buffer is written whole; a zip cut short is an error and leaves nothing', async () => {
+  const big = new Uint8Array(300_000).map((_, i) => (i * 7919) % 251);
+  const zip = zipSync({ 'a.txt': strToU8('a\n'), 'b.bin': big });
+  const whole = await mkdtemp(join(tmp, 'whole-'));
+  assert.equal(await extractZip(chunksOf(zip), whole, { stripComponents: 0, path: '', limits: LIMITS }), { files: 2, bytes: 300_002 });
+  assert.ok(Buffer.from(big).equals(await readFile(join(whole, 'b.bin'))));
+  for (const cut of [zip.length - 30, Math.floor(zip.length / 2)]) {
+    const dir = await mkdtemp(join(tmp, 'cut-'));
+    await rejects(() => extractZip(chunksOf(zip.subarray(0, cut)), dir, { stripComponents: 0, path: '', limits: LIMITS }), /cut short|cannot be read/, String(cut));
+    assert.equal(await readdir(dir), [], `nothing kept when cut at ${cut}`);
+  }
+});
+
 test("the zip extraction writes entries named like Object's own keys as ordinary files", async () => {
   // fflate's zipSync keys its input by name (and so drops __proto__): build it entry by entry.
   const names = ['__proto__', 'constructor', 'lib/__proto__', 'toString'];
