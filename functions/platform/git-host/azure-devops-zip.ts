@@ -41,15 +41,17 @@ export async function extractZip(source: AsyncIterable<Uint8Array>, dir: string,
     }
     const sink = ex.begin({ path: file.name, type: 'file', size: file.originalSize });
     unfinished++;
+    // A failed write (a duplicate name, disk full) ends a wait for 'drain', as the extraction's failure.
+    let wake: ((e?: Error) => void) | undefined;
+    sink?.onError((e) => wake?.(e));
     // Thrown errors (a limit, a corrupt stream) leave through unzip.push() below, stopping inflation.
     file.ondata = (err, chunk, final) => {
       if (err) throw err;
       if (!sink) {
         ex.count(file.name, chunk.length); // skipped entries still count against the whole-archive bound
       } else if (!sink.write(chunk)) {
-        // A failed write (a duplicate name, disk full) ends the wait too, as the extraction's failure.
         if (!drain) {
-          drain = new Promise<void>((resolve, reject) => { sink.onDrain(resolve); sink.onError(reject); });
+          drain = new Promise<void>((resolve, reject) => { wake = (e) => (e ? reject(e) : resolve()); sink.onDrain(() => wake?.()); });
           drain.catch(() => undefined); // dropped when the entry ends; finish() reports the error then
         }
       }
