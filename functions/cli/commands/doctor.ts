@@ -1,6 +1,6 @@
 // `nexus doctor [--json]`: is everything the engine needs there? The Pulumi CLI (path, version,
-// dynamic-provider launcher), the state backend, storage, the ARM endpoint; and what to do about
-// each thing that is not.
+// dynamic-provider launcher), the state backend, storage, the ARM endpoint, the landing-zone
+// repository when one is configured; and what to do about each thing that is not.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import type { Env, NexusConfig } from '../../runtime/config.ts';
@@ -13,6 +13,7 @@ import { backendSettings } from '../../../stacks/engine/backend.ts';
 import { firstApplyFiles, firstApplyStatus } from '../../runtime/first-apply.ts';
 import { checkStorage } from '../../platform/storage-doctor.ts';
 import { armConfig, armRequest } from '../../platform/arm.ts';
+import { checkLandingZoneRepository } from './doctor-gitops.ts';
 
 export interface Check {
   name: string;
@@ -112,7 +113,10 @@ async function checkArm(config: NexusConfig): Promise<Check> {
 
 export async function runDoctor(config: NexusConfig): Promise<{ ok: boolean; checks: Check[] }> {
   const env = config.engine.env;
-  const [cli, storage, arm] = await Promise.all([checkCli(env), checkBackendAndStorage(config), checkArm(config)]);
+  const [cli, storage, arm, repo] = await Promise.all([
+    checkCli(env), checkBackendAndStorage(config), checkArm(config),
+    checkLandingZoneRepository(config, (p) => withTimeout(p, 15000, 'the Git host')),
+  ]);
   const resourceBackend: string = config.engine.resourceBackend;
   const backendCheck: Check = resourceBackend === 'azure-native' || resourceBackend === 'arm-rest'
     ? { name: 'resource-backend', ok: true, detail: resourceBackend }
@@ -120,14 +124,14 @@ export async function runDoctor(config: NexusConfig): Promise<{ ok: boolean; che
   const plugin = resourceBackend === 'azure-native' ? [checkAzureNativePlugin(env, cli.loc)] : [];
   // On a local system (`npm run up`): how far the first apply of the default tenant is.
   const first = firstApplyStatus(firstApplyFiles(config.identity.home), new Date());
-  const checks = [...cli.checks, ...storage, arm, backendCheck, ...plugin, ...(first ? [{ name: 'first-apply', ...first }] : [])];
+  const checks = [...cli.checks, ...storage, arm, backendCheck, ...plugin, ...(repo ? [repo] : []), ...(first ? [{ name: 'first-apply', ...first }] : [])];
   return { ok: checks.every((c) => c.ok), checks };
 }
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
-    .description('check the Pulumi CLI, the state backend, storage and the ARM endpoint, and how far the first apply of `npm run up` is')
+    .description('check the Pulumi CLI, the state backend, storage, the ARM endpoint and the landing-zone repository (when set), and how far the first apply of `npm run up` is')
     .option('--json', 'print JSON: {"ok":bool,"checks":[{"name","ok","detail","fix"}]}')
     .action(async (opts: { json?: boolean }) => {
       const report = await runDoctor(ctx.config());

@@ -134,9 +134,12 @@ function pullRequestEvent(eventType: string, payload: unknown, deliveryId: strin
   const text = (p.message?.text ?? '').replace(/\bpull request\s+\d+[\s\S]*$/i, '');
   const closed = r.status === 'completed' || r.status === 'abandoned';
   if (eventType === 'git.pullrequest.updated' && !closed && VOTE.test(text)) {
-    // The notification names the voter only in its message: match a reviewer's display name there.
+    // The notification names the voter only in its message ("<displayName> approved ..."): the whole
+    // name then a space, the longest such name ("Al" must not take "Alice"'s vote). No name, no
+    // review: a guessed voter could let a vote count for the wrong person.
     const voters = (r.reviewers ?? []).filter((v) => !v.isContainer);
-    const who = voters.find((v) => v.displayName && text.startsWith(v.displayName)) ?? (voters.length === 1 ? voters[0] : undefined);
+    const named = voters.filter((v) => v.displayName && text.startsWith(`${v.displayName} `));
+    const who = named.reduce<(typeof named)[number] | undefined>((best, v) => (!best || v.displayName!.length > best.displayName!.length ? v : best), undefined);
     const login = who?.uniqueName || who?.displayName;
     if (who && login) {
       return {

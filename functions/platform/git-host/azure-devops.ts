@@ -7,7 +7,8 @@ import * as azdev from 'azure-devops-node-api';
 import type { IGitApi } from 'azure-devops-node-api/GitApi.js';
 import * as GI from 'azure-devops-node-api/interfaces/GitInterfaces.js';
 import type { IncomingMessage } from 'node:http';
-import { ArchiveRefusedError, extractZip } from './azure-devops-zip.ts';
+import { ArchiveRefusedError } from './archive.ts';
+import { extractZip } from './azure-devops-zip.ts';
 import {
   GitHostUnavailableError, GitRefNotFoundError,
   type CheckReport, type CommitInfo, type Comparison, type GitHost, type GitPerson, type PullRequestInfo,
@@ -139,8 +140,15 @@ export class AzureDevOpsHost implements GitHost {
       undefined, undefined, true, { version: commit, versionType: GI.GitVersionType.Commit },
     ));
     // Typed as a stream; it is the IncomingMessage (status and headers included).
-    const zip = await readZipStream(stream as unknown as IncomingMessage, commit, limits);
-    return extractZip(zip, folder, dir, limits);
+    const res = checkZipResponse(stream as unknown as IncomingMessage, commit);
+    const body = cappedBody(res, commit, limits);
+    try {
+      return await extractZip(body.chunks(), dir, { stripComponents: 0, path: folder, limits });
+    } catch (e) {
+      if (e instanceof ArchiveRefusedError) throw new ArchiveRefusedError(e.entry, e.reason, `${this.id} at ${commit}`);
+      if (body.broken()) throw new GitHostUnavailableError(`the items zip of ${commit} was cut off`, { cause: e });
+      throw e;
+    }
   }
 
   async pullRequest(n: number): Promise<PullRequestInfo> {
@@ -269,8 +277,8 @@ function mapError(err: unknown, what: string): unknown {
   return err;
 }
 
-/** Reads the zip response, refusing bodies that cannot fit the limits even compressed. */
-async function readZipStream(res: IncomingMessage, commit: string, limits: SnapshotLimits): Promise<Uint8Array> {
+/** The zip response, once its status says it is one; throws the host's errors otherwise. */
+function checkZipResponse(res: IncomingMessage, commit: string): IncomingMessage {
   const status = res.statusCode ?? 0;
   if (status === 404) {
     res.resume();
@@ -287,22 +295,29 @@ async function readZipStream(res: IncomingMessage, commit: string, limits: Snaps
     res.resume();
     throw new Error(`Azure DevOps answered ${status} for the items of ${commit}`);
   }
+  return res;
+}
+
+/** The response's chunks, refusing bodies that cannot fit the limits even compressed; broken(): the connection failed. */
+function cappedBody(res: IncomingMessage, commit: string, limits: SnapshotLimits): { chunks(): AsyncGenerator<Uint8Array>; broken(): boolean } {
   // Stored (uncompressed) entries are a little larger than their content: headers per file.
   const cap = limits.maxBytes + limits.maxFiles * 1024 + 64 * 1024;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res) {
-      size += (chunk as Buffer).length;
-      if (size > cap) {
-        res.destroy();
-        throw new ArchiveRefusedError(`the items zip of ${commit} is larger than ${cap} bytes`);
+  let failed = false;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let size = 0;
+    try {
+      for await (const chunk of res) {
+        size += (chunk as Buffer).length;
+        if (size > cap) throw new ArchiveRefusedError(undefined, `the items zip of ${commit} is larger than ${cap} bytes`);
+        yield chunk as Buffer;
       }
-      chunks.push(chunk as Buffer);
+    } catch (err) {
+      if (!(err instanceof ArchiveRefusedError)) failed = true;
+      throw err;
+    } finally {
+      // Stopped early (refused, or the extraction failed): drop the connection.
+      if (!res.readableEnded) res.destroy();
     }
-  } catch (err) {
-    if (err instanceof ArchiveRefusedError) throw err;
-    throw new GitHostUnavailableError(`the items zip of ${commit} was cut off`, { cause: err });
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  return { chunks, broken: () => failed };
 }

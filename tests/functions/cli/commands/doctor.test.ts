@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PINNED_PULUMI_VERSION, azureNativePluginVersion } from '../../../../stacks/engine/cli.ts';
 import { azurite } from '../../../helpers/azurite.ts';
 import { sandbox } from '../../../helpers/sandbox.ts';
+import { startGitHubStandIn } from '../../../../scripts/sandbox/github/server.ts';
 
 const BIN = fileURLToPath(new URL('../../../../bin/nexus.js', import.meta.url));
 
@@ -56,6 +57,32 @@ test('while `npm run up` applies the default tenant, doctor shows how far it is,
   assert.is(check.ok, false);
   assert.match(check.detail, /1 of 3 stacks applied; platform: blocked \(KILL_SWITCH/);
   assert.match(check.fix, /nexus runs/);
+});
+
+test('with a landing-zone repository: the tracked branch\'s head is read from the Git host, a missing branch fails with what to set', async () => {
+  const gh = await startGitHubStandIn({ dataDir: mkdtempSync(join(tmpdir(), 'nexus-doctor-gh-')) });
+  try {
+    const seeded = await gh.seed('contoso/landing-zones', fileURLToPath(new URL('../../../fixtures/gitops/landing-zones', import.meta.url)), { login: 'alice' });
+    const env = { ...gh.env, NEXUS_GITHUB_WEBHOOK_SECRET: 'x', NEXUS_ARM_ENDPOINT: 'https://127.0.0.1:9', NEXUS_ARM_TOKEN: 'x' };
+    const checkOf = (out: string) => JSON.parse(out).checks.find((c: { name: string }) => c.name === 'landing-zone-repository');
+
+    let r = await nexus(['doctor', '--json'], env);
+    assert.equal(checkOf(r.stdout), { name: 'landing-zone-repository', ok: true, detail: `github:contoso/landing-zones@main at ${seeded.sha.slice(0, 7)}` }, r.stdout + r.stderr);
+
+    r = await nexus(['doctor', '--json'], { ...env, NEXUS_LANDING_ZONE_BRANCH: 'no-such-branch' });
+    const missing = checkOf(r.stdout);
+    assert.is(r.code, 1);
+    assert.is(missing.ok, false);
+    assert.match(missing.detail, /^github:contoso\/landing-zones@no-such-branch: .*no-such-branch/);
+    assert.match(missing.fix, /NEXUS_LANDING_ZONE_BRANCH/);
+
+    r = await nexus(['doctor', '--json'], { ...env, NEXUS_GITHUB_TOKEN: 'not-a-token' });
+    const refused = checkOf(r.stdout);
+    assert.is(refused.ok, false, JSON.stringify(refused));
+    assert.match(refused.fix, /NEXUS_GITHUB_TOKEN/);
+  } finally {
+    await gh.stop();
+  }
 });
 
 test('with nothing configured: exit 1, and each failing check says what to do', async () => {

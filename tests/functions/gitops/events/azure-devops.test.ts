@@ -104,6 +104,25 @@ test('a vote of 10 → an approved review by the voter (not the group that votes
   assert.is((azureDevOpsEvent('git.pullrequest.updated', p, 'f') as any).state, 'changes_requested');
 });
 
+test('a vote is credited to the reviewer whose whole name starts the message, the longest such name; none, no review', () => {
+  const p = fixture('git-pullrequest-updated-approved');
+  const person = (displayName: string, uniqueName: string, vote = 10) => ({ displayName, uniqueName, vote, id: uniqueName });
+  p.message.text = 'Alice Chen approved pull request 41 (Corp: require the cost-center tag)';
+  p.resource.reviewers = [person('Al', 'al@contoso.example', 0), person('Alice Chen', 'alice@contoso.example'), person('Alice', 'alice2@contoso.example', 0)];
+  assert.is((azureDevOpsEvent('git.pullrequest.updated', p, 'g') as any).login, 'alice@contoso.example');
+
+  // "Alice approved": reviewer "Al" is not named (a prefix of a word is no name).
+  p.message.text = 'Alice approved pull request 41 (Corp: require the cost-center tag)';
+  p.resource.reviewers = [person('Al', 'al@contoso.example'), person('Bo', 'bo@contoso.example')];
+  assert.is((azureDevOpsEvent('git.pullrequest.updated', p, 'h') as any).kind, 'pull_request', 'no review from a guess');
+  // One reviewer, not the one the message names: no review either.
+  p.resource.reviewers = [person('Al', 'al@contoso.example')];
+  assert.is((azureDevOpsEvent('git.pullrequest.updated', p, 'i') as any).kind, 'pull_request');
+  // ... and credited when the message names them.
+  p.message.text = 'Al approved pull request 41 (Corp: require the cost-center tag)';
+  assert.equal((azureDevOpsEvent('git.pullrequest.updated', p, 'j') as any).login, 'al@contoso.example');
+});
+
 test('other event types are not GitOps events', () => {
   assert.is(azureDevOpsEvent('build.complete', { resource: {} }, 'g'), undefined);
   assert.is(azureDevOpsEvent('git.pullrequest.commented', {}, 'g'), undefined);

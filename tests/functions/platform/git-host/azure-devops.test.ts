@@ -8,12 +8,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { zipSync, strToU8 } from 'fflate';
+import { Zip, ZipPassThrough, zipSync, strToU8 } from 'fflate';
 import * as azdev from 'azure-devops-node-api';
 import type { TokenCredential } from '@azure/core-auth';
 import { startAzureDevOpsStandIn, type AzureDevOpsStandIn } from '../../../../scripts/sandbox/azure-devops/server.ts';
 import { AZURE_DEVOPS_SCOPE, AzureDevOpsHost, THREAD_MARKER_PROPERTY } from '../../../../functions/platform/git-host/azure-devops.ts';
-import { ArchiveRefusedError, extractZip } from '../../../../functions/platform/git-host/azure-devops-zip.ts';
+import { ArchiveRefusedError } from '../../../../functions/platform/git-host/archive.ts';
+import { extractZip } from '../../../../functions/platform/git-host/azure-devops-zip.ts';
 import { GitHostUnavailableError, GitRefNotFoundError } from '../../../../functions/platform/git-host/types.ts';
 
 const run = promisify(execFile);
@@ -129,8 +130,8 @@ test('download: the repository or a sub-folder at a commit, the limits enforced'
 
   const tooMany = join(tmp, 'too-many');
   await mkdir(tooMany);
-  await rejects(() => host.download(head, '', tooMany, { maxBytes: LIMITS.maxBytes, maxFiles: 2 }), /more than 2 files/);
-  await rejects(() => host.download(head, '', tooMany, { maxBytes: 100, maxFiles: 1000 }), /larger than/);
+  await rejects(() => host.download(head, '', tooMany, { maxBytes: LIMITS.maxBytes, maxFiles: 2 }), /files over the limit of 2/);
+  await rejects(() => host.download(head, '', tooMany, { maxBytes: 100, maxFiles: 1000 }), /bytes (in the whole archive )?over the limit/);
   await rejects(() => host.download('0123456789abcdef0123456789abcdef01234567', '', tooMany, LIMITS), GitRefNotFoundError);
 });
 
@@ -138,9 +139,64 @@ test('the zip extraction refuses entries that leave the folder', async () => {
   for (const name of ['../evil.txt', '/etc/evil', 'a/../../evil', 'C:/evil', 'a\\..\\evil']) {
     const dir = await mkdtemp(join(tmp, 'zip-'));
     const zip = zipSync({ [name]: strToU8('x') });
-    await rejects(() => extractZip(zip, '', dir, LIMITS), ArchiveRefusedError, name);
+    await rejects(() => extractZip(chunksOf(zip), dir, { stripComponents: 0, path: '', limits: LIMITS }), ArchiveRefusedError, name);
     assert.equal(await readdir(dir), [], `nothing written for ${name}`);
   }
+});
+
+/** The zip as a response would bring it: small chunks; `read` counts the bytes handed out. */
+async function* chunksOf(zip: Uint8Array, read?: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < zip.length; at += 1024) {
+    const chunk = zip.subarray(at, at + 1024);
+    if (read) read.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
+test('the zip extraction stops a bomb while inflating, even when the zip lies about its size', async () => {
+  const zip = zipSync({ 'bomb.bin': new Uint8Array(40 * 1024 * 1024) }, { level: 9 });
+  // Declare 10 bytes (local header and central directory) so only the inflated bytes can tell.
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  view.setUint32(22, 10, true);
+  const central = Buffer.from(zip).indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  view.setUint32(central + 24, 10, true);
+  const dir = await mkdtemp(join(tmp, 'bomb-'));
+  const read = { bytes: 0 };
+  const limits = { maxBytes: 64 * 1024, maxFiles: 10 };
+  await rejects(() => extractZip(chunksOf(zip, read), dir, { stripComponents: 0, path: '', limits }), /bytes (in the whole archive )?over the limit of/);
+  assert.ok(read.bytes < zip.length / 4, `refused after ${read.bytes} of ${zip.length} compressed bytes: before the entry was inflated`);
+  assert.equal(await readdir(dir), [], 'nothing kept');
+});
+
+test('a file larger than a write buffer is written whole; a zip cut short is an error and leaves nothing', async () => {
+  const big = new Uint8Array(300_000).map((_, i) => (i * 7919) % 251);
+  const zip = zipSync({ 'a.txt': strToU8('a\n'), 'b.bin': big });
+  const whole = await mkdtemp(join(tmp, 'whole-'));
+  assert.equal(await extractZip(chunksOf(zip), whole, { stripComponents: 0, path: '', limits: LIMITS }), { files: 2, bytes: 300_002 });
+  assert.ok(Buffer.from(big).equals(await readFile(join(whole, 'b.bin'))));
+  for (const cut of [zip.length - 30, Math.floor(zip.length / 2)]) {
+    const dir = await mkdtemp(join(tmp, 'cut-'));
+    await rejects(() => extractZip(chunksOf(zip.subarray(0, cut)), dir, { stripComponents: 0, path: '', limits: LIMITS }), /cut short|cannot be read/, String(cut));
+    assert.equal(await readdir(dir), [], `nothing kept when cut at ${cut}`);
+  }
+});
+
+test("the zip extraction writes entries named like Object's own keys as ordinary files", async () => {
+  // fflate's zipSync keys its input by name (and so drops __proto__): build it entry by entry.
+  const names = ['__proto__', 'constructor', 'lib/__proto__', 'toString'];
+  const parts: Uint8Array[] = [];
+  const zipper = new Zip((err, data) => { if (err) throw err; parts.push(data); });
+  for (const name of names) {
+    const entry = new ZipPassThrough(name);
+    zipper.add(entry);
+    entry.push(strToU8(`${name}\n`), true);
+  }
+  zipper.end();
+  const zip = new Uint8Array(Buffer.concat(parts));
+  const dir = await mkdtemp(join(tmp, 'proto-'));
+  const r = await extractZip(chunksOf(zip), dir, { stripComponents: 0, path: '', limits: LIMITS });
+  assert.is(r.files, 4);
+  for (const name of names) assert.is(await readFile(join(dir, name), 'utf8'), `${name}\n`);
 });
 
 test('pull requests: info, one thread created then edited in place, a status nexus/preview, votes as reviews', async () => {
