@@ -1,7 +1,6 @@
 // The Azure DevOps stand-in's Git layer: bare repositories under the data dir, read with the
 // machine's `git` (the stand-in is a test/demo environment; Nexus itself never runs git).
-import { execFile, spawn } from 'node:child_process';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,67 +148,3 @@ export async function mergeCommit(dir: string, target: string, source: string, m
   return (await git(dir, ['commit-tree', tree, '-p', target, '-p', source, '-m', message], { env })).trim();
 }
 
-/**
- * Git's smart HTTP through `git http-backend` (CGI): the request body goes to its stdin, its CGI
- * headers and body come back. `beforeEnd` runs after the backend exits and before the response
- * ends, so a client whose push returned can rely on what the push set off (the service hook).
- */
-export function httpBackend(req: IncomingMessage, res: ServerResponse, root: string, pathInfo: string, query: string, user: string, beforeEnd?: () => Promise<void>): Promise<void> {
-  return new Promise((resolveDone) => {
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      GIT_PROJECT_ROOT: root,
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: pathInfo,
-      QUERY_STRING: query,
-      REQUEST_METHOD: req.method ?? 'GET',
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_USER: user,
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-    };
-    if (req.headers['content-length']) env.CONTENT_LENGTH = String(req.headers['content-length']);
-    if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = String(req.headers['content-encoding']);
-    if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
-    const child = spawn('git', ['http-backend'], { env });
-    req.pipe(child.stdin);
-    let head = Buffer.alloc(0);
-    let headersDone = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (headersDone) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') : head.indexOf('\n\n');
-      if (end < 0) return;
-      const sep = head[end] === 0x0d ? 4 : 2;
-      let status = 200;
-      for (const line of head.subarray(0, end).toString('latin1').split(/\r?\n/)) {
-        const i = line.indexOf(':');
-        if (i < 0) continue;
-        const k = line.slice(0, i).trim();
-        const v = line.slice(i + 1).trim();
-        if (k.toLowerCase() === 'status') status = Number.parseInt(v, 10) || 500;
-        else res.setHeader(k, v);
-      }
-      res.statusCode = status;
-      headersDone = true;
-      res.write(head.subarray(end + sep));
-    });
-    child.stderr.resume();
-    child.on('close', () => {
-      if (!headersDone) res.statusCode = 500;
-      const done = () => {
-        res.end();
-        resolveDone();
-      };
-      if (beforeEnd && headersDone) beforeEnd().then(done, done);
-      else done();
-    });
-    child.on('error', () => {
-      if (!res.headersSent) res.statusCode = 500;
-      res.end();
-      resolveDone();
-    });
-  });
-}

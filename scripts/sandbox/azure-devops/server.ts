@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commitFolder, httpBackend, initBare, refs, resolve, safeName } from './git.ts';
+import { commitFolder, initBare, refs, resolve, safeName } from './git.ts';
+import { httpBackend } from '../git-http-backend.ts';
 import type { Delivery, WebhookTarget } from './hooks.ts';
 import { STANDIN_USER, guidOf, type Identity, type RepoKey } from './model.ts';
 import { gitRoute, locations, type Reply } from './rest.ts';
@@ -166,10 +167,10 @@ async function handle(state: AdoState, pat: string, req: IncomingMessage, res: S
     if (!/^(info\/refs|git-upload-pack|git-receive-pack)$/.test(seg.slice(4).join('/'))) throw new HttpError(404, `no Git route ${url.pathname}`, 'RouteNotFound');
     const pathInfo = `/${org}/${project}/${k.repo}.git/${seg.slice(4).join('/')}`;
     const push = seg[4] === 'git-receive-pack';
-    if (!push) return httpBackend(req, res, state.root, pathInfo, url.search.slice(1), who.uniqueName);
+    if (!push) return httpBackend(req, res, { root: state.root, pathInfo, query: url.search.slice(1), user: who.uniqueName });
     return state.exclusive(k, async () => {
       const before = await refs(state.dir(k));
-      await httpBackend(req, res, state.root, pathInfo, url.search.slice(1), who.uniqueName, () => state.pushed(k, before, who));
+      await httpBackend(req, res, { root: state.root, pathInfo, query: url.search.slice(1), user: who.uniqueName, beforeEnd: () => state.pushed(k, before, who) });
     });
   }
   if (seg[2]?.toLowerCase() === '_apis' && seg[3]?.toLowerCase() === 'git') {

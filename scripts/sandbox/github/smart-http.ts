@@ -2,7 +2,6 @@
 // node:http. Basic auth: the user name is the pusher's login, the password a token of that user
 // (or the stand-in's main token). A receive-pack runs under the repository's lock; the refs are
 // compared before and after it and a `push` webhook goes out per updated ref.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,6 +9,7 @@ import type { Ctx } from './context.ts';
 import { listRefs } from './git.ts';
 import { deliverPushes } from './events.ts';
 import { ADMIN_LOGIN } from './store.ts';
+import { httpBackend } from '../git-http-backend.ts';
 
 const GIT_PATH = /^\/([A-Za-z0-9_-][A-Za-z0-9_.-]*)\/([A-Za-z0-9_-][A-Za-z0-9_.-]*?)(?:\.git)?(\/(?:info\/refs|git-upload-pack|git-receive-pack|HEAD))$/;
 
@@ -59,69 +59,5 @@ export async function serveGit(ctx: Ctx, req: IncomingMessage, res: ServerRespon
 }
 
 function runBackend(ctx: Ctx, req: IncomingMessage, res: ServerResponse, full: string, rest: string, url: URL, login: string, beforeEnd?: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      GIT_PROJECT_ROOT: join(ctx.dataDir, 'repos'),
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: `/${full}.git${rest}`,
-      REQUEST_METHOD: req.method ?? 'GET',
-      QUERY_STRING: url.search.replace(/^\?/, ''),
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_USER: login,
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.receivepack', GIT_CONFIG_VALUE_0: 'true',
-    };
-    if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = String(req.headers['content-encoding']);
-    if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
-    if (req.headers['content-length']) env.CONTENT_LENGTH = String(req.headers['content-length']);
-    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let head = Buffer.alloc(0);
-    let headerDone = false;
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 4096) stderr += d.toString();
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (headerDone) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const crlf = head.indexOf('\r\n\r\n');
-      const lf = head.indexOf('\n\n');
-      const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf : lf;
-      if (end < 0) return;
-      headerDone = true;
-      const sep = end === crlf ? 4 : 2;
-      let status = 200;
-      const headers: Record<string, string> = {};
-      for (const line of head.subarray(0, end).toString('latin1').split(/\r?\n/)) {
-        const i = line.indexOf(':');
-        if (i < 0) continue;
-        const name = line.slice(0, i).trim();
-        const value = line.slice(i + 1).trim();
-        if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 200;
-        else headers[name] = value;
-      }
-      res.writeHead(status, headers);
-      res.write(head.subarray(end + sep));
-    });
-    req.pipe(child.stdin);
-    child.stdin.on('error', () => undefined);
-    child.on('close', async (code) => {
-      if (!headerDone) {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`git http-backend failed (${code}): ${stderr.trim()}\n`);
-      } else {
-        await beforeEnd?.();
-        res.end();
-      }
-      resolve();
-    });
-    child.on('error', (e) => {
-      if (!res.headersSent) deny(res, 500, `git http-backend could not start: ${e.message}`);
-      resolve();
-    });
-  });
+  return httpBackend(req, res, { root: join(ctx.dataDir, 'repos'), pathInfo: `/${full}.git${rest}`, query: url.search.replace(/^\?/, ''), user: login, beforeEnd });
 }

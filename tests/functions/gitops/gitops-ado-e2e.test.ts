@@ -6,8 +6,7 @@
 // source branch moves. The tenant is the small one of the GitHub test (three groups).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../../functions/local.t
 import type { RunRow } from '../../../functions/reconcile/store/runs.ts';
 import { loadConfig } from '../../../functions/runtime/config.ts';
 import { azurite } from '../../helpers/azurite.ts';
+import { editApps, git, seedLogWorkspace, until } from './helpers/e2e.ts';
 
 const test = suite('gitops end to end (Azure DevOps)');
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,20 +34,6 @@ let runtime: LocalRuntime | undefined;
 let clone: string;
 let previousCa: string | undefined;
 const lines: string[] = [];
-
-function git(cwd: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut || err.message}`)) : resolve(out.trim()))));
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 240_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${lines.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 async function runsOf(stack: string): Promise<RunRow[]> {
   return (await runtime!.reconcile.runs({ stack, limit: 100 })).runs;
@@ -70,19 +56,10 @@ const nexusThreads = async (pr: number): Promise<Thread[]> =>
 const previewStatuses = async (pr: number): Promise<Status[]> =>
   ((await api(`/pullRequests/${pr}/statuses`)).value as Status[]).filter((s) => s.context.genre === 'nexus' && s.context.name === 'preview');
 
-function editApps(tag: string): void {
-  const file = join(clone, 'apps.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/tagName: \S+/, `tagName: ${tag}`));
-}
-
 test.before(async () => {
   const az = await azurite();
   sb = await startSandbox();
-  // The tenant's Log Analytics workspace exists before Nexus (policies send diagnostics there).
-  const logs = '55555555-5555-5555-5555-555555555555';
-  sb.state.addSubscription({ subscriptionId: logs }, 'someone@contoso');
-  sb.state.put(`/subscriptions/${logs}/resourceGroups/logs`, { location: 'northeurope', tags: {}, properties: {} }, 'someone@contoso');
-  sb.state.put(`/subscriptions/${logs}/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/central`, { location: 'northeurope', tags: {}, properties: {} }, 'someone@contoso');
+  seedLogWorkspace(sb);
   previousCa = process.env.NODE_EXTRA_CA_CERTS;
   process.env.NODE_EXTRA_CA_CERTS = sb.caFile;
   const port = await freePort();
@@ -131,12 +108,12 @@ test('the first start applies the repository\'s head from Azure DevOps', async (
 });
 
 test('a git push of one archetype runs exactly its stack, with trigger push and that commit', async () => {
-  editApps('costcenter');
+  editApps(clone, 'costcenter');
   await git(clone, 'commit', '-qam', 'apps: audit the costcenter tag');
   const sha = await git(clone, 'rev-parse', 'HEAD');
   await git(clone, 'push', '-q', 'origin', 'main');
 
-  const run = await until('the push run of apps', async () => (await runsOf('apps')).find((r) => r.trigger === 'push' && r.commit === sha && r.status === 'done'));
+  const run = await until('the push run of apps', lines, async () => (await runsOf('apps')).find((r) => r.trigger === 'push' && r.commit === sha && r.status === 'done'));
   assert.is(run.decision, 'applied', JSON.stringify(run));
   assert.is(run.source, REPO_ID);
   // The pusher is the identity of the service hook's pushedBy (the clone URL's user here).
@@ -157,18 +134,18 @@ test('a git push of one archetype runs exactly its stack, with trigger push and 
 
 test('a pull request gets one marked thread and a nexus/preview status; a push to its branch edits the thread', async () => {
   await git(clone, 'checkout', '-qb', 'feature');
-  editApps('team');
+  editApps(clone, 'team');
   await git(clone, 'commit', '-qam', 'apps: audit the team tag');
   const head1 = await git(clone, 'rev-parse', 'HEAD');
   await git(clone, 'push', '-q', 'origin', 'feature');
   const pr = await api('/pullRequests', { method: 'POST', body: JSON.stringify({ title: 'Audit the team tag', sourceRefName: 'refs/heads/feature', targetRefName: 'refs/heads/main' }) });
   const id: number = pr.pullRequestId;
 
-  const threadOf = (sha: string) => until(`the preview thread of ${sha.slice(0, 7)}`, async () => {
+  const threadOf = (sha: string) => until(`the preview thread of ${sha.slice(0, 7)}`, lines, async () => {
     const threads = await nexusThreads(id);
     return threads.some((t) => t.comments[0]?.content.includes(sha.slice(0, 7))) ? threads : undefined;
   });
-  const finalStatuses = (n: number) => until(`${n} final nexus/preview status(es)`, async () => {
+  const finalStatuses = (n: number) => until(`${n} final nexus/preview status(es)`, lines, async () => {
     const done = (await previewStatuses(id)).filter((s) => s.state !== 'pending');
     return done.length >= n ? done : undefined;
   });
@@ -183,7 +160,7 @@ test('a pull request gets one marked thread and a nexus/preview status; a push t
   // A tag change the guardrails let through: the preview says it would apply.
   assert.is(statuses1.at(-1)!.state, 'succeeded', JSON.stringify(statuses1));
 
-  editApps('squad');
+  editApps(clone, 'squad');
   await git(clone, 'commit', '-qam', 'apps: audit the squad tag');
   const head2 = await git(clone, 'rev-parse', 'HEAD');
   await git(clone, 'push', '-q', 'origin', 'feature');

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../../functions/local.t
 import type { RunRow } from '../../../functions/reconcile/store/runs.ts';
 import { loadConfig } from '../../../functions/runtime/config.ts';
 import { azurite } from '../../helpers/azurite.ts';
+import { editApps, git, seedLogWorkspace, until } from './helpers/e2e.ts';
 
 const test = suite('gitops end to end');
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,20 +34,6 @@ let clone: string;
 let previousCa: string | undefined;
 const lines: string[] = [];
 
-function git(cwd: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut || err.message}`)) : resolve(out.trim()))));
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 240_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${lines.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function runsOf(stack: string): Promise<RunRow[]> {
   return (await runtime!.reconcile.runs({ stack, limit: 100 })).runs;
 }
@@ -57,19 +44,10 @@ async function gh_(path: string, init: RequestInit = {}): Promise<any> {
   return res.json();
 }
 
-function editApps(tag: string): void {
-  const file = join(clone, 'apps.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/tagName: \S+/, `tagName: ${tag}`));
-}
-
 test.before(async () => {
   const az = await azurite();
   sb = await startSandbox();
-  // The tenant's Log Analytics workspace exists before Nexus (policies send diagnostics there).
-  const logs = '55555555-5555-5555-5555-555555555555';
-  sb.state.addSubscription({ subscriptionId: logs }, 'someone@contoso');
-  sb.state.put(`/subscriptions/${logs}/resourceGroups/logs`, { location: 'northeurope', tags: {}, properties: {} }, 'someone@contoso');
-  sb.state.put(`/subscriptions/${logs}/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/central`, { location: 'northeurope', tags: {}, properties: {} }, 'someone@contoso');
+  seedLogWorkspace(sb);
   previousCa = process.env.NODE_EXTRA_CA_CERTS;
   process.env.NODE_EXTRA_CA_CERTS = sb.caFile;
   const port = await freePort();
@@ -113,12 +91,12 @@ test('the first start applies the repository\'s head', async () => {
 });
 
 test('a push of one archetype runs exactly its stack, with trigger push, that commit, the pusher and author', async () => {
-  editApps('costcenter');
+  editApps(clone, 'costcenter');
   await git(clone, 'commit', '-qam', 'apps: audit the costcenter tag');
   const sha = await git(clone, 'rev-parse', 'HEAD');
   await git(clone, 'push', '-q', 'origin', 'main');
 
-  const run = await until('the push run of apps', async () => (await runsOf('apps')).find((r) => r.trigger === 'push' && r.commit === sha && r.status === 'done'));
+  const run = await until('the push run of apps', lines, async () => (await runsOf('apps')).find((r) => r.trigger === 'push' && r.commit === sha && r.status === 'done'));
   assert.is(run.decision, 'applied', JSON.stringify(run));
   assert.is(run.requestedBy, 'bob');
   assert.match(run.author ?? '', /Bob Builder <bob@contoso\.com>/);
@@ -136,13 +114,13 @@ test('a push of one archetype runs exactly its stack, with trigger push, that co
 
 test('a pull request gets one comment whose counts match nexus preview; a new push edits it in place', async () => {
   await git(clone, 'checkout', '-qb', 'feature');
-  editApps('team');
+  editApps(clone, 'team');
   await git(clone, 'commit', '-qam', 'apps: audit the team tag');
   const head1 = await git(clone, 'rev-parse', 'HEAD');
   await git(clone, 'push', '-q', 'origin', 'feature');
   const pr = await gh_(`/repos/${REPO}/pulls`, { method: 'POST', body: JSON.stringify({ title: 'Audit the team tag', head: 'feature', base: 'main' }) });
 
-  const checkOf = (sha: string) => until(`the nexus/preview check of ${sha.slice(0, 7)}`, async () => {
+  const checkOf = (sha: string) => until(`the nexus/preview check of ${sha.slice(0, 7)}`, lines, async () => {
     const { check_runs } = await gh_(`/repos/${REPO}/commits/${sha}/check-runs?check_name=nexus/preview`);
     return check_runs.find((c: any) => c.status === 'completed');
   });
@@ -164,7 +142,7 @@ test('a pull request gets one comment whose counts match nexus preview; a new pu
   // Only the stack the pull request changes is previewed; the others fold into one line.
   assert.match(body1, /No change/);
 
-  editApps('squad');
+  editApps(clone, 'squad');
   await git(clone, 'commit', '-qam', 'apps: audit the squad tag');
   const head2 = await git(clone, 'rev-parse', 'HEAD');
   await git(clone, 'push', '-q', 'origin', 'feature');
