@@ -84,3 +84,36 @@ export interface DriftReport {
   /** The drift pull request opened or updated for this stack, when the mode is `pull-request`. */
   pullRequest?: { number: number; url: string; state: 'opened' | 'updated' | 'closed' | 'unchanged' };
 }
+
+/** Compliance of one assignment at one scope (Policy Insights' latest states). */
+export interface AssignmentCompliance {
+  policyAssignmentId: string;
+  /** The assignment's display name, or its name when it has none. */
+  name: string;
+  compliant: number;
+  nonCompliant: number;
+  exempt: number;
+  /** Other states (Unknown, Conflict, NotStarted). */
+  other: number;
+}
+
+/** The compliance of a management group or subscription: counts per assignment and the worst offenders. */
+export interface ScopeCompliance {
+  scope: string;
+  kind: 'managementGroup' | 'subscription';
+  name: string;
+  /** Resources (distinct) per state: a resource non-compliant with any assignment counts as non-compliant. */
+  resources: { compliant: number; nonCompliant: number; exempt: number; total: number };
+  /** Sorted by non-compliant count, highest first. */
+  assignments: AssignmentCompliance[];
+  /** Resources non-compliant with the most assignments, highest first (at most 10). */
+  worstOffenders: { resourceId: string; nonCompliant: number; assignments: string[] }[];
+}
+
+export interface ComplianceView {
+  at: string;
+  /** Management groups first (root first), then subscriptions. */
+  scopes: ScopeCompliance[];
+  /** Signals that could not be read. */
+  unavailable?: { scope: string; error: string }[];
+}
