@@ -10,6 +10,8 @@ export type Baseline = Record<string, unknown>;
 
 const REPORTS = 'drift';
 const BASELINES = 'drift-baselines';
+/** Reports kept for flapping. */
+const RECENT = 6;
 
 export class DriftStore {
   private constructor(private readonly reports: BlobStore, private readonly baselines: BlobStore) {}
@@ -19,10 +21,25 @@ export class DriftStore {
     return new DriftStore(reports, baselines);
   }
 
-  /** Stores the report under its run (when it has one) and as the stack's latest. */
+  /**
+   * Stores the report under its run (when it has one), as the stack's latest, and in the stack's
+   * recent list (the last RECENT reports, drifted properties only: what flapping is judged on).
+   */
   async save(report: DriftReport): Promise<void> {
-    if (report.runId) await this.reports.putJson(`${report.stack}/${report.runId}.json`, report);
-    await this.reports.putJson(`${report.stack}/latest.json`, report);
+    const recent = await this.recent(report.stack, RECENT - 1);
+    const slim: DriftReport = { ...report, suppressed: [], unavailable: [], items: report.items
+      .filter((i) => i.kind === 'configuration' || i.kind === 'flapping')
+      .map((i) => ({ ...i, changes: [], diffText: undefined, properties: i.properties.map((p) => ({ path: p.path, desired: undefined, live: p.live })) })) };
+    await Promise.all([
+      report.runId ? this.reports.putJson(`${report.stack}/${report.runId}.json`, report) : undefined,
+      this.reports.putJson(`${report.stack}/latest.json`, report),
+      this.reports.putJson(`${report.stack}/recent.json`, [slim, ...recent]),
+    ]);
+  }
+
+  /** The stack's last reports, newest first, drifted properties only. */
+  async recent(stack: string, n = RECENT): Promise<DriftReport[]> {
+    return ((await this.reports.getJson<DriftReport[]>(`${stack}/recent.json`)) ?? []).slice(0, n);
   }
 
   /** The stack's latest report, or the one made in `runId`. */

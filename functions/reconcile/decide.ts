@@ -20,10 +20,11 @@ export function hasChanges(cs: ChangeSet): boolean {
  * `no-change` (gates are still recorded). `apply` only when every gate passed. A dry run that
  * would wait for approval is `dry-run` with the approval reasons.
  */
-export function decide(cs: ChangeSet, gates: GateResult[], opts: { dryRun: boolean }): DecisionOutcome {
+export function decide(cs: ChangeSet, gates: GateResult[], opts: { dryRun: boolean; heldBack?: number }): DecisionOutcome {
   const failed = gates.filter((g) => !g.pass);
   const reasons = failed.map((g) => g.reason);
-  if (!hasChanges(cs)) return { verdict: 'no-change', reasons: [] };
+  // Nothing left to apply but drift left as it is: the stack is not in sync, and the run says why.
+  if (!hasChanges(cs)) return opts.heldBack ? { verdict: 'report-only', reasons: ['DRIFT_HELD'] } : { verdict: 'no-change', reasons: [] };
   if (failed.some((g) => !g.hold && !g.reportOnly)) return { verdict: 'blocked', reasons };
   // An untrusted preview is not put in front of approvers.
   if (failed.some((g) => g.reportOnly)) return { verdict: 'report-only', reasons };

@@ -20,6 +20,7 @@ import { apiApprovalSource, type ApprovalSource } from './store/approvals.ts';
 import { openStores, type ReconcileStores } from './store/index.ts';
 import { commitAuthor, trackedCommit, type CommitAuthor } from './tracked-commit.ts';
 import { Metrics } from '../platform/metrics.ts';
+import type { DriftService } from '../drift/service.ts';
 
 /** The parts of the engine's NexusStack the loop uses. */
 export interface EngineStack {
@@ -80,6 +81,11 @@ export interface ReconcileDeps {
   refreshFirst: boolean;
   /** Where the reconciler counts runs, gate blocks and apply times (served at /metrics). */
   metrics: Metrics;
+  /**
+   * Drift from several signals (functions/drift): reports each run's drift, leaves out of the apply
+   * what is not to be put back, waits out running deployments. Absent: the refresh preview alone.
+   */
+  drift?: DriftService;
 }
 
 /** What the commit gates need from the landing-zone repository. */

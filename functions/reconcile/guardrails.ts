@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CHANGE_KINDS } from './scope.ts';
+import { globMatch } from '../platform/glob.ts';
 
 const patterns = z.array(z.string().min(1));
 const scopeList = z.object({
@@ -73,6 +74,22 @@ export const guardrailsSchema = z.object({
       approvers: z.number().int().min(1).default(1),
     }).strict()).default([]),
   }).strict().default({ expiresAfterMinutes: 1440, pullRequestReviews: true, protectedDeletes: { group: 'nexus-admins', approvers: 2 }, rules: [] }),
+  /**
+   * What a run does with configuration drift (functions/drift): `remediate` puts it back through
+   * every gate, `report` leaves it and reports it, `pull-request` leaves it and proposes adopting it
+   * in the landing-zone repository. Per stack by name or glob (`corp-*`); the first match wins.
+   */
+  drift: z.object({
+    mode: z.enum(['remediate', 'report', 'pull-request']).default('remediate'),
+    stacks: z.array(z.object({ match: z.string().min(1), mode: z.enum(['remediate', 'report', 'pull-request']) }).strict()).default([]),
+    /** A deployment running on a stack's scope: how long a run waits for it, and how often it looks. */
+    deployments: z.object({
+      waitSeconds: z.number().nonnegative().default(120),
+      pollSeconds: z.number().positive().default(10),
+    }).strict().default({ waitSeconds: 120, pollSeconds: 10 }),
+    /** How far back the change history is read when a stack has no earlier report (days, at most 14: Resource Graph's retention). */
+    historyDays: z.number().positive().max(14).default(7),
+  }).strict().default({ mode: 'remediate', stacks: [], deployments: { waitSeconds: 120, pollSeconds: 10 }, historyDays: 7 }),
 }).strict();
 
 export type Guardrails = z.infer<typeof guardrailsSchema>;
@@ -111,4 +128,9 @@ export async function loadGuardrails(file = DEFAULT_GUARDRAILS_FILE): Promise<Gu
     throw new GuardrailsError(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   return parseGuardrails(value, file);
+}
+
+/** The drift mode of a stack: the first `drift.stacks` entry whose name or glob matches, else `drift.mode`. */
+export function driftMode(g: Guardrails, stack: string): Guardrails['drift']['mode'] {
+  return g.drift.stacks.find((e) => globMatch(e.match, stack, { star: 'any' }))?.mode ?? g.drift.mode;
 }

@@ -35,7 +35,7 @@ export async function judge(
   const ctx = await gateContext(d, run, state, { guardrails, killSwitch: facts.killSwitch, authors: facts.authors, commits: facts.commits });
   run.gates = runGates(ctx, preview);
   const requirements = approvalRequirements(preview, guardrails, { authorUnknown: ctx.authorUnknown });
-  const outcome = decide(preview, run.gates, { dryRun: run.dryRun });
+  const outcome = decide(preview, run.gates, { dryRun: run.dryRun, heldBack: run.drift?.heldBack });
   // Said where approval is what the run waits for or went through, not on runs blocked anyway.
   const raised = requirements.some((r) => r.raisedBy === AUTHOR_UNKNOWN) && outcome.verdict !== 'blocked' && outcome.verdict !== 'no-change';
   run.reasons = raised ? [...outcome.reasons, AUTHOR_UNKNOWN] : outcome.reasons;

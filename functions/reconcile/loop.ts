@@ -16,6 +16,7 @@ import { readKillSwitch } from './gate-inputs.ts';
 import { judge } from './judge.ts';
 import type { RunRecord, Trigger } from './model.ts';
 import { previewStep } from './preview-step.ts';
+import { DEPLOYMENT_IN_PROGRESS, driftSummary, finishDrift, startDrift } from './drift-step.ts';
 import { previewOnly, type PreviewOnlyRequest, type PreviewOnlyResult } from './preview-only.ts';
 import { StackQueue } from './queue.ts';
 import { finishRun, newRunRecord, RunFailure, takeOver } from './run-record.ts';
@@ -194,9 +195,32 @@ export class Reconciler {
     const d = this.deps;
     // Read before the preview: a switch turned on later is caught again right before the apply.
     const killSwitch = await readKillSwitch(d);
-    const { engine, preview } = await previewStep(d, run, detail, state, lease, ctl, log);
+    const guardrails = d.drift ? await d.guardrails() : undefined;
+    const drift = d.drift && guardrails ? await startDrift(d.drift, run, state, guardrails, log) : undefined;
+    if (drift?.stop) {
+      run.decision = 'report-only';
+      run.reasons = [DEPLOYMENT_IN_PROGRESS];
+      run.drift = driftSummary(drift.stop, 0);
+      return;
+    }
+    const previewed = await previewStep(d, run, detail, state, lease, ctl, log);
+    const { engine, refreshPreview } = previewed;
+    const preview = d.drift && drift && guardrails
+      ? (await finishDrift(d.drift, drift, { run, detail, state, guardrails, refreshPreview, preview: previewed.preview }, log)).preview
+      : previewed.preview;
     const judged = await judge(d, run, state, preview, { killSwitch, authors: ctl.authors, commits: ctl.facts }, log);
     if (!judged.apply) return;
     await applyStep({ deps: d, run, detail, preview, ctx: judged.ctx, engine, lease, ctl, log });
+    if (run.decision === 'applied' && d.drift) await this.keepBaseline(run, state, detail, log);
+  }
+
+  /** The live body of each applied resource, kept as its drift baseline; a failure is logged, never undoes the apply. */
+  private async keepBaseline(run: RunRecord, state: DesiredState, detail: RunDetail, log: Logger): Promise<void> {
+    const ids = (detail.apply?.changes ?? []).filter((c) => c.op !== 'same' && c.armId).map((c) => c.armId!);
+    try {
+      await this.deps.drift!.captureBaseline(run.stack, state, ids);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'drift baseline not kept; the next drift report judges these resources by the rules alone');
+    }
   }
 }

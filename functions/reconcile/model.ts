@@ -92,6 +92,15 @@ export interface RunRecord {
   desiredStateHash?: string;
   changeSetHash?: string;
   liveFingerprint?: string;
+  /** The run's drift report in brief (the report itself: GET /api/v1/stacks/{stack}/drift?run=<id>). */
+  drift?: {
+    mode: 'remediate' | 'report' | 'pull-request';
+    counts: Partial<Record<string, number>>;
+    /** Drifted resources left out of the apply (reported, pull request, policy remediation, flapping). */
+    heldBack: number;
+    /** Signals that could not be read. */
+    unavailable: string[];
+  };
   /** Set when the run waits for (or used) an approval. */
   approvalId?: string;
   error?: string;

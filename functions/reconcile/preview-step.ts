@@ -38,7 +38,7 @@ export async function engineCall<T>(ctl: Pick<RunControl, 'engineMs' | 'engine'>
 /** The run's preview; sets its counts, hashes and live fingerprint. Refuses an invalid desired state. */
 export async function previewStep(
   d: ReconcileDeps, run: RunRecord, detail: RunDetail, state: DesiredState, lease: BlobLease, ctl: RunControl, log: Logger,
-): Promise<{ engine: EngineStack; preview: ChangeSet }> {
+): Promise<{ engine: EngineStack; preview: ChangeSet; refreshPreview?: ChangeSet }> {
   const errors = compileErrors(state);
   if (errors) throw new RunFailure('COMPILE_FAILED', errors);
   run.desiredStateHash = desiredStateHash(state, run.stack);
@@ -49,9 +49,10 @@ export async function previewStep(
   });
   ctl.engine = engine;
   let preview: ChangeSet;
+  let drift: ChangeSet | undefined;
   try {
     if (d.refreshFirst) {
-      const drift = await engineCall(ctl, () => engine.previewRefresh());
+      drift = await engineCall(ctl, () => engine.previewRefresh());
       if (hasChanges(drift)) {
         // Refresh writes only Pulumi's state, never Azure: the preview then shows what an apply
         // would put back, and the gates judge exactly that.
@@ -59,6 +60,7 @@ export async function previewStep(
         detail.engineOutput!.push(`drift: ${drift.changes.filter((c) => isMutating(c.op)).map((c) => c.urn).join(', ')}`);
         await engineCall(ctl, () => engine.refresh());
       }
+      detail.drift = drift;
     }
     preview = await engineCall(ctl, () => engine.preview());
   } catch (err) {
@@ -69,5 +71,5 @@ export async function previewStep(
   run.counts = counts(preview);
   run.changeSetHash = changeSetHash(preview);
   run.liveFingerprint = await liveFingerprint(engine);
-  return { engine, preview };
+  return { engine, preview, refreshPreview: drift };
 }

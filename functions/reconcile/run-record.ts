@@ -89,7 +89,8 @@ export async function finishRun(deps: ReconcileDeps, run: RunRecord, detail: Run
 async function recordOnStack(d: ReconcileDeps, run: RunRecord): Promise<void> {
   // Live equals the desired state after an apply, or when a real run found nothing to change.
   // A refused commit (out of order, unsigned) never becomes the base later commits are judged against.
-  const inSync = run.decision === 'applied' || (run.decision === 'no-change' && !run.dryRun && run.gates.length > 0 && run.gates.every((g) => g.pass));
+  // Drift left as it is (reported, a pull request, a policy's) means live is not the desired state.
+  const inSync = !run.drift?.heldBack && (run.decision === 'applied' || (run.decision === 'no-change' && !run.dryRun && run.gates.length > 0 && run.gates.every((g) => g.pass)));
   await d.stores.runs.updateStack(run.stack, (s) => ({
     ...s, lastRunId: run.id, lastDecision: run.decision, lastRunAt: run.timings.finishedAt,
     currentRunId: s.currentRunId === run.id ? undefined : s.currentRunId,

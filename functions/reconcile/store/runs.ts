@@ -20,6 +20,8 @@ export interface RunDetail {
   apply?: ChangeSet;
   /** Drift already present on the stack (a refresh preview), kept by pull request previews. */
   drift?: ChangeSet;
+  /** Changes of the preview left out of the apply because their resource's drift is not put back. */
+  heldBack?: ChangeSet['changes'];
   /** Engine output lines and errors, as the engine reported them. */
   engineOutput?: string[];
 }
