@@ -22,6 +22,7 @@ import type { GitOps } from '../gitops/gitops.ts';
 import { catalogUsers } from '../gitops/users.ts';
 import { PullRequestReviews } from '../gitops/reviews.ts';
 import { apiApprovalSource } from '../reconcile/store/approvals.ts';
+import { openDrift } from './drift.ts';
 import { catalogAliases, openGitOpsSource, startGitOps, withGitOps, type GitOpsSource } from './gitops.ts';
 
 /** What delivery handlers may use: the catalog, and the reconciler (GitOps starts runs from a push). */
@@ -72,7 +73,8 @@ export interface Nexus extends NexusPorts {
 export async function openReconcile(parts: ReconcileParts, over: Partial<ReconcileDeps> = {}, src?: GitOpsSource | null): Promise<ReconcileService> {
   // With a landing-zone repository, every desired state is compiled from it at a commit.
   const repo = src === null ? undefined : src ?? (await openGitOpsSource(parts.config, parts.arm));
-  return new ReconcileService(new Reconciler(await defaultDeps(parts, { ...repo?.reconcileDeps(), ...over })));
+  const drift = 'drift' in over ? over.drift : await openDrift(parts);
+  return new ReconcileService(new Reconciler(await defaultDeps(parts, { ...repo?.reconcileDeps(), drift, ...over })));
 }
 
 export async function openNexus(config: NexusConfig, over: NexusOverrides = {}): Promise<Nexus> {

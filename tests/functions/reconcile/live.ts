@@ -26,6 +26,8 @@ export interface Live {
   /** Whether the sandbox has the resource (ARM GET). */
   exists(armId: string, apiVersion?: string): Promise<boolean>;
   get(armId: string, apiVersion?: string): Promise<{ status: number; body: any }>;
+  /** The ARM sandbox itself (its side door: deployments, policy remediations, subscriptions). */
+  sandbox: SandboxHandle;
   /** The sandbox's side door: changes a resource behind Nexus's back (drift), as `changedBy`. */
   sideDoorUpdate(armId: string, patch: Record<string, unknown>, changedBy: string): void;
 }
@@ -70,6 +72,7 @@ export function liveParts(): Promise<Live> {
         return new Reconciler(deps);
       },
       get,
+      sandbox: sb,
       sideDoorUpdate: (armId, patch, changedBy) => { sb.state.update(armId, patch as never, changedBy); },
       exists: async (armId, apiVersion) => (await get(armId, apiVersion)).status === 200,
     };
