@@ -7,7 +7,7 @@ cd "$ROOT"
 eval "$(bash scripts/setup.sh)"
 export NEXUS_PULUMI_DIR PATH="$NEXUS_PULUMI_DIR:$ROOT/node_modules/.bin:$PATH"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(compile catalog catalog-refresh preview reconcile gitops)
+[ ${#names[@]} -eq 0 ] && names=(compile catalog catalog-refresh preview reconcile gitops drift)
 for name in "${names[@]}"; do
   file="scripts/bench/$name.ts"
   [ -f "$file" ] || { echo "no benchmark $file" >&2; exit 1; }
