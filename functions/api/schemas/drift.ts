@@ -1,7 +1,7 @@
 // Response schemas of the drift report and the compliance view (routes/drift.ts), matching the
 // domain types they carry (functions/drift/model.ts); the type checks at the end keep them equal.
 import { z } from '@hono/zod-openapi';
-import type { ComplianceView, DriftReport } from '../../drift/model.ts';
+import type * as model from '../../drift/model.ts';
 
 const Signal = z.enum(['engine', 'change-history', 'activity-log', 'policy-compliance', 'deployments']);
 const Kind = z.enum(['configuration', 'compliance', 'policy-owned', 'remediation', 'deployment-in-progress', 'unmanaged-child', 'flapping']);
@@ -57,7 +57,12 @@ export const ComplianceViewSchema = z.object({
 
 // The schemas and the model say the same thing: a field added to one and not the other fails here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameReport: Same<z.infer<typeof DriftReportSchema>, DriftReport> = true;
-const sameView: Same<z.infer<typeof ComplianceViewSchema>, ComplianceView> = true;
+const sameReport: Same<z.infer<typeof DriftReportSchema>, model.DriftReport> = true;
+const sameView: Same<z.infer<typeof ComplianceViewSchema>, model.ComplianceView> = true;
 void sameReport;
 void sameView;
+
+export type DriftReport = z.infer<typeof DriftReportSchema>;
+export type DriftItem = z.infer<typeof DriftItemSchema>;
+export type ComplianceView = z.infer<typeof ComplianceViewSchema>;
+export type ScopeCompliance = z.infer<typeof ScopeComplianceSchema>;
