@@ -1,9 +1,11 @@
 // A drift report and a compliance view as the drift domain makes them, for the tests of what shows
-// them (the API, the CLI, the portal). Values carry characters that must be escaped where shown.
+// them (the API, the CLI, the portal). Values carry characters that must be escaped where shown;
+// every optional field is set, so a schema that leaves one out drops it and fails the API's tests.
 import type { ComplianceView, DriftReport } from '../../functions/drift/model.ts';
 
 export const SUB = '00000000-0000-0000-0000-0000000000a1';
 export const STORAGE_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/stapp01`;
+export const PR_URL = 'https://github.example/contoso/landing-zones/pull/12';
 export const ASSIGNMENT_ID = '/providers/Microsoft.Management/managementGroups/alz/providers/Microsoft.Authorization/policyAssignments/Inherit-Tags';
 
 export function sampleReport(stack: string, runId?: string, at = '2026-12-01T10:00:00.000Z'): DriftReport {
@@ -35,6 +37,7 @@ export function sampleReport(stack: string, runId?: string, at = '2026-12-01T10:
     ],
     counts: { configuration: 1, 'policy-owned': 1 },
     unavailable: [{ signal: 'activity-log', error: 'Log Analytics answered 403' }],
+    pullRequest: { number: 12, url: PR_URL, state: 'updated' },
   };
 }
 

@@ -26,7 +26,7 @@ import { DriftStore } from '../../functions/drift/store.ts';
 import { uniqueName } from '../functions/api/harness.ts';
 import { loadConfig } from '../../functions/runtime/config.ts';
 import { NewestFirstKeys } from '../../functions/platform/tables.ts';
-import { compliancePort, sampleCompliance, sampleReport, STORAGE_ID } from '../helpers/drift.ts';
+import { compliancePort, PR_URL, sampleCompliance, sampleReport, STORAGE_ID } from '../helpers/drift.ts';
 
 const ids = new NewestFirstKeys();
 
@@ -164,6 +164,7 @@ t("a run's page links to that run's report: kinds, each item with signals, who a
   const owned = page.getByRole('article', { name: /resourceGroups\/rg-app$/ });
   assert.match(await owned.locator('dl.facts').innerText(), /Kind\s+policy-owned[\s\S]*Action\s+leave-to-policy[\s\S]*Why\s+tags\.costCenter is written by Modify assignment 'Inherit-Tags'[\s\S]*Policy assignment\s+\/providers\/Microsoft\.Management/);
 
+  assert.is(await page.getByRole('link', { name: '#12' }).getAttribute('href'), PR_URL);
   const noise = page.getByRole('table', { name: 'Differences suppressed per rule (9 in all)' });
   assert.match(await noise.getByRole('row', { name: /read-only-properties/ }).innerText(), /read-only-properties\s+7\s+properties\.provisioningState, etag/);
   assert.match(await noise.getByRole('row', { name: /location-display-name/ }).innerText(), /location-display-name\s+2\s+location/);

@@ -55,7 +55,9 @@ export const ComplianceViewSchema = z.object({
   unavailable: z.array(z.object({ scope: z.string(), error: z.string() })).optional(),
 }).openapi('ComplianceView');
 
-// The schemas and the model say the same thing: a field added to one and not the other fails here.
+// The schemas and the model agree: a required field or a type that differs fails here (an optional
+// field the schema leaves out would be dropped from answers: the API's tests, whose sample sets every
+// optional field, catch that).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameReport: Same<z.infer<typeof DriftReportSchema>, model.DriftReport> = true;
 const sameView: Same<z.infer<typeof ComplianceViewSchema>, model.ComplianceView> = true;

@@ -56,7 +56,12 @@ async function stackNames(client: ApiClient): Promise<string[]> {
 }
 
 export function addDriftShow(drift: Command, ctx: CliContext): void {
+  // `drift` has subcommands (`drift judge DIR --json`) and options of its own (--json): without
+  // positional options, on it and on the program above it, `drift` would take the subcommand's
+  // --json for itself and the subcommand would never see it.
+  drift.parent?.enablePositionalOptions();
   drift
+    .enablePositionalOptions()
     .argument('[stack...]', 'the stacks to show (default: every stack)')
     .option('--run <id>', 'the report made in this run (one STACK only; default: the latest report)')
     .option('--api <url>', 'the Nexus API (default NEXUS_API_URL, else http://127.0.0.1:7070)')

@@ -97,6 +97,7 @@ test('drift STACK: counts per kind, each item with desired -> live and who, the 
   assert.match(out, /^ {6}read-only-properties: 7 \(properties\.provisioningState, etag\)$/m);
   assert.match(out, /^ {6}location-display-name: 2 \(location\)$/m);
   assert.match(out, /^ {2}not read: activity-log: Log Analytics answered 403$/m);
+  assert.match(out, /^ {2}pull request #12 updated: https:\/\/github\.example\/contoso\/landing-zones\/pull\/12$/m);
 });
 
 test('drift --json: the reports as the API serves them; --run the report of that run', async () => {
@@ -128,6 +129,17 @@ test('drift mistakes: a named stack without a report, a bad stack name, --run wi
   // Every signed-in principal may read (no role at all reads as Developer); a token the API refuses is named.
   const refused = await cli(['drift', STACK], { NEXUS_API_TOKEN: 'not-a-token' });
   assert.match(refused.error ?? '', new RegExp(`^${STACK}: HTTP 401: .*JWT`));
+});
+
+test('beside a `drift judge` subcommand, the subcommand keeps its own options', async () => {
+  const ctx: CliContext = { config: () => loadConfig(h.env), reconcile: () => { throw new Error('unused'); } };
+  const program = new Command('nexus').exitOverride();
+  const drift = program.command('drift');
+  const judged: unknown[] = [];
+  drift.command('judge').argument('<dir>').option('--json').action((dir: string, o: unknown) => void judged.push(dir, o));
+  addDriftShow(drift, ctx);
+  await program.parseAsync(['node', 'nexus', 'drift', 'judge', 'cases', '--json']);
+  assert.equal(judged, ['cases', { json: true }]);
 });
 
 test('terminal escape sequences in live values are not written to the terminal', async () => {
