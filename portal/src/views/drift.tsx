@@ -92,7 +92,7 @@ export function Report(props: { r: DriftReport }) {
       {r.items.length ? (
         <>
           <h2>Drifted resources</h2>
-          {r.items.map((item, n) => <Item key={`${item.resourceId}:${item.kind}`} item={item} n={n} />)}
+          {r.items.map((item, n) => <Item key={`${n}:${item.resourceId}`} item={item} n={n} />)}
         </>
       ) : null}
       <h2>Suppressed noise</h2>
