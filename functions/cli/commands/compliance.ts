@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { UserError } from '../errors.ts';
 import { apiClient, problemLine } from '../api-client.ts';
-import { plain } from './drift-show.ts';
+import { plain } from '../terminal.ts';
 import type { ComplianceView } from '../../drift/model.ts';
 
 /** The last segment of an ARM id (an assignment's name), or the text as it is. */

@@ -6,16 +6,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { UserError } from '../errors.ts';
 import { apiClient, problemLine, type ApiClient } from '../api-client.ts';
+import { plain } from '../terminal.ts';
 import type { ChangeAttribution, DriftReport } from '../../drift/model.ts';
 
 interface Missing { stack: string; run?: string; detail: string }
-
-/** A value from a live body or a report, made safe for a terminal (no escape sequences) and short. */
-export function plain(s: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const safe = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
-}
 
 const value = (v: unknown): string => (v === undefined ? '(absent)' : plain(JSON.stringify(v) ?? String(v), 80));
 const when = (at: string): string => plain(at.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'), 40);
