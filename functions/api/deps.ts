@@ -5,6 +5,7 @@ import type { CatalogService, RecentRunsPort } from '../catalog/service.ts';
 import type { ReconcileService } from '../reconcile/service.ts';
 import type { WebhookSecretSettings } from '../runtime/config.ts';
 import type { GitOpsEventRecord } from '../gitops/store.ts';
+import type { ComplianceView, DriftReport } from '../drift/model.ts';
 
 export type { EntityRef } from '../catalog/refs.ts';
 
@@ -61,5 +62,9 @@ export interface ApiDeps {
    */
   /** GitOps's record of deliveries (GET /api/v1/gitops/events); absent without a landing-zone repository. */
   gitopsEvents?: { recent(limit: number): Promise<GitOpsEventRecord[]> };
+  /** Drift reports (functions/drift/store.ts): a stack's latest, or the one of a run; without it the drift route answers 503. */
+  drift?: { report(stack: string, runId?: string): Promise<DriftReport | undefined> };
+  /** The compliance view (functions/drift/compliance.ts) of every scope, or of one; without it /api/v1/compliance answers 503. */
+  compliance?: (scope?: string) => Promise<ComplianceView>;
   checkDelivery?(source: 'github' | 'azure-devops', event: string, payload: unknown): void;
 }

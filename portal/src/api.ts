@@ -1,6 +1,7 @@
 // Every call the portal makes to the Nexus API: same origin, bearer token from the session,
 // and problem+json answers turned into one readable message.
 import { clearToken, getToken } from './session.ts';
+import type { ComplianceView, DriftReport } from './api-types.ts';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly field?: string) {
@@ -53,3 +54,11 @@ export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, bo
 export function path(strings: TemplateStringsArray, ...values: Array<string | number>): string {
   return strings.reduce((out, s, i) => out + s + (i < values.length ? encodeURIComponent(String(values[i])) : ''), '');
 }
+
+/** A stack's latest drift report, or the one made in `run`. */
+export const driftReport = (stack: string, run?: string) =>
+  get<DriftReport>(path`/api/v1/stacks/${stack}/drift` + (run ? `?${new URLSearchParams({ run })}` : ''));
+
+/** The compliance view of every management group and subscription, or of one. */
+export const complianceView = (scope?: string) =>
+  get<ComplianceView>(`/api/v1/compliance${scope ? `?${new URLSearchParams({ scope })}` : ''}`);

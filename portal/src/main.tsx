@@ -13,6 +13,8 @@ import { EntityPage } from './views/entity.tsx';
 import { Search } from './views/search.tsx';
 import { SignIn, type PortalConfig } from './views/sign-in.tsx';
 import { RunPage, StackRuns, Stacks } from './views/stacks.tsx';
+import { DriftPage } from './views/drift.tsx';
+import { CompliancePage } from './views/compliance.tsx';
 
 function View(props: { route: Route }) {
   const r = props.route;
@@ -24,6 +26,8 @@ function View(props: { route: Route }) {
     case 'stacks': return <Stacks />;
     case 'stack': return <StackRuns stack={r.stack} />;
     case 'run': return <RunPage id={r.id} />;
+    case 'drift': return <DriftPage stack={r.stack} run={r.run} />;
+    case 'compliance': return <CompliancePage scope={r.scope} />;
     case 'approvals': return <Approvals status={r.status} />;
     case 'not-found': return <Page title="Page not found"><p>Nothing lives at <code>{r.hash}</code>. <a href={href.search('')}>Search the catalog</a>.</p></Page>;
   }
@@ -36,7 +40,8 @@ function Nav(props: { route: Route; onSignOut: () => void }) {
       <ul>
         <li><a href="#/search" aria-current={current(['search', 'browse', 'entity'])}>Catalog</a></li>
         <li><a href={href.me()} aria-current={current(['me'])}>My dashboard</a></li>
-        <li><a href={href.stacks()} aria-current={current(['stacks', 'stack', 'run'])}>Stacks and runs</a></li>
+        <li><a href={href.stacks()} aria-current={current(['stacks', 'stack', 'run', 'drift'])}>Stacks and runs</a></li>
+        <li><a href={href.compliance()} aria-current={current(['compliance'])}>Compliance</a></li>
         <li><a href={href.approvals()} aria-current={current(['approvals'])}>Approvals</a></li>
         <li><button type="button" class="link" onClick={props.onSignOut}>Sign out</button></li>
       </ul>

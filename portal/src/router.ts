@@ -10,6 +10,8 @@ export type Route =
   | { page: 'stacks' }
   | { page: 'stack'; stack: string }
   | { page: 'run'; id: string }
+  | { page: 'drift'; stack: string; run?: string }
+  | { page: 'compliance'; scope?: string }
   | { page: 'approvals'; status: string }
   | { page: 'not-found'; hash: string };
 
@@ -30,7 +32,13 @@ export function parseHash(hash: string): Route {
     case 'me':
       return { page: 'me' };
     case 'stacks':
-      return parts[1] ? { page: 'stack', stack: parts[1] } : { page: 'stacks' };
+      if (parts.length === 1) return { page: 'stacks' };
+      if (parts.length === 2) return { page: 'stack', stack: parts[1] };
+      // The latest drift report of the stack, or the one of a run (?run=).
+      if (parts.length === 3 && parts[2] === 'drift') return { page: 'drift', stack: parts[1], run: query.get('run') || undefined };
+      break;
+    case 'compliance':
+      return { page: 'compliance', scope: query.get('scope') || undefined };
     case 'runs':
       if (parts[1]) return { page: 'run', id: parts[1] };
       break;
@@ -50,6 +58,8 @@ export const href = {
   stacks: () => '#/stacks',
   stack: (stack: string) => `#/stacks/${enc(stack)}`,
   run: (id: string) => `#/runs/${enc(id)}`,
+  drift: (stack: string, run?: string) => `#/stacks/${enc(stack)}/drift${run ? `?${new URLSearchParams({ run })}` : ''}`,
+  compliance: (scope?: string) => (scope ? `#/compliance?${new URLSearchParams({ scope })}` : '#/compliance'),
   approvals: (status = 'pending') => (status === 'pending' ? '#/approvals' : `#/approvals?status=${enc(status)}`),
 };
 

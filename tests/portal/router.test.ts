@@ -15,6 +15,11 @@ test('each link parses back to its page', () => {
   assert.equal(parseHash(href.approvals('all')), { page: 'approvals', status: 'all' });
   assert.equal(parseHash(href.me()), { page: 'me' });
   assert.equal(parseHash(href.stacks()), { page: 'stacks' });
+  assert.equal(parseHash(href.drift('alz.platform_1')), { page: 'drift', stack: 'alz.platform_1', run: undefined });
+  assert.equal(parseHash(href.drift('alz', '7204401456640999-bd2368e4')), { page: 'drift', stack: 'alz', run: '7204401456640999-bd2368e4' });
+  assert.equal(parseHash(href.compliance()), { page: 'compliance', scope: undefined });
+  const mg = '/providers/Microsoft.Management/managementGroups/alz';
+  assert.equal(parseHash(href.compliance(mg)), { page: 'compliance', scope: mg });
 });
 
 test('the empty hash is the search page; unknown or incomplete paths are not found', () => {
@@ -23,6 +28,8 @@ test('the empty hash is the search page; unknown or incomplete paths are not fou
   assert.is(parseHash('#/entity/service/default').page, 'not-found');
   assert.is(parseHash('#/runs').page, 'not-found');
   assert.is(parseHash('#/nowhere').page, 'not-found');
+  assert.is(parseHash('#/stacks/alz/elsewhere').page, 'not-found');
+  assert.is(parseHash('#/stacks/alz/drift/more').page, 'not-found');
 });
 
 test('catalog refs become entity links; anything else does not', () => {

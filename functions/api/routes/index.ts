@@ -8,8 +8,9 @@ import { webhookRoutes } from './webhooks.ts';
 import { reconcileRoutes } from './reconcile.ts';
 import { portalRoutes } from './portal.ts';
 import { gitopsRoutes } from './gitops.ts';
+import { driftRoutes } from './drift.ts';
 
 /** The route modules, in the order their routes are matched. */
 export function routeModules(deps: ApiDeps): ApiApp[] {
-  return [catalogRoutes(deps), importRoutes(deps), webhookRoutes(deps), reconcileRoutes(deps), gitopsRoutes(deps), portalRoutes(deps)];
+  return [catalogRoutes(deps), importRoutes(deps), webhookRoutes(deps), reconcileRoutes(deps), driftRoutes(deps), gitopsRoutes(deps), portalRoutes(deps)];
 }

@@ -15,9 +15,11 @@ import {
   RejectedSchema, RunDetailSchema, RunPageSchema, StackListSchema,
 } from '../schemas/reconcile.ts';
 
-const STACK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,89}$/;
-const StackParam = z.object({ stack: z.string().regex(STACK, 'stack must be 1-90 letters, digits, . _ or -').openapi({ param: { name: 'stack', in: 'path' }, example: 'alz' }) });
-const IdParam = z.object({ id: z.string().regex(/^[0-9]{16}-[0-9a-f]{8}$/, 'id must be a run id such as 7204401456640999-bd2368e4').openapi({ param: { name: 'id', in: 'path' } }) });
+// Shared with routes/drift.ts, which names stacks and runs the same way.
+export const STACK = /^[A-Za-z0-9][A-Za-z0-9._-]{0,89}$/;
+export const RUN_ID = /^[0-9]{16}-[0-9a-f]{8}$/;
+export const StackParam = z.object({ stack: z.string().regex(STACK, 'stack must be 1-90 letters, digits, . _ or -').openapi({ param: { name: 'stack', in: 'path' }, example: 'alz' }) });
+const IdParam = z.object({ id: z.string().regex(RUN_ID, 'id must be a run id such as 7204401456640999-bd2368e4').openapi({ param: { name: 'id', in: 'path' } }) });
 const Paging = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   // Opaque: the cursor of the previous page, exactly as this API handed it out.

@@ -4,13 +4,11 @@
 import type { Command } from 'commander';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { userInfo } from 'node:os';
 import { UserError } from '../errors.ts';
 import { readYamlDocuments } from '../../catalog/ingestion/yaml-docs.ts';
 import { findPlaceholders, placeholderTarget, PLACEHOLDER_LIMITS, Unresolvable } from '../../catalog/ingestion/placeholders.ts';
-import { signDevToken } from '../../platform/identity.ts';
 import type { CliContext } from '../context.ts';
-import type { NexusConfig } from '../../runtime/config.ts';
+import { apiToken } from '../api-client.ts';
 
 const CATALOG_FILE = /^catalog-info\.ya?ml$/;
 const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', 'dist', 'coverage']);
@@ -135,16 +133,6 @@ async function placeholderAssets(files: CatalogFile[], root: string, cwd: string
     }
   }
   return [...assets].map(([name, content]) => ({ name, content }));
-}
-
-/** NEXUS_API_TOKEN when set; otherwise, on the local system, a short-lived token from the local issuer. */
-async function apiToken(config: NexusConfig): Promise<string> {
-  if (config.cli.apiToken) return config.cli.apiToken;
-  const cfg = config.identity;
-  if (!cfg.localIssuer) {
-    throw new UserError('no credentials for the API: set NEXUS_API_TOKEN (an Entra access token for the Nexus API)');
-  }
-  return signDevToken({ user: userInfo().username || 'nexus-cli', roles: ['Admin'], expiresIn: '10m' }, cfg);
 }
 
 interface Problem { status: number; detail?: string; errors?: Array<{ field: string; message: string }> }

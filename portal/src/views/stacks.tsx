@@ -101,7 +101,7 @@ export function StackRuns(props: { stack: string }) {
 
   return (
     <Page title={`Stack ${props.stack}`}>
-      <p><a href={href.stacks()}>All stacks</a></p>
+      <p><a href={href.stacks()}>All stacks</a> · <a href={href.drift(props.stack)}>Drift report</a></p>
       <Loaded load={load}>
         {(first) => {
           const all = [first, ...pages];
@@ -151,6 +151,7 @@ export function RunPage(props: { id: string }) {
               <dt>Started</dt><dd><When at={r.timings.startedAt} /></dd>
               <dt>Finished</dt><dd><When at={r.timings.finishedAt} /></dd>
               <dt>Changes</dt><dd>{counts(r.counts)}</dd>
+              <dt>Drift</dt><dd><a href={href.drift(r.stack, r.id)}>Drift report of this run</a></dd>
               {r.approvalId ? <><dt>Approval</dt><dd><a href={href.approvals('all')}>{r.approvalId}</a></dd></> : null}
             </dl>
             {r.error ? <><h2>Error</h2><pre class="error">{r.error}</pre></> : null}

@@ -19,6 +19,8 @@ import { azurite } from '../../helpers/azurite.ts';
 import { harness, service, team, uniqueName, type Harness } from './harness.ts';
 import { loadConfig } from '../../../functions/runtime/config.ts';
 import { partsFrom } from '../../helpers/config.ts';
+import { DriftStore } from '../../../functions/drift/store.ts';
+import { compliancePort, sampleCompliance } from '../../helpers/drift.ts';
 
 const SECRETS = { github: 'gh-corpus', azureDevOps: 'ado-corpus', azureMonitor: 'mon-corpus', pagerDuty: 'pd-corpus', opsgenie: 'og-corpus' };
 /** Problems about the input: each must name the field, header or path segment at fault. */
@@ -44,6 +46,10 @@ t.before(async (ctx) => {
     guardrails: async () => parseGuardrails({}), logger: createLogger({ level: 'silent' }),
   });
   ctx.h.deps.reconcile = new ReconcileService(new Reconciler(deps));
+  // Drift reports from the real store; the compliance view from a function standing for its module.
+  const drift = await DriftStore.open(storage);
+  ctx.h.deps.drift = { report: (s, runId) => drift.get(s, runId) };
+  ctx.h.deps.compliance = compliancePort(sampleCompliance());
   const admin = await ctx.h.token('root', ['Admin']);
   const dev = await ctx.h.token('dev', ['Developer']);
   ctx.tokens = [['Admin', admin], ['Developer', dev]];

@@ -24,6 +24,9 @@ import { ImportResultSchema } from '../../../functions/api/schemas/import.ts';
 import { WebhookAcceptedSchema } from '../../../functions/api/schemas/webhooks.ts';
 import { GitOpsEventListSchema } from '../../../functions/api/schemas/gitops.ts';
 import { GitOpsStore } from '../../../functions/gitops/store.ts';
+import { ComplianceViewSchema, DriftReportSchema } from '../../../functions/api/schemas/drift.ts';
+import { DriftStore } from '../../../functions/drift/store.ts';
+import { compliancePort, sampleCompliance, sampleReport } from '../../helpers/drift.ts';
 import { ProblemSchema } from '../../../functions/api/schemas/problem.ts';
 import { partsFrom, storageFrom } from '../../helpers/config.ts';
 import { NewestFirstKeys } from '../../../functions/platform/tables.ts';
@@ -187,6 +190,25 @@ test('GitOps events are answered as declared (none without a repository; then wh
     assert.equal(some.events.map((e) => e.reason), ['FORCE_PUSH']);
   } finally {
     h.deps.gitopsEvents = undefined;
+  }
+});
+
+test('drift reports and the compliance view are answered as declared', async () => {
+  const dev = await h.token('alice', ['Developer']);
+  const store = await DriftStore.open(storageFrom(h.env));
+  const runId = newRunId(undefined, ids);
+  await store.save(sampleReport(STACK, runId));
+  h.deps.drift = { report: (stack, run) => store.get(stack, run) };
+  h.deps.compliance = compliancePort(sampleCompliance());
+  try {
+    await check(await h.call('GET', `/api/v1/stacks/${STACK}/drift`, { token: dev }), 'GET /api/v1/stacks/{stack}/drift', 200, DriftReportSchema);
+    const one = await check(await h.call('GET', `/api/v1/stacks/${STACK}/drift?run=${runId}`, { token: dev }), 'GET /api/v1/stacks/{stack}/drift', 200, DriftReportSchema);
+    assert.is(one.runId, runId);
+    const view = await check(await h.call('GET', '/api/v1/compliance', { token: dev }), 'GET /api/v1/compliance', 200, ComplianceViewSchema);
+    assert.is(view.scopes.length, 2);
+  } finally {
+    h.deps.drift = undefined;
+    h.deps.compliance = undefined;
   }
 });
 
