@@ -47,7 +47,7 @@ export function remediate(t: Tenant, remediations: Remediations, deployments: De
   const parsed = remediateInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badRequest('InvalidRequestContent', `body.${issue.path.join('.')}: ${issue.message}`);
+    throw badRequest('InvalidRequestContent', `body${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
   }
   const input = parsed.data;
   const effect = input.effect ?? input.operation;
