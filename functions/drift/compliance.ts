@@ -134,8 +134,9 @@ export async function loadComplianceView(opts: LoadComplianceOptions): Promise<C
   const kinds = opts.scopes.map((s) => ({ ...s, kind: scopeKind(s.scope) }));
   const read = await mapLimit(kinds, opts.concurrency ?? 4, async (s): Promise<ScopeRows | undefined> => {
     try {
-      // One more than the cap tells "exactly the cap" from "more than the cap".
-      const states = await policyStates(s.scope, { client: opts.client, top: cap + 1, select: SELECT });
+      // One more than the cap tells "exactly the cap" from "more than the cap"; read client side,
+      // page by page, so no $top limit of the service applies.
+      const states = await policyStates(s.scope, { client: opts.client, limit: cap + 1, select: SELECT });
       if (states.length > cap) unavailable.push({ scope: s.scope, error: `more than ${cap} policy states; the counts cover the first ${cap} only` });
       const rows = states.slice(0, cap).flatMap((st): ComplianceRow[] =>
         st.resourceId && st.policyAssignmentId && st.complianceState

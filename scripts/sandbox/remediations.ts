@@ -265,7 +265,8 @@ function presentRemediationDeployment(d: RemediationDeploymentRecord): Body {
 
 /** $filter fields as Azure spells them (PolicyAssignmentId ...) and as the properties do. */
 function filterRow(r: RemediationRecord): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
+  // The filter names the fields: a row without a prototype has no others.
+  const row: Record<string, unknown> = Object.create(null);
   const fields: [string, unknown][] = [
     ['PolicyAssignmentId', r.policyAssignmentId],
     ['PolicyDefinitionReferenceId', r.policyDefinitionReferenceId ?? ''],
