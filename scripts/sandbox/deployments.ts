@@ -96,10 +96,11 @@ export function finishDeployment(t: Tenant, store: Deployments, input: { scope: 
 }
 
 /** A deployment that already finished (what a DeployIfNotExists remediation leaves behind). */
-export function recordFinishedDeployment(store: Deployments, scope: string, name: string, correlationId: string, startedBy: string): DeploymentRecord {
+export function recordFinishedDeployment(store: Deployments, scope: string, name: string, correlationId: string, startedBy: string,
+  state: (typeof FINAL_STATES)[number] = 'Succeeded'): DeploymentRecord {
   const now = new Date().toISOString();
   const d: DeploymentRecord = {
-    id: `${scope}/providers/${DEPLOYMENT_TYPE}/${name}`, scope, name, provisioningState: 'Succeeded',
+    id: `${scope}/providers/${DEPLOYMENT_TYPE}/${name}`, scope, name, provisioningState: state,
     correlationId, startedBy, startedAt: now, finishedAt: now,
   };
   store.put(d);

@@ -23,12 +23,13 @@ export const remediateInput = z.object({
   effect: z.enum(['modify', 'deployIfNotExists']).optional(),
   /** The design note's name for `effect`. */
   operation: z.enum(['modify', 'deployIfNotExists']).optional(),
+  /** Failed: the deployment is recorded as failed and the resource is left as it is. */
+  status: z.enum(['Succeeded', 'Failed']).optional(),
   /** Adds to (or completes) this remediation; a new one is named when absent. */
   remediationName: z.string().regex(/^[^/?#]+$/).optional(),
   /** Where the remediation lives (default: the assignment's scope). */
   scope: z.string().startsWith('/').optional(),
   policyDefinitionReferenceId: z.string().optional(),
-  status: z.enum(['Succeeded', 'Failed']).optional(),
 });
 export type RemediateInput = z.infer<typeof remediateInput>;
 
@@ -86,30 +87,36 @@ export function remediate(t: Tenant, remediations: Remediations, deployments: De
   const target = existing ? { ...ref, id: existing.id, name: existing.name } : ref;
   const stored = prepareWrite(t, target, incoming, existing);
 
-  // Checked; now write: the resource, then the deployment and the remediation that explain it.
+  // Checked; now write: the resource (unless the remediation failed), then the deployment and the
+  // remediation that explain it.
+  const status = input.status ?? 'Succeeded';
   const correlationId = randomUUID();
   const actor = { changedBy: principalId, changedByType: 'Application' as const, clientType: POLICY_CLIENT_TYPE, correlationId };
-  const { resource } = t.write(target, stored, actor, policyOperation(effect));
+  const resource = status === 'Failed' ? existing : t.write(target, stored, actor, policyOperation(effect)).resource;
+  const resourceId = resource?.id ?? target.id;
   const now = new Date().toISOString();
   let deploymentId: string | undefined;
   if (effect === 'deployIfNotExists') {
-    const { subscriptionId, resourceGroup } = idParts(resource.id);
+    const { subscriptionId, resourceGroup } = idParts(resourceId);
     const rg = subscriptionId && resourceGroup ? t.get(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`) : undefined;
     const depScope = rg && sameType(rg.type, RG_TYPE) ? rg.id : subscriptionId ? `/subscriptions/${subscriptionId}` : scope;
-    deploymentId = recordFinishedDeployment(deployments, depScope, randomUUID(), correlationId, principalId).id;
+    deploymentId = recordFinishedDeployment(deployments, depScope, randomUUID(), correlationId, principalId, status).id;
   }
   const deployment: RemediationDeploymentRecord = {
-    remediatedResourceId: resource.id, ...(deploymentId ? { deploymentId } : {}), status: input.status ?? 'Succeeded',
-    resourceLocation: String(resource.body.location ?? ''), createdOn: now, lastUpdatedOn: now,
+    remediatedResourceId: resourceId, ...(deploymentId ? { deploymentId } : {}), status,
+    resourceLocation: String(resource?.body.location ?? stored.location ?? ''), createdOn: now, lastUpdatedOn: now,
   };
   const base: RemediationRecord = prior ?? {
     id: remediationId, scope, name, policyAssignmentId: pa.id, policyDefinitionReferenceId: input.policyDefinitionReferenceId,
     resourceDiscoveryMode: 'ExistingNonCompliant', correlationId, createdBy: principalId, createdByType: 'Application',
     createdOn: now, lastUpdatedOn: now, deployments: [],
   };
-  const kept = base.deployments.filter((d) => key(d.remediatedResourceId) !== key(resource.id));
-  const prev = base.deployments.find((d) => key(d.remediatedResourceId) === key(resource.id));
+  const kept = base.deployments.filter((d) => key(d.remediatedResourceId) !== key(resourceId));
+  const prev = base.deployments.find((d) => key(d.remediatedResourceId) === key(resourceId));
   const record: RemediationRecord = { ...base, lastUpdatedOn: now, deployments: [...kept, { ...deployment, createdOn: prev?.createdOn ?? now }] };
   remediations.put(record);
-  return { remediation: presentRemediation(record), resource: present(t, resource), correlationId, principalId, operation: policyOperation(effect) };
+  return {
+    remediation: presentRemediation(record), resource: resource ? present(t, resource) : undefined,
+    correlationId, principalId, operation: policyOperation(effect),
+  };
 }

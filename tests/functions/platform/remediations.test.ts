@@ -144,6 +144,19 @@ test('a remediation created with PUT targets the NonCompliant resources and the 
   assert.equal(task.deployments.map((d) => d.status), ['Succeeded']);
 });
 
+test('a failed remediation is recorded as failed and leaves the resource as it was', async () => {
+  const { sb, client, sa, mgAssignment, group } = await ctx;
+  const before = sb.state.get(sa(1))!;
+  const changes = sb.state.tenant.changes.length;
+  const name = `failed-${uniq()}`;
+  sb.state.remediate({ assignmentId: mgAssignment, resourceId: sa(1), patch: { tags: { costCenter: 'never' } }, effect: 'modify', remediationName: name, status: 'Failed' });
+  assert.is(sb.state.tenant.changes.length, changes, 'no write');
+  assert.equal(sb.state.get(sa(1))!.tags, before.tags);
+  const task = (await remediationsAt(MG(group), { client })).remediations.find((t) => t.name === name)!;
+  assert.is(task.provisioningState, 'Failed');
+  assert.equal(task.deployments.map((d) => [d.resourceId, d.status]), [[sa(1), 'Failed']]);
+});
+
 test('PUT refuses an unknown assignment and a scope outside the assignment', async () => {
   const { client, group, sub, mgAssignment, rgAssignment } = await ctx;
   try {
