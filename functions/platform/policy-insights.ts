@@ -25,6 +25,8 @@ export interface PolicyStateQuery {
   top?: number;
   orderBy?: string;
   select?: string;
+  /** Stop reading after this many states (client side: no page past it is fetched). */
+  limit?: number;
   /** The composition root's client (functions/runtime/nexus.ts). */
   client: PolicyInsightsClient;
 }
@@ -39,7 +41,10 @@ export async function policyStates(scope: string, q: PolicyStateQuery): Promise<
       : s.kind === 'subscription' ? ps.listQueryResultsForSubscription('latest', s.subscriptionId, { queryOptions })
         : ps.listQueryResultsForResourceGroup('latest', s.subscriptionId, s.resourceGroup, { queryOptions });
   const out: PolicyState[] = [];
-  for await (const st of pages) out.push(st);
+  for await (const st of pages) {
+    if (q.limit !== undefined && out.length >= q.limit) break;
+    out.push(st);
+  }
   return out;
 }
 

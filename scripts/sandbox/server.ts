@@ -13,6 +13,9 @@ import { handleArm } from './arm-routes.ts';
 import { SandboxState, handleSideDoor, DEFAULT_PRINCIPAL } from './side-door.ts';
 import { handleResourceGraph } from './resource-graph.ts';
 import { handlePolicyInsights, isPolicyInsightsPath } from './policy-insights.ts';
+import { handleRemediations, isRemediationsPath } from './remediations.ts';
+import { handleDeployments, isDeploymentsPath } from './deployments.ts';
+import { handleDescendants, isDescendantsPath } from './mg-descendants.ts';
 
 export interface SandboxOptions {
   port?: number;
@@ -120,6 +123,12 @@ async function serve(state: SandboxState, req: IncomingMessage, res: ServerRespo
           reply = handleResourceGraph(state.tenant, body);
         } else if (isPolicyInsightsPath(path)) {
           reply = handlePolicyInsights(state.tenant, method, path, url.searchParams, baseUrl());
+        } else if (isRemediationsPath(path)) {
+          reply = handleRemediations(state.tenant, state.remediations, method, path, url.searchParams, body, principal, baseUrl());
+        } else if (isDeploymentsPath(path)) {
+          reply = handleDeployments(state.tenant, state.deployments, method, path, url.searchParams, baseUrl());
+        } else if (isDescendantsPath(path)) {
+          reply = handleDescendants(state.tenant, method, path, url.searchParams, baseUrl());
         } else {
           reply = handleArm(state.tenant, method, path, url.searchParams, body, actor, baseUrl());
         }

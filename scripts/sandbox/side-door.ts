@@ -8,6 +8,9 @@ import { deepMerge } from './diff.ts';
 import { prepareWrite, present, checkDelete, TYPES } from './rules.ts';
 import { publicBody, type Actor, type Body, type ComplianceRecord, type ResourceChange, type Tenant } from './tenant.ts';
 import { notFoundFor } from './arm-routes.ts';
+import { Remediations } from './remediations.ts';
+import { remediate, type RemediateInput } from './remediate.ts';
+import { Deployments, startDeployment, finishDeployment, FINAL_STATES } from './deployments.ts';
 
 const COMPLIANCE_STATES = ['Compliant', 'NonCompliant', 'Exempt', 'Unknown', 'Conflict', 'NotStarted'] as const;
 
@@ -31,8 +34,28 @@ function sideDoorActor(changedBy = 'someone@sandbox'): Actor {
 export class SandboxState {
   /** Bearer token -> principal that ARM writes are recorded under. */
   readonly tokens = new Map<string, string>();
+  /** Policy remediations and ARM deployments (not ARM resources: kept beside the tenant's data file). */
+  readonly remediations: Remediations;
+  readonly deployments: Deployments;
 
-  constructor(readonly tenant: Tenant) {}
+  constructor(readonly tenant: Tenant) {
+    this.remediations = new Remediations(tenant.dataFile);
+    this.deployments = new Deployments(tenant.dataFile);
+  }
+
+  /** Writes a resource as a Modify/DeployIfNotExists assignment's identity and records the remediation. */
+  remediate(input: RemediateInput) {
+    return remediate(this.tenant, this.remediations, this.deployments, input);
+  }
+
+  /** Starts a deployment (Running, or Accepted) at a management group, subscription or resource group. */
+  startDeployment(input: { scope: string; name: string; state?: 'Running' | 'Accepted'; correlationId?: string }, startedBy = 'someone@sandbox') {
+    return startDeployment(this.tenant, this.deployments, input, startedBy);
+  }
+
+  finishDeployment(input: { scope: string; name: string; state?: (typeof FINAL_STATES)[number] }) {
+    return finishDeployment(this.tenant, this.deployments, input);
+  }
 
   issueToken(principal = DEFAULT_PRINCIPAL): string {
     const token = `sbx_${randomBytes(24).toString('base64url')}`;
@@ -176,6 +199,17 @@ export function handleSideDoor(state: SandboxState, method: string, path: string
     case 'POST /_sandbox/compliance': {
       const b = parseOrThrow(z.object({ states: z.array(z.unknown()) }), body, 'body');
       return { status: 200, body: { value: state.setCompliance(b.states as ComplianceInput[]) } };
+    }
+    case 'POST /_sandbox/policy/remediate':
+      return { status: 200, body: state.remediate(body as RemediateInput) };
+    case 'POST /_sandbox/deployments/start': {
+      const b = parseOrThrow(z.object({ scope: z.string().startsWith('/'), name: z.string().regex(/^[^/?#]{1,64}$/),
+        state: z.enum(['Running', 'Accepted']).optional(), correlationId: z.string().optional(), startedBy: z.string().optional() }), body, 'body');
+      return { status: 200, body: state.startDeployment(b, b.startedBy) };
+    }
+    case 'POST /_sandbox/deployments/finish': {
+      const b = parseOrThrow(z.object({ scope: z.string().startsWith('/'), name: z.string().min(1), state: z.enum(FINAL_STATES).optional() }), body, 'body');
+      return { status: 200, body: state.finishDeployment(b) };
     }
     case 'DELETE /_sandbox/compliance':
       state.clearCompliance();

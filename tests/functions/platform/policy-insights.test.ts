@@ -95,6 +95,8 @@ test('more states than one page: the client follows @odata.nextLink', async () =
   const states = await policyStates(`/subscriptions/${sub}`, { client });
   assert.is(states.length, 1205);
   assert.is(new Set(states.map((s) => s.resourceId)).size, 1205);
+  const limited = await policyStates(`/subscriptions/${sub}`, { client, limit: 1001 });
+  assert.is(limited.length, 1001, 'limit stops reading part-way through the second page');
 });
 
 test('an unsupported $filter is refused with a message naming it', async () => {
