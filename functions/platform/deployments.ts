@@ -35,6 +35,11 @@ export interface ActiveDeploymentsOptions {
   maxScopes?: number;
   /** Requests in flight (default 8). */
   concurrency?: number;
+  /**
+   * Also look in every group, subscription and resource group below the scope (default true).
+   * The reconciler asks only for the scopes a stack deploys to: walking a tenant root each run costs minutes.
+   */
+  descend?: boolean;
 }
 
 export class ArmListError extends Error {
@@ -98,7 +103,7 @@ async function scopesUnder(scope: string, opts: ActiveDeploymentsOptions, max: n
 /** Deployments Running or Accepted at or under `scope` (a management group, subscription or resource group id). */
 export async function activeDeployments(scope: string, opts: ActiveDeploymentsOptions): Promise<ActiveDeploymentsResult> {
   const max = opts.maxScopes ?? 2000;
-  const { scopes, truncated } = await scopesUnder(scope, opts, max);
+  const { scopes, truncated } = opts.descend === false ? { scopes: [scope.replace(/\/+$/, '')], truncated: false } : await scopesUnder(scope, opts, max);
   const pairs = scopes.flatMap((s) => ACTIVE_STATES.map((state) => ({ s, state })));
   const found = await mapLimit(pairs, opts.concurrency ?? 8, async ({ s, state }) => {
     try {

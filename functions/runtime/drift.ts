@@ -59,7 +59,7 @@ export function azureSignals(p: DriftParts): DriftSignals {
     remediations: async (scopes) => (await remediationsAt(scopes, { client: insights })).remediations.map((r) => ({
       id: r.id, policyAssignmentId: r.policyAssignmentId, provisioningState: r.provisioningState, resourceIds: r.deployments.map((d) => d.resourceId),
     })),
-    runningDeployments: async (scopes) => (await Promise.all(scopes.map((s) => activeDeployments(s, { cfg: p.arm })))).flatMap((r) => r.deployments),
+    runningDeployments: async (scopes) => (await Promise.all(scopes.map((s) => activeDeployments(s, { cfg: p.arm, descend: false })))).flatMap((r) => r.deployments),
     live: (resources) => liveBodies(resources, { cfg: p.arm }),
   };
 }

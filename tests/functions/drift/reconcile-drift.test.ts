@@ -105,7 +105,7 @@ test('a deployment running on the stack scope makes the run wait; still running,
   const state = await applied(name);
   const g = allow({ drift: { deployments: { waitSeconds: 1, pollSeconds: 0.2 } } });
   const rec = await L.reconciler(() => state, g, { drift });
-  L.sandbox.state.startDeployment(mg(name), 'long-one');
+  L.sandbox.state.startDeployment({ scope: mg(name), name: 'long-one' });
   const stopped = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
   assert.is(stopped.decision, 'report-only');
   assert.equal(stopped.reasons, ['DEPLOYMENT_IN_PROGRESS']);
@@ -114,7 +114,7 @@ test('a deployment running on the stack scope makes the run wait; still running,
   assert.equal(report.items.map((i) => [i.kind, i.action]), [['deployment-in-progress', 'wait']]);
 
   L.sideDoorUpdate(assignment(name), { properties: { enforcementMode: 'DoNotEnforce' } }, 'dave@contoso.com');
-  setTimeout(() => L.sandbox.state.finishDeployment(mg(name), 'long-one'), 300);
+  setTimeout(() => L.sandbox.state.finishDeployment({ scope: mg(name), name: 'long-one' }), 300);
   const after = done(await (await L.reconciler(() => state, allow({ drift: { deployments: { waitSeconds: 10, pollSeconds: 0.1 } } }), { drift })).reconcile({ stack: name, trigger: 'timer' }));
   assert.is(after.decision, 'applied', 'once the deployment finished the run went on');
 });
