@@ -17,6 +17,9 @@ const caseSchema = z.object({
   baseline: z.unknown().optional(),
   expected: z.enum(['drift', 'noise']),
   why: z.string().min(1).max(10_000),
+  // Optional, as the judge's input has them: policy-owned paths and child resources' paths.
+  ownedPaths: z.array(z.object({ path: z.string().min(1).max(500), owner: z.string().min(1).max(500) })).max(200).optional(),
+  childPaths: z.array(z.string().min(1).max(500)).max(200).optional(),
 });
 export type DriftCase = z.infer<typeof caseSchema>;
 
@@ -88,7 +91,7 @@ export interface JudgeSummary {
 
 export function judgeCases(cases: { file: string; case: DriftCase }[], rules: RuleSet): JudgeSummary {
   const results = cases.map(({ file, case: c }) => {
-    const j = judge({ resourceType: c.resourceType, desired: c.desired, live: c.live, baseline: c.baseline }, rules);
+    const j = judge({ resourceType: c.resourceType, desired: c.desired, live: c.live, baseline: c.baseline, ownedPaths: c.ownedPaths, childPaths: c.childPaths }, rules);
     return { file, expected: c.expected, verdict: j.verdict, differences: j.differences, suppressedBy: j.suppressedBy };
   });
   return {

@@ -17,6 +17,7 @@ interface Here {
   serverSet?: Entry;
   writeOnly?: Entry;
   ci?: Entry;
+  relId?: Entry;
   resId?: Entry;
   location?: Entry;
   defaults?: Entry[];
@@ -36,6 +37,8 @@ interface Ctx {
   baselineRule: string | null;
   /** The current path, with keys as the bodies spell them. */
   segs: Seg[];
+  /** The live object or array holding the current property (for `when` conditions). */
+  lParent: unknown;
   differences: Difference[];
   suppressed: Suppression[];
 }
@@ -49,7 +52,7 @@ export function judge(input: JudgeInput, rules: RuleSet): Judgement {
     if (desired == null && live == null) return { verdict: 'noise', differences: [], suppressed: [], suppressedBy: [] };
     return { verdict: 'drift', differences: [{ path: '', desired: desired ?? null, live: live ?? null }], suppressed: [], suppressedBy: [] };
   }
-  const ctx: Ctx = { pats: [], entries: [], baselineRule: null, segs: [], differences: [], suppressed: [] };
+  const ctx: Ctx = { pats: [], entries: [], baselineRule: null, segs: [], lParent: undefined, differences: [], suppressed: [] };
   const type = input.resourceType;
   const hasBaseline = input.baseline !== undefined && input.baseline !== null;
   for (const r of rules.rules) {
@@ -78,10 +81,12 @@ function collect(ctx: Ctx, states: readonly number[]): Here | null {
   for (const pi of m) {
     const e = ctx.entries[pi];
     switch (e.kind) {
-      case 'read-only': case 'owned': h.suppress ??= e; break;
+      case 'read-only': if (!e.when || whenHolds(ctx.lParent, e.when)) h.suppress ??= e; break;
+      case 'owned': h.suppress ??= e; break;
       case 'server-set': h.serverSet ??= e; break;
       case 'write-only': h.writeOnly ??= e; break;
       case 'case-insensitive': h.ci ??= e; break;
+      case 'provider-relative-id': h.relId ??= e; break;
       case 'resource-id': h.resId ??= e; break;
       case 'location': h.location ??= e; break;
       case 'default': (h.defaults ??= []).push(e); break;
@@ -95,6 +100,18 @@ function collect(ctx: Ctx, states: readonly number[]): Here | null {
     }
   }
   return h;
+}
+
+function whenHolds(parent: unknown, when: NonNullable<Entry['when']>): boolean {
+  const v = getProp(parent, when.sibling, when.lower);
+  return when.in.some((x) => deepEqual(x, v));
+}
+
+/** The part of an id from its last `/providers/` on, lower-cased. */
+function providerRelative(id: string): string {
+  const lower = id.toLowerCase();
+  const at = lower.lastIndexOf('/providers/');
+  return at < 0 ? lower : lower.slice(at);
 }
 
 function sup(ctx: Ctx, rule: string): void {
@@ -121,6 +138,7 @@ function walk(ctx: Ctx, d: unknown, l: unknown, b: unknown, states: readonly num
     d = b;
     b = undefined;
   }
+  if (!inBaseline && d !== undefined && l == null && h?.writeOnly) { sup(ctx, h.writeOnly.rule); return; }
   if (d === undefined) {
     if (!inBaseline && parentInDesired && h?.serverSet) { sup(ctx, h.serverSet.rule); return; }
     if (h?.defaults) for (const e of h.defaults) if (deepEqual(e.value, l)) { sup(ctx, e.rule); return; }
@@ -141,8 +159,9 @@ function walk(ctx: Ctx, d: unknown, l: unknown, b: unknown, states: readonly num
   leaf(ctx, d, l, h, inBaseline, parentInDesired);
 }
 
-function child(ctx: Ctx, seg: string | number, lower: Seg, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean, parentInDesired: boolean): void {
+function child(ctx: Ctx, seg: string | number, lower: Seg, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean, parentInDesired: boolean, lParent: unknown): void {
   ctx.segs.push(seg);
+  ctx.lParent = lParent;
   walk(ctx, d, l, b, advance(ctx.pats, states, lower), inBaseline, parentInDesired);
   ctx.segs.pop();
 }
@@ -161,14 +180,14 @@ function walkObject(ctx: Ctx, d: Obj | undefined, l: Obj | undefined, b: unknown
         else for (const k2 in l) if (Object.hasOwn(l, k2) && k2.toLowerCase() === lower) { lk = k2; break; }
         if (lk !== undefined) paired!.add(lk);
       }
-      child(ctx, k, lower, d[k], lk === undefined ? undefined : l![lk], getProp(b, k, lower), states, inBaseline, parentInDesired);
+      child(ctx, k, lower, d[k], lk === undefined ? undefined : l![lk], getProp(b, k, lower), states, inBaseline, parentInDesired, l);
     }
   }
   if (l) {
     for (const k in l) {
       if (!Object.hasOwn(l, k) || paired?.has(k)) continue;
       const lower = k.toLowerCase();
-      child(ctx, k, lower, undefined, l[k], getProp(b, k, lower), states, inBaseline, parentInDesired);
+      child(ctx, k, lower, undefined, l[k], getProp(b, k, lower), states, inBaseline, parentInDesired, l);
     }
   }
 }
@@ -179,11 +198,11 @@ function keyOf(x: unknown, key: string, lower: string): string | undefined {
 }
 
 /** Run a subtree into a scratch collector: its suppressions when it has no differences, else null. */
-function probe(ctx: Ctx, i: number, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean): Suppression[] | null {
+function probe(ctx: Ctx, i: number, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean, arr: unknown[]): Suppression[] | null {
   const saved = [ctx.differences, ctx.suppressed] as const;
   ctx.differences = [];
   ctx.suppressed = [];
-  child(ctx, i, i, d, l, b, states, inBaseline, true);
+  child(ctx, i, i, d, l, b, states, inBaseline, true, arr);
   const ok = ctx.differences.length === 0 ? ctx.suppressed : null;
   [ctx.differences, ctx.suppressed] = saved;
   return ok;
@@ -193,7 +212,7 @@ function walkArray(ctx: Ctx, d: unknown[], l: unknown[], b: unknown, states: rea
   const bArr = Array.isArray(b) ? b : undefined;
   if (!h?.unordered) {
     const n = Math.max(d.length, l.length);
-    for (let i = 0; i < n; i++) child(ctx, i, i, d[i], l[i], bArr?.[i], states, inBaseline, true);
+    for (let i = 0; i < n; i++) child(ctx, i, i, d[i], l[i], bArr?.[i], states, inBaseline, true, l);
     return;
   }
   const usedLive = new Uint8Array(l.length);
@@ -209,14 +228,14 @@ function walkArray(ctx: Ctx, d: unknown[], l: unknown[], b: unknown, states: rea
       if (j === undefined || usedLive[j]) { pendingD.push(i); return; }
       usedLive[j] = 1;
       const bx = bArr?.find((y) => keyOf(y, key, lowerKey) === kv);
-      child(ctx, i, i, x, l[j], bx, states, inBaseline, true);
+      child(ctx, i, i, x, l[j], bx, states, inBaseline, true, l);
     });
   } else {
     d.forEach((x, i) => {
       for (let j = 0; j < l.length; j++) if (!usedLive[j] && deepEqual(x, l[j])) { usedLive[j] = 1; return; }
       for (let j = 0; j < l.length; j++) {
         if (usedLive[j]) continue;
-        const s = probe(ctx, i, x, l[j], bArr?.find((y) => deepEqual(y, l[j])), states, inBaseline);
+        const s = probe(ctx, i, x, l[j], bArr?.find((y) => deepEqual(y, l[j])), states, inBaseline, l);
         if (s) { usedLive[j] = 1; ctx.suppressed.push(...s); return; }
       }
       pendingD.push(i);
@@ -226,10 +245,10 @@ function walkArray(ctx: Ctx, d: unknown[], l: unknown[], b: unknown, states: rea
   let j = 0;
   for (const i of pendingD) {
     while (j < l.length && usedLive[j]) j++;
-    if (j < l.length) { usedLive[j] = 1; child(ctx, i, i, d[i], l[j], undefined, states, inBaseline, true); j++; }
-    else child(ctx, i, i, d[i], undefined, undefined, states, inBaseline, true);
+    if (j < l.length) { usedLive[j] = 1; child(ctx, i, i, d[i], l[j], undefined, states, inBaseline, true, l); j++; }
+    else child(ctx, i, i, d[i], undefined, undefined, states, inBaseline, true, l);
   }
-  for (let k = 0; k < l.length; k++) if (!usedLive[k]) child(ctx, k, k, undefined, l[k], bArr?.find((y) => deepEqual(y, l[k])), states, inBaseline, true);
+  for (let k = 0; k < l.length; k++) if (!usedLive[k]) child(ctx, k, k, undefined, l[k], bArr?.find((y) => deepEqual(y, l[k])), states, inBaseline, true, l);
 }
 
 function emptyish(v: unknown, of: ReadonlySet<string> | undefined): boolean {
@@ -249,6 +268,7 @@ function leaf(ctx: Ctx, d: unknown, l: unknown, h: Here | null, inBaseline: bool
         if (a === l.toLowerCase() && h.resId.prefixes!.some((p) => a.startsWith(p))) return sup(ctx, h.resId.rule);
       }
       if (h.ci && d.toLowerCase() === l.toLowerCase()) return sup(ctx, h.ci.rule);
+      if (h.relId && providerRelative(d) === providerRelative(l)) return sup(ctx, h.relId.rule);
     }
     if (h.scalar && scalarStringEqual(d, l)) return sup(ctx, h.scalar.rule);
     if (h.nullEmpty && emptyish(d, undefined) && emptyish(l, undefined)) return sup(ctx, h.nullEmpty.rule);
@@ -256,7 +276,7 @@ function leaf(ctx: Ctx, d: unknown, l: unknown, h: Here | null, inBaseline: bool
     if (h.empty && (isEmptyContainer(d) || isEmptyContainer(l) || d === '' || l === '') && emptyish(d, h.empty.of) && emptyish(l, h.empty.of)) return sup(ctx, h.empty.rule);
     if (d === undefined) {
       if (!inBaseline && parentInDesired && h.serverSet) return sup(ctx, h.serverSet.rule);
-    } else if (l === undefined && !inBaseline && h.writeOnly) return sup(ctx, h.writeOnly.rule);
+    }
   }
   ctx.differences.push({ path: formatPath(ctx.segs), desired: inBaseline ? undefined : d, live: l });
 }

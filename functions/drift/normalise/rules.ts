@@ -18,13 +18,17 @@ const base = { name, types, enabled: z.boolean().optional(), description: z.stri
 
 const ruleSchema = z.discriminatedUnion('kind', [
   // Set by the service whatever was sent (provisioningState, etag, timestamps): never drift.
-  z.strictObject({ ...base, kind: z.literal('read-only'), paths }),
+  // With `when`, only while the live object holding the property has `sibling` set to one of `in`
+  // (the node count of an autoscaled pool).
+  z.strictObject({ ...base, kind: z.literal('read-only'), paths, when: z.strictObject({ sibling: z.string().min(1).max(200), in: z.array(z.unknown()).min(1).max(50) }).optional() }),
   // Filled by the service inside an object the desired body describes (a rule's id or etag): noise
   // only when the desired body has the parent object but not the property.
   z.strictObject({ ...base, kind: z.literal('server-set'), paths }),
   // Accepted on PUT, never returned by GET (secrets): absent in live is not drift.
   z.strictObject({ ...base, kind: z.literal('write-only'), paths }),
   z.strictObject({ ...base, kind: z.literal('case-insensitive'), paths }),
+  // Ids compared from their last `/providers/` on (a role definition in tenant and subscription form).
+  z.strictObject({ ...base, kind: z.literal('provider-relative-id'), paths }),
   // Any string starting with one of the prefixes compares case-insensitively.
   z.strictObject({ ...base, kind: z.literal('resource-id'), paths: paths.optional(), prefixes: z.array(z.string().min(1).max(100)).min(1).max(20) }),
   // Location names and display names (`West Europe` == `westeurope`).
@@ -66,6 +70,8 @@ export interface Entry {
   key?: string;
   /** `resource-id`: lower-cased prefixes. */
   prefixes?: string[];
+  /** `read-only` with a condition on a live sibling. */
+  when?: { sibling: string; lower: string; in: unknown[] };
   /** `empty-equals-absent`: which empties count. */
   of?: ReadonlySet<'array' | 'object' | 'string'>;
 }
@@ -140,6 +146,11 @@ function compile(rule: Rule, file: string, field: string): CompiledRule {
     case 'unordered':
       rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind, key: rule.key }));
       break;
+    case 'read-only': {
+      const when = rule.when ? { sibling: rule.when.sibling, lower: rule.when.sibling.toLowerCase(), in: rule.when.in } : undefined;
+      rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind, when }));
+      break;
+    }
     default:
       rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind }));
   }
