@@ -1,7 +1,7 @@
 // The rules that apply to one ARM type, arranged for the walker: patterns that match everywhere
-// (`**`) and at any depth by name (`**.etag`) are looked up directly instead of stepping an NFA at
-// every property; the rest go through the NFA. Built once per type and kept on the RuleSet.
-import type { Step } from './paths.ts';
+// (`**`) are kept apart, and `**.name...` patterns start only where a property is `name`, so the
+// NFA carries no state through properties no rule is about. Built once per type and kept on the RuleSet.
+import { compileStarts, type Starts, type Step } from './paths.ts';
 import type { Entry, RuleSet } from './rules.ts';
 
 export interface Ranked {
@@ -14,8 +14,7 @@ export interface Active {
   /** NFA patterns and their entries (same index). */
   pats: Step[][];
   entries: Ranked[];
-  /** `**.name` patterns by lower-cased name. */
-  deepKey: Map<string, Ranked[]>;
+  starts: Starts;
   /** `**` patterns. */
   everywhere: Ranked[];
   baselineRule: string | null;
@@ -24,7 +23,7 @@ export interface Active {
 const MAX_CACHED_TYPES = 1000;
 
 function build(rules: RuleSet, type: string): Active {
-  const a: Active = { pats: [], entries: [], deepKey: new Map(), everywhere: [], baselineRule: null };
+  const a: Active = { pats: [], entries: [], starts: { root: [], byName: new Map() }, everywhere: [], baselineRule: null };
   let order = 0;
   for (const r of rules.rules) {
     if (r.types && !r.types.some((re) => re.test(type))) continue;
@@ -33,15 +32,13 @@ function build(rules: RuleSet, type: string): Active {
       const steps = r.patterns[i];
       const ranked = { e: r.entries[i], order: order++ };
       if (steps.length === 1 && steps[0].t === 'deep') a.everywhere.push(ranked);
-      else if (steps.length === 2 && steps[0].t === 'deep' && steps[1].t === 'key') {
-        const list = a.deepKey.get(steps[1].k);
-        if (list) list.push(ranked); else a.deepKey.set(steps[1].k, [ranked]);
-      } else {
+      else {
         a.pats.push(steps);
         a.entries.push(ranked);
       }
     }
   }
+  a.starts = compileStarts(a.pats);
   return a;
 }
 

@@ -8,7 +8,7 @@
 import type { Difference, JudgeInput, Judgement, Suppression } from './types.ts';
 import type { Entry, RuleSet } from './rules.ts';
 import { activeFor, type Active, type Ranked } from './active.ts';
-import { advance, formatPath, initialStates, matchedHere, parsePattern, type Seg, type Step } from './paths.ts';
+import { advance, compileStarts, formatPath, matchedHere, parsePattern, type Seg, type Starts, type Step } from './paths.ts';
 import { canonicalLocation } from './regions.ts';
 import { deepEqual, getProp, isEmptyContainer, isObj, parseJsonish, scalarStringEqual, unwrapValue, type Obj } from './values.ts';
 
@@ -36,6 +36,7 @@ interface Ctx {
   /** The NFA patterns: the type's, plus the input's owned and child paths. */
   pats: Step[][];
   entries: Ranked[];
+  starts: Starts;
   /** What `everywhere` alone makes of a node (shared, never written); undefined when it depends on the node. */
   baseHere: Here | null | undefined;
   /** The lower-cased segment that led to the current node. */
@@ -74,21 +75,19 @@ export function judge(input: JudgeInput, rules: RuleSet): Judgement {
   }
   const hasBaseline = input.baseline !== undefined && input.baseline !== null;
   const ctx: Ctx = {
-    act, pats, entries, baseHere: act.everywhere.length === 0 ? null : act.everywhere.some((r) => r.e.when) ? undefined : toHere(act.everywhere, undefined), seg: undefined,
+    act, pats, entries, starts: owned.length > 0 ? compileStarts(pats) : act.starts, baseHere: act.everywhere.length === 0 ? null : act.everywhere.some((r) => r.e.when) ? undefined : toHere(act.everywhere, undefined), seg: undefined,
     baselineRule: hasBaseline ? act.baselineRule : null, segs: [], lParent: undefined, differences: [], suppressed: [],
   };
-  walk(ctx, desired, live, hasBaseline ? input.baseline : undefined, initialStates(ctx.pats), false, false);
+  walk(ctx, desired, live, hasBaseline ? input.baseline : undefined, ctx.starts.root, false, false);
   const suppressedBy = [...new Set(ctx.suppressed.map((s) => s.rule))].sort();
   return { verdict: ctx.differences.length > 0 ? 'drift' : 'noise', differences: ctx.differences, suppressed: ctx.suppressed, suppressedBy };
 }
 
 function collect(ctx: Ctx, states: readonly number[]): Here | null {
   const m = matchedHere(ctx.pats, states);
-  const byName = typeof ctx.seg === 'string' ? ctx.act.deepKey.get(ctx.seg) : undefined;
-  if (m.length === 0 && !byName && ctx.baseHere !== undefined) return ctx.baseHere;
+  if (m.length === 0 && ctx.baseHere !== undefined) return ctx.baseHere;
   const found: Ranked[] = [...ctx.act.everywhere];
   for (const pi of m) found.push(ctx.entries[pi]);
-  if (byName) found.push(...byName);
   found.sort((a, b) => a.order - b.order);
   return toHere(found, ctx.lParent);
 }
@@ -179,13 +178,13 @@ function child(ctx: Ctx, seg: string | number, lower: Seg, d: unknown, l: unknow
   ctx.segs.push(seg);
   ctx.lParent = lParent;
   ctx.seg = lower;
-  walk(ctx, d, l, b, advance(ctx.pats, states, lower), inBaseline, parentInDesired);
+  walk(ctx, d, l, b, advance(ctx.pats, states, lower, ctx.starts), inBaseline, parentInDesired);
   ctx.segs.pop();
 }
 
 function walkObject(ctx: Ctx, d: Obj | undefined, l: Obj | undefined, b: unknown, states: readonly number[], inBaseline: boolean): void {
   // Property names pair case-insensitively: ARM does not keep their case.
-  const paired = d && l ? new Set<string>() : null;
+  let pairedOtherCase: Set<string> | null = null;
   const parentInDesired = d !== undefined && !inBaseline;
   if (d) {
     for (const k in d) {
@@ -194,15 +193,17 @@ function walkObject(ctx: Ctx, d: Obj | undefined, l: Obj | undefined, b: unknown
       let lk: string | undefined;
       if (l) {
         if (Object.hasOwn(l, k)) lk = k;
-        else for (const k2 in l) if (Object.hasOwn(l, k2) && k2.toLowerCase() === lower) { lk = k2; break; }
-        if (lk !== undefined) paired!.add(lk);
+        else {
+          for (const k2 in l) if (Object.hasOwn(l, k2) && k2.toLowerCase() === lower) { lk = k2; break; }
+          if (lk !== undefined) (pairedOtherCase ??= new Set()).add(lk);
+        }
       }
       child(ctx, k, lower, d[k], lk === undefined ? undefined : l![lk], getProp(b, k, lower), states, inBaseline, parentInDesired, l);
     }
   }
   if (l) {
     for (const k in l) {
-      if (!Object.hasOwn(l, k) || paired?.has(k)) continue;
+      if (!Object.hasOwn(l, k) || (d && Object.hasOwn(d, k)) || pairedOtherCase?.has(k)) continue;
       const lower = k.toLowerCase();
       child(ctx, k, lower, undefined, l[k], getProp(b, k, lower), states, inBaseline, parentInDesired, l);
     }
