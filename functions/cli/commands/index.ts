@@ -13,6 +13,8 @@ import * as approvalsCmd from './approvals.ts';
 import * as doctorCmd from './doctor.ts';
 import * as previewCmd from './preview.ts';
 import * as complianceCmd from './compliance.ts';
+import * as driftCmd from './drift.ts';
+import { addDriftShow } from './drift-show.ts';
 
 export function registerAll(program: Command, ctx: CliContext): void {
   devToken.register(program, ctx);
@@ -27,5 +29,6 @@ export function registerAll(program: Command, ctx: CliContext): void {
   doctorCmd.register(program, ctx);
   previewCmd.register(program, ctx);
   complianceCmd.register(program, ctx);
+  addDriftShow(driftCmd.driftCommand(program), ctx);
   void program;
 }
