@@ -37,7 +37,7 @@ test('an exemption of an inherited assignment becomes a policyExemption after th
   assert.is(more.length, 0);
   assert.is(e!.id, `${APPS}/providers/Microsoft.Authorization/policyExemptions/legacy-diag`);
   assert.is(e!.type, 'Microsoft.Authorization/policyExemptions');
-  assert.is(e!.apiVersion, '2024-12-01-preview');
+  assert.is(e!.apiVersion, '2022-07-01-preview');
   assert.is(e!.stack, 'apps');
   assert.is(e!.scope, APPS);
   assert.equal(e!.body, {
