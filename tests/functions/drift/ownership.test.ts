@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuiltinCache, builtinPoliciesDir } from '../../../stacks/compile/builtins.ts';
 import { alzLibraryDir, compile } from '../../../stacks/compile/index.ts';
-import { ownedPaths, ownership, remediatingAssignments, scopeChain, stateDefinitions } from '../../../functions/drift/ownership.ts';
+import { ownedPaths, ownership, PolicyOwnership, remediatingAssignments, scopeChain, stateDefinitions } from '../../../functions/drift/ownership.ts';
 import { evaluate, fieldPath } from '../../../functions/drift/policy-fields.ts';
 import { tmpLibrary } from '../../stacks/compile/tmp-library.ts';
 
@@ -144,6 +144,24 @@ test('remediating assignments: DINEs for the type they deploy, Modify for the ty
     [PA('Storage-No-Public'), 'modify', 'modifies'],
   ]);
   assert.is(storage.find((r) => r.assignmentId === PA('Storage-No-Public'))!.definitionId, '/providers/Microsoft.Authorization/policyDefinitions/13502221-8df0-4414-9937-de9c5c4e396b');
+});
+
+test('one PolicyOwnership serves a whole run: siblings share results, a notScope still splits them, callers get copies', () => {
+  const { state, lookup } = setup();
+  const own = new PolicyOwnership(state, lookup);
+  const T = 'Microsoft.Storage/storageAccounts';
+  const a = own.ownedPaths({ id: `${RG}/providers/${T}/a`, type: T });
+  a.push({ path: 'mutated', owner: 'x' });
+  a[0]!.path = 'mutated too';
+  const b = own.ownedPaths({ id: `${RG}/providers/${T}/b`, type: T });
+  assert.equal(sorted(b), sorted(ownedPaths(state, { id: `${RG}/providers/${T}/b`, type: T }, lookup)));
+  assert.ok(b.some((p) => p.path === 'tags.env'));
+  const excluded = own.ownedPaths({ id: `/subscriptions/${SUB}/resourceGroups/excluded/providers/${T}/c`, type: T });
+  assert.not.ok(excluded.some((p) => p.path === 'tags.env'));
+  assert.ok(own.ownedPaths({ id: `/subscriptions/${SUB}/resourceGroups/other/providers/${T}/d`, type: T }).some((p) => p.path === 'tags.env'));
+  const started = performance.now();
+  for (let i = 0; i < 5000; i++) own.ownership({ id: `${RG}${i % 50}/providers/${T}/sa${i}`, type: T });
+  assert.ok(performance.now() - started < 2000, '5,000 resources take well under the drift budget');
 });
 
 test('field expressions and paths', () => {
