@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../../../stacks/compile/index.ts';
+import { resolveReport } from '../../../stacks/compile/report.ts';
 import type { DesiredState } from '../../../stacks/compile/model.ts';
 import { architecture, BASE, tmpLibrary } from './tmp-library.ts';
 
@@ -112,6 +113,15 @@ test('an expired exemption is still compiled, with an exemption-expired warning'
   const s = run('    - { name: old, policy: Audit-Thing, category: Waiver, reason: r, expiresOn: "2026-01-01" }\n');
   assert.equal(codes(s), [['warning', 'exemption-expired', 'spec.exemptions[0].expiresOn']]);
   assert.is(exemptions(s)[0]!.body.properties.expiresOn, '2026-01-01T00:00:00Z');
+});
+
+test('nexus resolve shows where a group\'s exemptions come from', () => {
+  const lib = tmpLibrary({
+    'x.yaml': 'apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:\n  exemptions:\n    - { name: w, policy: Audit-Thing, category: Waiver, reason: r, expiresOn: "2027-01-01T00:00:00Z" }\n',
+    'a.yaml': architecture({ managementGroups: [{ id: 'apps', archetypes: ['x'] }] }),
+  });
+  const r = resolveReport(compile({ libraries: [BASE, lib], architecture: 'test', now: NOW }), 'apps')!;
+  assert.equal(r.exemptions, [{ name: 'w', archetype: 'x', via: [], file: `${lib}/x.yaml`, path: 'spec.exemptions[0]', policy: 'Audit-Thing', category: 'Waiver', expiresOn: '2027-01-01T00:00:00Z', scope: 'group' }]);
 });
 
 test('exemptions are inherited, replaced by name, and removed through overrides', () => {
