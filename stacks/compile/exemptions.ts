@@ -49,6 +49,8 @@ export interface ExemptionContext {
   index: DefinitionIndex;
   findings: Finding[];
   now: Date;
+  /** Exemption ids placed so far (lower-cased) and where each is declared: two exemptions must not share an id. */
+  placedIds: Map<string, string>;
 }
 
 /** The group ids from `mgId` up to the top of the managed hierarchy. */
@@ -100,6 +102,13 @@ function placeOne(item: ExemptionItem, pg: PlacedGroup, ctx: ExemptionContext): 
   const assignment = findAssignment(e.policy, mgId, ctx, error);
   if (assignment?.placed && e.policyDefinitionReferenceIds?.length) checkReferenceIds(assignment.placed, e.policyDefinitionReferenceIds, ctx, error);
   if (!ok || !scope || !assignment || !category) return undefined;
+  const id = authz(scope.id, 'policyExemptions', e.name);
+  const prior = ctx.placedIds.get(id.toLowerCase());
+  if (prior) {
+    error('duplicate-name', 'name', `another exemption (${prior}) already has the id ${id}`);
+    return undefined;
+  }
+  ctx.placedIds.set(id.toLowerCase(), `${file} ${item.origin.path} at "${mgId}"`);
 
   const properties: Record<string, unknown> = {
     policyAssignmentId: assignment.id,
@@ -109,7 +118,7 @@ function placeOne(item: ExemptionItem, pg: PlacedGroup, ctx: ExemptionContext): 
     ...(expiresOn ? { expiresOn } : {}),
     ...(e.policyDefinitionReferenceIds?.length ? { policyDefinitionReferenceIds: e.policyDefinitionReferenceIds } : {}),
   };
-  return { item, id: authz(scope.id, 'policyExemptions', e.name), name: e.name, scope: scope.id, assignmentId: assignment.id, properties, dependsOn: [assignment.id, ...scope.dependsOn] };
+  return { item, id, name: e.name, scope: scope.id, assignmentId: assignment.id, properties, dependsOn: [assignment.id, ...scope.dependsOn] };
 }
 
 type Report = (code: string, field: string, message: string) => void;

@@ -80,7 +80,7 @@ export function compile(opts: CompileOptions = {}): Compilation {
   const placer = new Placer(library, hierarchy, groups, index, findings);
   const placed = hierarchy.groups.map((g) => placer.place(groups.get(g.id)!));
   const byGroup = new Map(placed.map((pg) => [pg.eg.group.id, pg]));
-  const exemptionCtx = { hierarchy, placed: byGroup, index, findings, now: opts.now ?? new Date() };
+  const exemptionCtx = { hierarchy, placed: byGroup, index, findings, now: opts.now ?? new Date(), placedIds: new Map<string, string>() };
   const outputs: GroupOutput[] = placed.map((pg) => ({
     placed: pg,
     roleAssignments: [...pg.assignments.flatMap((a) => policyRoleAssignments(a, index, findings)), ...rbacRoleAssignments(pg, hierarchy, placer, findings)],

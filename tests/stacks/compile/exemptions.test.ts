@@ -109,6 +109,18 @@ test('an assignment below the exemption\'s group is not "at or above" it', () =>
   assert.equal(codes(s), [['error', 'exemption-unknown-assignment', 'spec.exemptions[0].policy']]);
 });
 
+test('two groups exempting one subscription under one name is a duplicate, not a silent merge', () => {
+  const lib = tmpLibrary({
+    'x.yaml': `apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: x }\nspec:\n  exemptions:\n    - { name: same, policy: Audit-Thing, category: Waiver, reason: r, scope: /subscriptions/${SUB} }\n`,
+    'y.yaml': `apiVersion: nexus/v1\nkind: Archetype\nmetadata: { name: y }\nspec:\n  inherits: [workloads]\n  exemptions:\n    - { name: same, policy: Deny-Types, category: Mitigated, reason: r, scope: /subscriptions/${SUB} }\n`,
+    'a.yaml': architecture({ managementGroups: [{ id: 'workloads', archetypes: ['y'] }, { id: 'apps', archetypes: ['x'] }], subscriptions: [{ id: SUB, managementGroup: 'apps' }] }),
+  });
+  const s = compile({ libraries: [BASE, lib], architecture: 'test', now: NOW }).state;
+  assert.equal(codes(s), []);
+  assert.equal(s.findings.filter((f) => f.code === 'duplicate-name').map((f) => [f.file.split('/').pop(), f.path]), [['x.yaml', 'spec.exemptions[0].name']]);
+  assert.is(exemptions(s).length, 1);
+});
+
 test('an expired exemption is still compiled, with an exemption-expired warning', () => {
   const s = run('    - { name: old, policy: Audit-Thing, category: Waiver, reason: r, expiresOn: "2026-01-01" }\n');
   assert.equal(codes(s), [['warning', 'exemption-expired', 'spec.exemptions[0].expiresOn']]);
