@@ -90,7 +90,7 @@ export function evaluate(text: unknown, values: ReadonlyMap<string, unknown>): E
 }
 
 /** Top-level ARM body fields (everything else a type's alias names sits under `properties`). */
-const TOP_LEVEL = new Set(['location', 'identity', 'tags', 'sku', 'kind', 'plan', 'zones', 'extendedlocation', 'managedby', 'name']);
+const TOP_LEVEL: ReadonlySet<string> = new Set(['location', 'identity', 'tags', 'sku', 'kind', 'plan', 'zones', 'extendedlocation', 'managedby', 'name']);
 
 export type FieldPath = { path: string } | { skip: string } | { otherType: string };
 
