@@ -21,6 +21,7 @@ const NOT_FOUND_CODES: [string, string][] = [
   [TYPES.PSD, 'PolicySetDefinitionNotFound'],
   [TYPES.RA, 'RoleAssignmentNotFound'],
   [TYPES.RD, 'RoleDefinitionDoesNotExist'],
+  [TYPES.PE, 'PolicyExemptionNotFound'],
 ];
 
 export function notFoundFor(ref: ArmRef): ArmError {

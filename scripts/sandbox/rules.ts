@@ -9,9 +9,10 @@ const PD = 'Microsoft.Authorization/policyDefinitions';
 const PSD = 'Microsoft.Authorization/policySetDefinitions';
 const RD = 'Microsoft.Authorization/roleDefinitions';
 const RA = 'Microsoft.Authorization/roleAssignments';
+const PE = 'Microsoft.Authorization/policyExemptions';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const TYPES = { PA, PD, PSD, RD, RA };
+export const TYPES = { PA, PD, PSD, RD, RA, PE };
 
 /** Fields a client sends back from a GET that the server owns. */
 function clientBody(b: Body): Body {
@@ -102,6 +103,7 @@ export function prepareWrite(t: Tenant, ref: ArmRef, incoming: Body, existing?: 
     return { ...b, properties: { assignableScopes: [ref.parent], permissions: [], ...p, type: 'CustomRole' } };
   }
   if (sameType(type, RA)) return prepareRoleAssignment(t, ref, b, existing);
+  if (sameType(type, PE)) return prepareExemption(t, ref, b);
   return b;
 }
 
@@ -154,6 +156,44 @@ function prepareAssignment(t: Tenant, ref: ArmRef, b: Body, existing?: StoredRes
     delete out.identity;
   }
   return out;
+}
+
+/**
+ * An exemption names an assignment that exists at or above the exemption's scope, a category ARM
+ * knows, a parseable expiry, and (for a set) reference ids of the assigned set.
+ */
+function prepareExemption(t: Tenant, ref: ArmRef, b: Body): Body {
+  const p = b.properties ?? {};
+  if (typeof p.policyAssignmentId !== 'string' || !p.policyAssignmentId) {
+    throw badRequest('InvalidRequestContent', `The policy exemption '${ref.name}' has no properties.policyAssignmentId.`);
+  }
+  if (!['waiver', 'mitigated'].includes(String(p.exemptionCategory).toLowerCase())) {
+    throw badRequest('InvalidRequestContent', `The policy exemption '${ref.name}' has exemptionCategory '${String(p.exemptionCategory)}'; expected 'Waiver' or 'Mitigated'.`);
+  }
+  if (p.expiresOn !== undefined && p.expiresOn !== null && (typeof p.expiresOn !== 'string' || Number.isNaN(Date.parse(p.expiresOn)))) {
+    throw badRequest('InvalidRequestContent', `The policy exemption '${ref.name}' has an expiresOn that is not a date-time.`);
+  }
+  const pa = t.get(p.policyAssignmentId);
+  if (!pa || !sameType(pa.type, PA)) {
+    throw new ArmError(404, 'PolicyAssignmentNotFound', `The policy assignment '${p.policyAssignmentId}' of exemption '${ref.name}' could not be found.`);
+  }
+  if (!t.isWithin(ref.parent, pa.parent)) {
+    throw badRequest('InvalidPolicyExemptionScope', `The policy exemption '${ref.name}' at scope '${ref.parent}' is not at or below the scope '${pa.parent}' of its policy assignment '${pa.name}'.`);
+  }
+  const refs = p.policyDefinitionReferenceIds;
+  if (refs !== undefined && refs !== null) {
+    if (!Array.isArray(refs)) throw badRequest('InvalidRequestContent', `properties.policyDefinitionReferenceIds of exemption '${ref.name}' must be an array.`);
+    const def = t.get(String(pa.body.properties?.policyDefinitionId ?? ''));
+    const known = new Set(
+      (def && sameType(def.type, PSD) ? (def.body.properties?.policyDefinitions ?? []) : [])
+        .map((m: Body) => String(m?.policyDefinitionReferenceId ?? '').toLowerCase()),
+    );
+    const bad = refs.filter((r: unknown) => !known.has(String(r).toLowerCase()));
+    if (refs.length && bad.length) {
+      throw badRequest('PolicyDefinitionReferenceIdNotFound', `The policy definition reference ids ${bad.map((r: unknown) => `'${String(r)}'`).join(', ')} of exemption '${ref.name}' are not in the policy set of assignment '${pa.name}'.`);
+    }
+  }
+  return { ...b, properties: { ...p, policyAssignmentId: pa.id } };
 }
 
 function checkParameters(assignment: string, def: StoredResource, given: Body) {

@@ -3,7 +3,7 @@
 import type { Finding } from './model.ts';
 import type { PolicyAssignmentFile } from './library/alz-schemas.ts';
 import type { ArchetypeSource, Library } from './library/types.ts';
-import type { NexusPolicy, NexusRbac, NexusResource } from './library/nexus-schemas.ts';
+import type { NexusExemption, NexusPolicy, NexusRbac, NexusResource } from './library/nexus-schemas.ts';
 
 export interface Origin {
   file: string;
@@ -57,6 +57,9 @@ export interface RbacItem extends NamedItem {
 export interface ResourceItem extends NamedItem {
   spec: NexusResource;
 }
+export interface ExemptionItem extends NamedItem {
+  spec: NexusExemption;
+}
 
 export interface ArchetypeContent {
   assignments: Map<string, AssignmentItem>;
@@ -65,6 +68,7 @@ export interface ArchetypeContent {
   roleDefinitions: Map<string, NamedItem>;
   rbac: Map<string, RbacItem>;
   resources: Map<string, ResourceItem>;
+  exemptions: Map<string, ExemptionItem>;
 }
 
 export function emptyContent(): ArchetypeContent {
@@ -75,6 +79,7 @@ export function emptyContent(): ArchetypeContent {
     roleDefinitions: new Map(),
     rbac: new Map(),
     resources: new Map(),
+    exemptions: new Map(),
   };
 }
 
@@ -88,6 +93,7 @@ function inheritedCopy(c: ArchetypeContent, through: string): ArchetypeContent {
     roleDefinitions: via(c.roleDefinitions),
     rbac: via(c.rbac),
     resources: via(c.resources),
+    exemptions: via(c.exemptions),
   };
 }
 
@@ -259,6 +265,11 @@ export class ArchetypeResolver {
       if (!own('resources', i, r.name, seenRes)) return;
       c.resources.set(r.name, { name: r.name, spec: r, origin: this.origin(src, `spec.resources[${i}]`) });
     });
+    const seenEx = new Set<string>();
+    spec.exemptions.forEach((e, i) => {
+      if (!own('exemptions', i, e.name, seenEx)) return;
+      c.exemptions.set(e.name, { name: e.name, spec: e, origin: this.origin(src, `spec.exemptions[${i}]`) });
+    });
     return c;
   }
 
@@ -300,6 +311,7 @@ export class ArchetypeResolver {
     rm(c.roleDefinitions, o.remove.roleDefinitions, 'roleDefinitions');
     rm(c.rbac, o.remove.rbac, 'rbac');
     rm(c.resources, o.remove.resources, 'resources');
+    rm(c.exemptions, o.remove.exemptions, 'exemptions');
   }
 }
 
@@ -351,4 +363,5 @@ export function unite(into: ArchetypeContent, from: ArchetypeContent, at: { file
   merge(into.roleDefinitions, from.roleDefinitions, 'role definition', () => true);
   merge(into.rbac, from.rbac, 'rbac item', (x, y) => sameDecl(x, y) || JSON.stringify(x.spec) === JSON.stringify(y.spec));
   merge(into.resources, from.resources, 'resource', (x, y) => sameDecl(x, y) || JSON.stringify(x.spec) === JSON.stringify(y.spec));
+  merge(into.exemptions, from.exemptions, 'exemption', (x, y) => sameDecl(x, y) || JSON.stringify(x.spec) === JSON.stringify(y.spec));
 }

@@ -3,6 +3,7 @@
 import type { Hierarchy } from './hierarchy.ts';
 import { API_VERSIONS, mgScope } from './ids.ts';
 import type { DesiredKind, DesiredResource, DesiredState, Finding, StackPlan } from './model.ts';
+import type { PlacedExemption } from './exemptions.ts';
 import type { PlacedGroup } from './placeholders.ts';
 import type { RoleAssignmentPlan } from './role-assignments.ts';
 
@@ -13,6 +14,7 @@ export const KIND_ORDER: DesiredKind[] = [
   'policySetDefinition',
   'roleDefinition',
   'policyAssignment',
+  'policyExemption',
   'roleAssignment',
   'resource',
 ];
@@ -24,12 +26,14 @@ const TYPES: Record<string, string> = {
   policySetDefinition: 'Microsoft.Authorization/policySetDefinitions',
   roleDefinition: 'Microsoft.Authorization/roleDefinitions',
   policyAssignment: 'Microsoft.Authorization/policyAssignments',
+  policyExemption: 'Microsoft.Authorization/policyExemptions',
   roleAssignment: 'Microsoft.Authorization/roleAssignments',
 };
 
 export interface GroupOutput {
   placed: PlacedGroup;
   roleAssignments: RoleAssignmentPlan[];
+  exemptions?: PlacedExemption[];
 }
 
 export function buildDesiredState(h: Hierarchy, groups: GroupOutput[], findings: Finding[]): DesiredState {
@@ -38,7 +42,7 @@ export function buildDesiredState(h: Hierarchy, groups: GroupOutput[], findings:
   const ids = new Set<string>();
   const created = new Set(h.groups.filter((g) => !g.exists).map((g) => mgScope(g.id)));
 
-  for (const { placed, roleAssignments } of groups) {
+  for (const { placed, roleAssignments, exemptions = [] } of groups) {
     const g = placed.eg.group;
     const stack = g.id;
     const scope = placed.scope;
@@ -93,6 +97,17 @@ export function buildDesiredState(h: Hierarchy, groups: GroupOutput[], findings:
         body: a.body,
         dependsOn: [...mgDep, ...(a.definitionId.startsWith('/providers/Microsoft.Management/') ? [a.definitionId] : [])],
         source: { file: a.item.bodyAt.file, archetype: a.item.origin.archetype, managementGroup: g.id },
+      });
+    }
+    for (const ex of exemptions) {
+      add({
+        id: ex.id,
+        kind: 'policyExemption',
+        name: ex.name,
+        scope: ex.scope,
+        body: { properties: ex.properties },
+        dependsOn: [...mgDep, ...ex.dependsOn],
+        source: { file: ex.item.origin.file, archetype: ex.item.origin.archetype, managementGroup: g.id },
       });
     }
     for (const ra of roleAssignments) {

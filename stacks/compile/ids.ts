@@ -8,6 +8,8 @@ export const API_VERSIONS = {
   policySetDefinition: '2025-01-01',
   roleDefinition: '2022-05-01-preview',
   policyAssignment: '2025-01-01',
+  // Exemptions have only preview versions; this is the one azure-native calls (it has every field the compiler writes).
+  policyExemption: '2022-07-01-preview',
   roleAssignment: '2022-04-01',
 } as const;
 

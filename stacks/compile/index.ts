@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { BuiltinCache, REPO_ROOT, builtinCacheDir, builtinPoliciesDir, type CompileEnv } from './builtins.ts';
 import { buildDesiredState, type GroupOutput } from './desired-state.ts';
 import { InputError } from './errors.ts';
+import { placeExemptions } from './exemptions.ts';
 import { buildHierarchy, type Hierarchy, type HierarchyOptions } from './hierarchy.ts';
 import { loadLibraries } from './library/load.ts';
 import type { Library } from './library/types.ts';
@@ -25,6 +26,8 @@ export interface CompileOptions extends HierarchyOptions {
   builtinPolicies?: string;
   /** The writable cache of built-ins read from Azure, searched after the shipped one; default NEXUS_BUILTIN_CACHE. */
   builtinCache?: string;
+  /** The time exemptions' expiry is judged against; default: now. */
+  now?: Date;
 }
 
 /** The built-in cache directories of a compilation: shipped first, writable last. */
@@ -76,9 +79,12 @@ export function compile(opts: CompileOptions = {}): Compilation {
   const index = new DefinitionIndex(library, new BuiltinCache([dirs.shipped, dirs.writable]));
   const placer = new Placer(library, hierarchy, groups, index, findings);
   const placed = hierarchy.groups.map((g) => placer.place(groups.get(g.id)!));
+  const byGroup = new Map(placed.map((pg) => [pg.eg.group.id, pg]));
+  const exemptionCtx = { hierarchy, placed: byGroup, index, findings, now: opts.now ?? new Date(), placedIds: new Map<string, string>() };
   const outputs: GroupOutput[] = placed.map((pg) => ({
     placed: pg,
     roleAssignments: [...pg.assignments.flatMap((a) => policyRoleAssignments(a, index, findings)), ...rbacRoleAssignments(pg, hierarchy, placer, findings)],
+    exemptions: placeExemptions(pg, exemptionCtx),
   }));
   runValidation({ library, hierarchy, placed, index, findings });
   const state = buildDesiredState(hierarchy, outputs, sortFindings(findings));

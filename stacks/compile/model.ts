@@ -23,6 +23,7 @@ export type DesiredKind =
   | 'policySetDefinition'
   | 'roleDefinition'
   | 'policyAssignment'
+  | 'policyExemption'
   | 'roleAssignment'
   | 'resource';
 

@@ -97,6 +97,19 @@ export async function registerStack(state: DesiredState, stack: string): Promise
           opts,
         );
         break;
+      case 'policyExemption':
+        res = new authorization.PolicyExemption(
+          r.id,
+          {
+            scope: r.scope,
+            policyExemptionName: r.name,
+            policyAssignmentId: p.policyAssignmentId,
+            exemptionCategory: p.exemptionCategory,
+            ...pick(p, ['displayName', 'description', 'expiresOn', 'metadata', 'policyDefinitionReferenceIds', 'resourceSelectors', 'assignmentScopeValidation']),
+          },
+          opts,
+        );
+        break;
       case 'roleAssignment':
         res = new authorization.RoleAssignment(
           r.id,

@@ -60,6 +60,8 @@ export interface ResolveReport {
   roleDefinitions: (ItemOrigin & { roleDefinitionName: string })[];
   rbac: (ItemOrigin & { role: string })[];
   resources: (ItemOrigin & { type: string })[];
+  /** The archetypes' exemptions as declared (the compiled ones are in the DesiredState). */
+  exemptions: (ItemOrigin & { policy: string; category: string; expiresOn?: string; scope: string })[];
   subscriptions: string[];
   findings: Finding[];
 }
@@ -92,6 +94,13 @@ export function resolveReport(c: Compilation, mgId: string): ResolveReport | und
     roleDefinitions: defs('roleDefinition').map((d) => ({ ...origin(d.libraryName, d.origin), roleDefinitionName: d.name })),
     rbac: [...pg.eg.content.rbac.values()].map((r) => ({ ...origin(r.name, r.origin), role: r.spec.role })),
     resources: [...pg.eg.content.resources.values()].map((r) => ({ ...origin(r.name, r.origin), type: r.spec.type })),
+    exemptions: [...pg.eg.content.exemptions.values()].map((e) => ({
+      ...origin(e.name, e.origin),
+      policy: e.spec.policy,
+      category: e.spec.category,
+      ...(e.spec.expiresOn !== undefined ? { expiresOn: e.spec.expiresOn instanceof Date ? e.spec.expiresOn.toISOString() : e.spec.expiresOn } : {}),
+      scope: e.spec.scope ?? 'group',
+    })),
     subscriptions: c.hierarchy.placements.filter((p) => p.managementGroupId === mgId).map((p) => p.subscriptionId),
     // Findings about this group: raised at its declaration, or naming it.
     findings: c.state.findings.filter((f) => (f.file === g.file && f.path.startsWith(g.path)) || f.message.includes(`"${mgId}"`)),

@@ -190,6 +190,7 @@ const TYPE_NAMES: Record<DesiredKind, string> = {
   policySetDefinition: 'PolicySetDefinition',
   roleDefinition: 'RoleDefinition',
   policyAssignment: 'PolicyAssignment',
+  policyExemption: 'PolicyExemption',
   roleAssignment: 'RoleAssignment',
   resource: 'Resource',
 };

@@ -38,6 +38,7 @@ export const ARM_CLASSES: ReadonlyMap<string, string> = new Map([
   ['microsoft.authorization/policysetdefinitions', 'azure-native:authorization:PolicySetDefinitionAtManagementGroup'],
   ['microsoft.authorization/roledefinitions', 'azure-native:authorization:RoleDefinition'],
   ['microsoft.authorization/policyassignments', 'azure-native:authorization:PolicyAssignment'],
+  ['microsoft.authorization/policyexemptions', 'azure-native:authorization:PolicyExemption'],
   ['microsoft.authorization/roleassignments', 'azure-native:authorization:RoleAssignment'],
 ]);
 

@@ -35,6 +35,9 @@ export function register(program: Command): void {
       section('role definitions', r.roleDefinitions.map((d) => `${d.name} (${d.roleDefinitionName})  ${from(d)}`));
       section('rbac', r.rbac.map((x) => `${x.name}: ${x.role}  ${from(x)}`));
       section('resources', r.resources.map((x) => `${x.name}: ${x.type}  ${from(x)}`));
+      if (r.exemptions.length) {
+        section('exemptions', r.exemptions.map((e) => `${e.name}: ${e.category} of ${e.policy} at ${e.scope}${e.expiresOn ? `, expires ${e.expiresOn}` : ''}  ${from(e)}`));
+      }
       if (r.subscriptions.length) section('subscriptions', r.subscriptions);
       if (r.findings.length) section('findings', r.findings.map(formatFinding));
       process.stdout.write(`${out.join('\n')}\n`);

@@ -46,6 +46,24 @@ export const nexusResource = z.strictObject({
   inputs: z.record(z.string(), z.unknown()).default({}),
 });
 
+/**
+ * A policy exemption. Category, name and expiry are checked by the compiler (findings naming the
+ * field), not here, so one bad exemption does not stop the whole library from loading.
+ */
+export const nexusExemption = z.strictObject({
+  name,
+  /** An assignment name in the effective archetype at this group or above, or a full assignment id. */
+  policy: name,
+  category: z.string(),
+  expiresOn: z.union([z.string(), z.date()]).optional(),
+  /** Why the exemption exists (the exemption's description). */
+  reason: name,
+  displayName: z.string().optional(),
+  /** 'group' (the management group, the default), or a subscription or resource group id. */
+  scope: z.string().optional(),
+  policyDefinitionReferenceIds: z.array(z.string()).optional(),
+});
+
 export const nexusOverrides = z.strictObject({
   /** Per inherited assignment: parameters here replace the inherited ones of the same name. */
   policies: z
@@ -67,8 +85,9 @@ export const nexusOverrides = z.strictObject({
       roleDefinitions: names,
       rbac: names,
       resources: names,
+      exemptions: names,
     })
-    .default({ policies: [], policyDefinitions: [], policySetDefinitions: [], roleDefinitions: [], rbac: [], resources: [] }),
+    .default({ policies: [], policyDefinitions: [], policySetDefinitions: [], roleDefinitions: [], rbac: [], resources: [], exemptions: [] }),
 });
 
 export const nexusInherit = z.union([
@@ -89,8 +108,9 @@ export const nexusArchetype = z.strictObject({
       roleDefinitions: names,
       rbac: z.array(nexusRbac).default([]),
       resources: z.array(nexusResource).default([]),
+      exemptions: z.array(nexusExemption).default([]),
     })
-    .default({ inherits: [], policies: [], policyDefinitions: [], policySetDefinitions: [], roleDefinitions: [], rbac: [], resources: [] }),
+    .default({ inherits: [], policies: [], policyDefinitions: [], policySetDefinitions: [], roleDefinitions: [], rbac: [], resources: [], exemptions: [] }),
 });
 
 export const nexusManagementGroup = z.strictObject({
@@ -133,4 +153,5 @@ export type NexusArchitecture = z.infer<typeof nexusArchitecture>;
 export type NexusPolicy = z.infer<typeof nexusPolicy>;
 export type NexusRbac = z.infer<typeof nexusRbac>;
 export type NexusResource = z.infer<typeof nexusResource>;
+export type NexusExemption = z.infer<typeof nexusExemption>;
 export type NexusOverrides = z.infer<typeof nexusOverrides>;

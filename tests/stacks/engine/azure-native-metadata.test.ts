@@ -47,7 +47,7 @@ test.before(async () => {
   states = [
     { name: 'default tenant', state: await compileDefaultTenant(process.env) },
     { name: 'alz', state: compile({ libraries: [alzLibraryDir()], architecture: 'alz', rootMg: 'tenant-root', location: 'swedencentral' }).state },
-    // Neither of those places a subscription; this fixture does.
+    // Neither of those places a subscription or declares an exemption; this fixture does.
     { name: 'fixture', state: compile({ libraries: [`${FIX}base`, `${FIX}nexus`], architecture: 'small-nexus' }).state },
   ];
   for (const { state } of states) {
@@ -108,7 +108,7 @@ function withValue(body: Record<string, any>, path: string, value: unknown): Rec
 
 test('the compiler emits the kinds this test is about', () => {
   const kinds = new Set(emittedTypes().map((t) => t.sample.kind));
-  for (const k of ['managementGroup', 'subscriptionPlacement', 'policyDefinition', 'policySetDefinition', 'roleDefinition', 'policyAssignment', 'roleAssignment']) {
+  for (const k of ['managementGroup', 'subscriptionPlacement', 'policyDefinition', 'policySetDefinition', 'roleDefinition', 'policyAssignment', 'policyExemption', 'roleAssignment']) {
     assert.ok(kinds.has(k as DesiredResource['kind']), k);
   }
   assert.is(armRestInputs.size, new Set(states.flatMap((s) => s.state.resources.map((r) => r.id))).size);
@@ -166,6 +166,7 @@ test('what azure-native says, confirmed against its provider sources and the RES
     'azure-native:authorization:PolicySetDefinitionAtManagementGroup': ['2025-01-01', []],
     'azure-native:authorization:RoleDefinition': ['2022-05-01-preview', []],
     'azure-native:authorization:PolicyAssignment': ['2025-01-01', []],
+    'azure-native:authorization:PolicyExemption': ['2022-07-01-preview', []],
     'azure-native:authorization:RoleAssignment': ['2022-04-01', ['properties.principalId']],
   });
 });
