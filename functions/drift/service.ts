@@ -22,8 +22,8 @@ export interface DriftServiceParts {
   judge(input: JudgeInput): Judgement;
   /** Nexus's own identities in the change history (its managed identity, `nexus@sandbox` locally). */
   selfIdentities: string[];
-  /** Paths a Modify/Append assignment at or above the resource's scope writes. */
-  ownedPaths?(state: DesiredState, r: DesiredResource): OwnedPath[];
+  /** Per desired state (built once per report): the paths a Modify/Append assignment at or above a resource's scope writes. */
+  ownership?(state: DesiredState): (r: DesiredResource) => OwnedPath[];
   now(): Date;
   sleep?(ms: number): Promise<void>;
 }
@@ -144,13 +144,14 @@ export class DriftService {
         unavailable.push({ signal: 'engine', error: `reading live resources: ${(err as Error).message.slice(0, 400)}` });
       }
     }
+    const owned = this.p.ownership?.(r.state);
     const resources: ResourceView[] = [...candidates.values()].map((c) => {
       const k = c.id.toLowerCase();
       const b = Object.hasOwn(baseline, k) ? (baseline[k] as ArmBody) : undefined;
       return {
         id: c.id, type: c.type, desired: c.desired ? desiredBody(c.desired) : undefined,
         live: live.has(k) ? live.get(k) : undefined, baseline: b, engineSaw: c.engineSaw,
-        ownedPaths: c.desired && this.p.ownedPaths ? this.p.ownedPaths(r.state, c.desired) : undefined,
+        ownedPaths: c.desired && owned ? owned(c.desired) : undefined,
       };
     });
     const earlier = await this.earlier(r.stack);

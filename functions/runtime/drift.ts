@@ -14,7 +14,7 @@ import type { StorageConfig } from '../platform/storage-config.ts';
 import { BuiltinCache, builtinCacheDir, builtinPoliciesDir } from '../../stacks/compile/builtins.ts';
 import { judge } from '../drift/normalise/judge.ts';
 import { loadRules } from '../drift/normalise/rules.ts';
-import { ownedPaths, stateDefinitions } from '../drift/ownership.ts';
+import { PolicyOwnership, stateDefinitions } from '../drift/ownership.ts';
 import { DriftService } from '../drift/service.ts';
 import type { DriftSignals, HistoryChange } from '../drift/signals.ts';
 import { DriftStore } from '../drift/store.ts';
@@ -75,7 +75,10 @@ export async function openDrift(p: DriftParts, over: { signals?: DriftSignals; n
     store: await DriftStore.open(p.storage),
     judge: (input) => judge(input, rules),
     selfIdentities: p.config.drift.selfIdentities,
-    ownedPaths: (state, r) => ownedPaths(state, r, stateDefinitions(state, builtins)),
+    ownership: (state) => {
+      const o = new PolicyOwnership(state, stateDefinitions(state, builtins));
+      return (r) => o.ownedPaths(r);
+    },
     now: over.now ?? (() => new Date()),
     sleep: over.sleep,
   });
