@@ -81,19 +81,42 @@ export class GraphThrottle {
     this.waitMs = 0;
     await this.sleep(ms);
   }
+
+  /**
+   * One request, after any wait the quota asks for; a 429 waits Retry-After and tries again (a few
+   * times). ms-rest-js's own throttling policy never sees the 429: its deserialization policy, below
+   * it in the pipeline, has already turned the response into a thrown RestError.
+   */
+  async send<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.beforeRequest();
+      try {
+        return await call();
+      } catch (e) {
+        const err = e as { statusCode?: number; response?: { headers?: { get(n: string): string | undefined | null } } };
+        const headers = err.response?.headers;
+        const retryAfter = Number(headers?.get('retry-after') ?? NaN);
+        if (err.statusCode !== 429 || attempt >= MAX_THROTTLED_RETRIES) throw e;
+        this.observe(headers);
+        this.waitMs = Math.max(this.waitMs, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000);
+      }
+    }
+  }
 }
+
+const MAX_THROTTLED_RETRIES = 3;
 
 /** Every page of a query, waiting out the quota between requests. */
 async function* pages(client: ResourceGraphClient, query: string, scope: GraphScope, pageSize: number | undefined, throttle: GraphThrottle) {
   let skipToken: string | undefined;
   do {
-    await throttle.beforeRequest();
-    const res = await client.resources({
+    const request = {
       query,
       ...(scope.managementGroups?.length ? { managementGroups: scope.managementGroups } : {}),
       ...(scope.subscriptions?.length ? { subscriptions: scope.subscriptions } : {}),
-      options: { resultFormat: 'objectArray', ...(pageSize ? { top: pageSize } : {}), ...(skipToken ? { skipToken } : {}) },
-    });
+      options: { resultFormat: 'objectArray' as const, ...(pageSize ? { top: pageSize } : {}), ...(skipToken ? { skipToken } : {}) },
+    };
+    const res = await throttle.send(() => client.resources(request));
     // @azure/arm-resourcegraph is built on ms-rest-js: the raw response (and its headers) is `_response`.
     throttle.observe(res._response?.headers);
     yield (res.data ?? []) as Row[];
