@@ -7,7 +7,9 @@ import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { sandbox } from '../../helpers/sandbox.ts';
 import { armConfig, armRequest, resourceGraphClient, type ArmConfig } from '../../../functions/platform/arm.ts';
-import { changeHistory, chunkIds, parseResetsAfter } from '../../../functions/platform/change-history.ts';
+import { changeHistory, chunkIds } from '../../../functions/platform/change-history.ts';
+import { parseResetsAfter } from '../../../functions/platform/graph-throttle.ts';
+import { queryAll } from '../../../functions/platform/resource-graph.ts';
 import { attribute } from '../../../functions/drift/attribution.ts';
 import { loadConfig } from '../../../functions/runtime/config.ts';
 
@@ -152,6 +154,13 @@ test('quota used up: the next page waits until the reset (injected sleep), then 
     assert.is(changes.length, 5);
     // Pages: 3 of resourcechanges + 1 of resourcecontainerchanges, two per window: one wait after the 2nd request.
     assert.equal(slept, [120_000]);
+
+    // Every other Resource Graph query (functions/platform/resource-graph.ts) waits the same way.
+    slept.length = 0;
+    sb.resourceGraphQuota.set({ limit: 2, windowMs: 120_000 });
+    const rows = await queryAll(`resources | where subscriptionId == '${sub}' and name startswith 'quota'`, { subscriptions: [sub] }, { client, pageSize: 1, sleep });
+    assert.is(rows.length, 5);
+    assert.equal(slept, [120_000, 120_000], 'five pages, two per window');
   } finally {
     sb.resourceGraphQuota.set(before);
   }
