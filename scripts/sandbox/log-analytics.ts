@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { idParts } from './arm-ids.ts';
-import { parseKql, run, KqlError } from './kql.ts';
+import { parseKql, run, KqlError, type Expr, type Query } from './kql.ts';
 import type { ActivityEvent, ResourceChange, Tenant } from './tenant.ts';
 
 type Row = Record<string, unknown>;
@@ -36,7 +36,6 @@ const COLUMNS: [string, string][] = [
   ['ActivitySubstatusValue', 'string'], ['Hierarchy', 'string'], ['TimeGenerated', 'datetime'], ['SubscriptionId', 'string'],
   ['ResourceId', 'string'], ['_ResourceId', 'string'], ['Authorization_d', 'dynamic'], ['Type', 'string'],
 ];
-const COLUMN_TYPES = new Map(COLUMNS);
 
 const POLICY_ACTION = /^microsoft\.authorization\/policies\/[^/]+\/action$/i;
 
@@ -136,9 +135,31 @@ const request = z.object({
   workspaces: z.array(z.string()).max(100).optional(),
 });
 
-function columnType(name: string, rows: Row[]): string {
-  const known = COLUMN_TYPES.get(name);
-  if (known) return known;
+/**
+ * The columns a query's result has, in order, with the type each keeps from AzureActivity when it is
+ * a column as is or renamed (an empty result still names them; a renamed TimeGenerated stays datetime).
+ */
+function resultColumns(q: Query): Map<string, string | undefined> {
+  let cols = new Map<string, string | undefined>(COLUMNS);
+  const typed = (named: { name: string; e: Expr }[]) =>
+    named.map((c) => [c.name, c.e.k === 'col' && c.e.path.length === 1 ? cols.get(String(c.e.path[0])) : undefined] as [string, string | undefined]);
+  for (const s of q.stages) {
+    if (s.k === 'project' || s.k === 'distinct') cols = new Map(typed(s.cols));
+    else if (s.k === 'extend') {
+      const added = typed(s.cols);
+      for (const [n] of added) cols.delete(n);
+      cols = new Map([...cols, ...added]);
+    } else if (s.k === 'project-away') for (const n of s.names) cols.delete(n);
+    else if (s.k === 'summarize') {
+      cols = new Map([...typed(s.by), ...s.aggs.map((a) => [a.name, a.e.k === 'call' && /^(count|countif|dcount)$/.test(a.e.fn) ? 'long' : undefined] as [string, string | undefined])]);
+    } else if (s.k === 'count') cols = new Map([['Count', 'long']]);
+  }
+  return cols;
+}
+
+function columnType(name: string, known: Map<string, string | undefined>, rows: Row[]): string {
+  const t = known.get(name);
+  if (t) return t;
   const v = rows.find((r) => r[name] !== null && r[name] !== undefined)?.[name];
   if (typeof v === 'number') return Number.isInteger(v) ? 'long' : 'real';
   if (typeof v === 'boolean') return 'bool';
@@ -166,8 +187,9 @@ export function handleLogAnalytics(t: Tenant, method: string, path: string, body
     if (!window) throw new LogAnalyticsError(400, 'BadArgumentError', `The timespan '${req.timespan}' is not an ISO 8601 interval or duration.`);
   }
   let rows: Row[];
+  let query: Query;
   try {
-    const query = parseKql(req.query);
+    query = parseKql(req.query);
     if (query.table !== 'azureactivity') {
       throw new LogAnalyticsError(400, 'BadArgumentError', 'The request had some invalid properties', {
         code: 'SemanticError', message: `'${query.table}' could not be resolved to a table (the sandbox's workspace holds AzureActivity)`,
@@ -182,8 +204,9 @@ export function handleLogAnalytics(t: Tenant, method: string, path: string, body
     }
     throw e;
   }
-  const names = rows.length ? Object.keys(rows[0]) : COLUMNS.map(([n]) => n);
-  const columns = names.map((name) => ({ name, type: columnType(name, rows) }));
+  const known = resultColumns(query);
+  const names = rows.length ? Object.keys(rows[0]) : [...known.keys()];
+  const columns = names.map((name) => ({ name, type: columnType(name, known, rows) }));
   // Dynamic values travel as JSON text; the client parses them.
   const cells = rows.map((r) => columns.map((c) => {
     const v = r[c.name] ?? null;

@@ -138,6 +138,11 @@ test('the Activity Log workspace answers AzureActivity queries in the Log Analyt
   const none = await http('POST', path, { query: `AzureActivity | where ResourceId =~ '${pd}'`, timespan: `${future}/PT1H` });
   assert.is(none.body.tables[0].rows.length, 0, 'the timespan bounds the rows');
   assert.is(none.body.tables[0].columns.length > 20, true, 'an empty result still names the columns');
+  const emptyProjected = await http('POST', path, { query: `AzureActivity | where ResourceId == 'none' | project at = TimeGenerated, Caller | extend n = 1` });
+  assert.equal(emptyProjected.body.tables[0].columns, [{ name: 'at', type: 'datetime' }, { name: 'Caller', type: 'string' }, { name: 'n', type: 'string' }], 'a renamed column keeps its type');
+  const counted = await http('POST', path, { query: `AzureActivity | where CorrelationId == 'corr-${g}' | summarize n = count() by CategoryValue | order by CategoryValue asc` });
+  assert.equal(counted.body.tables[0].columns, [{ name: 'CategoryValue', type: 'string' }, { name: 'n', type: 'long' }]);
+  assert.equal(counted.body.tables[0].rows, [['Administrative', 1], ['Policy', 1]]);
 
   const bad = await http('POST', path, { query: 'AzureActivity | join (AzureActivity) on CorrelationId' });
   assert.is(bad.status, 400);
