@@ -4,6 +4,8 @@ import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization/index.js';
 import * as keyvault from '@pulumi/azure-native/keyvault/index.js';
 import * as managedidentity from '@pulumi/azure-native/managedidentity/index.js';
+import * as monitor from '@pulumi/azure-native/monitor/index.js';
+import * as operationalinsights from '@pulumi/azure-native/operationalinsights/index.js';
 import * as resources from '@pulumi/azure-native/resources/index.js';
 import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
@@ -32,7 +34,11 @@ export const BUILTIN_ROLES = {
   userAccessAdministrator: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
   managementGroupContributor: '5d58bcaf-24a5-4b20-bdb6-eed9f69fbe4c',
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  logAnalyticsReader: '73c42c96-874c-492b-b04d-ab87d138a893',
 } as const;
+
+/** The Activity Log categories drift attribution reads (who changed the landing-zone core). */
+export const ACTIVITY_LOG_CATEGORIES = ['Administrative', 'Policy'] as const;
 
 const roleId = (scope: pulumi.Input<string>, role: string) =>
   pulumi.interpolate`${scope}/providers/Microsoft.Authorization/roleDefinitions/${role}`;
@@ -111,6 +117,21 @@ export class NexusPlatform extends pulumi.ComponentResource {
     grant('mg-uaa', mgScope, BUILTIN_ROLES.userAccessAdministrator);
     grant('mg-contrib', mgScope, BUILTIN_ROLES.managementGroupContributor);
 
+    // Management-group events are in no subscription's Activity Log: the managed group streams its own
+    // (Administrative and Policy) to a workspace Nexus queries for who changed policy and role resources.
+    const workspace = new operationalinsights.Workspace(`${name}-log`, {
+      resourceGroupName: group.name, location: args.location,
+      sku: { name: operationalinsights.WorkspaceSkuNameEnum.PerGB2018 },
+      retentionInDays: 90,
+    }, parent);
+    new monitor.ManagementGroupDiagnosticSetting(`${name}-mg-activity`, {
+      managementGroupId: args.managedRootMg,
+      name: 'nexus-activity-log',
+      workspaceId: workspace.id,
+      logs: ACTIVITY_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
+    }, parent);
+    grant('log-reader', workspace.id, BUILTIN_ROLES.logAnalyticsReader);
+
     const plan = new web.AppServicePlan(`${name}-plan`, {
       resourceGroupName: group.name, location: args.location, kind: 'linux', reserved: true,
       sku: { name: 'EP1', tier: 'ElasticPremium' },
@@ -143,6 +164,10 @@ export class NexusPlatform extends pulumi.ComponentResource {
           { name: 'NEXUS_SECRETS_PROVIDER', value: pulumi.interpolate`azurekeyvault://${vault.name}.vault.azure.net/keys/${stateKey.name}` },
           { name: 'NEXUS_ENTRA_TENANT_ID', value: tenantId },
           { name: 'NEXUS_API_AUDIENCE', value: args.apiAudience ?? `api://nexus-${args.prefix}` },
+          // Drift: the Activity Log's workspace (its customer id is the query API's workspace id), and
+          // Nexus's own identity as change records name it (object id, or client id for some callers).
+          { name: 'NEXUS_ACTIVITY_LOG_WORKSPACE_ID', value: workspace.customerId },
+          { name: 'NEXUS_DRIFT_SELF_IDENTITIES', value: pulumi.interpolate`${identity.principalId},${identity.clientId}` },
           ...(args.roleGroups ? [{ name: 'NEXUS_ROLE_GROUPS', value: JSON.stringify(args.roleGroups) }] : []),
           { name: 'NEXUS_GITHUB_WEBHOOK_SECRET', value: secretRef('github-webhook-secret') },
           { name: 'NEXUS_ADO_WEBHOOK_SECRET', value: secretRef('ado-webhook-secret') },

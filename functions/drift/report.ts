@@ -4,7 +4,7 @@
 // deployments in progress first, then remediations (left to the policy), policy-owned properties,
 // flapping properties, and only then configuration drift, acted on per the stack's mode.
 // Compliance drift is listed apart and never changes what the apply does.
-import { attribute, type AttributionContext } from './attribution.ts';
+import { attributor, type Who } from './attribution.ts';
 import { flapKey, flappingKeys } from './flapping.ts';
 import type { ChangeAttribution, DriftAction, DriftItem, DriftKind, DriftMode, DriftReport, DriftSignal, PropertyDrift, SuppressionCount } from './model.ts';
 import type { Difference, JudgeInput, Judgement, OwnedPath } from './normalise/types.ts';
@@ -39,7 +39,7 @@ export interface DriftInputs {
   deployments: DeploymentRow[];
   /** Earlier reports of the stack, newest first (flapping). */
   earlier: DriftReport[];
-  who: AttributionContext;
+  who: Who;
   judge(input: JudgeInput): Judgement;
   unavailable?: DriftReport['unavailable'];
   /** Compliance items listed at most (the counts stay complete). */
@@ -158,13 +158,14 @@ function complianceItems(states: PolicyStateRow[], remediated: Set<string>, max:
     }));
 }
 
-function byResource(changes: HistoryChange[], who: AttributionContext): Map<string, (ChangeAttribution & { paths: string[] })[]> {
+function byResource(changes: HistoryChange[], who: Who): Map<string, (ChangeAttribution & { paths: string[] })[]> {
   const out = new Map<string, (ChangeAttribution & { paths: string[] })[]>();
+  const attribute = attributor(who);
   for (const c of changes) {
     const k = c.resourceId.toLowerCase();
     let list = out.get(k);
     if (!list) out.set(k, (list = []));
-    list.push({ ...attribute(c, who), paths: c.paths });
+    list.push({ ...attribute(c), paths: c.paths });
   }
   for (const list of out.values()) list.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return out;

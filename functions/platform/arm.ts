@@ -83,7 +83,7 @@ export function armCredential(cfg: ArmConfig): TokenCredential {
  * TLS settings for @azure/core-rest-pipeline clients. Setting `ca` replaces Node's bundled roots,
  * so the extra certificate is added to them: a CA file never breaks trust in public endpoints.
  */
-function tlsOptions(cfg: Pick<ArmConfig, 'ca'>) {
+export function tlsOptions(cfg: Pick<ArmConfig, 'ca'>) {
   return cfg.ca ? { ca: [...rootCertificates, cfg.ca] } : undefined;
 }
 

@@ -1,6 +1,7 @@
 // Resource Graph queries Nexus runs: resources by scope, changes since a time, compliance counts.
 // Every query goes through queryAll, which follows $skipToken until the result is complete.
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import { GraphThrottle } from './graph-throttle.ts';
 
 export interface GraphScope {
   managementGroups?: string[];
@@ -15,6 +16,8 @@ export interface QueryOptions {
   pageSize?: number;
   /** The composition root's client (functions/runtime/nexus.ts). */
   client: ResourceGraphClient;
+  /** How to wait out Resource Graph's throttling (tests inject one). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const client = (opts: QueryOptions) => opts.client;
@@ -33,13 +36,16 @@ export async function queryAll<T = Record<string, unknown>>(query: string, scope
 
 export async function* queryPages<T = Record<string, unknown>>(query: string, scope: GraphScope = {}, opts: QueryOptions): AsyncIterable<T[]> {
   let skipToken: string | undefined;
+  const throttle = new GraphThrottle(opts.sleep);
   do {
-    const res = await client(opts).resources({
+    const request = {
       query,
       ...(scope.managementGroups?.length ? { managementGroups: scope.managementGroups } : {}),
       ...(scope.subscriptions?.length ? { subscriptions: scope.subscriptions } : {}),
-      options: { resultFormat: 'objectArray', ...(opts.pageSize ? { top: opts.pageSize } : {}), ...(skipToken ? { skipToken } : {}) },
-    });
+      options: { resultFormat: 'objectArray' as const, ...(opts.pageSize ? { top: opts.pageSize } : {}), ...(skipToken ? { skipToken } : {}) },
+    };
+    const res = await throttle.send(() => client(opts).resources(request));
+    throttle.observe(res._response?.headers);
     yield (res.data ?? []) as T[];
     skipToken = res.skipToken || undefined;
   } while (skipToken);

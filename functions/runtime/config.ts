@@ -71,6 +71,7 @@ export interface NexusConfig {
      */
     env: Env;
   };
+  drift: DriftSettings;
   reconcile: {
     holderId?: string;
     leaseSeconds: number;
@@ -96,6 +97,19 @@ export interface NexusConfig {
   server: { port: number; functionsHost: boolean };
   cli: { apiUrl: string; apiToken?: string; noLocalEnv: boolean };
   log: { level?: string };
+}
+
+export interface DriftSettings {
+  /** NEXUS_DRIFT: build a drift report with every reconcile (off: the refresh preview alone). */
+  enabled: boolean;
+  /** The Activity Log's Log Analytics workspace; undefined: the signal is not configured. */
+  activityLogWorkspaceId?: string;
+  /** Log Analytics query API base (LogsQueryClient's `endpoint`), without a trailing slash. */
+  logAnalyticsEndpoint: string;
+  /** Principals whose changes are Nexus's own (attribution). */
+  selfIdentities: string[];
+  /** Tenant normalisation rules file, read by the composition root. */
+  rulesFile?: string;
 }
 
 export interface GitOpsSettings {
@@ -174,6 +188,7 @@ function build(s: Settings, env: Env): NexusConfig {
     location: s.NEXUS_LOCATION,
     compile: { guardrailsFile: s.NEXUS_GUARDRAILS_FILE },
     engine: { lockStaleSeconds: s.NEXUS_PULUMI_LOCK_STALE_SECONDS, resourceBackend: s.NEXUS_RESOURCE_BACKEND, env: Object.freeze(engineEnv(env)) },
+    drift: driftSettings(s),
     reconcile: {
       holderId: s.NEXUS_HOLDER_ID,
       leaseSeconds: s.NEXUS_LEASE_SECONDS,
@@ -214,6 +229,26 @@ function build(s: Settings, env: Env): NexusConfig {
     server: { port: s.PORT, functionsHost: Boolean(s.FUNCTIONS_WORKER_RUNTIME) },
     cli: { apiUrl: s.NEXUS_API_URL.replace(/\/+$/, ''), apiToken: s.NEXUS_API_TOKEN, noLocalEnv: s.NEXUS_NO_LOCAL_ENV },
     log: { level: s.NEXUS_LOG_LEVEL },
+  };
+}
+
+/** The sandbox records Nexus's writes as nexus@sandbox and listens on loopback only. */
+const SANDBOX_SELF = 'nexus@sandbox';
+
+function driftSettings(s: Settings): DriftSettings {
+  let loopback = false;
+  try {
+    loopback = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/i.test(new URL(s.NEXUS_ARM_ENDPOINT).hostname);
+  } catch {
+    // NEXUS_ARM_ENDPOINT is validated as a URL by its schema.
+  }
+  return {
+    enabled: s.NEXUS_DRIFT,
+    activityLogWorkspaceId: s.NEXUS_ACTIVITY_LOG_WORKSPACE_ID?.toLowerCase(),
+    logAnalyticsEndpoint: s.NEXUS_LOG_ANALYTICS_ENDPOINT.replace(/\/+$/, ''),
+    // Explicit identities win; in Azure, infra sets the Function App identity's principal and client ids.
+    selfIdentities: s.NEXUS_DRIFT_SELF_IDENTITIES ?? (loopback ? [SANDBOX_SELF] : []),
+    rulesFile: s.NEXUS_DRIFT_RULES,
   };
 }
 

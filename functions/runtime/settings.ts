@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseSchedule, ScheduleConfigError } from '../reconcile/schedule.ts';
 
-export const SECTIONS = ['storage', 'identity', 'arm', 'compile', 'engine', 'reconcile', 'catalog', 'gitops', 'webhooks', 'schedules', 'server', 'cli', 'log'] as const;
+export const SECTIONS = ['storage', 'identity', 'arm', 'compile', 'engine', 'reconcile', 'drift', 'catalog', 'gitops', 'webhooks', 'schedules', 'server', 'cli', 'log'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface SettingMeta {
@@ -37,6 +37,7 @@ const httpsUrl = z.string().refine((v) => { try { return new URL(v).protocol ===
 const anyUrl = z.string().refine((v) => { try { return Boolean(new URL(v)); } catch { return false; } }, 'must be a URL');
 // NCRONTAB as the Functions host reads it: six fields, seconds first.
 const ncrontab = z.string().regex(/^\S+(\s+\S+){5}$/, 'must be an NCRONTAB expression with six fields (seconds first), e.g. "0 */5 * * * *"');
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a workspace id (a GUID)');
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const roleGroupsSchema = z.partialRecord(z.enum(['Developer', 'PlatformEngineer', 'TeamLead', 'Admin']), z.array(z.string()));
 const roleGroups = z.string().transform((v, ctx) => {
@@ -129,6 +130,13 @@ export const SETTINGS = {
   NEXUS_RECONCILE_INTERVAL_MINUTES: def('reconcile', 'Minutes between timer reconciles of a stack.', positive('minutes'), '10'),
   NEXUS_RECONCILE_SCHEDULE: opt('reconcile', 'Per stack or domain intervals, e.g. stack:corp=5,domain:platform=30.', reconcileSchedule),
   NEXUS_KILL_SWITCH: def('reconcile', 'Force the kill switch on (no applies) whatever the settings table says.', flag, '0'),
+
+  // drift
+  NEXUS_DRIFT: def('drift', 'Drift from every signal with each reconcile (change history, Activity Log, compliance, remediations, deployments, normalised and attributed); 0: the refresh preview alone.', flag, '1'),
+  NEXUS_ACTIVITY_LOG_WORKSPACE_ID: opt('drift', 'Log Analytics workspace (GUID) the managed management group streams its Activity Log to; unset: no Activity Log signal.', guid),
+  NEXUS_LOG_ANALYTICS_ENDPOINT: def('drift', 'Log Analytics query API, up to its version (the ARM sandbox locally).', httpsUrl, 'https://api.loganalytics.io/v1'),
+  NEXUS_DRIFT_SELF_IDENTITIES: opt('drift', 'Nexus\'s own identities as the change history names them (comma list: principal and client ids); default nexus@sandbox when NEXUS_ARM_ENDPOINT is on loopback (the sandbox), else none.', list),
+  NEXUS_DRIFT_RULES: opt('drift', 'Tenant drift normalisation rules (YAML file) that add to or override the shipped rules by name.', text),
 
   // catalog
   NEXUS_CATALOG_REFRESH_SECONDS: def('catalog', 'Seconds between refreshes of the catalog index from storage (0 turns them off).', number(0, 3600, 'seconds'), '5'),

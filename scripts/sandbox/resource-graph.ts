@@ -185,11 +185,12 @@ function changeRow(t: Tenant, c: ResourceChange): Row {
       changeType: c.changeType,
       changeAttributes: {
         timestamp: c.timestamp, changedBy: c.changedBy, changedByType: c.changedByType, clientType: c.clientType,
-        operation: c.operation, correlationId: c.changeId, changesCount: Object.keys(c.changes).length,
+        operation: c.operation, correlationId: c.correlationId ?? c.changeId, changesCount: Object.keys(c.changes).length,
         previousResourceSnapshotId: c.before ? `${c.changeId}-before` : null,
         newResourceSnapshotId: c.after ? `${c.changeId}-after` : null,
       },
-      changes: c.changes,
+      // Azure tells changes a caller made (User) from ones the service made (System); all are the caller's here.
+      changes: Object.fromEntries(Object.entries(c.changes).map(([k, v]) => [k, { ...v, changeCategory: 'User' }])),
     },
   };
 }

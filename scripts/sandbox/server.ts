@@ -16,6 +16,9 @@ import { handlePolicyInsights, isPolicyInsightsPath } from './policy-insights.ts
 import { handleRemediations, isRemediationsPath } from './remediations.ts';
 import { handleDeployments, isDeploymentsPath } from './deployments.ts';
 import { handleDescendants, isDescendantsPath } from './mg-descendants.ts';
+import { GraphQuota, type GraphQuotaOptions } from './graph-quota.ts';
+import { LogAnalyticsError, handleLogAnalytics, workspaceIdFor } from './log-analytics.ts';
+import { handleHistorySideDoor } from './side-door-history.ts';
 
 export interface SandboxOptions {
   port?: number;
@@ -26,6 +29,8 @@ export interface SandboxOptions {
   builtinPolicies?: string | false;
   /** Subscriptions to create at start if missing (under the tenant root group unless a group is named). */
   subscriptions?: { subscriptionId: string; displayName?: string; managementGroupId?: string }[];
+  /** Resource Graph's per-token request quota (default 1000 per 5 s); also settable later on the handle. */
+  resourceGraphQuota?: Partial<GraphQuotaOptions>;
 }
 
 export interface SandboxHandle {
@@ -36,6 +41,10 @@ export interface SandboxHandle {
   /** What a process needs to talk to the sandbox (NODE_EXTRA_CA_CERTS for child Node processes). */
   env: Record<string, string>;
   state: SandboxState;
+  /** Resource Graph throttling: `resourceGraphQuota.set({ limit, windowMs })`. */
+  resourceGraphQuota: GraphQuota;
+  /** The Activity Log's Log Analytics workspace: LogsQueryClient's `endpoint` and the workspace id. */
+  logAnalytics: { endpoint: string; workspaceId: string };
   stop(): Promise<void>;
   /** Lets the process exit while the sandbox runs (tests); connections stop holding it open too. */
   unref(): void;
@@ -48,6 +57,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const builtins = opts.builtinPolicies === false ? undefined : (opts.builtinPolicies ?? defaultBuiltinsDir());
   if (builtins) seedBuiltins(tenant, builtins);
   const state = new SandboxState(tenant);
+  const quota = new GraphQuota(opts.resourceGraphQuota);
   for (const s of opts.subscriptions ?? []) {
     if (!tenant.get(`/subscriptions/${s.subscriptionId}`)) state.addSubscription(s, 'sandbox-seed');
   }
@@ -62,7 +72,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   let baseUrl = '';
 
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    void serve(state, req, res, () => baseUrl);
+    void serve({ state, quota }, req, res, () => baseUrl);
   });
   let unrefd = false;
   server.on('connection', (socket) => {
@@ -74,18 +84,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   });
   const port = (server.address() as { port: number }).port;
   baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const logAnalytics = { endpoint: `${baseUrl}/v1`, workspaceId: workspaceIdFor(tenant.tenantId) };
   return {
     url: baseUrl,
     caFile: tls.certFile,
     token,
     tenantId: tenant.tenantId,
     state,
+    resourceGraphQuota: quota,
+    logAnalytics,
     env: {
       NEXUS_ARM_ENDPOINT: baseUrl,
       NEXUS_ARM_TOKEN: token,
       NEXUS_ARM_CA_FILE: tls.certFile,
       NEXUS_ARM_TENANT_ID: tenant.tenantId,
       NODE_EXTRA_CA_CERTS: tls.certFile,
+      NEXUS_LOG_ANALYTICS_ENDPOINT: logAnalytics.endpoint,
+      NEXUS_ACTIVITY_LOG_WORKSPACE_ID: logAnalytics.workspaceId,
     },
     unref: () => {
       unrefd = true;
@@ -100,25 +115,47 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   };
 }
 
-async function serve(state: SandboxState, req: IncomingMessage, res: ServerResponse, baseUrl: () => string) {
+interface Served {
+  state: SandboxState;
+  quota: GraphQuota;
+}
+
+/** ARM's correlation id: the caller's x-ms-correlation-request-id when it sent a sensible one, else a new one. */
+function correlationIdOf(req: IncomingMessage): string {
+  const h = req.headers['x-ms-correlation-request-id'];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
+}
+
+async function serve({ state, quota }: Served, req: IncomingMessage, res: ServerResponse, baseUrl: () => string) {
   const url = new URL(req.url ?? '/', 'https://sandbox');
   const method = (req.method ?? 'GET').toUpperCase();
   const path = url.pathname;
   let reply: { status: number; body?: unknown };
+  const headers: Record<string, string> = { 'x-ms-request-id': randomUUID() };
   try {
     if (path === '/_sandbox/health') {
       reply = { status: 200, body: { status: 'ok' } };
     } else {
-      const principal = authenticate(state, req);
+      const { principal, token } = authenticate(state, req);
       const body = await readJson(req);
       if (path.startsWith('/_sandbox/')) {
-        reply = handleSideDoor(state, method, path, url.searchParams, body);
+        reply = handleHistorySideDoor(state.tenant, quota, method, path, body) ?? handleSideDoor(state, method, path, url.searchParams, body);
+      } else if (/^\/v1\//i.test(path)) {
+        reply = handleLogAnalytics(state.tenant, method, path, body);
       } else {
+        const correlationId = correlationIdOf(req);
+        headers['x-ms-correlation-request-id'] = correlationId;
         if (!url.searchParams.get('api-version')) {
           throw badRequest('MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
         }
-        const actor = { changedBy: principal, changedByType: 'Application' as const, clientType: 'ARM API' };
+        const actor = { changedBy: principal, changedByType: state.principalTypes.get(principal) ?? 'Application', clientType: 'ARM API', correlationId };
         if (/^\/providers\/Microsoft\.ResourceGraph\/resources\/?$/i.test(path)) {
+          const q = quota.take(token);
+          Object.assign(headers, q.headers);
+          if (!q.allowed) {
+            throw new ArmError(429, 'RateLimiting', `Please provide below info when asking for support: the Resource Graph quota of ${quota.options.limit} requests per ${quota.options.windowMs} ms is used up; retry after ${q.headers['retry-after']} s.`);
+          }
           if (method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', 'Resource Graph queries are POST requests.');
           reply = handleResourceGraph(state.tenant, body);
         } else if (isPolicyInsightsPath(path)) {
@@ -135,11 +172,10 @@ async function serve(state: SandboxState, req: IncomingMessage, res: ServerRespo
       }
     }
   } catch (e) {
-    reply = e instanceof ArmError
+    reply = e instanceof ArmError || e instanceof LogAnalyticsError
       ? { status: e.status, body: e.body() }
       : { status: 500, body: { error: { code: 'InternalServerError', message: `The sandbox failed: ${(e as Error).message}` } } };
   }
-  const headers: Record<string, string> = { 'x-ms-request-id': randomUUID() };
   if (reply.status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers).end();
@@ -149,13 +185,14 @@ async function serve(state: SandboxState, req: IncomingMessage, res: ServerRespo
   }
 }
 
-function authenticate(state: SandboxState, req: IncomingMessage): string {
+function authenticate(state: SandboxState, req: IncomingMessage): { principal: string; token: string } {
   const header = req.headers.authorization;
   if (!header) throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
   const m = /^Bearer\s+(.+)$/i.exec(header);
-  const principal = m ? state.tokens.get(m[1].trim()) : undefined;
+  const token = m ? m[1].trim() : '';
+  const principal = token ? state.tokens.get(token) : undefined;
   if (!principal) throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
-  return principal;
+  return { principal, token };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

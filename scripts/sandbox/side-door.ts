@@ -1,7 +1,7 @@
 // The side door: changes made behind Nexus's back (a person in the portal, another tool), and
 // compliance states as Azure Policy would report them. Every change is recorded with who made it.
 import { z } from 'zod';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ArmError, badRequest } from './errors.ts';
 import { parseArmPath, sameType, SUB_TYPE, MG_TYPE } from './arm-ids.ts';
 import { deepMerge } from './diff.ts';
@@ -26,9 +26,12 @@ export type ComplianceInput = z.infer<typeof complianceInput>;
 
 export const DEFAULT_PRINCIPAL = 'nexus@sandbox';
 
-function sideDoorActor(changedBy = 'someone@sandbox'): Actor {
-  return { changedBy, changedByType: 'User', clientType: 'Sandbox side door' };
+/** A person's change; every side-door call is one request, so one correlation id for all it records. */
+function sideDoorActor(changedBy = 'someone@sandbox', correlationId: string = randomUUID()): Actor {
+  return { changedBy, changedByType: 'User', clientType: 'Sandbox side door', correlationId };
 }
+
+export type PrincipalType = 'User' | 'Application';
 
 /** Programmatic access to the sandbox tenant, for tests in the same process and for the HTTP side door. */
 export class SandboxState {
@@ -37,6 +40,8 @@ export class SandboxState {
   /** Policy remediations and ARM deployments (not ARM resources: kept beside the tenant's data file). */
   readonly remediations: Remediations;
   readonly deployments: Deployments;
+  /** Principal -> its kind, as ARM records it in changedByType (Application unless issued as a User). */
+  readonly principalTypes = new Map<string, PrincipalType>();
 
   constructor(readonly tenant: Tenant) {
     this.remediations = new Remediations(tenant.dataFile);
@@ -57,9 +62,10 @@ export class SandboxState {
     return finishDeployment(this.tenant, this.deployments, input);
   }
 
-  issueToken(principal = DEFAULT_PRINCIPAL): string {
+  issueToken(principal = DEFAULT_PRINCIPAL, type: PrincipalType = 'Application'): string {
     const token = `sbx_${randomBytes(24).toString('base64url')}`;
     this.tokens.set(token, principal);
+    this.principalTypes.set(principal, type);
     return token;
   }
 
@@ -69,30 +75,30 @@ export class SandboxState {
   }
 
   /** Creates or replaces a resource (validated like an ARM PUT). */
-  put(id: string, body: Body, changedBy?: string): Body {
+  put(id: string, body: Body, changedBy?: string, correlationId?: string): Body {
     const ref = itemRef(id);
     const existing = this.tenant.get(id);
     const stored = prepareWrite(this.tenant, ref, body, existing);
-    const { resource } = this.tenant.write(existing ? { ...ref, id: existing.id } : ref, stored, sideDoorActor(changedBy), `${ref.type}/write`);
+    const { resource } = this.tenant.write(existing ? { ...ref, id: existing.id } : ref, stored, sideDoorActor(changedBy, correlationId), `${ref.type}/write`);
     return present(this.tenant, resource);
   }
 
   /** Merges `patch` into the resource's body (properties, tags, identity...), as drift. */
-  update(id: string, patch: Body, changedBy?: string): Body {
+  update(id: string, patch: Body, changedBy?: string, correlationId?: string): Body {
     const ref = itemRef(id);
     const existing = this.tenant.get(id);
     if (!existing) throw notFoundFor(ref);
     const merged = deepMerge(publicBody(existing.body), patch) as Body;
     const stored = prepareWrite(this.tenant, { ...ref, id: existing.id }, merged, existing);
-    const { resource } = this.tenant.write({ ...ref, id: existing.id }, stored, sideDoorActor(changedBy), `${ref.type}/write`);
+    const { resource } = this.tenant.write({ ...ref, id: existing.id }, stored, sideDoorActor(changedBy, correlationId), `${ref.type}/write`);
     return present(this.tenant, resource);
   }
 
-  delete(id: string, changedBy?: string): boolean {
+  delete(id: string, changedBy?: string, correlationId?: string): boolean {
     const existing = this.tenant.get(id);
     if (!existing) return false;
     checkDelete(this.tenant, existing);
-    return this.tenant.remove(existing.id, sideDoorActor(changedBy), `${existing.type}/delete`);
+    return this.tenant.remove(existing.id, sideDoorActor(changedBy, correlationId), `${existing.type}/delete`);
   }
 
   /** Creates a subscription (Azure creates them outside ARM's resource API), optionally under a group. */
@@ -168,7 +174,7 @@ function parseOrThrow<T>(schema: z.ZodType<T>, v: unknown, where: string): T {
   return r.data;
 }
 
-const idBody = z.object({ id: z.string().startsWith('/'), changedBy: z.string().optional() });
+const idBody = z.object({ id: z.string().startsWith('/'), changedBy: z.string().optional(), correlationId: z.string().min(1).max(128).optional() });
 
 /** HTTP form of the side door: POST /_sandbox/{resources/put|resources/update|resources/delete|subscriptions|compliance}. */
 export function handleSideDoor(state: SandboxState, method: string, path: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown } {
@@ -181,15 +187,15 @@ export function handleSideDoor(state: SandboxState, method: string, path: string
       return { status: 200, body: { value: state.changes(query.get('since') ?? undefined) } };
     case 'POST /_sandbox/resources/put': {
       const b = parseOrThrow(idBody.extend({ body: z.record(z.string(), z.unknown()) }), body, 'body');
-      return { status: 200, body: state.put(b.id, b.body as Body, b.changedBy) };
+      return { status: 200, body: state.put(b.id, b.body as Body, b.changedBy, b.correlationId) };
     }
     case 'POST /_sandbox/resources/update': {
       const b = parseOrThrow(idBody.extend({ patch: z.record(z.string(), z.unknown()) }), body, 'body');
-      return { status: 200, body: state.update(b.id, b.patch as Body, b.changedBy) };
+      return { status: 200, body: state.update(b.id, b.patch as Body, b.changedBy, b.correlationId) };
     }
     case 'POST /_sandbox/resources/delete': {
       const b = parseOrThrow(idBody, body, 'body');
-      return { status: state.delete(b.id, b.changedBy) ? 200 : 204 };
+      return { status: state.delete(b.id, b.changedBy, b.correlationId) ? 200 : 204 };
     }
     case 'POST /_sandbox/subscriptions': {
       const b = parseOrThrow(z.object({ subscriptionId: z.string().min(1), displayName: z.string().optional(),

@@ -24,6 +24,8 @@ export interface Actor {
   changedBy: string;
   changedByType: 'User' | 'Application';
   clientType: string;
+  /** ARM's correlation id of the request (x-ms-correlation-request-id); a new one when absent. */
+  correlationId?: string;
 }
 
 export interface ResourceChange {
@@ -36,6 +38,8 @@ export interface ResourceChange {
   changedByType: string;
   clientType: string;
   operation: string;
+  /** Absent only in data files written before the sandbox recorded it. */
+  correlationId?: string;
   before?: Body;
   after?: Body;
   changes: Record<string, PropertyChange>;
@@ -53,6 +57,20 @@ export interface ComplianceRecord {
   timestamp: string;
 }
 
+/** An Activity Log event that is not a resource write (the Policy category: audit, deny, remediation). */
+export interface ActivityEvent {
+  eventId: string;
+  category: 'Administrative' | 'Policy';
+  operation: string;
+  resourceId: string;
+  caller: string;
+  correlationId: string;
+  status: string;
+  subStatus?: string;
+  at: string;
+  properties: Body;
+}
+
 interface Persisted {
   version: 1;
   tenantId: string;
@@ -60,12 +78,14 @@ interface Persisted {
   resources: StoredResource[];
   changes: ResourceChange[];
   compliance: ComplianceRecord[];
+  activity?: ActivityEvent[];
 }
 
 export class Tenant {
   readonly resources = new Map<string, StoredResource>();
   changes: ResourceChange[] = [];
   compliance: ComplianceRecord[] = [];
+  activity: ActivityEvent[] = [];
   tenantId: string;
   token?: string;
   private saveTimer?: NodeJS.Timeout;
@@ -79,6 +99,7 @@ export class Tenant {
       for (const r of data.resources) this.resources.set(key(r.id), r);
       this.changes = data.changes ?? [];
       this.compliance = data.compliance ?? [];
+      this.activity = data.activity ?? [];
     }
     const root = this.rootGroupId();
     if (!this.resources.has(key(root))) {
@@ -212,6 +233,7 @@ export class Tenant {
       changedByType: actor.changedByType,
       clientType: actor.clientType,
       operation,
+      correlationId: actor.correlationId ?? randomUUID(),
       before: snap(before),
       after: snap(after),
       changes: changeType === 'Update' ? diffSnapshots(publicBody(before ?? {}), publicBody(after ?? {})) : {},
@@ -236,6 +258,11 @@ export class Tenant {
     this.scheduleSave();
   }
 
+  addActivity(events: ActivityEvent[]) {
+    this.activity.push(...events);
+    this.scheduleSave();
+  }
+
   private scheduleSave() {
     if (!this.dataFile || this.saveTimer) return;
     this.saveTimer = setTimeout(() => this.save(), 50);
@@ -253,6 +280,7 @@ export class Tenant {
       resources: [...this.resources.values()].filter((r) => !r.builtIn),
       changes: this.changes,
       compliance: this.compliance,
+      activity: this.activity,
     };
     mkdirSync(dirname(this.dataFile), { recursive: true });
     const tmp = `${this.dataFile}.${process.pid}.tmp`;

@@ -20,6 +20,7 @@ test.before(async () => {
       }
       if (args.type === 'azure-native:keyvault:Vault') outputs.properties = { ...args.inputs.properties, vaultUri: 'https://kv.vault.azure.net/' };
       if (args.type === 'azure-native:web:WebApp') outputs.defaultHostName = 'nexus-func.azurewebsites.net';
+      if (args.type === 'azure-native:operationalinsights:Workspace') outputs.customerId = '5e0f6a1b-0000-4000-8000-00000000c0de';
       return { id: `/subscriptions/s/resourceGroups/rg/${args.name}`, state: outputs };
     },
     call: () => ({ tenantId: '00000000-0000-0000-0000-00000000aaaa', subscriptionId: 's', clientId: 'c', objectId: 'o' }),
@@ -56,6 +57,26 @@ test('deploys storage, vault, identity and a function app with identity-based se
   const mgGrants = registered.filter((r) => r.type === 'azure-native:authorization:RoleAssignment'
     && r.inputs.scope === '/providers/Microsoft.Management/managementGroups/contoso');
   assert.is(mgGrants.length, 3);
+});
+
+test('the managed group streams its Administrative and Policy Activity Log to a workspace Nexus may read', async () => {
+  const before = registered.length;
+  const platform = new NexusPlatform('drift', { location: 'westeurope', prefix: 'drift', managedRootMg: 'contoso' });
+  await settle(platform.functionAppUrl);
+  const mine = registered.slice(before);
+  const workspace = mine.find((r) => r.type === 'azure-native:operationalinsights:Workspace')!;
+  assert.ok(workspace, 'a Log Analytics workspace');
+  const diag = mine.find((r) => r.type === 'azure-native:monitor:ManagementGroupDiagnosticSetting')!;
+  assert.is(diag.inputs.managementGroupId, 'contoso');
+  assert.equal(diag.inputs.logs, [{ category: 'Administrative', enabled: true }, { category: 'Policy', enabled: true }]);
+  assert.match(diag.inputs.workspaceId, /drift-log$/);
+  const reader = mine.find((r) => r.type === 'azure-native:authorization:RoleAssignment' && /drift-log$/.test(r.inputs.scope))!;
+  assert.match(reader.inputs.roleDefinitionId, /73c42c96-874c-492b-b04d-ab87d138a893$/);
+  assert.is(reader.inputs.principalId, 'pid-1');
+  const app = mine.find((r) => r.type === 'azure-native:web:WebApp')!;
+  const settings = Object.fromEntries(app.inputs.siteConfig.appSettings.map((s: any) => [s.name, s.value]));
+  assert.is(settings.NEXUS_ACTIVITY_LOG_WORKSPACE_ID, '5e0f6a1b-0000-4000-8000-00000000c0de');
+  assert.is(settings.NEXUS_DRIFT_SELF_IDENTITIES, 'pid-1,cid-1');
 });
 
 test('refuses the tenant root group and bad prefixes', () => {

@@ -108,7 +108,7 @@ test('resourceChangesSince: ARM writes and side-door drift, with who made them a
   const drift = changes[0];
   assert.is(drift.changedBy, 'mallory@contoso.example');
   assert.is(drift.clientType, 'Sandbox side door');
-  assert.equal(drift.changes['properties.enforcementMode'], { previousValue: 'Default', newValue: 'DoNotEnforce', propertyChangeType: 'Update' });
+  assert.equal(drift.changes['properties.enforcementMode'], { previousValue: 'Default', newValue: 'DoNotEnforce', propertyChangeType: 'Update', changeCategory: 'User' });
   assert.is(changes[1].changedBy, 'nexus@sandbox', 'ARM writes are recorded under the token principal');
   const later = await resourceChangesSince(changes[1].timestamp, MG(corp), { client });
   assert.is(later.length, 0, 'the since bound is exclusive');
