@@ -34,7 +34,7 @@ function whoText(a: ChangeAttribution | undefined): string {
 
 function shortName(id: string): string {
   const parts = id.split('/');
-  return `${parts[parts.length - 3] ?? ''}/${parts[parts.length - 1] ?? id}`;
+  return `${parts[parts.length - 2] ?? ''}/${parts[parts.length - 1] ?? id}`;
 }
 
 function proposalText(p: Proposal, stack: string): string {
