@@ -15,6 +15,8 @@ export interface ArchetypeFile {
   name: string;
   /** Repository-relative, `/`-separated. */
   path: string;
+  /** The file as read (an edit that changes nothing is no edit). */
+  text: string;
   doc: Document;
 }
 
@@ -45,13 +47,14 @@ export function readRepoArchetypes(dir: string): RepoArchetypes {
   const groups = new Map<string, string[]>();
   for (const file of yamlFiles(dir)) {
     if (statSync(file).size > MAX_FILE_BYTES) continue;
-    const doc = parseDocument(readFileSync(file, 'utf8'), { keepSourceTokens: false });
+    const text = readFileSync(file, 'utf8');
+    const doc = parseDocument(text, { keepSourceTokens: false });
     if (doc.errors.length > 0) continue;
     const kind = doc.get('kind');
     const path = relative(dir, file).split(sep).join('/');
     if (kind === 'Archetype') {
       const name = doc.getIn(['metadata', 'name']);
-      if (typeof name === 'string' && !archetypes.has(name)) archetypes.set(name, { name, path, doc });
+      if (typeof name === 'string' && !archetypes.has(name)) archetypes.set(name, { name, path, text, doc });
     } else if (kind === 'Architecture') {
       const mgs = doc.getIn(['spec', 'managementGroups']);
       if (!isSeq(mgs)) continue;

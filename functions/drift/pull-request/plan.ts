@@ -131,7 +131,10 @@ function riskContext(desired: DesiredState) {
   return { tenantRootId: desired.tenantRootId, intermediateGroups: intermediate };
 }
 
-/** The pull request for the report's `configuration` items with action `pull-request`; undefined when there are none. */
+/**
+ * The pull request for the report's `configuration` items with action `pull-request`; undefined
+ * when there are none, or when the repository already says what is live.
+ */
 export function planDriftPullRequest(input: PlanInput): DriftPullRequestPlan | undefined {
   const { report, desired } = input;
   const items = report.items.filter((i) => i.kind === 'configuration' && i.action === 'pull-request' && i.properties.length > 0);
@@ -142,9 +145,14 @@ export function planDriftPullRequest(input: PlanInput): DriftPullRequestPlan | u
   const touched = new Set<ArchetypeFile>();
   const planned = items.flatMap((i) => planItem(i, byId.get(i.resourceId.toLowerCase()), repo, touched));
   const files: FileWrite[] = [...touched]
-    .map((f) => ({ path: f.path, content: f.doc.toString({ lineWidth: 0, flowCollectionPadding: false }) }))
+    .map((f) => ({ path: f.path, content: f.doc.toString({ lineWidth: 0, flowCollectionPadding: false }), was: f.text }))
+    .filter((f) => f.content !== f.was)
+    .map(({ path, content }) => ({ path, content }))
     .sort((a, b) => a.path.localeCompare(b.path));
   if (planned.some((p) => p.proposal.kind === 'documented')) files.push({ path: `drift/${stack}.md`, content: renderRevertDoc(stack, planned) });
+  // The archetypes at the applied commit already hold every live value: nothing to propose (the
+  // next apply of that commit ends the drift).
+  if (files.length === 0) return undefined;
   const risk = driftRisk(items, riskContext(desired));
   const approvals = driftApprovals(stack, items, byId, input.guardrails);
   const adopted = planned.filter((p) => p.proposal.kind === 'adopted').length;

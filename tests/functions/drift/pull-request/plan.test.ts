@@ -147,4 +147,15 @@ test('the same drift gives the same hash; another live value another one; nothin
   assert.is(planDriftPullRequest({ report: report('corp', [reported]), desired, repoDir: dir, guardrails: guardrails() }), undefined);
 });
 
+test('a live value the archetypes already hold, or a removed parameter: no edit, and no plan or a documented revert', () => {
+  const dir = repo();
+  const desired = compileRepo(dir);
+  const id = assignmentId('corp', 'Deny-Subnet-No-Udr');
+  // The repository already says Audit (a commit not applied yet): nothing to propose.
+  assert.is(planDriftPullRequest({ report: report('corp', [item(id, PA, [{ path: 'properties.parameters.effect.value', desired: 'Deny', live: 'Audit' }])]), desired, repoDir: dir, guardrails: guardrails() }), undefined);
+  const removed = planDriftPullRequest({ report: report('corp', [item(id, PA, [{ path: 'properties.parameters.excludedSubnets', desired: { value: ['GatewaySubnet'] }, live: undefined }])]), desired, repoDir: dir, guardrails: guardrails() })!;
+  assert.equal(removed.files.map((f) => f.path), ['drift/corp.md']);
+  assert.match(removed.planned[0]!.proposal.kind === 'documented' ? removed.planned[0]!.proposal.reason : '', /removed/);
+});
+
 test.run();

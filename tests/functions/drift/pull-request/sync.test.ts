@@ -132,13 +132,26 @@ function scenario(name: string, start: (data: string, seed: string) => Promise<W
     assert.is(await w.pulls('nexus/drift/corp'), 1);
   });
 
+  const ddos = assignmentId('connectivity', 'Enable-DDoS-VNET');
+  const ddosPlan = (live: string) => plan('connectivity', [item(ddos, PA, [{ path: 'properties.parameters.effect.value', desired: 'Modify', live, changedBy: alice }])]);
+
   s('a drift no archetype expresses: drift/<stack>.md documents the revert', async () => {
-    const ddos = assignmentId('connectivity', 'Enable-DDoS-VNET');
-    const r = await sync('connectivity', plan('connectivity', [item(ddos, PA, [{ path: 'properties.parameters.effect.value', desired: 'Modify', live: 'Disabled', changedBy: alice }])]));
+    const r = await sync('connectivity', ddosPlan('Disabled'));
     assert.is(r?.state, 'opened');
     assert.is.not(r?.number, number);
     const md = await fileAt('nexus/drift/connectivity', 'drift/connectivity.md');
     assert.ok(md.includes(ddos) && md.includes('"Disabled"') && md.includes('"Modify"'));
+  });
+
+  s('a proposal someone closed is not opened again; a different drift is', async () => {
+    const open = (await w.host.findPullRequest({ head: 'nexus/drift/connectivity', state: 'open' }))!;
+    await w.host.updatePullRequest(open.number, { state: 'closed' });
+    const again = await sync('connectivity', ddosPlan('Disabled'));
+    assert.equal(again && { state: again.state, number: again.number }, { state: 'unchanged', number: open.number });
+    assert.is(await w.pulls('nexus/drift/connectivity'), 1);
+    const changed = await sync('connectivity', ddosPlan('Audit'));
+    assert.is(changed?.state, 'opened');
+    assert.is(await w.pulls('nexus/drift/connectivity'), 2);
   });
 
   s('no drift: the pull request is closed and its branch left; then nothing to do', async () => {
