@@ -22,7 +22,8 @@ export function pullRequestInfo(pr: Raw): PullRequestInfo {
     ...(merged && pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
     title: pr.title,
     url: pr.html_url,
-    body: typeof pr.body === 'string' ? pr.body : '',
+    // GitHub gives null for an empty body.
+    ...(typeof pr.body === 'string' ? { body: pr.body } : {}),
   };
 }
 
