@@ -30,8 +30,18 @@ async function exists(call: AdoCall, r: AdoRepoParams, path: string, commit: str
   }
 }
 
+/** Whether `ancestor` is reachable from `commit` (the branch moves forward only then). */
+async function isAncestor(call: AdoCall, r: AdoRepoParams, ancestor: string, commit: string): Promise<boolean> {
+  const d = await call(`compare ${ancestor}...${commit}`, (g) => g.getCommitDiffs(r.repo, r.project, true, 1, 0,
+    { version: ancestor, versionType: GI.GitVersionType.Commit }, { version: commit, versionType: GI.GitVersionType.Commit }));
+  return (d?.behindCount ?? 1) === 0;
+}
+
 export async function commitFiles(call: AdoCall, r: AdoRepoParams, req: CommitFilesRequest, currentHead: string | undefined): Promise<string> {
-  if (currentHead !== undefined && currentHead !== req.base && !req.force) throw new BranchMovedError(req.branch, currentHead, req.base);
+  // ADO's push API moves a ref wherever its lease allows; GitHub's refuses a non-fast-forward without force: the port is GitHub's.
+  if (currentHead !== undefined && currentHead !== req.base && !req.force && !(await isAncestor(call, r, currentHead, req.base))) {
+    throw new BranchMovedError(req.branch, currentHead, req.base);
+  }
   const changes: GI.GitChange[] = [];
   for (const f of req.files) {
     const path = `/${f.path.replace(/^\/+/, '')}`;

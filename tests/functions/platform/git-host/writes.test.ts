@@ -79,6 +79,16 @@ function scenario(name: string, start: (data: string, seed: string) => Promise<{
     assert.equal(await files(sha), { 'archetypes/corp.yaml': '# corp\nname: corp\n', 'README.md': '# Landing zones\n', 'drift/corp.md': '# other\n' });
   });
 
+  s('commitFiles: a fast-forward needs no force', async () => {
+    const c1 = await w.host.commitFiles({ branch: 'ff-a', base: main, message: 'one', files: [{ path: 'one.txt', content: '1\n' }] });
+    const c2 = await w.host.commitFiles({ branch: 'ff-b', base: c1, message: 'two', files: [{ path: 'two.txt', content: '2\n' }] });
+    // ff-a is at c1, an ancestor of c2: moving it onto a commit on top of c2 drops nothing.
+    const c3 = await w.host.commitFiles({ branch: 'ff-a', base: c2, message: 'three', files: [{ path: 'three.txt', content: '3\n' }] });
+    assert.equal((await w.host.commit(c3)).parents, [c2]);
+    assert.is(await w.host.branchHead('ff-a'), c3);
+    assert.equal(Object.keys(await files(c3)).sort(), ['README.md', 'archetypes/corp.yaml', 'one.txt', 'three.txt', 'two.txt']);
+  });
+
   if (name === 'azure-devops') {
     s('a push whose lease is stale is refused (409) and moves nothing', async () => {
       const before = await w.host.branchHead('nexus/drift/corp');
