@@ -169,8 +169,14 @@ export class LocalGitHost implements GitHost {
     return { ...pr };
   }
 
+  // The port's writes are the real adapters' (tested against the stand-ins); this host reads only.
+  async commitFiles(): Promise<string> { throw new Error('LocalGitHost does not write commits'); }
+  async findPullRequest(): Promise<PullRequestInfo | undefined> { throw new Error('LocalGitHost does not search pull requests'); }
+  async openPullRequest(): Promise<PullRequestInfo> { throw new Error('LocalGitHost opens pull requests with seedPullRequest'); }
+  async updatePullRequest(): Promise<PullRequestInfo> { throw new Error('LocalGitHost does not edit pull requests'); }
+
   /** Opens (or replaces) a pull request whose head is the branch's current commit. */
-  async openPullRequest(pr: { number: number; headRef: string; baseRef?: string; title?: string; draft?: boolean }): Promise<PullRequestInfo> {
+  async seedPullRequest(pr: { number: number; headRef: string; baseRef?: string; title?: string; draft?: boolean }): Promise<PullRequestInfo> {
     const headSha = await this.branchHead(pr.headRef);
     if (!headSha) throw new GitRefNotFoundError(pr.headRef);
     const info: PullRequestInfo = {

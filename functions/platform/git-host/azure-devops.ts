@@ -9,10 +9,11 @@ import * as GI from 'azure-devops-node-api/interfaces/GitInterfaces.js';
 import type { IncomingMessage } from 'node:http';
 import { ArchiveRefusedError } from './archive.ts';
 import { extractZip } from './azure-devops-zip.ts';
+import * as writes from './azure-devops-writes.ts';
 import {
   GitHostUnavailableError, GitRefNotFoundError,
-  type CheckReport, type CommitInfo, type Comparison, type GitHost, type GitPerson, type PullRequestInfo,
-  type RepoRef, type Review, type SnapshotLimits,
+  type CheckReport, type CommitFilesRequest, type CommitInfo, type Comparison, type GitHost, type GitPerson, type PullRequestInfo,
+  type PullRequestUpdate, type RepoRef, type Review, type SnapshotLimits,
 } from './types.ts';
 
 /** Azure DevOps's Entra resource; `.default` asks for the permissions granted to the identity. */
@@ -215,6 +216,24 @@ export class AzureDevOpsHost implements GitHost {
       });
     }
     return out;
+  }
+
+  private readonly run: writes.AdoCall = (what, fn) => this.call(what, fn);
+
+  async commitFiles(req: CommitFilesRequest): Promise<string> {
+    return writes.commitFiles(this.run, this.repo, req, await this.branchHead(req.branch));
+  }
+
+  findPullRequest(q: { head: string; state: 'open' | 'all' }): Promise<PullRequestInfo | undefined> {
+    return writes.findPullRequest(this.run, this.orgUrl, this.repo, q);
+  }
+
+  openPullRequest(req: { head: string; base: string; title: string; body: string }): Promise<PullRequestInfo> {
+    return writes.openPullRequest(this.run, this.orgUrl, this.repo, req);
+  }
+
+  updatePullRequest(n: number, change: PullRequestUpdate): Promise<PullRequestInfo> {
+    return writes.updatePullRequest(this.run, this.orgUrl, this.repo, n, change);
   }
 
   private isOurs(pr: GI.GitPullRequest): boolean {

@@ -8,10 +8,11 @@ import { Octokit } from '@octokit/rest';
 import { ArchiveRefusedError } from './archive.ts';
 import { GitHubRequestError, mapGitHubError } from './github-errors.ts';
 import { extractTarball } from './tarball.ts';
+import * as writes from './github-writes.ts';
 import {
   GitHostUnavailableError,
   type Ancestry, type CheckReport, type CommitInfo, type Comparison, type GitHost, type GitPerson,
-  type PullRequestInfo, type RepoRef, type Review, type SnapshotLimits,
+  type CommitFilesRequest, type PullRequestInfo, type PullRequestUpdate, type RepoRef, type Review, type SnapshotLimits,
 } from './types.ts';
 
 export type GitHubAuth =
@@ -210,19 +211,26 @@ export class GitHubHost implements GitHost {
   async pullRequest(n: number): Promise<PullRequestInfo> {
     return this.call(`GET ${this.path(`/pulls/${n}`)}`, undefined, async (o, signal) => {
       const { data: pr } = await o.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...this.r, pull_number: n, request: { signal } });
-      const merged = pr.merged === true || !!pr.merged_at;
-      return {
-        number: pr.number,
-        state: merged ? 'merged' : pr.state === 'closed' ? 'closed' : 'open',
-        draft: pr.draft === true,
-        headRef: pr.head.ref,
-        baseRef: pr.base.ref,
-        headSha: pr.head.sha,
-        ...(merged && pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
-        title: pr.title,
-        url: pr.html_url,
-      };
+      return writes.pullRequestInfo(pr as Raw);
     });
+  }
+
+  private readonly run: writes.GitHubCall = (what, ref, fn) => this.call(what, ref, fn);
+
+  async commitFiles(req: CommitFilesRequest): Promise<string> {
+    return writes.commitFiles(this.run, this.r, req, await this.branchHead(req.branch));
+  }
+
+  findPullRequest(q: { head: string; state: 'open' | 'all' }): Promise<PullRequestInfo | undefined> {
+    return writes.findPullRequest(this.run, this.r, q);
+  }
+
+  openPullRequest(req: { head: string; base: string; title: string; body: string }): Promise<PullRequestInfo> {
+    return writes.openPullRequest(this.run, this.r, req);
+  }
+
+  updatePullRequest(n: number, change: PullRequestUpdate): Promise<PullRequestInfo> {
+    return writes.updatePullRequest(this.run, this.r, n, change);
   }
 
   private appId(): number | undefined {

@@ -60,6 +60,31 @@ export interface PullRequestInfo {
   mergeCommitSha?: string;
   title: string;
   url: string;
+  /** The description (GitHub body, ADO description); filled by findPullRequest / openPullRequest / updatePullRequest. */
+  body?: string;
+}
+
+/** One file of a commit Nexus writes: its new content, or null to delete it. Paths are repository-relative, `/`-separated. */
+export interface FileWrite {
+  path: string;
+  content: string | null;
+}
+
+export interface CommitFilesRequest {
+  /** Branch name without refs/heads/. Created when missing. */
+  branch: string;
+  /** The commit the new commit sits on (its only parent). */
+  base: string;
+  message: string;
+  files: FileWrite[];
+  /** Move the branch even when its head is not `base`'s ancestor (Nexus's own branches only). */
+  force?: boolean;
+}
+
+export interface PullRequestUpdate {
+  title?: string;
+  body?: string;
+  state?: 'closed';
 }
 
 export type CheckConclusion = 'success' | 'neutral' | 'failure';
@@ -133,4 +158,16 @@ export interface GitHost {
   /** GitHub: a check run (created, or updated by name on that commit); ADO: a pull request status. */
   report(pr: number, check: CheckReport): Promise<void>;
   reviews(pr: number): Promise<Review[]>;
+
+  // Writes (drift pull requests): Nexus's own branches and pull requests only.
+  /**
+   * One commit on top of `base` with `files` changed (others as in `base`), then `branch` created or
+   * moved to it (`force`: even when that drops commits). Returns the new commit's sha.
+   */
+  commitFiles(req: CommitFilesRequest): Promise<string>;
+  /** The newest pull request from `head` (a branch of this repository), open ones first; undefined when none. */
+  findPullRequest(q: { head: string; state: 'open' | 'all' }): Promise<PullRequestInfo | undefined>;
+  openPullRequest(req: { head: string; base: string; title: string; body: string }): Promise<PullRequestInfo>;
+  /** Edits the title or body, or closes it (ADO: abandons). */
+  updatePullRequest(n: number, change: PullRequestUpdate): Promise<PullRequestInfo>;
 }

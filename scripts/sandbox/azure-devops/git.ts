@@ -28,7 +28,7 @@ export function repoDir(root: string, org: string, project: string, repo: string
   return join(root, org, project, `${repo}.git`);
 }
 
-export function git(dir: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<string> {
+export function git(dir: string, args: string[], opts: { env?: Record<string, string>; input?: string | Buffer } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile('git', ['--git-dir', dir, ...args], {
       env: { ...process.env, ...opts.env },
@@ -148,3 +148,14 @@ export async function mergeCommit(dir: string, target: string, source: string, m
   return (await git(dir, ['commit-tree', tree, '-p', target, '-p', source, '-m', message], { env })).trim();
 }
 
+
+/** The tree entry at `path` in `commit` (a blob or a tree); undefined when there is none. */
+export async function lsEntry(dir: string, commit: string, path: string): Promise<{ sha: string; type: string } | undefined> {
+  const out = await git(dir, ['ls-tree', '-z', '--full-tree', commit, '--', path]);
+  for (const line of out.split('\0').filter(Boolean)) {
+    const tab = line.indexOf('\t');
+    const [, type, sha] = line.slice(0, tab).split(/\s+/);
+    if (line.slice(tab + 1) === path) return { sha, type };
+  }
+  return undefined;
+}

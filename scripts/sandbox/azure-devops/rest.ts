@@ -3,9 +3,10 @@
 // threads, comments, statuses and reviewers. Shapes follow the public REST reference (api 7.x).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { aheadBehind, archiveZip, readCommit, refs, resolve, revList, safeName } from './git.ts';
+import { aheadBehind, archiveZip, lsEntry, readCommit, refs, resolve, revList, safeName } from './git.ts';
 import { STANDIN_USER, commitJson, guidOf, pullRequestJson, repositoryJson, type Identity, type PullRequest, type RepoKey, type Thread } from './model.ts';
 import { AdoState, HttpError, sameRepo } from './state.ts';
+import { createPush } from './pushes.ts';
 
 export interface Reply {
   status: number;
@@ -37,6 +38,7 @@ const GIT_LOCATIONS: [string, string, string][] = [
   ['ab6e2e5d-a0b7-4153-b64a-a4efe0d49449', 'threads', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}/{threadId}'],
   ['965a3ec7-5ed8-455a-bdcb-835a5ea7fe7b', 'comments', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/threads/{threadId}/{resource}/{commentId}'],
   ['b5f6bb4f-8d1e-4d79-8d11-4c9172c99c35', 'statuses', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}/{statusId}'],
+  ['ea98d07b-3c87-4971-8ede-a613694ffb55', 'pushes', '{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{pushId}'],
   ['4b6702c7-aa35-4b89-9c96-b9abf6d3e540', 'reviewers', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}/{reviewerId}'],
 ];
 const LOCATION_LOCATIONS: [string, string, string][] = [
@@ -133,13 +135,14 @@ export async function gitRoute(state: AdoState, org: string, project: string, me
       baseCommit: baseSha, targetCommit: targetSha, ...(ab.common ? { commonCommit: ab.common } : {}),
     });
   }
-  if (r[0] === 'pullrequests') return pullRequestRoute(state, k, method, rest.slice(3), seg.slice(3), body);
+  if (r[0] === 'pushes' && r.length === 1 && method === 'POST') return createPush(state, k, body);
+  if (r[0] === 'pullrequests') return pullRequestRoute(state, k, method, rest.slice(3), seg.slice(3), body, q);
   throw new HttpError(404, `no route for ${method} ${rest.join('/')}`, 'RouteNotFound');
 }
 
 async function items(state: AdoState, k: RepoKey, q: URLSearchParams, accept: string): Promise<Reply> {
   const zip = q.get('$format')?.toLowerCase() === 'zip' || accept.toLowerCase().includes('application/zip');
-  if (!zip) throw new HttpError(400, '$format: the stand-in serves folders as zip only ($format=zip or Accept: application/zip)');
+  if (!zip) return itemJson(state, k, q);
   const raw = q.get('path') ?? q.get('scopePath') ?? '/';
   const path = raw.replace(/^\/+|\/+$/g, '');
   if (path.split('/').some((p) => p === '..' || p === '.') || raw.includes('\0')) throw new HttpError(400, `path: '${raw}' is not a repository path`);
@@ -150,6 +153,18 @@ async function items(state: AdoState, k: RepoKey, q: URLSearchParams, accept: st
   } catch {
     throw new HttpError(404, `path: '${raw}' does not exist at ${sha}`, 'GitItemNotFoundException');
   }
+}
+
+/** One item's metadata (GitItem: objectId, gitObjectType, commitId, path); 404 when the path is not there. */
+async function itemJson(state: AdoState, k: RepoKey, q: URLSearchParams): Promise<Reply> {
+  const raw = q.get('path') ?? '';
+  const path = raw.replace(/^\/+|\/+$/g, '');
+  if (!path || path.split('/').some((p) => p === '..' || p === '.') || raw.includes('\0')) throw new HttpError(400, `path: '${raw}' is not a repository path`);
+  const version = versionName(q.get('versionDescriptor.version'), q.get('versionDescriptor.versionType')) ?? 'refs/heads/main';
+  const sha = await mustResolve(state, k, version, 'versionDescriptor.version');
+  const out = await lsEntry(state.dir(k), sha, path);
+  if (!out) throw new HttpError(404, `TF401174: the item '/${path}' could not be found at ${sha}`, 'GitItemNotFoundException');
+  return ok({ objectId: out.sha, gitObjectType: out.type, commitId: sha, path: `/${path}`, isFolder: out.type === 'tree', url: `${repositoryJson(state.base(), k).url}/items?path=${encodeURIComponent(`/${path}`)}` });
 }
 
 function findPr(state: AdoState, id: number, k: RepoKey | undefined): PullRequest {
@@ -178,12 +193,26 @@ function repoKey(state: AdoState, org: string, project: string, repo: string): R
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-async function pullRequestRoute(state: AdoState, k: RepoKey, method: string, rest: string[], seg: string[], body: unknown): Promise<Reply> {
+const PR_STATUSES = ['notSet', 'active', 'abandoned', 'completed', 'all'];
+
+/** GET .../pullRequests: searchCriteria.status (active by default; all), sourceRefName, targetRefName; newest first. */
+function searchPullRequests(state: AdoState, k: RepoKey, q: URLSearchParams): PullRequest[] {
+  const raw = q.get('searchCriteria.status');
+  const status = raw === null ? 'active' : enumName(/^\d+$/.test(raw) ? Number(raw) : raw, PR_STATUSES, 'searchCriteria.status');
+  const source = q.get('searchCriteria.sourceRefName');
+  const target = q.get('searchCriteria.targetRefName');
+  return [...state.prs.values()]
+    .filter((p) => sameRepo(p.key, k) && (status === 'all' || status === 'notSet' ? true : p.status === status))
+    .filter((p) => (!source || p.sourceRefName === source) && (!target || p.targetRefName === target))
+    .sort((a, b) => b.pullRequestId - a.pullRequestId);
+}
+
+async function pullRequestRoute(state: AdoState, k: RepoKey, method: string, rest: string[], seg: string[], body: unknown, query: URLSearchParams): Promise<Reply> {
   const base = state.base();
   const b = obj(body);
   if (seg.length === 0) {
     if (method === 'POST') return ok(pullRequestJson(base, await state.createPullRequest(k, b, STANDIN_USER)), 201);
-    if (method === 'GET') return list([...state.prs.values()].filter((p) => sameRepo(p.key, k) && p.status === 'active').map((p) => pullRequestJson(base, p)));
+    if (method === 'GET') return list(searchPullRequests(state, k, query).map((p) => pullRequestJson(base, p)));
   }
   const pr = findPr(state, Number(rest[0]), k);
   const now = () => new Date().toISOString();

@@ -109,6 +109,7 @@ export class AdoState {
     const source = refName(body.sourceRefName, 'sourceRefName');
     const target = refName(body.targetRefName, 'targetRefName');
     if (typeof body.title !== 'string' || !body.title) throw new HttpError(400, 'title: a pull request needs a title');
+    checkDescription(body.description);
     const dir = this.dir(k);
     const sourceSha = await resolve(dir, source);
     const targetSha = await resolve(dir, target);
@@ -135,6 +136,7 @@ export class AdoState {
   /** PATCH: title/description/isDraft, status completed (merges into the target) or abandoned. */
   async updatePullRequest(pr: PullRequest, body: Record<string, unknown>, who: Identity): Promise<void> {
     const status = statusName(body.status);
+    checkDescription(body.description);
     if (typeof body.title === 'string' && body.title) pr.title = body.title;
     if (typeof body.description === 'string') pr.description = body.description;
     if (typeof body.isDraft === 'boolean') pr.isDraft = body.isDraft;
@@ -178,6 +180,13 @@ export class AdoState {
 
 export function sameRepo(a: RepoKey, b: RepoKey): boolean {
   return a.org.toLowerCase() === b.org.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase() && a.repo.toLowerCase() === b.repo.toLowerCase();
+}
+
+/** ADO keeps at most 4,000 characters of a pull request's description. */
+export const MAX_DESCRIPTION = 4000;
+
+function checkDescription(v: unknown): void {
+  if (typeof v === 'string' && v.length > MAX_DESCRIPTION) throw new HttpError(400, `description: at most ${MAX_DESCRIPTION} characters (got ${v.length})`);
 }
 
 function refName(v: unknown, field: string): string {

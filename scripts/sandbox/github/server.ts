@@ -9,6 +9,7 @@ import { Ctx, StandInError, invalid, notFound } from './context.ts';
 import { commitTree, initBare, resolveCommit, treeOfFolder, updateRef, ZERO_SHA } from './git.ts';
 import { bodyObject, field, readJson, type ApiRequest, type Reply } from './http.ts';
 import { repoRoutes } from './api-repos.ts';
+import { gitDataRoutes } from './api-git-data.ts';
 import { pullRoutes } from './api-pulls.ts';
 import { issueRoutes } from './api-issues.ts';
 import { statusRoutes } from './api-statuses.ts';
@@ -234,7 +235,7 @@ async function route(ctx: Ctx, req: ApiRequest, path: string): Promise<Reply> {
   const rest = (m[3] ?? '').replace(/\/$/, '');
   // Order matters: /commits/{ref}/check-runs and /commits/{ref}/statuses before /commits/{ref}.
   const reply = (await issueRoutes(ctx, repo, rest, req)) ?? (await statusRoutes(ctx, repo, rest, req))
-    ?? (await pullRoutes(ctx, repo, rest, req)) ?? (await repoRoutes(ctx, repo, rest, req));
+    ?? (await pullRoutes(ctx, repo, rest, req)) ?? (await gitDataRoutes(ctx, repo, rest, req)) ?? (await repoRoutes(ctx, repo, rest, req));
   if (!reply) throw new StandInError(404, `Not Found (the stand-in has no route ${req.method} ${path})`);
   return reply;
 }

@@ -21,6 +21,10 @@ export class RecordingHost implements GitHost {
   async compare(): Promise<Comparison> { return { status: 'ahead', commits: this.commits, truncated: false }; }
   async pullRequest(): Promise<PullRequestInfo> { throw new Error('not used'); }
   async reviews(): Promise<Review[]> { return []; }
+  async commitFiles(): Promise<string> { throw new Error('not used'); }
+  async findPullRequest(): Promise<PullRequestInfo | undefined> { throw new Error('not used'); }
+  async openPullRequest(): Promise<PullRequestInfo> { throw new Error('not used'); }
+  async updatePullRequest(): Promise<PullRequestInfo> { throw new Error('not used'); }
 
   async upsertComment(pr: number, marker: string, body: string): Promise<{ id: string; created: boolean }> {
     // Yield like a network call, so concurrent posts interleave when they are not serialised.
