@@ -83,6 +83,12 @@ export interface DriftReport {
   unavailable: { signal: DriftSignal; error: string }[];
   /** The drift pull request opened or updated for this stack, when the mode is `pull-request`. */
   pullRequest?: { number: number; url: string; state: 'opened' | 'updated' | 'closed' | 'unchanged' };
+  /** Policy exemptions of the stack past their expiry (a pull request proposes removing them). */
+  expiredExemptions?: { id: string; name: string; expiresOn: string; file: string }[];
+  /** The pull request proposing to remove the expired exemptions. */
+  exemptionsPullRequest?: { number: number; url: string; state: 'opened' | 'updated' | 'closed' | 'unchanged' };
+  /** Why a pull request could not be opened or updated (the report itself is complete). */
+  pullRequestError?: string;
 }
 
 /** Compliance of one assignment at one scope (Policy Insights' latest states). */

@@ -9,6 +9,8 @@ import type { JudgeInput, Judgement, OwnedPath } from './normalise/types.ts';
 import { buildDriftReport, type ResourceView } from './report.ts';
 import type { ArmBody, DeploymentRow, DriftSignals, HistoryChange, PolicyStateRow, RemediationRow } from './signals.ts';
 import type { Baseline, DriftStore } from './store.ts';
+import { expiredExemptions, type ExpiredExemption } from './exemptions.ts';
+import type { Guardrails } from '../reconcile/guardrails.ts';
 
 /** Types of the landing-zone core: one created at a managed scope outside the desired state is reported. */
 const CORE_TYPES = new Set([
@@ -26,6 +28,20 @@ export interface DriftServiceParts {
   ownership?(state: DesiredState): (r: DesiredResource) => OwnedPath[];
   now(): Date;
   sleep?(ms: number): Promise<void>;
+  /**
+   * Pull requests on the landing-zone repository (GitOps only): the drift's, and the expired
+   * exemptions' removal. Returns what to record on the report; throws when the host cannot be reached.
+   */
+  proposals?(r: ProposalRequest): Promise<Pick<DriftReport, 'pullRequest' | 'exemptionsPullRequest'>>;
+}
+
+export interface ProposalRequest {
+  report: DriftReport;
+  state: DesiredState;
+  /** The commit the run compiled: the pull requests' branches sit on it. */
+  commit: string;
+  guardrails: Guardrails;
+  expired: ExpiredExemption[];
 }
 
 /** The signals of one stack, read while the engine previews. */
@@ -48,6 +64,9 @@ export interface ReportRequest {
   deployments?: DeploymentRow[];
   /** Policy assignments' managed identity principal ids (their changes are the policy's). */
   policyPrincipals?: Set<string>;
+  /** With both, the drift and expired-exemption pull requests are synced (GitOps). */
+  commit?: string;
+  guardrails?: Guardrails;
 }
 
 export class DriftService {
@@ -165,6 +184,16 @@ export class DriftService {
       who: { selfIdentities: this.p.selfIdentities, policyPrincipals: r.policyPrincipals ?? new Set() },
       judge: this.p.judge, unavailable,
     });
+    const expired = expiredExemptions(r.state, this.p.now()).filter((e) => e.stack === r.stack);
+    if (expired.length) report.expiredExemptions = expired.map((e) => ({ id: e.id, name: e.name, expiresOn: e.expiresOn, file: e.source.file }));
+    if (this.p.proposals && r.commit && r.guardrails && !r.deployments?.length) {
+      try {
+        Object.assign(report, await this.p.proposals({ report, state: r.state, commit: r.commit, guardrails: r.guardrails, expired }));
+      } catch (err) {
+        // The report stands; the pull request is tried again by the next run.
+        report.pullRequestError = (err as Error).message.slice(0, 500);
+      }
+    }
     await this.p.store.save(report);
     return report;
   }
@@ -181,6 +210,11 @@ export class DriftService {
       else delete baseline[k];
     }
     await this.p.store.saveBaseline(stack, baseline);
+  }
+
+  /** A stored report: the stack's latest, or the one of a run. */
+  stored(stack: string, runId?: string): Promise<DriftReport | undefined> {
+    return this.p.store.get(stack, runId);
   }
 
   private async earlier(stack: string): Promise<DriftReport[]> {

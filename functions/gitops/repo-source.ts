@@ -42,6 +42,11 @@ export class RepoDesiredSource implements DesiredSource {
     return sha;
   }
 
+  /** The repository's files (the configured sub-folder) at a commit, for as long as `fn` runs. */
+  withFiles<T>(commit: string, fn: (dir: string) => Promise<T> | T): Promise<T> {
+    return this.opts.snapshots.use(commitId(commit), fn);
+  }
+
   async compile(commit?: string): Promise<CompiledAt> {
     const id = commitId(commit ?? (await this.head()));
     let pending = this.compiled.get(id);

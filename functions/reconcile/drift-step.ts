@@ -65,6 +65,8 @@ export async function finishDrift(
   const report = await drift.report({
     stack: run.stack, runId: run.id, state: a.state, mode: driftMode(a.guardrails, run.stack),
     refreshPreview: a.refreshPreview, preview: a.preview, signals: await started.signals!, policyPrincipals: a.policyPrincipals,
+    // A dry run proposes nothing (it writes nothing another run could act on).
+    ...(run.dryRun ? {} : { commit: run.commit, guardrails: a.guardrails }),
   });
   const held = heldBack(report);
   const kept = a.preview.changes.filter((c) => !(isMutating(c.op) && c.armId && held.has(c.armId.toLowerCase())));

@@ -15,10 +15,17 @@ import { BuiltinCache, builtinCacheDir, builtinPoliciesDir } from '../../stacks/
 import { judge } from '../drift/normalise/judge.ts';
 import { loadRules } from '../drift/normalise/rules.ts';
 import { PolicyOwnership, stateDefinitions } from '../drift/ownership.ts';
-import { DriftService } from '../drift/service.ts';
+import { DriftService, type DriftServiceParts } from '../drift/service.ts';
+import { planDriftPullRequest } from '../drift/pull-request/plan.ts';
+import { exemptionsBranch, planExemptionRemoval } from '../drift/pull-request/exemptions-plan.ts';
+import { syncDriftPullRequest } from '../drift/pull-request/sync.ts';
+import type { GitOpsSource } from './gitops.ts';
 import type { DriftSignals, HistoryChange } from '../drift/signals.ts';
 import { DriftStore } from '../drift/store.ts';
 import type { NexusConfig } from './config.ts';
+import type { DesiredState } from '../../stacks/compile/model.ts';
+import type { ComplianceView } from '../drift/model.ts';
+import { armAssignmentNames, loadComplianceView, type ComplianceScope } from '../drift/compliance.ts';
 
 export interface DriftParts {
   config: NexusConfig;
@@ -64,8 +71,29 @@ export function azureSignals(p: DriftParts): DriftSignals {
   };
 }
 
+/**
+ * The pull requests of drift and of expired exemptions, on the landing-zone repository: planned
+ * from its files at the run's commit, one per stack each, updated, never duplicated, closed when
+ * there is nothing left to propose. Only stacks in `pull-request` mode get a drift pull request.
+ */
+function proposals(repo: GitOpsSource): NonNullable<DriftServiceParts['proposals']> {
+  const base = repo.settings.path.replace(/^\/+|\/+$/g, '');
+  const inRepo = (f: string) => (base ? `${base}/${f}` : f);
+  return async ({ report, state, commit, guardrails, expired }) => {
+    const [drift, exemptions] = await repo.source.withFiles(commit, (dir) => [
+      planDriftPullRequest({ report, desired: state, repoDir: dir, guardrails }),
+      planExemptionRemoval(report.stack, expired, dir, repo.settings.path),
+    ] as const);
+    const plan = drift && { ...drift, files: drift.files.map((f) => ({ ...f, path: inRepo(f.path) })) };
+    const baseBranch = repo.settings.branch;
+    const pullRequest = await syncDriftPullRequest(repo.host, { stack: report.stack, baseBranch, baseCommit: commit, plan });
+    const exemptionsPullRequest = await syncDriftPullRequest(repo.host, { stack: report.stack, baseBranch, baseCommit: commit, plan: exemptions, branch: exemptionsBranch(report.stack) });
+    return { ...(pullRequest ? { pullRequest } : {}), ...(exemptionsPullRequest ? { exemptionsPullRequest } : {}) };
+  };
+}
+
 /** The drift service, or undefined when drift signals are turned off (NEXUS_DRIFT=0). */
-export async function openDrift(p: DriftParts, over: { signals?: DriftSignals; now?: () => Date; sleep?: (ms: number) => Promise<void> } = {}): Promise<DriftService | undefined> {
+export async function openDrift(p: DriftParts, over: { signals?: DriftSignals; now?: () => Date; sleep?: (ms: number) => Promise<void>; repo?: GitOpsSource } = {}): Promise<DriftService | undefined> {
   if (!p.config.drift.enabled) return undefined;
   const rules = loadRules({ tenantFile: p.config.drift.rulesFile });
   const env = p.config.engine.env;
@@ -79,7 +107,28 @@ export async function openDrift(p: DriftParts, over: { signals?: DriftSignals; n
       const o = new PolicyOwnership(state, stateDefinitions(state, builtins));
       return (r) => o.ownedPaths(r);
     },
+    proposals: over.repo ? proposals(over.repo) : undefined,
     now: over.now ?? (() => new Date()),
     sleep: over.sleep,
   });
+}
+
+/**
+ * The compliance view's scopes: every management group of the desired state (root first) and every
+ * subscription it places, or the one scope asked for.
+ */
+export function complianceScopes(state: DesiredState, scope?: string): ComplianceScope[] {
+  if (scope) return [{ scope }];
+  const groups = state.resources.filter((r) => r.kind === 'managementGroup').map((r) => ({ scope: r.id, name: String(r.body.properties.displayName ?? r.name) }));
+  const root = `/providers/Microsoft.Management/managementGroups/${state.rootManagementGroupId}`;
+  if (!groups.some((g) => g.scope.toLowerCase() === root.toLowerCase())) groups.unshift({ scope: root, name: state.rootManagementGroupId });
+  const subs = state.resources.filter((r) => r.kind === 'subscriptionPlacement').map((r) => ({ scope: `/subscriptions/${r.name}` }));
+  return [...groups, ...subs];
+}
+
+/** The compliance port of the API: Policy Insights through the real client, scoped by the desired state. */
+export function compliancePort(arm: ArmConfig, compile: () => Promise<DesiredState>): (scope?: string) => Promise<ComplianceView> {
+  const client = policyInsightsClient(arm);
+  const assignmentNames = armAssignmentNames(arm);
+  return async (scope) => loadComplianceView({ client, scopes: complianceScopes(await compile(), scope), assignmentNames });
 }

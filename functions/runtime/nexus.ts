@@ -22,7 +22,7 @@ import type { GitOps } from '../gitops/gitops.ts';
 import { catalogUsers } from '../gitops/users.ts';
 import { PullRequestReviews } from '../gitops/reviews.ts';
 import { apiApprovalSource } from '../reconcile/store/approvals.ts';
-import { openDrift } from './drift.ts';
+import { compliancePort, openDrift } from './drift.ts';
 import { catalogAliases, openGitOpsSource, startGitOps, withGitOps, type GitOpsSource } from './gitops.ts';
 
 /** What delivery handlers may use: the catalog, and the reconciler (GitOps starts runs from a push). */
@@ -73,7 +73,7 @@ export interface Nexus extends NexusPorts {
 export async function openReconcile(parts: ReconcileParts, over: Partial<ReconcileDeps> = {}, src?: GitOpsSource | null): Promise<ReconcileService> {
   // With a landing-zone repository, every desired state is compiled from it at a commit.
   const repo = src === null ? undefined : src ?? (await openGitOpsSource(parts.config, parts.arm));
-  const drift = 'drift' in over ? over.drift : await openDrift(parts);
+  const drift = 'drift' in over ? over.drift : await openDrift(parts, { repo });
   return new ReconcileService(new Reconciler(await defaultDeps(parts, { ...repo?.reconcileDeps(), drift, ...over })));
 }
 
@@ -120,6 +120,8 @@ export async function openNexus(config: NexusConfig, over: NexusOverrides = {}):
     portal: { entraTenantId: config.identity.tenantId, audience: config.identity.audience },
     gitopsEvents: gitops?.p.store,
     checkDelivery: gitops ? (source, event, payload) => gitops.check(source, event, payload) : undefined,
+    drift: reconcile.reconciler.deps.drift ? { report: (stack, runId) => reconcile.reconciler.deps.drift!.stored(stack, runId) } : undefined,
+    compliance: compliancePort(arm, () => reconcile.reconciler.deps.compile()),
   };
   const app = createApp(deps);
 

@@ -12,8 +12,13 @@ export interface SyncOptions {
   baseBranch: string;
   /** The applied commit the plan was made from: the drift branch's commit sits on it. */
   baseCommit: string;
-  plan: DriftPullRequestPlan | undefined;
+  plan: SyncPlan | undefined;
+  /** The branch when there is no plan (default the drift branch of the stack). */
+  branch?: string;
 }
+
+/** What sync needs of a plan (the drift plan, or the expired-exemptions one). */
+export type SyncPlan = Pick<DriftPullRequestPlan, 'stack' | 'branch' | 'title' | 'body' | 'files' | 'hash'>;
 
 export interface SyncResult {
   number: number;
@@ -32,7 +37,7 @@ export function planHashOf(body: string | undefined): string | undefined {
 }
 
 /** The body within the host's limit, the marker kept at its end. */
-export function fitBody(plan: DriftPullRequestPlan, max: number): string {
+export function fitBody(plan: SyncPlan, max: number): string {
   if (plan.body.length <= max) return plan.body;
   const marker = `${PLAN_MARKER_PREFIX}${plan.hash} -->`;
   const note = `\n\n… (cut to fit the host's limit; \`nexus drift ${plan.stack}\` shows the whole report)\n\n`;
@@ -44,7 +49,7 @@ function result(pr: PullRequestInfo, state: SyncResult['state']): SyncResult {
 }
 
 export async function syncDriftPullRequest(host: GitHost, opts: SyncOptions): Promise<SyncResult | undefined> {
-  const branch = opts.plan?.branch ?? driftBranch(opts.stack);
+  const branch = opts.plan?.branch ?? opts.branch ?? driftBranch(opts.stack);
   const open = await host.findPullRequest({ head: branch, state: 'open' });
   const plan = opts.plan;
   if (!plan) {
