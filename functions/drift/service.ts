@@ -184,6 +184,17 @@ export class DriftService {
       who: { selfIdentities: this.p.selfIdentities, policyPrincipals: r.policyPrincipals ?? new Set() },
       judge: this.p.judge, unavailable,
     });
+    // What the preview will not change cannot be put back by the apply (a property the program never
+    // sets is invisible to the engine): said, and reported rather than promised.
+    const changing = new Set((r.preview?.changes ?? []).filter((c) => c.op !== 'same' && c.op !== 'read' && c.armId).map((c) => c.armId!.toLowerCase()));
+    if (r.preview) {
+      for (const it of report.items) {
+        if (it.kind === 'configuration' && it.action === 'remediate' && !changing.has(it.resourceId.toLowerCase())) {
+          it.action = 'report';
+          it.why += '; the apply would not change it (not set by the program: set it in the archetype to have it put back)';
+        }
+      }
+    }
     const expired = expiredExemptions(r.state, this.p.now()).filter((e) => e.stack === r.stack);
     if (expired.length) report.expiredExemptions = expired.map((e) => ({ id: e.id, name: e.name, expiresOn: e.expiresOn, file: e.source.file }));
     if (this.p.proposals && r.commit && r.guardrails && !r.deployments?.length) {

@@ -43,6 +43,20 @@ function graphScope(scopes: string[]): GraphScope {
   return managementGroups.length ? { managementGroups } : { subscriptions };
 }
 
+/**
+ * A scope that does not exist yet (a stack's first apply creates its group) has no history,
+ * states, remediations or deployments: its 404 reads as empty, never as a signal that failed.
+ */
+async function orEmptyWhenAbsent<T>(f: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await f();
+  } catch (err) {
+    const e = err as { status?: number; statusCode?: number };
+    if ((e.status ?? e.statusCode) === 404) return [];
+    throw err;
+  }
+}
+
 /** The signals through the real clients (the ARM sandbox locally, Azure in production). */
 export function azureSignals(p: DriftParts): DriftSignals {
   const graph = resourceGraphClient(p.arm);
@@ -50,23 +64,23 @@ export function azureSignals(p: DriftParts): DriftSignals {
   const workspace = p.config.drift.activityLogWorkspaceId;
   const logs = workspace ? logsQueryClient(p.arm, p.config.drift.logAnalyticsEndpoint) : undefined;
   return {
-    resourceChanges: async (scopes, since) => (await changeHistory({ client: graph, scope: graphScope(scopes), since })).map((c): HistoryChange => ({
+    resourceChanges: (scopes, since) => orEmptyWhenAbsent(async () => (await changeHistory({ client: graph, scope: graphScope(scopes), since })).map((c): HistoryChange => ({
       resourceId: c.resourceId, resourceType: c.resourceType, changeType: c.changeType, at: c.timestamp, changedBy: c.changedBy,
       changedByType: c.changedByType, clientType: c.clientType, operation: c.operation, correlationId: c.correlationId,
       source: 'resource-graph', paths: c.changes.map((x) => x.path),
-    })),
+    }))),
     activityLog: logs && workspace ? async (scopes, since) => (await activityLog({ client: logs, workspaceId: workspace, since, scopes })).map((e): HistoryChange => ({
       resourceId: e.resourceId, changeType: /\/delete$/i.test(e.operation) ? 'Delete' : /\/write$/i.test(e.operation) ? 'Update' : 'Action', at: e.at,
       changedBy: e.caller, operation: e.operation, correlationId: e.correlationId, source: 'activity-log', paths: [],
       changedByType: /@/.test(e.caller) ? 'User' : 'Application', clientType: e.category === 'Policy' ? 'Azure Policy' : undefined,
     })) : undefined,
-    nonCompliant: async (scopes) => (await Promise.all(scopes.map((s) => policyStates(s, {
+    nonCompliant: async (scopes) => (await Promise.all(scopes.map((s) => orEmptyWhenAbsent(() => policyStates(s, {
       client: insights, filter: "complianceState eq 'NonCompliant'", select: 'resourceId,policyAssignmentId,complianceState', top: 5000,
-    })))).flat().map((s) => ({ resourceId: s.resourceId ?? '', policyAssignmentId: s.policyAssignmentId ?? '', complianceState: s.complianceState ?? '' })),
-    remediations: async (scopes) => (await remediationsAt(scopes, { client: insights })).remediations.map((r) => ({
+    }))))).flat().map((s) => ({ resourceId: s.resourceId ?? '', policyAssignmentId: s.policyAssignmentId ?? '', complianceState: s.complianceState ?? '' })),
+    remediations: async (scopes) => (await Promise.all(scopes.map((sc) => orEmptyWhenAbsent(async () => (await remediationsAt(sc, { client: insights })).remediations)))).flat().map((r) => ({
       id: r.id, policyAssignmentId: r.policyAssignmentId, provisioningState: r.provisioningState, resourceIds: r.deployments.map((d) => d.resourceId),
     })),
-    runningDeployments: async (scopes) => (await Promise.all(scopes.map((s) => activeDeployments(s, { cfg: p.arm, descend: false })))).flatMap((r) => r.deployments),
+    runningDeployments: async (scopes) => (await Promise.all(scopes.map((s) => orEmptyWhenAbsent(async () => (await activeDeployments(s, { cfg: p.arm, descend: false })).deployments)))).flat(),
     live: (resources) => liveBodies(resources, { cfg: p.arm }),
   };
 }

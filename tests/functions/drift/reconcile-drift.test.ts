@@ -87,7 +87,7 @@ test('a flapping property is reported once as flapping and no longer fought', as
   const name = unique('dr');
   const state = await applied(name);
   const rec = await L.reconciler(() => state, allow(), { drift });
-  const desc = (v: string) => L.sideDoorUpdate(assignment(name), { properties: { description: v } }, 'carol@contoso.com');
+  const desc = (v: string) => L.sideDoorUpdate(assignment(name), { properties: { displayName: v } }, 'carol@contoso.com');
   desc('flip');
   assert.is(done(await rec.reconcile({ stack: name, trigger: 'timer' })).decision, 'applied');
   assert.is(done(await rec.reconcile({ stack: name, trigger: 'timer' })).decision, 'no-change');
@@ -97,7 +97,22 @@ test('a flapping property is reported once as flapping and no longer fought', as
   const report = (await store.get(name, flapping.id))!;
   const items = report.items.filter((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase());
   assert.equal(items.map((i) => [i.kind, i.action]), [['flapping', 'report']]);
-  assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.description, 'flip', 'not fought');
+  assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.displayName, 'flip', 'not fought');
+  const again = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
+  assert.equal((await store.get(name, again.id))!.items.filter((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase()).map((i) => i.kind), ['flapping'], 'reported once, still not fought');
+  assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.displayName, 'flip');
+});
+
+test('a property the program never set, changed by a person: reported (the apply would not change it), never promised as remediated', async () => {
+  const name = unique('dr');
+  const state = await applied(name);
+  L.sideDoorUpdate(assignment(name), { properties: { description: 'set by hand' } }, 'erin@contoso.com');
+  const run = done(await (await L.reconciler(() => state, allow(), { drift })).reconcile({ stack: name, trigger: 'timer' }));
+  assert.is(run.decision, 'report-only', JSON.stringify(run));
+  const item = (await store.get(name, run.id))!.items.find((i) => i.kind === 'configuration')!;
+  assert.is(item.action, 'report');
+  assert.match(item.why, /not set by the program/);
+  assert.is(item.properties[0].changedBy?.changedBy, 'erin@contoso.com');
 });
 
 test('a deployment running on the stack scope makes the run wait; still running, it reports and never races it', async () => {
