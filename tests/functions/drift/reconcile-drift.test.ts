@@ -69,6 +69,27 @@ test('a property a person changed: reported with who; report mode leaves it, rem
   assert.is((await store.get(name))!.runId, back.id, 'the latest report is the last run\'s');
 });
 
+test('a change made by a DeployIfNotExists remediation is left to the policy: reported, never reverted', async () => {
+  const name = unique('dr');
+  const base = smallState({ name, assignments: 1, tenantRoot: L.tenantRoot });
+  const dineId = `${mg(name)}/providers/Microsoft.Authorization/policyAssignments/rc-dine`;
+  const state = { ...base, resources: [...base.resources, {
+    ...base.resources[1]!, id: dineId, name: 'rc-dine',
+    body: { location: 'westeurope', identity: { type: 'SystemAssigned' }, properties: { ...base.resources[1]!.body.properties, displayName: 'DINE' } },
+  }] };
+  state.stacks = [{ ...state.stacks[0]!, resourceIds: state.resources.map((r) => r.id) }];
+  const rec = await L.reconciler(() => state, allow(), { drift });
+  assert.is(done(await rec.reconcile({ stack: name, trigger: 'manual' })).decision, 'applied');
+  L.sandbox.state.remediate({ assignmentId: dineId, resourceId: assignment(name), patch: { properties: { displayName: 'set by policy' } }, effect: 'deployIfNotExists' });
+  const run = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
+  assert.is(run.decision, 'report-only', JSON.stringify(run));
+  assert.equal(run.reasons, ['DRIFT_HELD']);
+  const item = (await store.get(name, run.id))!.items.find((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase())!;
+  assert.equal([item.kind, item.action], ['remediation', 'leave-to-policy']);
+  assert.is(item.properties[0].changedBy?.actor, 'policy');
+  assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.displayName, 'set by policy', 'not reverted');
+});
+
 test('a default-value difference is suppressed with its rule named, and no drift is reported', async () => {
   const name = unique('dr');
   const state = await applied(name);
