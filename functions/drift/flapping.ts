@@ -5,8 +5,6 @@ import type { DriftReport } from './model.ts';
 
 /** How many earlier reports are looked at. */
 export const FLAP_WINDOW = 6;
-/** Changes of state within the window (in sync -> drifted -> in sync -> ...) that make a flap. */
-export const FLAP_TRANSITIONS = 2;
 
 const key = (resourceId: string, path: string) => `${resourceId.toLowerCase()}|${path}`;
 const SYNC = '\u0000in-sync';
@@ -30,9 +28,10 @@ export function flappingKeys(now: { resourceId: string; path: string; live: unkn
   for (const d of now) {
     const k = key(d.resourceId, d.path);
     const states = [...seen.map((m) => m.get(k) ?? SYNC), JSON.stringify(d.live) ?? 'undefined'];
-    let transitions = 0;
-    for (let i = 1; i < states.length; i++) if (states[i] !== states[i - 1]) transitions++;
-    if (transitions >= FLAP_TRANSITIONS) out.add(k);
+    // Back and forth: a state comes back after another one (drifted, put back, drifted again; or
+    // two tools fighting). A drift that appears once, or changes value once, is no flap.
+    const runs = states.filter((x, i) => i === 0 || x !== states[i - 1]);
+    if (new Set(runs).size < runs.length) out.add(k);
   }
   return out;
 }

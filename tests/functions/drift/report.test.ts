@@ -101,6 +101,8 @@ test('a property that flips back and forth across runs is reported once, as flap
   assert.ok(heldBack(r).has(SA.toLowerCase()));
   const steady = buildDriftReport(inputs({ resources: [sa(storage({ allowBlobPublicAccess: true }))], earlier: [item(true), item(true)] }));
   assert.is(steady.items[0].kind, 'configuration', 'a drift that stays is not flapping');
+  const moved = buildDriftReport(inputs({ resources: [sa(storage({ allowBlobPublicAccess: true }))], earlier: [item('maybe'), empty] }));
+  assert.is(moved.items[0].kind, 'configuration', 'a drift whose value changed once is not flapping');
 });
 
 test('a running deployment is an item the run waits on; compliance is listed apart', () => {
