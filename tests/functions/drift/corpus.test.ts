@@ -23,6 +23,13 @@ function nexus(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   });
 }
 
+/** JSON with object keys sorted, so two bodies that are the same data compare equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
 const caseFiles = () => readdirSync(CORPUS).filter((n) => n.endsWith('.json')).sort();
 const describe = (r: Result) => `${r.file} (expected ${r.expected}, judged ${r.verdict}): ${r.verdict === 'drift' ? JSON.stringify(r.differences.slice(0, 3)) : r.suppressedBy.join(', ')}`;
 
@@ -65,8 +72,12 @@ test('nexus drift judge judges the corpus with no false negatives and under 1% f
   assert.is(fn.length, 0, `false negatives:\n${fn.map(describe).join('\n')}`);
   for (const x of summary.results.filter((y) => y.verdict === 'drift')) assert.ok(x.differences.length > 0, `${x.file}: drift without a difference`);
   assert.ok(fp.length / summary.cases < 0.01, `${fp.length} false positives of ${summary.cases}:\n${fp.map(describe).join('\n')}`);
-  // Noise that was removed says which rule removed it.
-  for (const x of summary.results.filter((y) => y.expected === 'noise' && y.verdict === 'noise')) assert.ok(x.suppressedBy.length > 0, `${x.file}: noise suppressed by no rule`);
+  // Noise that was removed says which rule removed it (unless the bodies are the same data, e.g. only
+  // their keys are in another order, when there is nothing to remove).
+  for (const x of summary.results.filter((y) => y.expected === 'noise' && y.verdict === 'noise')) {
+    const c = JSON.parse(readFileSync(join(CORPUS, x.file), 'utf8'));
+    if (canonical(c.desired) !== canonical(c.live)) assert.ok(x.suppressedBy.length > 0, `${x.file}: noise suppressed by no rule`);
+  }
   assert.is(r.code, fp.length + fn.length > 0 ? 1 : 0, r.stderr);
 });
 
