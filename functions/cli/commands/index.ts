@@ -12,6 +12,7 @@ import * as killswitchCmd from './killswitch.ts';
 import * as approvalsCmd from './approvals.ts';
 import * as doctorCmd from './doctor.ts';
 import * as previewCmd from './preview.ts';
+import * as driftCmd from './drift.ts';
 
 export function registerAll(program: Command, ctx: CliContext): void {
   devToken.register(program, ctx);
@@ -25,5 +26,6 @@ export function registerAll(program: Command, ctx: CliContext): void {
   approvalsCmd.register(program, ctx);
   doctorCmd.register(program, ctx);
   previewCmd.register(program, ctx);
+  driftCmd.register(program);
   void program;
 }
