@@ -7,7 +7,8 @@
 // baseline, such a property is noise while it equals the baseline and drift once it differs.
 import type { Difference, JudgeInput, Judgement, Suppression } from './types.ts';
 import type { Entry, RuleSet } from './rules.ts';
-import { advance, formatPath, initialStates, matchedHere, parsePattern, type Seg, type Step } from './paths.ts';
+import { activeFor, type Active, type Ranked } from './active.ts';
+import { advance, compileStarts, formatPath, matchedHere, parsePattern, type Seg, type Starts, type Step } from './paths.ts';
 import { canonicalLocation } from './regions.ts';
 import { deepEqual, getProp, isEmptyContainer, isObj, parseJsonish, scalarStringEqual, unwrapValue, type Obj } from './values.ts';
 
@@ -31,8 +32,15 @@ interface Here {
 }
 
 interface Ctx {
+  act: Active;
+  /** The NFA patterns: the type's, plus the input's owned and child paths. */
   pats: Step[][];
-  entries: Entry[];
+  entries: Ranked[];
+  starts: Starts;
+  /** What `everywhere` alone makes of a node (shared, never written); undefined when it depends on the node. */
+  baseHere: Here | null | undefined;
+  /** The lower-cased segment that led to the current node. */
+  seg: Seg | undefined;
   /** The baseline rule's name when a baseline was given and the rule is on. */
   baselineRule: string | null;
   /** The current path, with keys as the bodies spell them. */
@@ -52,36 +60,43 @@ export function judge(input: JudgeInput, rules: RuleSet): Judgement {
     if (desired == null && live == null) return { verdict: 'noise', differences: [], suppressed: [], suppressedBy: [] };
     return { verdict: 'drift', differences: [{ path: '', desired: desired ?? null, live: live ?? null }], suppressed: [], suppressedBy: [] };
   }
-  const ctx: Ctx = { pats: [], entries: [], baselineRule: null, segs: [], lParent: undefined, differences: [], suppressed: [] };
-  const type = input.resourceType;
-  const hasBaseline = input.baseline !== undefined && input.baseline !== null;
-  for (const r of rules.rules) {
-    if (r.types && !r.types.some((re) => re.test(type))) continue;
-    if (r.kind === 'baseline') { if (hasBaseline && ctx.baselineRule === null) ctx.baselineRule = r.name; continue; }
-    for (let i = 0; i < r.patterns.length; i++) { ctx.pats.push(r.patterns[i]); ctx.entries.push(r.entries[i]); }
+  const act = activeFor(rules, input.resourceType);
+  const owned = [...(input.ownedPaths ?? []).map((o) => [o.path, o.owner] as const), ...(input.childPaths ?? []).map((c) => [c, CHILD_RULE] as const)];
+  let pats = act.pats, entries = act.entries;
+  if (owned.length > 0) {
+    pats = [...pats];
+    entries = [...entries];
+    for (const [path, rule] of owned) {
+      const steps = parsePattern(path);
+      if (typeof steps === 'string') continue; // an unparseable path owns nothing: its differences stay visible
+      pats.push(steps);
+      entries.push({ e: { rule, kind: 'owned' }, order: Number.MAX_SAFE_INTEGER });
+    }
   }
-  const extra = (path: string, rule: string) => {
-    const steps = parsePattern(path);
-    if (typeof steps === 'string') return; // an unparseable path owns nothing: its differences stay visible
-    ctx.pats.push(steps);
-    ctx.entries.push({ rule, kind: 'owned' });
+  const hasBaseline = input.baseline !== undefined && input.baseline !== null;
+  const ctx: Ctx = {
+    act, pats, entries, starts: owned.length > 0 ? compileStarts(pats) : act.starts, baseHere: act.everywhere.length === 0 ? null : act.everywhere.some((r) => r.e.when) ? undefined : toHere(act.everywhere, undefined), seg: undefined,
+    baselineRule: hasBaseline ? act.baselineRule : null, segs: [], lParent: undefined, differences: [], suppressed: [],
   };
-  for (const o of input.ownedPaths ?? []) extra(o.path, o.owner);
-  for (const c of input.childPaths ?? []) extra(c, CHILD_RULE);
-
-  walk(ctx, desired, live, hasBaseline ? input.baseline : undefined, initialStates(ctx.pats), false, false);
+  walk(ctx, desired, live, hasBaseline ? input.baseline : undefined, ctx.starts.root, false, false);
   const suppressedBy = [...new Set(ctx.suppressed.map((s) => s.rule))].sort();
   return { verdict: ctx.differences.length > 0 ? 'drift' : 'noise', differences: ctx.differences, suppressed: ctx.suppressed, suppressedBy };
 }
 
 function collect(ctx: Ctx, states: readonly number[]): Here | null {
   const m = matchedHere(ctx.pats, states);
-  if (m.length === 0) return null;
+  if (m.length === 0 && ctx.baseHere !== undefined) return ctx.baseHere;
+  const found: Ranked[] = [...ctx.act.everywhere];
+  for (const pi of m) found.push(ctx.entries[pi]);
+  found.sort((a, b) => a.order - b.order);
+  return toHere(found, ctx.lParent);
+}
+
+function toHere(found: readonly Ranked[], lParent: unknown): Here {
   const h: Here = {};
-  for (const pi of m) {
-    const e = ctx.entries[pi];
+  for (const { e } of found) {
     switch (e.kind) {
-      case 'read-only': if (!e.when || whenHolds(ctx.lParent, e.when)) h.suppress ??= e; break;
+      case 'read-only': if (!e.when || whenHolds(lParent, e.when)) h.suppress ??= e; break;
       case 'owned': h.suppress ??= e; break;
       case 'server-set': h.serverSet ??= e; break;
       case 'write-only': h.writeOnly ??= e; break;
@@ -162,13 +177,14 @@ function walk(ctx: Ctx, d: unknown, l: unknown, b: unknown, states: readonly num
 function child(ctx: Ctx, seg: string | number, lower: Seg, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean, parentInDesired: boolean, lParent: unknown): void {
   ctx.segs.push(seg);
   ctx.lParent = lParent;
-  walk(ctx, d, l, b, advance(ctx.pats, states, lower), inBaseline, parentInDesired);
+  ctx.seg = lower;
+  walk(ctx, d, l, b, advance(ctx.pats, states, lower, ctx.starts), inBaseline, parentInDesired);
   ctx.segs.pop();
 }
 
 function walkObject(ctx: Ctx, d: Obj | undefined, l: Obj | undefined, b: unknown, states: readonly number[], inBaseline: boolean): void {
   // Property names pair case-insensitively: ARM does not keep their case.
-  const paired = d && l ? new Set<string>() : null;
+  let pairedOtherCase: Set<string> | null = null;
   const parentInDesired = d !== undefined && !inBaseline;
   if (d) {
     for (const k in d) {
@@ -177,15 +193,17 @@ function walkObject(ctx: Ctx, d: Obj | undefined, l: Obj | undefined, b: unknown
       let lk: string | undefined;
       if (l) {
         if (Object.hasOwn(l, k)) lk = k;
-        else for (const k2 in l) if (Object.hasOwn(l, k2) && k2.toLowerCase() === lower) { lk = k2; break; }
-        if (lk !== undefined) paired!.add(lk);
+        else {
+          for (const k2 in l) if (Object.hasOwn(l, k2) && k2.toLowerCase() === lower) { lk = k2; break; }
+          if (lk !== undefined) (pairedOtherCase ??= new Set()).add(lk);
+        }
       }
       child(ctx, k, lower, d[k], lk === undefined ? undefined : l![lk], getProp(b, k, lower), states, inBaseline, parentInDesired, l);
     }
   }
   if (l) {
     for (const k in l) {
-      if (!Object.hasOwn(l, k) || paired?.has(k)) continue;
+      if (!Object.hasOwn(l, k) || (d && Object.hasOwn(d, k)) || pairedOtherCase?.has(k)) continue;
       const lower = k.toLowerCase();
       child(ctx, k, lower, undefined, l[k], getProp(b, k, lower), states, inBaseline, parentInDesired, l);
     }

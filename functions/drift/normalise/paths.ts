@@ -69,15 +69,36 @@ function add(pats: readonly Step[][], out: number[], pi: number, pos: number): v
   if (pos < pats[pi].length && pats[pi][pos].t === 'deep') add(pats, out, pi, pos + 1);
 }
 
-export function initialStates(pats: readonly Step[][]): number[] {
-  const out: number[] = [];
-  for (let pi = 0; pi < pats.length; pi++) add(pats, out, pi, 0);
-  return out;
+const NONE: readonly number[] = Object.freeze([]) as readonly number[];
+
+/**
+ * Patterns that start `**.name` are not carried at every depth: they start wherever a segment is
+ * `name` (`starts`: name -> states just past it). Everything else starts at the root.
+ */
+export interface Starts {
+  root: readonly number[];
+  byName: ReadonlyMap<string, readonly number[]>;
+}
+
+export function compileStarts(pats: readonly Step[][]): Starts {
+  const root: number[] = [];
+  const byName = new Map<string, number[]>();
+  for (let pi = 0; pi < pats.length; pi++) {
+    const steps = pats[pi];
+    if (steps.length >= 2 && steps[0].t === 'deep' && steps[1].t === 'key') {
+      const list = byName.get(steps[1].k) ?? [];
+      add(pats, list, pi, 2);
+      byName.set(steps[1].k, list);
+    } else add(pats, root, pi, 0);
+  }
+  return { root, byName };
 }
 
 /** The states after descending into `seg`. */
-export function advance(pats: readonly Step[][], states: readonly number[], seg: Seg): number[] {
-  const out: number[] = [];
+export function advance(pats: readonly Step[][], states: readonly number[], seg: Seg, starts: Starts): readonly number[] {
+  const started = typeof seg === 'string' ? starts.byName.get(seg) : undefined;
+  if (states.length === 0 && !started) return NONE;
+  const out: number[] = started ? [...started] : [];
   for (const s of states) {
     const pi = Math.floor(s / POS);
     const pos = s % POS;
@@ -92,15 +113,16 @@ export function advance(pats: readonly Step[][], states: readonly number[], seg:
       case 'anyIndex': if (typeof seg === 'number') add(pats, out, pi, pos + 1); break;
     }
   }
-  return out;
+  return out.length === 0 ? NONE : out;
 }
 
 /** Indices of the patterns that match exactly here. */
-export function matchedHere(pats: readonly Step[][], states: readonly number[]): number[] {
+export function matchedHere(pats: readonly Step[][], states: readonly number[]): readonly number[] {
+  if (states.length === 0) return NONE;
   const out: number[] = [];
   for (const s of states) {
     const pi = Math.floor(s / POS);
     if (s % POS === pats[pi].length) out.push(pi);
   }
-  return out;
+  return out.length === 0 ? NONE : out;
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parsePattern, type Step } from './paths.ts';
+import type { Active } from './active.ts';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./default-rules.yaml', import.meta.url));
 const MAX_FILE_BYTES = 512 * 1024;
@@ -89,6 +90,8 @@ export interface CompiledRule {
 
 export interface RuleSet {
   rules: CompiledRule[];
+  /** The rules per ARM type (lower-cased), arranged for the walker on first use (see active.ts). */
+  byType: Map<string, Active>;
 }
 
 export class RulesError extends Error {
@@ -214,7 +217,7 @@ function readRulesFile(file: string): string {
  */
 export function loadRules(opts: { tenantFile?: string } = {}): RuleSet {
   const shipped = parseRulesText(readRulesFile(DEFAULT_RULES_FILE), DEFAULT_RULES_FILE);
-  if (!opts.tenantFile) return { rules: shipped.rules };
+  if (!opts.tenantFile) return { rules: shipped.rules, byType: new Map() };
   const tenant = parseRulesText(readRulesFile(opts.tenantFile), opts.tenantFile);
   return mergeRules(shipped.rules, tenant.rules, tenant.disabled);
 }
@@ -229,10 +232,10 @@ export function mergeRules(shipped: CompiledRule[], tenant: CompiledRule[], disa
     byName.delete(r.name);
   }
   for (const r of byName.values()) if (!disabled.has(r.name)) rules.push(r);
-  return { rules };
+  return { rules, byType: new Map() };
 }
 
 /** Rules text given directly (tests, or a tenant file already read); shipped rules not included. */
 export function ruleSetFromText(text: string, file = '<rules>'): RuleSet {
-  return { rules: parseRulesText(text, file).rules };
+  return { rules: parseRulesText(text, file).rules, byType: new Map() };
 }
