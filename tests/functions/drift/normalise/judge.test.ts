@@ -115,6 +115,14 @@ test('policy rules as data: a JSON string equals the object; a changed condition
   assert.equal(r.differences, [{ path: 'properties.policyRule.then.effect', desired: 'deny', live: 'audit' }]);
 });
 
+test('a JSON string nested too deep stays a string (and is drift against the object)', () => {
+  const PD = 'Microsoft.Authorization/policyDefinitions';
+  const deep = '{"a":'.repeat(200) + '1' + '}'.repeat(200);
+  const r = judge({ resourceType: PD, desired: { properties: { policyRule: JSON.parse(deep) } }, live: { properties: { policyRule: deep } } }, rules);
+  assert.is(r.verdict, 'drift');
+  assert.is(typeof r.differences[0].live, 'string');
+});
+
 test('number vs numeric string only where a rule says so', () => {
   const WEB = 'Microsoft.Web/sites';
   assert.is(judge({ resourceType: WEB, desired: { properties: { siteConfig: { x: 30 } } }, live: { properties: { siteConfig: { x: '30' } } } }, rules).verdict, 'noise');
