@@ -45,13 +45,15 @@ export function parseCase(text: string, file: string): DriftCase {
     throw new CaseError(file, '', `not valid JSON (${(err as Error).message})`);
   }
   if (tooDeep(raw, 0)) throw new CaseError(file, '', `nested deeper than ${MAX_DEPTH} levels`);
+  // `desired` and `live` must be present (null when the resource is absent on that side).
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const k of ['desired', 'live'] as const) if (!Object.hasOwn(raw, k)) throw new CaseError(file, k, 'required (null when the resource does not exist on that side)');
+  }
   const r = caseSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new CaseError(file, issue.path.map(String).join('.'), issue.message);
+    throw new CaseError(file, issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replaceAll('.[', '['), issue.message);
   }
-  // `desired` and `live` must be present (null when the resource is absent on that side).
-  for (const k of ['desired', 'live'] as const) if (!Object.hasOwn(raw as object, k)) throw new CaseError(file, k, 'required (null when the resource does not exist on that side)');
   return r.data;
 }
 
