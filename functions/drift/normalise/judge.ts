@@ -260,12 +260,13 @@ function keyOf(x: unknown, key: string, lower: string): string | undefined {
 
 /** Run a subtree into a scratch collector: its suppressions when it has no differences, else null. */
 function probe(ctx: Ctx, i: number, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean, arr: unknown[]): Suppression[] | null {
-  const saved = [ctx.differences, ctx.suppressed] as const;
+  const saved = [ctx.differences, ctx.suppressed, ctx.readOnly] as const;
   ctx.differences = [];
   ctx.suppressed = [];
   child(ctx, i, i, d, l, b, states, inBaseline, true, arr);
   const ok = ctx.differences.length === 0 ? ctx.suppressed : null;
-  [ctx.differences, ctx.suppressed] = saved;
+  [ctx.differences, ctx.suppressed] = [saved[0], saved[1]];
+  if (!ok) ctx.readOnly = saved[2];
   return ok;
 }
 
