@@ -16,6 +16,7 @@ import { deepEqual, getProp, isEmptyContainer, isObj, parseJsonish, scalarString
 interface Here {
   suppress?: Entry;
   serverSet?: Entry;
+  listSingle?: Entry;
   writeOnly?: Entry;
   ci?: Entry;
   relId?: Entry;
@@ -49,6 +50,8 @@ interface Ctx {
   lParent: unknown;
   differences: Difference[];
   suppressed: Suppression[];
+  /** How many suppressions read-only rules made (see the one-sided container check in walk). */
+  readOnly: number;
 }
 
 export const CHILD_RULE = 'child-resource';
@@ -76,7 +79,7 @@ export function judge(input: JudgeInput, rules: RuleSet): Judgement {
   const hasBaseline = input.baseline !== undefined && input.baseline !== null;
   const ctx: Ctx = {
     act, pats, entries, starts: owned.length > 0 ? compileStarts(pats) : act.starts, baseHere: act.everywhere.length === 0 ? null : act.everywhere.some((r) => r.e.when) ? undefined : toHere(act.everywhere, undefined), seg: undefined,
-    baselineRule: hasBaseline ? act.baselineRule : null, segs: [], lParent: undefined, differences: [], suppressed: [],
+    baselineRule: hasBaseline ? act.baselineRule : null, segs: [], lParent: undefined, differences: [], suppressed: [], readOnly: 0,
   };
   walk(ctx, desired, live, hasBaseline ? input.baseline : undefined, ctx.starts.root, false, false);
   const suppressedBy = [...new Set(ctx.suppressed.map((s) => s.rule))].sort();
@@ -99,6 +102,7 @@ function toHere(found: readonly Ranked[], lParent: unknown): Here {
       case 'read-only': if (!e.when || whenHolds(lParent, e.when)) h.suppress ??= e; break;
       case 'owned': h.suppress ??= e; break;
       case 'server-set': h.serverSet ??= e; break;
+      case 'list-or-single': h.listSingle ??= e; break;
       case 'write-only': h.writeOnly ??= e; break;
       case 'case-insensitive': h.ci ??= e; break;
       case 'provider-relative-id': h.relId ??= e; break;
@@ -115,6 +119,16 @@ function toHere(found: readonly Ranked[], lParent: unknown): Here {
     }
   }
   return h;
+}
+
+function listToSingle(v: unknown, e: Entry): unknown {
+  if (!isObj(v)) return v;
+  const list = e.list!, single = e.single!;
+  const items = getProp(v, list, list.toLowerCase());
+  if (!Array.isArray(items) || items.length !== 1 || getProp(v, single, single.toLowerCase()) !== undefined) return v;
+  const lower = list.toLowerCase();
+  // Object.fromEntries defines properties; no key from the body is assigned through the prototype.
+  return Object.fromEntries([...Object.entries(v).filter(([k]) => k.toLowerCase() !== lower), [single, items[0]]]);
 }
 
 function whenHolds(parent: unknown, when: NonNullable<Entry['when']>): boolean {
@@ -142,11 +156,32 @@ function walk(ctx: Ctx, d: unknown, l: unknown, b: unknown, states: readonly num
   if (d === undefined && l === undefined) return;
   const h = collect(ctx, states);
   if (h?.suppress) {
-    if (!deepEqual(d, l)) sup(ctx, h.suppress.rule);
+    if (!deepEqual(d, l)) {
+      sup(ctx, h.suppress.rule);
+      if (h.suppress.kind === 'read-only') ctx.readOnly++;
+    }
     return;
   }
-  if (h?.json) { d = parseJsonish(d); l = parseJsonish(l); b = parseJsonish(b); }
-  if (h?.wrapper) { d = unwrapValue(d); l = unwrapValue(l); b = unwrapValue(b); }
+  if (h && (h.json || h.wrapper || h.listSingle)) {
+    // Rewrites that make two spellings of one value the same; named when they mattered.
+    const d0 = d, l0 = l;
+    const named: string[] = [];
+    const apply = (e: Entry | undefined, f: (v: unknown) => unknown) => {
+      if (!e) return;
+      const d1 = f(d), l1 = f(l);
+      if (d1 !== d || l1 !== l) named.push(e.rule);
+      d = d1; l = l1; b = f(b);
+    };
+    apply(h.json, parseJsonish);
+    apply(h.wrapper, unwrapValue);
+    apply(h.listSingle, (v) => listToSingle(v, h.listSingle!));
+    if (named.length > 0 && d0 !== undefined && l0 !== undefined && !deepEqual(d0, l0)) for (const r of named) sup(ctx, r);
+  }
+  const unset = h?.serverSet?.unset;
+  if (unset && !inBaseline && parentInDesired && d !== undefined && unset.some((u) => deepEqual(u, d))) {
+    if (!deepEqual(d, l)) sup(ctx, h!.serverSet!.rule);
+    return;
+  }
   if (!inBaseline && d === undefined && ctx.baselineRule !== null) {
     if (b !== undefined && deepEqual(b, l)) { sup(ctx, ctx.baselineRule); return; }
     inBaseline = true;
@@ -167,9 +202,17 @@ function walk(ctx: Ctx, d: unknown, l: unknown, b: unknown, states: readonly num
     if (isObj(d)) return walkObject(ctx, d, undefined, b, states, inBaseline);
     if (Array.isArray(d)) return walkArray(ctx, d, [], b, states, h, inBaseline);
   }
-  if (d == null && !isEmptyContainer(l)) {
-    if (isObj(l)) return walkObject(ctx, undefined, l, b, states, inBaseline);
-    if (Array.isArray(l)) return walkArray(ctx, [], l, b, states, h, inBaseline);
+  if (d == null && !isEmptyContainer(l) && (isObj(l) || Array.isArray(l))) {
+    const diffs = ctx.differences.length, sups = ctx.suppressed.length, ro = ctx.readOnly;
+    if (isObj(l)) walkObject(ctx, undefined, l, b, states, inBaseline);
+    else walkArray(ctx, [], l as unknown[], b, states, h, inBaseline);
+    // Read-only rules explain an object's contents, not why it is there: an added object of
+    // nothing but read-only properties (a second user-assigned identity) is still an addition.
+    const added = ctx.suppressed.length - sups;
+    if (ctx.differences.length === diffs && added > 0 && ctx.readOnly - ro === added) {
+      ctx.differences.push({ path: formatPath(ctx.segs), desired: inBaseline ? undefined : d, live: l });
+    }
+    return;
   }
   leaf(ctx, d, l, h, inBaseline, parentInDesired);
 }
@@ -217,12 +260,13 @@ function keyOf(x: unknown, key: string, lower: string): string | undefined {
 
 /** Run a subtree into a scratch collector: its suppressions when it has no differences, else null. */
 function probe(ctx: Ctx, i: number, d: unknown, l: unknown, b: unknown, states: readonly number[], inBaseline: boolean, arr: unknown[]): Suppression[] | null {
-  const saved = [ctx.differences, ctx.suppressed] as const;
+  const saved = [ctx.differences, ctx.suppressed, ctx.readOnly] as const;
   ctx.differences = [];
   ctx.suppressed = [];
   child(ctx, i, i, d, l, b, states, inBaseline, true, arr);
   const ok = ctx.differences.length === 0 ? ctx.suppressed : null;
-  [ctx.differences, ctx.suppressed] = saved;
+  [ctx.differences, ctx.suppressed] = [saved[0], saved[1]];
+  if (!ok) ctx.readOnly = saved[2];
   return ok;
 }
 

@@ -24,7 +24,11 @@ const ruleSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...base, kind: z.literal('read-only'), paths, when: z.strictObject({ sibling: z.string().min(1).max(200), in: z.array(z.unknown()).min(1).max(50) }).optional() }),
   // Filled by the service inside an object the desired body describes (a rule's id or etag): noise
   // only when the desired body has the parent object but not the property.
-  z.strictObject({ ...base, kind: z.literal('server-set'), paths }),
+  // `unset`: values the desired body sends to leave the choice to the service (osDiskSizeGB: 0).
+  z.strictObject({ ...base, kind: z.literal('server-set'), paths, unset: z.array(z.unknown()).min(1).max(20).optional() }),
+  // An object holding `list` with one element equals the object holding `single` with that element
+  // (a subnet's addressPrefixes: [x] is returned as addressPrefix: x).
+  z.strictObject({ ...base, kind: z.literal('list-or-single'), paths, list: z.string().min(1).max(200), single: z.string().min(1).max(200) }),
   // Accepted on PUT, never returned by GET (secrets): absent in live is not drift.
   z.strictObject({ ...base, kind: z.literal('write-only'), paths }),
   z.strictObject({ ...base, kind: z.literal('case-insensitive'), paths }),
@@ -71,6 +75,11 @@ export interface Entry {
   key?: string;
   /** `resource-id`: lower-cased prefixes. */
   prefixes?: string[];
+  /** `server-set`: desired values meaning "the service chooses". */
+  unset?: unknown[];
+  /** `list-or-single`: the two property names, as written and lower-cased. */
+  list?: string;
+  single?: string;
   /** `read-only` with a condition on a live sibling. */
   when?: { sibling: string; lower: string; in: unknown[] };
   /** `empty-equals-absent`: which empties count. */
@@ -154,6 +163,12 @@ function compile(rule: Rule, file: string, field: string): CompiledRule {
       rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind, when }));
       break;
     }
+    case 'server-set':
+      rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind, unset: rule.unset }));
+      break;
+    case 'list-or-single':
+      rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind, list: rule.list, single: rule.single }));
+      break;
     default:
       rule.paths.forEach((p, i) => pat(p, `${field}.paths[${i}]`, { rule: rule.name, kind: rule.kind }));
   }

@@ -30,15 +30,24 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 const MAX_JSON_STRING = 1024 * 1024;
+const MAX_JSON_DEPTH = 64;
 
-/** A string holding a JSON object or array, parsed; anything else as is. */
+function deeperThan(v: unknown, max: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (max === 0) return true;
+  for (const c of Object.values(v)) if (deeperThan(c, max - 1)) return true;
+  return false;
+}
+
+/** A string holding a JSON object or array, parsed (within size and depth limits); anything else as is. */
 export function parseJsonish(v: unknown): unknown {
   if (typeof v !== 'string' || v.length > MAX_JSON_STRING) return v;
   let i = 0;
   while (i < v.length && (v[i] === ' ' || v[i] === '\n' || v[i] === '\r' || v[i] === '\t')) i++;
   if (v[i] !== '{' && v[i] !== '[') return v;
   try {
-    return JSON.parse(v);
+    const parsed: unknown = JSON.parse(v);
+    return deeperThan(parsed, MAX_JSON_DEPTH) ? v : parsed;
   } catch {
     return v;
   }

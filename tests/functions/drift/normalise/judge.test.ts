@@ -97,7 +97,7 @@ test('order-insensitive arrays without a key; an ordered list (DNS servers) keep
 test('policy parameters with and without the value wrapper; a changed value is drift', () => {
   const desired = { properties: { parameters: { effect: 'Deny', list: { value: ['a'] } } } };
   const noise = judge({ resourceType: PA, desired, live: { properties: { parameters: { effect: { value: 'Deny' }, list: ['a'] } } } }, rules);
-  assert.equal(noise.suppressedBy, []);
+  assert.equal(noise.suppressedBy, ['policy-parameter-value']);
   assert.is(noise.verdict, 'noise');
   const drift = judge({ resourceType: PA, desired, live: { properties: { parameters: { effect: { value: 'Audit' }, list: { value: ['a'] } } } } }, rules);
   assert.equal(drift.differences, [{ path: 'properties.parameters.effect', desired: 'Deny', live: 'Audit' }]);
@@ -113,6 +113,14 @@ test('policy rules as data: a JSON string equals the object; a changed condition
   const edited = JSON.stringify({ ...rule, then: { effect: 'audit' } });
   const r = judge({ resourceType: PD, desired: { properties: { policyRule: rule } }, live: { properties: { policyRule: edited } } }, rules);
   assert.equal(r.differences, [{ path: 'properties.policyRule.then.effect', desired: 'deny', live: 'audit' }]);
+});
+
+test('a JSON string nested too deep stays a string (and is drift against the object)', () => {
+  const PD = 'Microsoft.Authorization/policyDefinitions';
+  const deep = '{"a":'.repeat(200) + '1' + '}'.repeat(200);
+  const r = judge({ resourceType: PD, desired: { properties: { policyRule: JSON.parse(deep) } }, live: { properties: { policyRule: deep } } }, rules);
+  assert.is(r.verdict, 'drift');
+  assert.is(typeof r.differences[0].live, 'string');
 });
 
 test('number vs numeric string only where a rule says so', () => {
@@ -168,6 +176,32 @@ test('a server-set id inside an element desired describes is noise; an added ref
   assert.is(judge({ resourceType: SN, desired: { properties: { delegations: [{ name: 'd', properties: { serviceName: 'Microsoft.Web/serverFarms' } }] } }, live: { properties: { delegations: [{ name: 'd', id: '/subscriptions/s/x', type: 'Microsoft.Network/virtualNetworks/subnets/delegations', properties: { serviceName: 'Microsoft.Web/serverFarms' } }] } } }, rules).verdict, 'noise');
   const r = judge({ resourceType: SN, desired: { properties: { addressPrefix: '10.0.1.0/24' } }, live: { properties: { addressPrefix: '10.0.1.0/24', networkSecurityGroup: { id: '/subscriptions/s/nsg' } } } }, rules);
   assert.equal(r.differences, [{ path: 'properties.networkSecurityGroup.id', desired: undefined, live: '/subscriptions/s/nsg' }]);
+});
+
+test('an added object of only read-only properties is still an addition (a second identity)', () => {
+  const WEB = 'Microsoft.Web/sites';
+  const uai = (n: string) => `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${n}`;
+  const desired = { identity: { type: 'UserAssigned', userAssignedIdentities: { [uai('a')]: {} } } };
+  const one = { identity: { type: 'UserAssigned', userAssignedIdentities: { [uai('a')]: { principalId: 'p1', clientId: 'c1' } } } };
+  assert.is(judge({ resourceType: WEB, desired, live: one }, rules).verdict, 'noise');
+  const two = structuredClone(one) as { identity: { userAssignedIdentities: Record<string, unknown> } };
+  two.identity.userAssignedIdentities[uai('b')] = { principalId: 'p2', clientId: 'c2' };
+  const r = judge({ resourceType: WEB, desired, live: two, baseline: one }, rules);
+  assert.equal(r.differences, [{ path: `identity.userAssignedIdentities.${uai('b')}`, desired: undefined, live: { principalId: 'p2', clientId: 'c2' } }]);
+});
+
+test('server-set with an unset value: osDiskSizeGB 0 means the default; another size is drift', () => {
+  const MC = 'Microsoft.ContainerService/managedClusters';
+  const pool = (size: number) => ({ properties: { agentPoolProfiles: [{ name: 'system', osDiskSizeGB: size }] } });
+  assert.equal(judge({ resourceType: MC, desired: pool(0), live: pool(128) }, rules).suppressedBy, ['server-set:aks-os-disk-size']);
+  assert.is(judge({ resourceType: MC, desired: pool(256), live: pool(128) }, rules).verdict, 'drift');
+});
+
+test('list-or-single: addressPrefixes [x] equals addressPrefix x; two prefixes or another prefix do not', () => {
+  const SN = 'Microsoft.Network/virtualNetworks/subnets';
+  assert.equal(judge({ resourceType: SN, desired: { properties: { addressPrefixes: ['10.0.1.0/24'] } }, live: { properties: { addressPrefix: '10.0.1.0/24' } } }, rules).suppressedBy, ['subnet-single-prefix']);
+  assert.is(judge({ resourceType: SN, desired: { properties: { addressPrefixes: ['10.0.1.0/24'] } }, live: { properties: { addressPrefix: '10.0.2.0/24' } } }, rules).verdict, 'drift');
+  assert.is(judge({ resourceType: SN, desired: { properties: { addressPrefixes: ['10.0.1.0/24', '10.0.3.0/24'] } }, live: { properties: { addressPrefix: '10.0.1.0/24' } } }, rules).verdict, 'drift');
 });
 
 test('a conditional read-only rule holds only while its live sibling says so', () => {
