@@ -179,8 +179,12 @@ function walk(ctx: Ctx, d: unknown, l: unknown, b: unknown, states: readonly num
   }
   const unset = h?.serverSet?.unset;
   if (unset && !inBaseline && parentInDesired && d !== undefined && unset.some((u) => deepEqual(u, d))) {
-    if (!deepEqual(d, l)) sup(ctx, h!.serverSet!.rule);
-    return;
+    // "The service chooses": with a baseline, what it chose is the baseline's value, judged below.
+    if (ctx.baselineRule !== null) d = undefined;
+    else {
+      if (!deepEqual(d, l)) sup(ctx, h!.serverSet!.rule);
+      return;
+    }
   }
   if (!inBaseline && d === undefined && ctx.baselineRule !== null) {
     if (b !== undefined && deepEqual(b, l)) { sup(ctx, ctx.baselineRule); return; }

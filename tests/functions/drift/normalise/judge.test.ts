@@ -195,6 +195,9 @@ test('server-set with an unset value: osDiskSizeGB 0 means the default; another 
   const pool = (size: number) => ({ properties: { agentPoolProfiles: [{ name: 'system', osDiskSizeGB: size }] } });
   assert.equal(judge({ resourceType: MC, desired: pool(0), live: pool(128) }, rules).suppressedBy, ['server-set:aks-os-disk-size']);
   assert.is(judge({ resourceType: MC, desired: pool(256), live: pool(128) }, rules).verdict, 'drift');
+  // With a baseline, the service's choice is the baseline's value: another size since is drift.
+  assert.equal(judge({ resourceType: MC, desired: pool(0), baseline: pool(128), live: pool(128) }, rules).suppressedBy, ['baseline-default']);
+  assert.is(judge({ resourceType: MC, desired: pool(0), baseline: pool(128), live: pool(64) }, rules).verdict, 'drift');
 });
 
 test('list-or-single: addressPrefixes [x] equals addressPrefix x; two prefixes or another prefix do not', () => {
