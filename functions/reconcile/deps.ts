@@ -11,7 +11,8 @@ import type { ArmConfig } from '../platform/arm.ts';
 import type { NexusConfig } from '../runtime/config.ts';
 import { compileWithAzureBuiltins } from '../platform/builtin-policies.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
-import { openStack as openEngineStack } from '../../stacks/engine/index.ts';
+import { openStack as openEngineStack, PROJECT } from '../../stacks/engine/index.ts';
+import { PulumiCheckpoints } from '../platform/pulumi-checkpoints.ts';
 import { leaseHolderLockClearer } from '../platform/pulumi-locks.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
@@ -29,6 +30,11 @@ export interface EngineStack {
   previewRefresh(): Promise<ChangeSet>;
   refresh(): Promise<ChangeSet>;
   exportState(): Promise<unknown>;
+  /**
+   * The stored state's deployment read straight from the backend, without starting the CLI (the
+   * same resources `exportState` gives); undefined when it cannot be read that way.
+   */
+  storedState?(): Promise<{ resources: unknown[] } | undefined>;
   cancel(): Promise<void>;
   close?(): void;
   /**
@@ -134,7 +140,12 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
       const staleLocks = where.container && lease
         ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg }, { otherHostStaleAfterSeconds: config.engine.lockStaleSeconds })
         : undefined;
-      return openEngineStack({ state, stack, env, staleLocks, resourceBackend: config.engine.resourceBackend });
+      const engine = await openEngineStack({ state, stack, env, staleLocks, resourceBackend: config.engine.resourceBackend });
+      // An azblob backend's state file is read directly: the CLI's export takes seconds per stack.
+      if (!where.container) return engine;
+      return Object.assign(engine, {
+        storedState: async () => (await PulumiCheckpoints.open(stores.cfg, where))?.stackDeployment(PROJECT, stack),
+      });
     },
     guardrails: () => loadGuardrails(config.compile.guardrailsFile),
     stores,

@@ -15,9 +15,14 @@ import { isMutating } from './scope.ts';
 import type { RunControl } from './stack-lease.ts';
 import type { RunDetail } from './store/runs.ts';
 
-/** What the engine's state says is live: resources' inputs and outputs, without timestamps. */
-export async function liveFingerprint(engine: Pick<EngineStack, 'exportState'>): Promise<string> {
-  const dep = (await engine.exportState()) as { resources?: { urn: string; type: string; id?: string; inputs?: unknown; outputs?: unknown }[] } | undefined;
+/**
+ * What the engine's state says is live: resources' inputs and outputs, without timestamps. Read
+ * from the backend's state file when the engine can (the same resources as its export, without
+ * starting the CLI), else from the export.
+ */
+export async function liveFingerprint(engine: Pick<EngineStack, 'exportState' | 'storedState'>): Promise<string> {
+  const stored = await engine.storedState?.();
+  const dep = (stored ?? (await engine.exportState())) as { resources?: { urn: string; type: string; id?: string; inputs?: unknown; outputs?: unknown }[] } | undefined;
   const resources = (dep?.resources ?? [])
     .filter((r) => r.type !== 'pulumi:pulumi:Stack')
     .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs }))
