@@ -88,6 +88,8 @@ export interface NexusStack {
   /** Stops the operations this handle is running (the CLI ends them cleanly and releases its lock). */
   cancel(): Promise<void>;
   outputs(): Promise<Record<string, unknown>>;
+  /** The stack's config as the CLI reads it; secret values are shown as `[secret]`. */
+  config(): Promise<Record<string, string>>;
   exportState(): Promise<unknown>;
   /** Removes the local working folder. The state stays in the backend. */
   close(): void;
@@ -181,6 +183,21 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   workDirs.add(workDir);
   // Node reads one extra CA file: the ARM endpoint's CA joins whatever the machine already adds.
   if (env.NEXUS_ARM_CA_FILE) envVars.NODE_EXTRA_CA_CERTS = caBundle(workDir, env.NEXUS_ARM_CA_FILE, env.NODE_EXTRA_CA_CERTS);
+  // Plain config goes into the stack's settings file as the workspace is made (what `config
+  // set-all --plaintext` would write there), saving a CLI start per open; only secrets, which the
+  // stack's secrets provider must encrypt, go through the CLI.
+  const config: Record<string, string> = {
+    'nexus:stack': opts.stack,
+    'nexus:resourceBackend': backend,
+    'nexus:rootManagementGroupId': opts.state.rootManagementGroupId,
+    'azure-native:location': opts.state.location,
+  };
+  const secrets: Record<string, { value: string; secret: true }> = {};
+  for (const [k, v] of Object.entries(opts.secrets ?? {})) {
+    const key = k.includes(':') ? k : `nexus:${k}`;
+    delete config[key];
+    secrets[key] = { value: v, secret: true };
+  }
   const tc = performance.now();
   const stack: Stack = await LocalWorkspace.createOrSelectStack(
     { stackName: opts.stack, projectName: PROJECT, program },
@@ -190,16 +207,10 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
       envVars,
       secretsProvider: settings.secretsProvider,
       projectSettings: { name: PROJECT, runtime: 'nodejs', backend: { url: settings.url } },
+      stackSettings: { [opts.stack]: { config } },
     },
   );
-  const config: Record<string, { value: string; secret?: boolean }> = {
-    'nexus:stack': { value: opts.stack },
-    'nexus:resourceBackend': { value: backend },
-    'nexus:rootManagementGroupId': { value: opts.state.rootManagementGroupId },
-    'azure-native:location': { value: opts.state.location },
-  };
-  for (const [k, v] of Object.entries(opts.secrets ?? {})) config[k.includes(':') ? k : `nexus:${k}`] = { value: v, secret: true };
-  await stack.setAllConfig(config);
+  if (Object.keys(secrets).length > 0) await stack.setAllConfig(secrets);
   setupMs += performance.now() - tc;
   timings.setupMs = setupMs;
 
@@ -284,6 +295,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
     previewRefresh: () => run('refresh-preview', (o) => stack.previewRefresh(o)),
     cancel: async () => { for (const ac of running) ac.abort(); },
     outputs: async () => Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value])),
+    config: async () => Object.fromEntries(Object.entries(await stack.getAllConfig()).map(([k, v]) => [k, v.secret ? '[secret]' : v.value])),
     exportState: async () => (await stack.exportStack()).deployment,
     close: () => { rmSync(workDir, { recursive: true, force: true }); workDirs.delete(workDir); },
   };
