@@ -67,4 +67,23 @@ test('a gzipped state file is read; a stack without one, or with both files, is 
   assert.is(await checkpoints.stackDeployment(PROJECT, 'plain'), undefined, 'both files: the CLI picks');
 });
 
+test('with a secret in the state, the export decides (the state file holds it encrypted, the export decrypted)', async () => {
+  const sig = '4dabf18193072939515e22adb298388d';
+  const resource = (secret: Record<string, string>) => ({ urn: 'urn:pulumi:s::nexus::t::r', type: 't', id: 'r', outputs: { key: { [sig]: '1b47061264138c4ac30d75fd1eb44270', ...secret } } });
+  let exports = 0;
+  const engine = (stored: unknown) => ({
+    storedState: async () => stored as { resources: unknown[] },
+    exportState: async () => { exports++; return { resources: [resource({ plaintext: '"v1"' })] }; },
+  });
+  const fromExport = await liveFingerprint({ exportState: engine(undefined).exportState });
+  exports = 0;
+  assert.is(await liveFingerprint(engine({ resources: [resource({ ciphertext: 'AAAA' })] })), fromExport);
+  assert.is(exports, 1, 'asked the export');
+  assert.is(await liveFingerprint(engine(undefined)), fromExport, 'no state file: the export');
+  assert.is(exports, 2);
+  const plain = { resources: [{ urn: 'urn:pulumi:s::nexus::t::r', type: 't', id: 'r', outputs: { key: 'v1' } }] };
+  await liveFingerprint(engine(plain));
+  assert.is(exports, 2, 'no secret: the state file alone');
+});
+
 test.run();
