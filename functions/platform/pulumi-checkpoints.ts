@@ -58,6 +58,13 @@ export class PulumiCheckpoints {
     return plain;
   }
 
+  /** Whether the stack has a state file here (plain or gzipped). */
+  async exists(project: string, stack: string): Promise<boolean> {
+    const blob = `${this.prefix}.pulumi/stacks/${project}/${stack}.json`;
+    const found = await Promise.all([this.store.exists(blob), this.store.exists(`${blob}.gz`)]);
+    return found.some(Boolean);
+  }
+
   /** The stack's latest deployment (`{ resources: [...] }`); an empty one for a stack never updated. */
   async deployment(ref: CheckpointRef): Promise<{ resources: unknown[] }> {
     const buf = await this.store.blobClient(ref.blob).downloadToBuffer();

@@ -140,12 +140,12 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
       const staleLocks = where.container && lease
         ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg }, { otherHostStaleAfterSeconds: config.engine.lockStaleSeconds })
         : undefined;
-      const engine = await openEngineStack({ state, stack, env, staleLocks, resourceBackend: config.engine.resourceBackend });
-      // An azblob backend's state file is read directly: the CLI's export takes seconds per stack.
-      if (!where.container) return engine;
-      return Object.assign(engine, {
-        storedState: async () => (await PulumiCheckpoints.open(stores.cfg, where))?.stackDeployment(PROJECT, stack),
-      });
+      // An azblob backend's state files are read directly: each CLI start (stack select, export) takes seconds.
+      const files = where.container ? () => PulumiCheckpoints.open(stores.cfg, where) : undefined;
+      const stateExists = files && (async () => !!(await (await files())?.exists(PROJECT, stack)));
+      const engine = await openEngineStack({ state, stack, env, staleLocks, stateExists, resourceBackend: config.engine.resourceBackend });
+      if (!files) return engine;
+      return Object.assign(engine, { storedState: async () => (await files())?.stackDeployment(PROJECT, stack) });
     },
     guardrails: () => loadGuardrails(config.compile.guardrailsFile),
     stores,

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CommandError, ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type PulumiFn, type Stack,
+  CommandError, ConcurrentUpdateError, LocalWorkspace, Stack, type EngineEvent, type LocalWorkspaceOptions, type PulumiFn,
 } from '@pulumi/pulumi/automation/index.js';
 import type { DesiredState } from '../compile/model.ts';
 import type { ChangeSet } from './changeset.ts';
@@ -58,6 +58,12 @@ export interface OpenStackOptions {
   secrets?: Record<string, string>;
   /** Clears locks of dead processes when an update finds the stack locked (the lease holder's). */
   staleLocks?: StaleLockClearer;
+  /**
+   * Whether the backend already holds the stack (its state file is there). The stack is then used
+   * without the `pulumi stack select` that would only check that (a CLI start per open): every
+   * operation names its stack. Without it, or when it says no, the stack is selected or created.
+   */
+  stateExists?: () => Promise<boolean>;
   /** Progress of long operations (one line per resource step), e.g. for a terminal. */
   onProgress?: (line: string) => void;
 }
@@ -148,6 +154,13 @@ async function programFor(state: DesiredState, stack: string, backend: ResourceB
   return azureNativeProgram(state, stack);
 }
 
+/** A stack the backend holds, used as it is: `stack select` would only check that it exists. */
+async function existingStack(name: string, program: PulumiFn, opts: LocalWorkspaceOptions): Promise<Stack> {
+  const ws = await LocalWorkspace.create({ ...opts, program });
+  ws.selectStack = async () => undefined;
+  return Stack.select(name, ws);
+}
+
 export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { lastTimings?: OperationTimings }> {
   const env = opts.env;
   const backend = (opts.resourceBackend ?? (env.NEXUS_RESOURCE_BACKEND as ResourceBackend | undefined) ?? 'azure-native');
@@ -198,18 +211,19 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
     delete config[key];
     secrets[key] = { value: v, secret: true };
   }
+  const wsOpts: LocalWorkspaceOptions = {
+    workDir,
+    pulumiCommand: cmd,
+    envVars,
+    secretsProvider: settings.secretsProvider,
+    projectSettings: { name: PROJECT, runtime: 'nodejs', backend: { url: settings.url } },
+    stackSettings: { [opts.stack]: { config } },
+  };
   const tc = performance.now();
-  const stack: Stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: opts.stack, projectName: PROJECT, program },
-    {
-      workDir,
-      pulumiCommand: cmd,
-      envVars,
-      secretsProvider: settings.secretsProvider,
-      projectSettings: { name: PROJECT, runtime: 'nodejs', backend: { url: settings.url } },
-      stackSettings: { [opts.stack]: { config } },
-    },
-  );
+  const known = opts.stateExists ? await opts.stateExists().catch(() => false) : false;
+  const stack: Stack = known
+    ? await existingStack(opts.stack, program, wsOpts)
+    : await LocalWorkspace.createOrSelectStack({ stackName: opts.stack, projectName: PROJECT, program }, wsOpts);
   if (Object.keys(secrets).length > 0) await stack.setAllConfig(secrets);
   setupMs += performance.now() - tc;
   timings.setupMs = setupMs;
