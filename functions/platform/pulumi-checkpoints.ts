@@ -4,6 +4,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { BackendSettings } from '../../stacks/engine/backend.ts';
 import { BlobStore } from './blobs.ts';
+import { statusOf, wrapStorageError } from './errors.ts';
 import type { StorageConfig } from './storage-config.ts';
 
 export interface CheckpointRef {
@@ -16,7 +17,6 @@ export interface CheckpointRef {
 }
 
 const STACK_FILE = /\.pulumi\/stacks\/([^/]+)\/([^/]+)\.json(\.gz)?$/;
-
 
 export class PulumiCheckpoints {
   private constructor(private readonly store: BlobStore, private readonly prefix: string) {}
@@ -37,6 +37,32 @@ export class PulumiCheckpoints {
       out.push({ project: m[1], stack: m[2], blob: item.name, etag: item.etag });
     }
     return out;
+  }
+
+  /**
+   * One stack's latest deployment, as `pulumi stack export` prints it (the CLI re-encodes the same
+   * file). Undefined when the file is not here, or is there both plain and gzipped (the CLI then
+   * picks one by time): the caller asks the CLI instead.
+   */
+  async stackDeployment(project: string, stack: string): Promise<{ resources: unknown[] } | undefined> {
+    const blob = `${this.prefix}.pulumi/stacks/${project}/${stack}.json`;
+    const where = `pulumi state ${blob}`;
+    const [plain, gzipped] = await Promise.all([
+      this.deployment({ project, stack, blob, etag: '' }).catch((err) => {
+        if (statusOf(err) === 404) return undefined;
+        throw statusOf(err) === undefined ? err : wrapStorageError(err, `${where}: read`);
+      }),
+      this.store.exists(`${blob}.gz`),
+    ]);
+    if (gzipped) return plain ? undefined : this.deployment({ project, stack, blob: `${blob}.gz`, etag: '' });
+    return plain;
+  }
+
+  /** Whether the stack has a state file here (plain or gzipped). */
+  async exists(project: string, stack: string): Promise<boolean> {
+    const blob = `${this.prefix}.pulumi/stacks/${project}/${stack}.json`;
+    const found = await Promise.all([this.store.exists(blob), this.store.exists(`${blob}.gz`)]);
+    return found.some(Boolean);
   }
 
   /** The stack's latest deployment (`{ resources: [...] }`); an empty one for a stack never updated. */

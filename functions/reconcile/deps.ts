@@ -11,7 +11,8 @@ import type { ArmConfig } from '../platform/arm.ts';
 import type { NexusConfig } from '../runtime/config.ts';
 import { compileWithAzureBuiltins } from '../platform/builtin-policies.ts';
 import { backendSettings } from '../../stacks/engine/backend.ts';
-import { openStack as openEngineStack } from '../../stacks/engine/index.ts';
+import { openStack as openEngineStack, PROJECT } from '../../stacks/engine/index.ts';
+import { PulumiCheckpoints } from '../platform/pulumi-checkpoints.ts';
 import { leaseHolderLockClearer } from '../platform/pulumi-locks.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { StorageConfig } from '../platform/storage-config.ts';
@@ -30,6 +31,11 @@ export interface EngineStack {
   previewRefresh(): Promise<ChangeSet>;
   refresh(): Promise<ChangeSet>;
   exportState(): Promise<unknown>;
+  /**
+   * The stored state's deployment read straight from the backend, without starting the CLI (the
+   * same resources `exportState` gives); undefined when it cannot be read that way.
+   */
+  storedState?(): Promise<{ resources: unknown[] } | undefined>;
   cancel(): Promise<void>;
   close?(): void;
   /**
@@ -140,7 +146,12 @@ export async function defaultDeps(parts: ReconcileParts, over: Partial<Reconcile
       const staleLocks = where.container && lease
         ? leaseHolderLockClearer(lease, { container: where.container, prefix: where.prefix, cfg: stores.cfg }, { otherHostStaleAfterSeconds: config.engine.lockStaleSeconds })
         : undefined;
-      return openEngineStack({ state, stack, env, staleLocks, resourceBackend: config.engine.resourceBackend });
+      // An azblob backend's state files are read directly: each CLI start (stack select, export) takes seconds.
+      const files = where.container ? () => PulumiCheckpoints.open(stores.cfg, where) : undefined;
+      const stateExists = files && (async () => !!(await (await files())?.exists(PROJECT, stack)));
+      const engine = await openEngineStack({ state, stack, env, staleLocks, stateExists, resourceBackend: config.engine.resourceBackend });
+      if (!files) return engine;
+      return Object.assign(engine, { storedState: async () => (await files())?.stackDeployment(PROJECT, stack) });
     },
     guardrails: () => loadGuardrails(config.compile.guardrailsFile),
     stores,

@@ -15,14 +15,28 @@ import { isMutating } from './scope.ts';
 import type { RunControl } from './stack-lease.ts';
 import type { RunDetail } from './store/runs.ts';
 
-/** What the engine's state says is live: resources' inputs and outputs, without timestamps. */
-export async function liveFingerprint(engine: Pick<EngineStack, 'exportState'>): Promise<string> {
-  const dep = (await engine.exportState()) as { resources?: { urn: string; type: string; id?: string; inputs?: unknown; outputs?: unknown }[] } | undefined;
-  const resources = (dep?.resources ?? [])
+/** Marks a secret value in Pulumi's state (encrypted in the state file, decrypted by the export). */
+const SECRET_SIG = '4dabf18193072939515e22adb298388d';
+
+function liveResources(dep: unknown): string {
+  const rs = ((dep ?? {}) as { resources?: { urn: string; type: string; id?: string; inputs?: unknown; outputs?: unknown }[] }).resources ?? [];
+  const resources = rs
     .filter((r) => r.type !== 'pulumi:pulumi:Stack')
     .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs }))
     .sort((a, b) => (a.urn < b.urn ? -1 : 1));
-  return sha256(canonicalJson(resources));
+  return canonicalJson(resources);
+}
+
+/**
+ * What the engine's state says is live: resources' inputs and outputs, without timestamps. Read
+ * from the backend's state file when the engine can (the same resources as its export, without
+ * starting the CLI); from the export when it cannot, or when the state holds secrets (the file
+ * has them encrypted, the export decrypted).
+ */
+export async function liveFingerprint(engine: Pick<EngineStack, 'exportState' | 'storedState'>): Promise<string> {
+  const stored = await engine.storedState?.();
+  const text = stored ? liveResources(stored) : undefined;
+  return sha256(text !== undefined && !text.includes(SECRET_SIG) ? text : liveResources(await engine.exportState()));
 }
 
 /** Runs an engine operation and adds the engine's own time (not our program's or mapping's). */

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CommandError, ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type PulumiFn, type Stack,
+  CommandError, ConcurrentUpdateError, LocalWorkspace, Stack, type EngineEvent, type LocalWorkspaceOptions, type PulumiFn,
 } from '@pulumi/pulumi/automation/index.js';
 import type { DesiredState } from '../compile/model.ts';
 import type { ChangeSet } from './changeset.ts';
@@ -58,6 +58,12 @@ export interface OpenStackOptions {
   secrets?: Record<string, string>;
   /** Clears locks of dead processes when an update finds the stack locked (the lease holder's). */
   staleLocks?: StaleLockClearer;
+  /**
+   * Whether the backend already holds the stack (its state file is there). The stack is then used
+   * without the `pulumi stack select` that would only check that (a CLI start per open): every
+   * operation names its stack. Without it, or when it says no, the stack is selected or created.
+   */
+  stateExists?: () => Promise<boolean>;
   /** Progress of long operations (one line per resource step), e.g. for a terminal. */
   onProgress?: (line: string) => void;
 }
@@ -88,6 +94,8 @@ export interface NexusStack {
   /** Stops the operations this handle is running (the CLI ends them cleanly and releases its lock). */
   cancel(): Promise<void>;
   outputs(): Promise<Record<string, unknown>>;
+  /** The stack's config as the CLI reads it; secret values are shown as `[secret]`. */
+  config(): Promise<Record<string, string>>;
   exportState(): Promise<unknown>;
   /** Removes the local working folder. The state stays in the backend. */
   close(): void;
@@ -146,6 +154,13 @@ async function programFor(state: DesiredState, stack: string, backend: ResourceB
   return azureNativeProgram(state, stack);
 }
 
+/** A stack the backend holds, used as it is: `stack select` would only check that it exists. */
+async function existingStack(name: string, program: PulumiFn, opts: LocalWorkspaceOptions): Promise<Stack> {
+  const ws = await LocalWorkspace.create({ ...opts, program });
+  ws.selectStack = async () => undefined;
+  return Stack.select(name, ws);
+}
+
 export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { lastTimings?: OperationTimings }> {
   const env = opts.env;
   const backend = (opts.resourceBackend ?? (env.NEXUS_RESOURCE_BACKEND as ResourceBackend | undefined) ?? 'azure-native');
@@ -181,25 +196,35 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
   workDirs.add(workDir);
   // Node reads one extra CA file: the ARM endpoint's CA joins whatever the machine already adds.
   if (env.NEXUS_ARM_CA_FILE) envVars.NODE_EXTRA_CA_CERTS = caBundle(workDir, env.NEXUS_ARM_CA_FILE, env.NODE_EXTRA_CA_CERTS);
-  const tc = performance.now();
-  const stack: Stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: opts.stack, projectName: PROJECT, program },
-    {
-      workDir,
-      pulumiCommand: cmd,
-      envVars,
-      secretsProvider: settings.secretsProvider,
-      projectSettings: { name: PROJECT, runtime: 'nodejs', backend: { url: settings.url } },
-    },
-  );
-  const config: Record<string, { value: string; secret?: boolean }> = {
-    'nexus:stack': { value: opts.stack },
-    'nexus:resourceBackend': { value: backend },
-    'nexus:rootManagementGroupId': { value: opts.state.rootManagementGroupId },
-    'azure-native:location': { value: opts.state.location },
+  // Plain config goes into the stack's settings file as the workspace is made (what `config
+  // set-all --plaintext` would write there), saving a CLI start per open; only secrets, which the
+  // stack's secrets provider must encrypt, go through the CLI.
+  const config: Record<string, string> = {
+    'nexus:stack': opts.stack,
+    'nexus:resourceBackend': backend,
+    'nexus:rootManagementGroupId': opts.state.rootManagementGroupId,
+    'azure-native:location': opts.state.location,
   };
-  for (const [k, v] of Object.entries(opts.secrets ?? {})) config[k.includes(':') ? k : `nexus:${k}`] = { value: v, secret: true };
-  await stack.setAllConfig(config);
+  const secrets: Record<string, { value: string; secret: true }> = {};
+  for (const [k, v] of Object.entries(opts.secrets ?? {})) {
+    const key = k.includes(':') ? k : `nexus:${k}`;
+    delete config[key];
+    secrets[key] = { value: v, secret: true };
+  }
+  const wsOpts: LocalWorkspaceOptions = {
+    workDir,
+    pulumiCommand: cmd,
+    envVars,
+    secretsProvider: settings.secretsProvider,
+    projectSettings: { name: PROJECT, runtime: 'nodejs', backend: { url: settings.url } },
+    stackSettings: { [opts.stack]: { config } },
+  };
+  const tc = performance.now();
+  const known = opts.stateExists ? await opts.stateExists().catch(() => false) : false;
+  const stack: Stack = known
+    ? await existingStack(opts.stack, program, wsOpts)
+    : await LocalWorkspace.createOrSelectStack({ stackName: opts.stack, projectName: PROJECT, program }, wsOpts);
+  if (Object.keys(secrets).length > 0) await stack.setAllConfig(secrets);
   setupMs += performance.now() - tc;
   timings.setupMs = setupMs;
 
@@ -284,6 +309,7 @@ export async function openStack(opts: OpenStackOptions): Promise<NexusStack & { 
     previewRefresh: () => run('refresh-preview', (o) => stack.previewRefresh(o)),
     cancel: async () => { for (const ac of running) ac.abort(); },
     outputs: async () => Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value])),
+    config: async () => Object.fromEntries(Object.entries(await stack.getAllConfig()).map(([k, v]) => [k, v.secret ? '[secret]' : v.value])),
     exportState: async () => (await stack.exportStack()).deployment,
     close: () => { rmSync(workDir, { recursive: true, force: true }); workDirs.delete(workDir); },
   };
