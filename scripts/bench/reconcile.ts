@@ -1,5 +1,5 @@
 // Reconcile benchmark: one no-change reconcile of every stack of the default tenant with 500
-// subscriptions, through the whole loop (lease, compile, drift check, preview, gates, run and
+// subscriptions, through the whole loop (lease, compile, drift signals and report, preview, gates, run and
 // audit records) with the real engine, Azurite and the ARM sandbox. Prints one JSON line with
 // Nexus's own time beside the engine's. The applied tenant is kept in .nexus/bench/reconcile so
 // later runs skip applying it.
@@ -18,6 +18,7 @@ import { defaultDeps } from '../../functions/reconcile/deps.ts';
 import { parseGuardrails } from '../../functions/reconcile/guardrails.ts';
 import { Reconciler, type ReconcileResult } from '../../functions/reconcile/loop.ts';
 import { openStores } from '../../functions/reconcile/store/index.ts';
+import { openDrift } from '../../functions/runtime/drift.ts';
 import type { RunRecord } from '../../functions/reconcile/model.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,8 +51,10 @@ try {
   const storage = storageConfig(config.storage);
   const stores = await openStores(storage);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
+  // The drift path as the runtime wires it (signals read while the engine previews, report stored).
+  const drift = await openDrift({ config, storage, arm: armConfig(config.arm) });
   const make = async (guardrails?: ReturnType<typeof parseGuardrails>) =>
-    new Reconciler(await defaultDeps({ config, storage, arm: armConfig(config.arm), logger }, { stores, logger, compile: async () => state, ...(guardrails ? { guardrails: async () => guardrails } : {}) }));
+    new Reconciler(await defaultDeps({ config, storage, arm: armConfig(config.arm), logger }, { stores, logger, drift, compile: async () => state, ...(guardrails ? { guardrails: async () => guardrails } : {}) }));
 
   // Setup: apply the tenant once, parents first, with no per-run limits (a first deployment).
   const setup = await make(parseGuardrails({ previewReliability: { maxIssues: 1_000_000 } }));
