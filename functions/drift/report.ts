@@ -65,13 +65,18 @@ export function buildDriftReport(i: DriftInputs): DriftReport {
   const judged: { r: ResourceView; j: Judgement; props: PropertyDrift[]; changes: ChangeAttribution[]; signals: DriftSignal[] }[] = [];
   for (const r of i.resources) {
     if (r.live === undefined) continue;
-    // Gone and never applied (no baseline): a create the apply is to make, not a deletion.
-    if (r.live === null && !r.baseline && r.desired) continue;
+    // Gone and never applied (no baseline) and unseen by the engine: a create the apply is to make, not a deletion.
+    if (r.live === null && !r.baseline && r.desired && !r.engineSaw) continue;
     const j = i.judge({ resourceType: r.type, desired: r.desired ?? null, live: r.live, baseline: r.baseline, ownedPaths: r.ownedPaths, childPaths: r.childPaths });
     for (const s of j.suppressed) count(suppressed, s.rule, s.path);
     const changes = history.get(r.id.toLowerCase()) ?? [];
-    // A difference whose live value is still the baseline's is a desired change not yet applied, not drift.
-    const diffs = r.baseline && r.desired && r.live ? j.differences.filter((x) => !sameJson(valueAt(r.baseline, x.path), x.live)) : j.differences;
+    // A difference whose live value is still the baseline's is a desired change not yet applied, not
+    // drift. Without a baseline, a difference is drift only with evidence that something changed the
+    // live resource: the engine's refresh saw it, or the history has a change not made by Nexus.
+    const evidence = r.engineSaw || changes.some((c) => c.actor !== 'nexus');
+    const diffs = r.baseline && r.desired && r.live ? j.differences.filter((x) => !sameJson(valueAt(r.baseline, x.path), x.live))
+      : !r.baseline && r.desired && !evidence ? []
+        : j.differences;
     for (const x of j.differences) if (!diffs.includes(x)) count(suppressed, 'pending-desired-change', x.path);
     const owned = j.suppressed.filter((s) => (r.ownedPaths ?? []).some((o) => o.owner === s.rule));
     const signals = signalsOf(r, changes);

@@ -66,6 +66,8 @@ export interface ReportRequest {
   policyPrincipals?: Set<string>;
   /** With both, the drift and expired-exemption pull requests are synced (GitOps). */
   commit?: string;
+  /** A dry run: its report is kept, but not in the history flapping is judged on. */
+  dryRun?: boolean;
   guardrails?: Guardrails;
 }
 
@@ -81,6 +83,17 @@ export class DriftService {
       if (r.stack !== stack) continue;
       const sub = /^\/subscriptions\/[^/]+/i.exec(r.scope);
       if (sub) out.add(sub[0]);
+      if (r.kind === 'subscriptionPlacement') out.add(`/subscriptions/${r.name}`);
+    }
+    return [...out];
+  }
+
+  /** Where a running deployment would race the stack's apply: its scopes and every resource group it deploys to. */
+  deploymentScopes(state: DesiredState, stack: string): string[] {
+    const out = new Set(this.scopes(state, stack));
+    for (const r of state.resources) {
+      const rg = r.stack === stack ? /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+/i.exec(r.scope) : null;
+      if (rg) out.add(rg[0]);
     }
     return [...out];
   }
@@ -140,8 +153,10 @@ export class DriftService {
       const cur = candidates.get(k);
       candidates.set(k, { id: desired?.id ?? id, type: desired?.type ?? type, apiVersion: desired?.apiVersion, desired, engineSaw: engineSaw || !!cur?.engineSaw });
     };
-    for (const c of r.refreshPreview?.changes ?? []) if (c.op !== 'same' && c.armId) add(c.armId, c.armType ?? '', true);
-    for (const c of r.preview?.changes ?? []) if (c.op !== 'same' && c.op !== 'read' && c.armId) add(c.armId, c.armType ?? '', false);
+    // Only desired resources: a delete in the preview of one no longer desired is the desired state's own change.
+    const desiredChange = (c: { op: string; armId?: string }) => c.op !== 'same' && c.op !== 'read' && !!c.armId && byId.has(c.armId.toLowerCase());
+    for (const c of r.refreshPreview?.changes ?? []) if (desiredChange(c)) add(c.armId!, c.armType ?? '', true);
+    for (const c of r.preview?.changes ?? []) if (desiredChange(c)) add(c.armId!, c.armType ?? '', false);
     const scopeKeys = new Set(this.scopes(r.state, r.stack).map((s) => s.toLowerCase()));
     for (const ch of r.signals.changes) {
       if (self.has(ch.changedBy.toLowerCase())) continue;
@@ -197,7 +212,10 @@ export class DriftService {
     }
     const expired = expiredExemptions(r.state, this.p.now()).filter((e) => e.stack === r.stack);
     if (expired.length) report.expiredExemptions = expired.map((e) => ({ id: e.id, name: e.name, expiresOn: e.expiresOn, file: e.source.file }));
-    if (this.p.proposals && r.commit && r.guardrails && !r.deployments?.length) {
+    const open = (p?: DriftReport['pullRequest']) => !!p && p.state !== 'closed';
+    const wanted = r.mode === 'pull-request' || expired.length > 0 || open(earlier[0]?.pullRequest) || open(earlier[0]?.exemptionsPullRequest);
+    // An incomplete report proposes nothing and closes nothing: a signal that failed is no drift gone.
+    if (this.p.proposals && r.commit && r.guardrails && !r.deployments?.length && wanted && report.unavailable.length === 0) {
       try {
         Object.assign(report, await this.p.proposals({ report, state: r.state, commit: r.commit, guardrails: r.guardrails, expired }));
       } catch (err) {
@@ -205,7 +223,8 @@ export class DriftService {
         report.pullRequestError = (err as Error).message.slice(0, 500);
       }
     }
-    await this.p.store.save(report);
+    // What flapping is judged on: complete reports of runs that looked (not a deployment's stop, not a dry run).
+    await this.p.store.save(report, { history: !r.deployments?.length && !r.dryRun && report.unavailable.length === 0 });
     return report;
   }
 

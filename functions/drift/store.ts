@@ -25,15 +25,16 @@ export class DriftStore {
    * Stores the report under its run (when it has one), as the stack's latest, and in the stack's
    * recent list (the last RECENT reports, drifted properties only: what flapping is judged on).
    */
-  async save(report: DriftReport): Promise<void> {
-    const recent = await this.recent(report.stack, RECENT - 1);
+  async save(report: DriftReport, opts: { history?: boolean } = {}): Promise<void> {
+    const history = opts.history ?? true;
+    const recent = history ? await this.recent(report.stack, RECENT - 1) : [];
     const slim: DriftReport = { ...report, suppressed: [], unavailable: [], items: report.items
       .filter((i) => i.kind === 'configuration' || i.kind === 'flapping')
       .map((i) => ({ ...i, changes: [], diffText: undefined, properties: i.properties.map((p) => ({ path: p.path, desired: undefined, live: p.live })) })) };
     await Promise.all([
       report.runId ? this.reports.putJson(`${report.stack}/${report.runId}.json`, report) : undefined,
       this.reports.putJson(`${report.stack}/latest.json`, report),
-      this.reports.putJson(`${report.stack}/recent.json`, [slim, ...recent]),
+      history ? this.reports.putJson(`${report.stack}/recent.json`, [slim, ...recent]) : undefined,
     ]);
   }
 

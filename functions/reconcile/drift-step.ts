@@ -31,7 +31,7 @@ export interface DriftStart {
 /** Waits out running deployments, then starts reading the signals (they are read while the engine previews). */
 export async function startDrift(drift: DriftService, run: RunRecord, state: DesiredState, g: Guardrails, log: Logger): Promise<DriftStart> {
   const scopes = drift.scopes(state, run.stack);
-  const running = await drift.awaitDeployments(scopes, g.drift.deployments).catch((err: Error) => {
+  const running = await drift.awaitDeployments(drift.deploymentScopes(state, run.stack), g.drift.deployments).catch((err: Error) => {
     // Not knowing whether a deployment runs is not knowing that the run would not race it.
     throw new RunFailure('DEPLOYMENTS_UNKNOWN', `cannot tell whether a deployment is running on ${scopes.join(', ')}: ${err.message}`, err);
   });
@@ -66,9 +66,15 @@ export async function finishDrift(
     stack: run.stack, runId: run.id, state: a.state, mode: driftMode(a.guardrails, run.stack),
     refreshPreview: a.refreshPreview, preview: a.preview, signals: await started.signals!, policyPrincipals: a.policyPrincipals,
     // A dry run proposes nothing (it writes nothing another run could act on).
-    ...(run.dryRun ? {} : { commit: run.commit, guardrails: a.guardrails }),
+    ...(run.dryRun ? { dryRun: true } : { commit: run.commit, guardrails: a.guardrails }),
   });
   const held = heldBack(report);
+  if (report.unavailable.length > 0) {
+    // Without every signal Nexus cannot tell a remediation or someone's change from nothing: what the
+    // engine saw drift on is left as it is this time (when in doubt, refuse), and the run says why.
+    for (const c of a.refreshPreview?.changes ?? []) if (isMutating(c.op) && c.armId) held.add(c.armId.toLowerCase());
+    log.warn({ unavailable: report.unavailable.map((u) => u.signal) }, 'drift signals unavailable; drifted resources are left as they are');
+  }
   const kept = a.preview.changes.filter((c) => !(isMutating(c.op) && c.armId && held.has(c.armId.toLowerCase())));
   const removed = a.preview.changes.length - kept.length;
   run.drift = driftSummary(report, held.size);

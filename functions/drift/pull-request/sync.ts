@@ -44,6 +44,9 @@ export function fitBody(plan: SyncPlan, max: number): string {
   return `${plan.body.slice(0, Math.max(0, max - marker.length - note.length))}${note}${marker}`;
 }
 
+/** Ends the body of a pull request Nexus closed itself because the drift went away. */
+export const NEXUS_CLOSED = '<!-- nexus:closed drift-gone -->';
+
 function result(pr: PullRequestInfo, state: SyncResult['state']): SyncResult {
   return { number: pr.number, url: pr.url, state };
 }
@@ -54,13 +57,15 @@ export async function syncDriftPullRequest(host: GitHost, opts: SyncOptions): Pr
   const plan = opts.plan;
   if (!plan) {
     if (!open) return undefined;
-    return result(await host.updatePullRequest(open.number, { state: 'closed' }), 'closed');
+    // Marked as closed by Nexus (the drift went away), so the same drift coming back is proposed again.
+    const body = `${(open.body ?? '').slice(0, BODY_MAX[host.repo.provider] - NEXUS_CLOSED.length - 2)}\n\n${NEXUS_CLOSED}`;
+    return result(await host.updatePullRequest(open.number, { body, state: 'closed' }), 'closed');
   }
   if (open && planHashOf(open.body) === plan.hash) return result(open, 'unchanged');
   if (!open) {
     // Someone closed this very proposal (not merged): it is not proposed again until the drift changes.
     const last = await host.findPullRequest({ head: branch, state: 'all' });
-    if (last && last.state === 'closed' && planHashOf(last.body) === plan.hash) return result(last, 'unchanged');
+    if (last && last.state === 'closed' && planHashOf(last.body) === plan.hash && !(last.body ?? '').includes(NEXUS_CLOSED)) return result(last, 'unchanged');
   }
   const body = fitBody(plan, BODY_MAX[host.repo.provider]);
   await host.commitFiles({ branch, base: opts.baseCommit, message: plan.title, files: plan.files, force: true });
