@@ -118,7 +118,7 @@ export function buildDriftReport(i: DriftInputs): DriftReport {
 
 /** The resources Nexus should not put back in this run: everything drifted that is not to be remediated. */
 export function heldBack(report: DriftReport): Set<string> {
-  const held = (x: DriftItem) => x.kind === 'remediation' || x.kind === 'flapping' || (x.kind === 'configuration' && x.action !== 'remediate');
+  const held = (x: DriftItem) => x.kind === 'remediation' || ((x.kind === 'configuration' || x.kind === 'flapping') && x.action !== 'remediate');
   return new Set(report.items.filter(held).map((x) => x.resourceId.toLowerCase()));
 }
 
@@ -132,7 +132,9 @@ function classify(
   }
   const flapping = props.filter((p) => flaps.has(flapKey(r.id, p.path)));
   if (flapping.length > 0) {
-    return { kind: 'flapping', action: 'report', why: `${flapping.map((p) => p.path).join(', ')} went back and forth across recent runs; reported, not fought` };
+    // Still acted on per the mode: a deny policy someone keeps turning off is put back every time;
+    // the kind tells operators it is a fight, not a new drift.
+    return { kind: 'flapping', action: r.desired ? mode : 'report', why: `${flapping.map((p) => p.path).join(', ')} went back and forth across recent runs (someone or something keeps changing it)` };
   }
   const who = [...new Set(props.map((p) => p.changedBy?.changedBy).filter(Boolean))];
   const by = who.length ? ` by ${who.join(', ')}` : '';

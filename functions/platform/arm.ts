@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import {
@@ -57,7 +57,11 @@ export function armConfig(settings: ArmSettings): ArmConfig {
     credential: () => (credential ??= token ? new StaticTokenCredential(token) : new DefaultAzureCredential()),
     pipeline: () => {
       if (!shared) {
-        const pipeline = createPipelineFromOptions({ tlsOptions: tlsOptions(cfg), retryOptions: { maxRetries: 3 } });
+        // One keep-alive agent with the extra CA: TLS options per request would build a new secure
+        // context and connection for every call (thousands when drift reads live bodies).
+        const tls = tlsOptions(cfg);
+        const agent = tls ? new https.Agent({ keepAlive: true, secureContext: createSecureContext(tls) }) : undefined;
+        const pipeline = createPipelineFromOptions({ ...(agent ? { agent } : {}), retryOptions: { maxRetries: 3 } });
         pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: cfg.credential(), scopes: ARM_SCOPE }));
         shared = { pipeline, client: createDefaultHttpClient() };
       }

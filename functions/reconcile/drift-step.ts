@@ -80,7 +80,11 @@ export async function finishDrift(
   run.drift = driftSummary(report, held.size);
   if (removed === 0) return { report, preview: a.preview };
   log.info({ heldBack: removed }, 'drifted resources left as they are; not in this apply');
-  const preview: ChangeSet = { ...a.preview, changes: kept, summary: { ...a.preview.summary, ...counts({ ...a.preview, changes: kept }) } };
+  // The engine's own summary counted the held-back steps too: taken out the same way, so the
+  // preview-reliability gate compares like with like.
+  const engineSummary = a.preview.engineSummary && { ...a.preview.engineSummary };
+  if (engineSummary) for (const c of a.preview.changes) if (!kept.includes(c) && (engineSummary[c.op] ?? 0) > 0) engineSummary[c.op]!--;
+  const preview: ChangeSet = { ...a.preview, changes: kept, engineSummary, summary: { ...a.preview.summary, ...counts({ ...a.preview, changes: kept }) } };
   detail.heldBack = a.preview.changes.filter((c) => !kept.includes(c));
   run.counts = counts(preview);
   run.changeSetHash = changeSetHash(preview);

@@ -57,6 +57,12 @@ async function orEmptyWhenAbsent<T>(f: () => Promise<T[]>): Promise<T[]> {
   }
 }
 
+/** A stack's management groups when it has any (Policy Insights answers for everything below them), else its subscriptions. */
+function topScopes(scopes: string[]): string[] {
+  const groups = scopes.filter((s) => MG.test(s));
+  return groups.length ? groups : scopes;
+}
+
 /** The signals through the real clients (the ARM sandbox locally, Azure in production). */
 export function azureSignals(p: DriftParts): DriftSignals {
   const graph = resourceGraphClient(p.arm);
@@ -74,10 +80,10 @@ export function azureSignals(p: DriftParts): DriftSignals {
       changedBy: e.caller, operation: e.operation, correlationId: e.correlationId, source: 'activity-log', paths: [],
       changedByType: /@/.test(e.caller) ? 'User' : 'Application', clientType: e.category === 'Policy' ? 'Azure Policy' : undefined,
     })) : undefined,
-    nonCompliant: async (scopes) => (await Promise.all(scopes.map((s) => orEmptyWhenAbsent(() => policyStates(s, {
+    nonCompliant: async (scopes) => (await Promise.all(topScopes(scopes).map((s) => orEmptyWhenAbsent(() => policyStates(s, {
       client: insights, filter: "complianceState eq 'NonCompliant'", select: 'resourceId,policyAssignmentId,complianceState', top: 5000,
     }))))).flat().map((s) => ({ resourceId: s.resourceId ?? '', policyAssignmentId: s.policyAssignmentId ?? '', complianceState: s.complianceState ?? '' })),
-    remediations: async (scopes) => (await Promise.all(scopes.map((sc) => orEmptyWhenAbsent(async () => (await remediationsAt(sc, { client: insights })).remediations)))).flat().map((r) => ({
+    remediations: async (scopes) => (await Promise.all(topScopes(scopes).map((sc) => orEmptyWhenAbsent(async () => (await remediationsAt(sc, { client: insights })).remediations)))).flat().map((r) => ({
       id: r.id, policyAssignmentId: r.policyAssignmentId, provisioningState: r.provisioningState, resourceIds: r.deployments.map((d) => d.resourceId),
     })),
     runningDeployments: async (scopes) => (await Promise.all(scopes.map((s) => orEmptyWhenAbsent(async () => (await activeDeployments(s, { cfg: p.arm, descend: false })).deployments)))).flat(),

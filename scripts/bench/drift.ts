@@ -117,7 +117,7 @@ try {
     const m = process.memoryUsage();
     peakHeap = Math.max(peakHeap, m.heapUsed);
     peakRss = Math.max(peakRss, m.rss);
-  }, 20);
+  }, 100);
   for (let round = 0; round < ROUNDS; round++) {
     globalThis.gc?.();
     const c0 = process.cpuUsage();

@@ -137,7 +137,7 @@ function riskContext(desired: DesiredState) {
  */
 export function planDriftPullRequest(input: PlanInput): DriftPullRequestPlan | undefined {
   const { report, desired } = input;
-  const items = report.items.filter((i) => i.kind === 'configuration' && i.action === 'pull-request' && i.properties.length > 0);
+  const items = report.items.filter((i) => (i.kind === 'configuration' || i.kind === 'flapping') && i.action === 'pull-request' && i.properties.length > 0);
   if (items.length === 0) return undefined;
   const stack = report.stack;
   const byId = new Map(desired.resources.map((r) => [r.id.toLowerCase(), r]));

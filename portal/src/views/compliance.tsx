@@ -15,7 +15,7 @@ function Scope(props: { s: ScopeCompliance; n: number }) {
     <section class="scope" aria-labelledby={id}>
       <h2 id={id}>{s.name} <span class="kind">{kindName(s.kind)}</span></h2>
       <p><code>{s.scope}</code></p>
-      {s.assignments.length === 0 ? <p>No policy is assigned here.</p> : (
+      {s.assignments.length === 0 ? <p>No compliance states reported for this scope yet (Azure Policy evaluates new assignments within about 30 minutes).</p> : (
         <table>
           <caption>Assignments at {s.name}</caption>
           <thead><tr><th scope="col">Assignment</th><th scope="col">Compliant</th><th scope="col">Non-compliant</th><th scope="col">Exempt</th><th scope="col">Other</th></tr></thead>

@@ -104,23 +104,26 @@ test('a default-value difference is suppressed with its rule named, and no drift
   assert.ok(rule!.rule.length > 0 && rule!.count >= 1);
 });
 
-test('a flapping property is reported once as flapping and no longer fought', async () => {
+test('a flapping property is reported as flapping, once per run, and still put back in remediate mode', async () => {
   const name = unique('dr');
   const state = await applied(name);
   const rec = await L.reconciler(() => state, allow(), { drift });
-  const desc = (v: string) => L.sideDoorUpdate(assignment(name), { properties: { displayName: v } }, 'carol@contoso.com');
-  desc('flip');
+  const flip = () => L.sideDoorUpdate(assignment(name), { properties: { displayName: 'flip' } }, 'carol@contoso.com');
+  flip();
   assert.is(done(await rec.reconcile({ stack: name, trigger: 'timer' })).decision, 'applied');
   assert.is(done(await rec.reconcile({ stack: name, trigger: 'timer' })).decision, 'no-change');
-  desc('flip');
+  flip();
   const flapping = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
-  assert.is(flapping.decision, 'report-only', JSON.stringify(flapping));
-  const report = (await store.get(name, flapping.id))!;
-  const items = report.items.filter((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase());
-  assert.equal(items.map((i) => [i.kind, i.action]), [['flapping', 'report']]);
-  assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.displayName, 'flip', 'not fought');
-  const again = done(await rec.reconcile({ stack: name, trigger: 'timer' }));
-  assert.equal((await store.get(name, again.id))!.items.filter((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase()).map((i) => i.kind), ['flapping'], 'reported once, still not fought');
+  assert.is(flapping.decision, 'applied', JSON.stringify(flapping));
+  const items = (await store.get(name, flapping.id))!.items.filter((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase());
+  assert.equal(items.map((i) => [i.kind, i.action]), [['flapping', 'remediate']], 'one item, of kind flapping');
+  assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.displayName, `Audit 0 v1`, 'put back again');
+  // In report mode the same fight is left alone and reported.
+  flip();
+  const reported = done(await (await L.reconciler(() => state, allow({ drift: { mode: 'report' } }), { drift })).reconcile({ stack: name, trigger: 'timer' }));
+  assert.is(reported.decision, 'report-only', JSON.stringify(reported));
+  assert.ok(!reported.gates.some((g) => !g.pass), `no gate fails because drift was held: ${JSON.stringify(reported.gates.filter((g) => !g.pass))}`);
+  assert.equal((await store.get(name, reported.id))!.items.filter((i) => i.resourceId.toLowerCase() === assignment(name).toLowerCase()).map((i) => [i.kind, i.action]), [['flapping', 'report']]);
   assert.is((await L.get(assignment(name), '2022-06-01')).body.properties.displayName, 'flip');
 });
 

@@ -88,7 +88,7 @@ test('a desired change not applied yet (live still equals the baseline) is not d
   assert.ok(r.suppressed.some((s) => s.rule === 'pending-desired-change'));
 });
 
-test('a property that flips back and forth across runs is reported once, as flapping, and not fought', () => {
+test('a property that flips back and forth across runs is reported as flapping, and still acted on per the mode', () => {
   const item = (live: unknown): DriftReport => ({
     stack: 'corp', at: 'x', mode: 'remediate', suppressed: [], counts: {}, unavailable: [],
     items: [{ resourceId: SA, resourceType: 'Microsoft.Storage/storageAccounts', kind: 'configuration', action: 'remediate', signals: [], changes: [], why: '', properties: [{ path: 'properties.allowBlobPublicAccess', desired: false, live }] }],
@@ -97,8 +97,11 @@ test('a property that flips back and forth across runs is reported once, as flap
   const r = buildDriftReport(inputs({ resources: [sa(storage({ allowBlobPublicAccess: true }))], earlier: [empty, item(true)] }));
   assert.is(r.items.length, 1);
   assert.is(r.items[0].kind, 'flapping');
-  assert.is(r.items[0].action, 'report');
-  assert.ok(heldBack(r).has(SA.toLowerCase()));
+  assert.is(r.items[0].action, 'remediate', 'a deny policy someone keeps turning off is put back every time');
+  assert.is(heldBack(r).size, 0);
+  const reporting = buildDriftReport(inputs({ mode: 'report', resources: [sa(storage({ allowBlobPublicAccess: true }))], earlier: [empty, item(true)] }));
+  assert.equal([reporting.items[0].kind, reporting.items[0].action], ['flapping', 'report']);
+  assert.ok(heldBack(reporting).has(SA.toLowerCase()));
   const steady = buildDriftReport(inputs({ resources: [sa(storage({ allowBlobPublicAccess: true }))], earlier: [item(true), item(true)] }));
   assert.is(steady.items[0].kind, 'configuration', 'a drift that stays is not flapping');
   const moved = buildDriftReport(inputs({ resources: [sa(storage({ allowBlobPublicAccess: true }))], earlier: [item('maybe'), empty] }));
