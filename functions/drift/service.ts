@@ -13,7 +13,7 @@ import { expiredExemptions, type ExpiredExemption } from './exemptions.ts';
 import type { Guardrails } from '../reconcile/guardrails.ts';
 
 /** Types of the landing-zone core: one created at a managed scope outside the desired state is reported. */
-const CORE_TYPES = new Set([
+const CORE_TYPES: ReadonlySet<string> = new Set([
   'microsoft.authorization/policyassignments', 'microsoft.authorization/policydefinitions', 'microsoft.authorization/policysetdefinitions',
   'microsoft.authorization/policyexemptions', 'microsoft.authorization/roleassignments', 'microsoft.authorization/roledefinitions',
 ]);

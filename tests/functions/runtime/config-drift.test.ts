@@ -6,7 +6,12 @@ import { ConfigError, loadConfig } from '../../../functions/runtime/config.ts';
 
 test('defaults: Azure\'s public Log Analytics API, no workspace, no identities in Azure', () => {
   const c = loadConfig({});
-  assert.equal(c.drift, { activityLogWorkspaceId: undefined, logAnalyticsEndpoint: 'https://api.loganalytics.io/v1', selfIdentities: [], rulesFile: undefined });
+  assert.equal(c.drift, { enabled: true, activityLogWorkspaceId: undefined, logAnalyticsEndpoint: 'https://api.loganalytics.io/v1', selfIdentities: [], rulesFile: undefined });
+});
+
+test('NEXUS_DRIFT=0 turns the drift step off', () => {
+  assert.is(loadConfig({ NEXUS_DRIFT: '0' }).drift.enabled, false);
+  assert.throws(() => loadConfig({ NEXUS_DRIFT: 'maybe' }), /NEXUS_DRIFT/);
 });
 
 test('on the sandbox (a loopback ARM endpoint) Nexus is nexus@sandbox unless identities are given', () => {
@@ -23,7 +28,7 @@ test('values are parsed; the endpoint loses its trailing slash; the workspace id
     NEXUS_DRIFT_RULES: '/etc/nexus/drift-rules.yaml',
   });
   assert.equal(c.drift, {
-    activityLogWorkspaceId: 'a1b2c3d4-0000-4000-8000-0000000000aa', logAnalyticsEndpoint: 'https://api.loganalytics.us/v1',
+    enabled: true, activityLogWorkspaceId: 'a1b2c3d4-0000-4000-8000-0000000000aa', logAnalyticsEndpoint: 'https://api.loganalytics.us/v1',
     selfIdentities: [], rulesFile: '/etc/nexus/drift-rules.yaml',
   });
 });
