@@ -193,6 +193,8 @@ t('compliance, from the navigation: counts per scope, per assignment, the worst 
   assert.match(await worst.innerText(), new RegExp(`${STORAGE_ID.replace(/[.]/g, '\\.')}\\s+2\\s+Inherit-Tags, Deny-Public-IP`));
 
   await scopes.getByRole('link', { name: 'sub-app' }).click();
+  // The every-scope page already shows sub-app's table: wait for the one-scope view to replace it.
+  await page.getByRole('table', { name: 'Assignments at Azure Landing Zones' }).waitFor({ state: 'detached' });
   await page.getByRole('table', { name: 'Assignments at sub-app' }).waitFor();
   assert.is(await page.getByRole('table', { name: 'Assignments at Azure Landing Zones' }).count(), 0);
   await page.getByRole('link', { name: 'Every scope' }).click();
